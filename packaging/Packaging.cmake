@@ -1,0 +1,11 @@
+# CPack DEB configuration (completed by the packaging issue).
+set(CPACK_PACKAGE_NAME "diffseg-studio")
+set(CPACK_PACKAGE_VENDOR "DiffSeg Studio")
+set(CPACK_PACKAGE_CONTACT "DiffSeg Studio developers <dev@diffseg.invalid>")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Diffusion-model segmentation of dermoscopy images and CT/MRI volumes")
+set(CPACK_GENERATOR "DEB")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_SECTION "science")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+include(CPack)

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <QDir>
+#include <QString>
+#include <QtTest>
+
+namespace diffseg::test {
+
+/// The shared data folder (../shared next to the repository, or $DIFFSEG_SHARED_DIR).
+QString sharedDir();
+/// Absolute path of `relative` inside the shared folder, or an empty string when it is absent.
+QString sharedPath(const QString& relative);
+/// Where tests write their outputs (build/Testing/Temporary).
+QString outputDir();
+/// Committed baseline images (tests/baselines).
+QString baselineDir();
+/// The build directory (to find executables such as diffseg).
+QString binaryDir();
+/// A fresh empty folder under outputDir() for one test function.
+QString scratchDir(const QString& name);
+
+} // namespace diffseg::test
+
+/// Skips the current test function, with a message, when a shared file or folder is absent.
+#define DIFFSEG_REQUIRE_SHARED(var, relative)                                                      \
+    const QString var = ::diffseg::test::sharedPath(relative);                                     \
+    if (var.isEmpty()) {                                                                           \
+        QSKIP(qPrintable(QStringLiteral("shared test data not found: %1/%2 (set DIFFSEG_SHARED_DIR)") \
+                             .arg(::diffseg::test::sharedDir(), relative)));                       \
+    }
