@@ -46,7 +46,7 @@ int main(int argc, char** argv)
     } catch (const diffseg::core::Error& e) {
         std::fprintf(stderr, "diffseg: error: %s\n", e.what());
         return e.kind() == diffseg::core::ErrorKind::Cancelled ? diffseg::app::kExitCancelled
-                                                                : diffseg::app::kExitError;
+                                                               : diffseg::app::kExitError;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "diffseg: error: %s\n", e.what());
         return diffseg::app::kExitError;

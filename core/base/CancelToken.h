@@ -11,7 +11,9 @@ namespace diffseg::core {
 class CancelToken
 {
 public:
-    CancelToken() : m_flag(std::make_shared<std::atomic<bool>>(false)) {}
+    CancelToken()
+        : m_flag(std::make_shared<std::atomic<bool>>(false))
+    {}
 
     void cancel() const noexcept { m_flag->store(true, std::memory_order_relaxed); }
     bool isCancelled() const noexcept { return m_flag->load(std::memory_order_relaxed); }

@@ -16,8 +16,7 @@ Error::Error(ErrorKind kind, const std::string& subject, const std::string& prob
     , m_kind(kind)
     , m_subject(subject)
     , m_problem(problem)
-{
-}
+{}
 
 const char* errorKindName(ErrorKind kind) noexcept
 {

@@ -8,15 +8,15 @@ namespace diffseg::core {
 /// What went wrong, so that callers (CLI exit codes, GUI dialogs) can react without parsing text.
 enum class ErrorKind
 {
-    NotFound,      ///< a file or folder does not exist
-    Io,            ///< the OS refused a read or write
-    Format,        ///< unknown, corrupt or truncated file content
-    InvalidValue,  ///< a value out of range: dimensions, non-finite data, bad geometry
-    Mismatch,      ///< two inputs that must agree do not (image/mask size, checkpoint shapes)
-    Config,        ///< a bad or unknown configuration key or value
-    Cancelled,     ///< the user cancelled a long operation
-    Unsupported,   ///< a valid request this build cannot serve (e.g. CUDA without CUDA)
-    Internal       ///< a bug: should never reach a user
+    NotFound,     ///< a file or folder does not exist
+    Io,           ///< the OS refused a read or write
+    Format,       ///< unknown, corrupt or truncated file content
+    InvalidValue, ///< a value out of range: dimensions, non-finite data, bad geometry
+    Mismatch,     ///< two inputs that must agree do not (image/mask size, checkpoint shapes)
+    Config,       ///< a bad or unknown configuration key or value
+    Cancelled,    ///< the user cancelled a long operation
+    Unsupported,  ///< a valid request this build cannot serve (e.g. CUDA without CUDA)
+    Internal      ///< a bug: should never reach a user
 };
 
 /// The one exception type of the engine. The message always names the file (or config key) and the

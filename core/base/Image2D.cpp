@@ -40,8 +40,8 @@ Image2D Image2D::wrap(int width, int height, int channels, PixelType type, Pixel
     image.m_type = type;
     if (buffer.size() < image.byteSize()) {
         throw Error(ErrorKind::InvalidValue, "",
-                    "pixel buffer of " + std::to_string(buffer.size()) + " bytes is too small for " +
-                        image.describe());
+                    "pixel buffer of " + std::to_string(buffer.size()) +
+                        " bytes is too small for " + image.describe());
     }
     image.m_buffer = std::move(buffer);
     return image;

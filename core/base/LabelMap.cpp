@@ -20,8 +20,7 @@ void requireLabelType(PixelType type)
 LabelMap::LabelMap(const std::array<std::int64_t, 3>& size, const Geometry& geometry,
                    PixelType type)
     : Volume((requireLabelType(type), size), 1, type, geometry)
-{
-}
+{}
 
 LabelMap LabelMap::like(const Volume& reference, PixelType type)
 {

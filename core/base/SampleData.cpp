@@ -15,7 +15,9 @@ constexpr double kPi = 3.14159265358979323846;
 class ValueNoise
 {
 public:
-    ValueNoise(int cells, std::mt19937& rng) : m_cells(cells), m_values((cells + 1) * (cells + 1))
+    ValueNoise(int cells, std::mt19937& rng)
+        : m_cells(cells)
+        , m_values((cells + 1) * (cells + 1))
     {
         std::uniform_real_distribution<double> u(0.0, 1.0);
         for (double& v : m_values) {
@@ -108,7 +110,8 @@ SampleLesion makeSampleLesion(int size, std::uint32_t seed)
     FractalNoise pigment(6, 4, rng);
     FractalNoise network(24, 2, rng);
 
-    SampleLesion out{Image2D(size, size, 3, PixelType::UInt8), Image2D(size, size, 1, PixelType::UInt8)};
+    SampleLesion out{Image2D(size, size, 3, PixelType::UInt8),
+                     Image2D(size, size, 1, PixelType::UInt8)};
     const double skinR = 205 + 25 * u(rng);
     const double skinG = 150 + 20 * u(rng);
     const double skinB = 125 + 20 * u(rng);
@@ -124,7 +127,8 @@ SampleLesion makeSampleLesion(int size, std::uint32_t seed)
             const double inside = std::clamp((rEdge - dist) / (0.06 * rEdge) + 0.5, 0.0, 1.0);
             const double s = skin.at(fx, fy);
             // Dermoscopy vignetting: darker towards the corners.
-            const double vignette = 1.0 - 0.35 * std::pow(std::min(1.0, 1.6 * std::hypot(fx - 0.5, fy - 0.5)), 2.5);
+            const double vignette =
+                1.0 - 0.35 * std::pow(std::min(1.0, 1.6 * std::hypot(fx - 0.5, fy - 0.5)), 2.5);
             double r = skinR * (0.85 + 0.3 * s);
             double g = skinG * (0.85 + 0.3 * s);
             double b = skinB * (0.85 + 0.3 * s);
@@ -163,7 +167,8 @@ SampleLesion makeSampleLesion(int size, std::uint32_t seed)
                 for (int ox = -w; ox <= w; ++ox) {
                     const int qx = static_cast<int>(px) + ox;
                     const int qy = static_cast<int>(py) + oy;
-                    if (qx < 0 || qy < 0 || qx >= size || qy >= size || std::hypot(ox, oy) > width) {
+                    if (qx < 0 || qy < 0 || qx >= size || qy >= size ||
+                        std::hypot(ox, oy) > width) {
                         continue;
                     }
                     for (int c = 0; c < 3; ++c) {
@@ -184,7 +189,7 @@ SamplePhantom makeSamplePhantom(int size, double spacingMm, std::uint32_t seed)
     }
     std::mt19937 rng(seed);
     std::uniform_real_distribution<double> u(0.0, 1.0);
-    std::normal_distribution<double> noise(0.0, 12.0);
+    std::normal_distribution<double> noise(0.0, 6.0);
 
     Geometry geometry;
     geometry.spacing = {spacingMm, spacingMm, spacingMm};
@@ -193,35 +198,47 @@ SamplePhantom makeSamplePhantom(int size, double spacingMm, std::uint32_t seed)
     SamplePhantom out{Volume({size, size, size}, 1, PixelType::Int16, geometry), {}};
     out.labels = LabelMap::like(out.volume);
 
-    const double lx = 0.18 + 0.1 * u(rng), ly = -0.05 + 0.1 * u(rng), lz = 0.05 * (u(rng) - 0.5);
-    const double lr = 0.12 + 0.04 * u(rng);
+    // The lesion sits in the liver-like organ on the patient's right (LPS: -x), as in a real scan.
+    const double lx = -0.32 + 0.08 * u(rng), ly = -0.05 + 0.1 * u(rng), lz = 0.1 * (u(rng) - 0.5);
+    const double lr = 0.14 + 0.04 * u(rng);
+    const double lobes = 3.0 + std::floor(3.0 * u(rng));
     auto* hu = out.volume.data<std::int16_t>();
     auto* lab = out.labels.data<std::uint8_t>();
     std::size_t idx = 0;
     for (int k = 0; k < size; ++k) {
         for (int j = 0; j < size; ++j) {
             for (int i = 0; i < size; ++i, ++idx) {
-                // Normalised coordinates in [-1, 1]; the body is an elliptic cylinder along z.
+                // Normalised coordinates in [-1, 1]: x towards the patient's left, y posterior,
+                // z superior. The body is an elliptic cylinder along z.
                 const double x = 2.0 * i / (size - 1) - 1.0;
                 const double y = 2.0 * j / (size - 1) - 1.0;
                 const double z = 2.0 * k / (size - 1) - 1.0;
-                const double body = (x / 0.85) * (x / 0.85) + (y / 0.65) * (y / 0.65);
+                const double body = (x / 0.85) * (x / 0.85) + (y / 0.62) * (y / 0.62);
                 double v = -1000.0;
-                if (body < 1.0 && std::abs(z) < 0.9) {
-                    v = body > 0.8 ? -100.0 : 40.0; // fat rim, soft tissue
-                    const double lung = std::min(std::hypot((x + 0.4) / 0.3, (y + 0.1) / 0.35),
-                                                 std::hypot((x - 0.4) / 0.3, (y + 0.1) / 0.35));
-                    if (lung < 1.0 && z > -0.2) {
-                        v = -820.0;
+                if (body < 1.0 && std::abs(z) < 0.92) {
+                    v = body > 0.82 ? -100.0 : 35.0; // subcutaneous fat, soft tissue
+                    const double liver =
+                        std::hypot((x + 0.35) / 0.42, (y + 0.02) / 0.45, (z + 0.15) / 0.6);
+                    if (liver < 1.0) {
+                        v = 60.0;
                     }
-                    if (std::hypot(x / 0.12, (y - 0.45) / 0.12) < 1.0) {
-                        v = 700.0; // vertebra
+                    const double lung = std::min(std::hypot((x + 0.42) / 0.28, (y + 0.05) / 0.38),
+                                                 std::hypot((x - 0.42) / 0.28, (y + 0.05) / 0.38));
+                    if (lung < 1.0 && z > 0.35) {
+                        v = -850.0;
                     }
-                    const double wobble = 1.0 + 0.15 * std::sin(5 * std::atan2(y - ly, x - lx));
-                    const double ld = std::sqrt((x - lx) * (x - lx) + (y - ly) * (y - ly) +
-                                                (z - lz) * (z - lz));
+                    if (std::hypot(x / 0.11, (y - 0.42) / 0.11) < 1.0) {
+                        v = 650.0; // vertebral column
+                    }
+                    if (std::hypot((x - 0.08) / 0.07, (y + 0.1) / 0.07) < 1.0) {
+                        v = 180.0; // contrast-filled aorta
+                    }
+                    const double angle = std::atan2(y - ly, x - lx);
+                    const double wobble = 1.0 + 0.18 * std::sin(lobes * angle + 2.0 * z);
+                    const double ld =
+                        std::sqrt((x - lx) * (x - lx) + (y - ly) * (y - ly) + (z - lz) * (z - lz));
                     if (ld < lr * wobble) {
-                        v = 95.0;
+                        v = 110.0;
                         lab[idx] = 1;
                     }
                     v += noise(rng);

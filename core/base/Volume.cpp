@@ -61,8 +61,8 @@ Volume Volume::wrap(const std::array<std::int64_t, 3>& size, int channels, Pixel
     v.m_geometry = geometry;
     if (buffer.size() < v.byteSize()) {
         throw Error(ErrorKind::InvalidValue, "",
-                    "voxel buffer of " + std::to_string(buffer.size()) + " bytes is too small for " +
-                        v.describe());
+                    "voxel buffer of " + std::to_string(buffer.size()) +
+                        " bytes is too small for " + v.describe());
     }
     v.m_buffer = std::move(buffer);
     return v;

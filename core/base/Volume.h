@@ -81,7 +81,8 @@ public:
     {
         return data<T>() + static_cast<std::size_t>(c) * voxelCount();
     }
-    std::size_t linearIndex(std::int64_t i, std::int64_t j, std::int64_t k, int c = 0) const noexcept
+    std::size_t linearIndex(std::int64_t i, std::int64_t j, std::int64_t k,
+                            int c = 0) const noexcept
     {
         return static_cast<std::size_t>(((c * m_size[2] + k) * m_size[1] + j) * m_size[0] + i);
     }

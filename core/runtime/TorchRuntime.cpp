@@ -13,7 +13,8 @@ void fillTorchVersions(LibraryVersions& versions)
 {
     versions.torch = TORCH_VERSION;
     versions.cudaAvailable = torch::cuda::is_available();
-    versions.cudaDeviceCount = versions.cudaAvailable ? static_cast<int>(torch::cuda::device_count()) : 0;
+    versions.cudaDeviceCount =
+        versions.cudaAvailable ? static_cast<int>(torch::cuda::device_count()) : 0;
     versions.computeThreads = computeThreads();
 }
 

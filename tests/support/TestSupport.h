@@ -25,6 +25,7 @@ QString scratchDir(const QString& name);
 #define DIFFSEG_REQUIRE_SHARED(var, relative)                                                      \
     const QString var = ::diffseg::test::sharedPath(relative);                                     \
     if (var.isEmpty()) {                                                                           \
-        QSKIP(qPrintable(QStringLiteral("shared test data not found: %1/%2 (set DIFFSEG_SHARED_DIR)") \
-                             .arg(::diffseg::test::sharedDir(), relative)));                       \
+        QSKIP(qPrintable(                                                                          \
+            QStringLiteral("shared test data not found: %1/%2 (set DIFFSEG_SHARED_DIR)")           \
+                .arg(::diffseg::test::sharedDir(), relative)));                                    \
     }

@@ -1,0 +1,176 @@
+#include "ImageCompare.h"
+#include "MainWindow.h"
+#include "TestSupport.h"
+#include "runtime/Runtime.h"
+#include "views/ImageView.h"
+#include "views/VolumeView3D.h"
+#include "vtkqt/GlSetup.h"
+#include "vtkqt/VtkRenderWidget.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDockWidget>
+#include <QMenuBar>
+#include <QProcess>
+#include <QWheelEvent>
+#include <QtTest>
+
+#include <vtkVersion.h>
+
+using diffseg::app::MainWindow;
+
+/// The diffseg-studio main window, driven as a user would.
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+
+private:
+    static QAction* findAction(QWidget* menuOwner, const QString& menuTitle, const QString& text)
+    {
+        for (QAction* menuAction : static_cast<QMainWindow*>(menuOwner)->menuBar()->actions()) {
+            if (menuAction->text().remove('&') != menuTitle || !menuAction->menu()) {
+                continue;
+            }
+            for (QAction* a : menuAction->menu()->actions()) {
+                if (a->text().remove('&') == text) {
+                    return a;
+                }
+            }
+        }
+        return nullptr;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        const QString platform = QGuiApplication::platformName();
+        if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal")) {
+            QSKIP("the main window has OpenGL views: run under xvfb-run");
+        }
+    }
+
+    void menusOfferOpenQuitAndAbout()
+    {
+        MainWindow window;
+        QVERIFY(findAction(&window, "File", "Open..."));
+        QVERIFY(findAction(&window, "File", "Quit"));
+        QVERIFY(findAction(&window, "Help", "About DiffSeg Studio"));
+        QCOMPARE(findAction(&window, "File", "Open...")->shortcut(),
+                 QKeySequence(QKeySequence::Open));
+    }
+
+    void aboutListsEveryLibraryVersion()
+    {
+        const QString text = MainWindow::aboutText();
+        const auto v = diffseg::core::libraryVersions();
+        QVERIFY(text.contains(QLatin1String(qVersion())));
+        QVERIFY(text.contains(QLatin1String(vtkVersion::GetVTKVersion())));
+        QVERIFY(text.contains(QString::fromStdString(v.itk)));
+        QVERIFY(text.contains(QString::fromStdString(v.torch)));
+        QVERIFY(text.contains(QString::fromStdString(v.opencv)));
+        QVERIFY(text.contains(QLatin1String("CUDA")));
+        QVERIFY(text.contains(v.cudaAvailable ? QLatin1String("available") : QLatin1String("CPU")));
+    }
+
+    void showsSampleDataIn2dAnd3d()
+    {
+        MainWindow window;
+        window.openSamples();
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QCOMPARE(window.imageView()->image().size(), QSize(512, 512));
+        auto* view3d = window.volumeView()->renderWidget();
+        QVERIFY2(QTest::qWaitFor([&] { return view3d->renderCount() > 0; }, 30000),
+                 "the 3D view never rendered");
+        QVERIFY(!view3d->glInfo().isEmpty());
+        const QImage frame = view3d->grabFramebuffer();
+        // Something other than the background is drawn in the middle of the 3D view.
+        const QImage middle = frame.copy(frame.width() / 4, frame.height() / 4, frame.width() / 2,
+                                         frame.height() / 2);
+        QVERIFY(diffseg::test::fractionDifferentFrom(middle, middle.pixelColor(0, 0), 20) > 0.05);
+        window.grab().save(QDir(diffseg::test::outputDir()).filePath("MainWindow_sample.png"));
+    }
+
+    void imageViewMatchesBaseline()
+    {
+        MainWindow window;
+        window.openSamples();
+        window.imageView()->setFixedSize(400, 300);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.imageView()->fitToWindow();
+        const QImage image = window.imageView()->grab().toImage();
+        const QString failure = diffseg::test::checkAgainstBaseline(image, "ImageView_sample");
+        QVERIFY2(failure.isEmpty(), qPrintable(failure));
+    }
+
+    void wheelZoomsAroundTheCursorAndFitRestores()
+    {
+        MainWindow window;
+        window.openSamples();
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto* view = window.imageView();
+        const double fit = view->zoom();
+        const QPointF anchor(view->width() / 3.0, view->height() / 3.0);
+        const QPointF before = view->widgetToImage(anchor);
+        QWheelEvent wheel(anchor, view->mapToGlobal(anchor), QPoint(), QPoint(0, 240), Qt::NoButton,
+                          Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(view, &wheel);
+        QVERIFY(view->zoom() > fit * 1.4);
+        // The image point under the cursor stays under the cursor.
+        const QPointF after = view->widgetToImage(anchor);
+        QVERIFY(std::abs(after.x() - before.x()) < 1.0 && std::abs(after.y() - before.y()) < 1.0);
+        QTest::keyClick(view, Qt::Key_F);
+        QCOMPARE(view->zoom(), fit);
+    }
+
+    void opensRealDermoscopyImages()
+    {
+        DIFFSEG_REQUIRE_SHARED(ph2, "data/dermoscopy/ph2/images/IMD002.bmp");
+        DIFFSEG_REQUIRE_SHARED(isic, "data/dermoscopy/isic2017/images/ISIC_0012099.jpg");
+        MainWindow window;
+        QVERIFY(window.openPath(ph2, true));
+        QVERIFY(window.imageView()->image().width() >= 764);
+        QVERIFY(window.windowTitle().contains("IMD002.bmp"));
+        QVERIFY(window.openPath(isic, true));
+        QVERIFY(window.imageView()->image().width() > 1000);
+    }
+
+    void reportsFilesItCannotOpen()
+    {
+        MainWindow window;
+        const QString dir = diffseg::test::scratchDir("badfiles");
+        QVERIFY(!window.openPath(dir + "/missing.png", true));
+        QFile truncated(dir + "/truncated.png");
+        QVERIFY(truncated.open(QIODevice::WriteOnly));
+        truncated.write("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+        truncated.close();
+        QVERIFY(!window.openPath(truncated.fileName(), true));
+        QVERIFY(window.imageView()->image().isNull() || window.imageView()->image().width() > 0);
+    }
+
+    void screenshotOptionWritesTheWindow()
+    {
+        // End to end: the real executable, as the README's screenshot was made.
+        const QString out = QDir(diffseg::test::scratchDir("screenshot")).filePath("studio.png");
+        QProcess p;
+        p.start(QString::fromLocal8Bit(qgetenv("DIFFSEG_STUDIO")),
+                {"--screenshot", out, "--size", "1024x640"});
+        QVERIFY(p.waitForFinished(90000));
+        QCOMPARE(p.exitCode(), 0);
+        const QImage shot(out);
+        QCOMPARE(shot.size(), QSize(1024, 640));
+    }
+};
+
+int main(int argc, char** argv)
+{
+    diffseg::widgets::preInitializeApplication();
+    QApplication app(argc, argv);
+    TestMainWindow test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "TestMainWindow.moc"

@@ -1,0 +1,197 @@
+#include "VolumeScene.h"
+
+#include "VtkImageAdapter.h"
+
+#include <vtkCamera.h>
+#include <vtkColorTransferFunction.h>
+#include <vtkImageData.h>
+#include <vtkMatrix4x4.h>
+#include <vtkPiecewiseFunction.h>
+#include <vtkRenderer.h>
+#include <vtkSmartVolumeMapper.h>
+#include <vtkVolume.h>
+#include <vtkVolumeProperty.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace diffseg::widgets {
+
+namespace {
+
+/// 1st and 99th percentiles of one channel, from a strided sample (enough for a colour map).
+std::array<double, 2> percentileRange(const core::Volume& volume, int channel)
+{
+    std::vector<float> values;
+    const std::size_t n = volume.voxelCount();
+    const std::size_t stride = std::max<std::size_t>(1, n / 200000);
+    values.reserve(n / stride + 1);
+    core::dispatchPixelType(volume.pixelType(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* p =
+            static_cast<const T*>(volume.rawData()) + static_cast<std::size_t>(channel) * n;
+        for (std::size_t i = 0; i < n; i += stride) {
+            const float v = static_cast<float>(p[i]);
+            if (std::isfinite(v)) {
+                values.push_back(v);
+            }
+        }
+    });
+    if (values.empty()) {
+        return {0.0, 1.0};
+    }
+    auto at = [&](double q) {
+        const auto k = static_cast<std::size_t>(q * static_cast<double>(values.size() - 1));
+        std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k),
+                         values.end());
+        return static_cast<double>(values[k]);
+    };
+    const double lo = at(0.01);
+    const double hi = at(0.99);
+    return {lo, hi > lo ? hi : lo + 1.0};
+}
+
+} // namespace
+
+VolumeScene::VolumeScene()
+    : m_renderer(vtkSmartPointer<vtkRenderer>::New())
+    , m_volume(vtkSmartPointer<vtkVolume>::New())
+    , m_mapper(vtkSmartPointer<vtkSmartVolumeMapper>::New())
+    , m_property(vtkSmartPointer<vtkVolumeProperty>::New())
+    , m_colors(vtkSmartPointer<vtkColorTransferFunction>::New())
+    , m_opacity(vtkSmartPointer<vtkPiecewiseFunction>::New())
+{
+    m_renderer->SetBackground(0.08, 0.09, 0.11);
+    m_renderer->SetBackground2(0.22, 0.24, 0.29);
+    m_renderer->GradientBackgroundOn();
+    m_property->SetColor(m_colors);
+    m_property->SetScalarOpacity(m_opacity);
+    m_property->SetInterpolationTypeToLinear();
+    m_property->ShadeOn();
+    m_property->SetAmbient(0.3);
+    m_property->SetDiffuse(0.7);
+    m_property->SetSpecular(0.2);
+    m_volume->SetMapper(m_mapper);
+    m_volume->SetProperty(m_property);
+    m_mapper->SetBlendModeToComposite();
+}
+
+VolumeScene::~VolumeScene() = default;
+
+vtkRenderer* VolumeScene::renderer() const
+{
+    return m_renderer;
+}
+
+void VolumeScene::setVolume(const core::Volume& volume, int channel)
+{
+    vtkSmartPointer<vtkImageData> image = VtkImageAdapter::toImageData(volume, channel);
+    m_mapper->SetInputData(image);
+    m_volume->SetUserMatrix(VtkImageAdapter::placement(volume.geometry()));
+    m_percentiles = percentileRange(volume, channel);
+    if (!m_hasVolume) {
+        m_renderer->AddVolume(m_volume);
+        m_hasVolume = true;
+    }
+    applyPreset();
+    resetCamera();
+}
+
+void VolumeScene::setPreset(Preset preset)
+{
+    m_preset = preset;
+    applyPreset();
+}
+
+void VolumeScene::setPreferCpuRayCast(bool cpu)
+{
+    if (cpu) {
+        m_mapper->SetRequestedRenderModeToRayCast();
+    } else {
+        m_mapper->SetRequestedRenderModeToDefault();
+    }
+}
+
+void VolumeScene::resetCamera()
+{
+    if (!m_hasVolume) {
+        return;
+    }
+    vtkCamera* camera = m_renderer->GetActiveCamera();
+    double bounds[6];
+    m_volume->GetBounds(bounds);
+    const double center[3] = {(bounds[0] + bounds[1]) / 2, (bounds[2] + bounds[3]) / 2,
+                              (bounds[4] + bounds[5]) / 2};
+    // LPS: anterior is -P (-y); superior is +S (+z). Look at the patient's front, head up.
+    camera->SetFocalPoint(center);
+    camera->SetPosition(center[0], center[1] - 1.0, center[2]);
+    camera->SetViewUp(0.0, 0.0, 1.0);
+    m_renderer->ResetCamera(bounds);
+    camera->Elevation(20.0);
+    camera->Azimuth(30.0);
+    camera->OrthogonalizeViewUp();
+    m_renderer->ResetCameraClippingRange();
+}
+
+void VolumeScene::applyPreset()
+{
+    m_colors->RemoveAllPoints();
+    m_opacity->RemoveAllPoints();
+    switch (m_preset) {
+    case Preset::CtSoftTissue:
+        // Fat and plain soft tissue stay faint so that organs, vessels and lesions show through.
+        m_colors->AddRGBPoint(-1000, 0.0, 0.0, 0.0);
+        m_colors->AddRGBPoint(-100, 0.75, 0.55, 0.35);
+        m_colors->AddRGBPoint(40, 0.80, 0.40, 0.35);
+        m_colors->AddRGBPoint(70, 0.75, 0.30, 0.25);
+        m_colors->AddRGBPoint(110, 1.0, 0.85, 0.35);
+        m_colors->AddRGBPoint(250, 1.0, 0.55, 0.45);
+        m_colors->AddRGBPoint(600, 1.0, 1.0, 0.95);
+        m_opacity->AddPoint(-1000, 0.0);
+        m_opacity->AddPoint(-150, 0.0);
+        m_opacity->AddPoint(-90, 0.004);
+        m_opacity->AddPoint(30, 0.006);
+        m_opacity->AddPoint(60, 0.008);
+        m_opacity->AddPoint(80, 0.01);
+        m_opacity->AddPoint(100, 0.5);
+        m_opacity->AddPoint(250, 0.6);
+        m_opacity->AddPoint(600, 0.9);
+        break;
+    case Preset::CtBone:
+        m_colors->AddRGBPoint(-1000, 0.0, 0.0, 0.0);
+        m_colors->AddRGBPoint(150, 0.7, 0.5, 0.35);
+        m_colors->AddRGBPoint(500, 1.0, 0.95, 0.85);
+        m_opacity->AddPoint(-1000, 0.0);
+        m_opacity->AddPoint(150, 0.0);
+        m_opacity->AddPoint(300, 0.5);
+        m_opacity->AddPoint(1000, 0.9);
+        break;
+    case Preset::CtLung:
+        m_colors->AddRGBPoint(-1000, 0.3, 0.5, 0.9);
+        m_colors->AddRGBPoint(-600, 0.8, 0.85, 1.0);
+        m_colors->AddRGBPoint(-200, 1.0, 0.8, 0.7);
+        m_opacity->AddPoint(-1000, 0.0);
+        m_opacity->AddPoint(-900, 0.0);
+        m_opacity->AddPoint(-800, 0.05);
+        m_opacity->AddPoint(-500, 0.2);
+        m_opacity->AddPoint(-300, 0.0);
+        break;
+    case Preset::Auto: {
+        const double lo = m_percentiles[0];
+        const double hi = m_percentiles[1];
+        const double span = hi - lo;
+        m_colors->AddRGBPoint(lo, 0.0, 0.0, 0.0);
+        m_colors->AddRGBPoint(lo + 0.4 * span, 0.6, 0.35, 0.25);
+        m_colors->AddRGBPoint(lo + 0.7 * span, 0.95, 0.75, 0.5);
+        m_colors->AddRGBPoint(hi, 1.0, 1.0, 1.0);
+        m_opacity->AddPoint(lo, 0.0);
+        m_opacity->AddPoint(lo + 0.25 * span, 0.0);
+        m_opacity->AddPoint(lo + 0.6 * span, 0.15);
+        m_opacity->AddPoint(hi, 0.6);
+        break;
+    }
+    }
+}
+
+} // namespace diffseg::widgets

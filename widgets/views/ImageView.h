@@ -1,0 +1,69 @@
+#pragma once
+
+#include <QImage>
+#include <QPointF>
+#include <QWidget>
+
+namespace diffseg::widgets {
+
+/// The central 2D view: shows an image with zoom (wheel, +/-), pan (middle or left drag, arrow
+/// keys) and fit (F, 0), and reports the pixel under the cursor.
+///
+/// Coordinates: image pixels have their origin at the top-left corner of the top-left pixel;
+/// widgetToImage()/imageToWidget() convert between logical widget pixels and image pixels.
+/// Overlays and editing tools are layered on top by later views. GUI thread only.
+class ImageView : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit ImageView(QWidget* parent = nullptr);
+
+    void setImage(const QImage& image);
+    const QImage& image() const { return m_image; }
+    /// Screen pixels per image pixel.
+    double zoom() const { return m_zoom; }
+    QPointF widgetToImage(const QPointF& p) const;
+    QPointF imageToWidget(const QPointF& p) const;
+    /// The text shown when there is no image (e.g. how to open one).
+    void setPlaceholderText(const QString& text);
+
+    QSize sizeHint() const override { return {800, 600}; }
+
+public Q_SLOTS:
+    void zoomIn();
+    void zoomOut();
+    void fitToWindow();
+    void actualSize();
+    /// Zooms by `factor` keeping the image point under `anchor` (widget coordinates) fixed.
+    void zoomBy(double factor, const QPointF& anchor);
+
+Q_SIGNALS:
+    /// The image pixel under the cursor (inside = false when the cursor is off the image).
+    void cursorMoved(const QPoint& pixel, bool inside);
+    void zoomChanged(double zoom);
+
+protected:
+    void paintEvent(QPaintEvent* e) override;
+    void resizeEvent(QResizeEvent* e) override;
+    void wheelEvent(QWheelEvent* e) override;
+    void mousePressEvent(QMouseEvent* e) override;
+    void mouseMoveEvent(QMouseEvent* e) override;
+    void mouseReleaseEvent(QMouseEvent* e) override;
+    void keyPressEvent(QKeyEvent* e) override;
+
+private:
+    void setZoomAround(double zoom, const QPointF& anchor);
+    void clampOffset();
+
+    QImage m_image;
+    QString m_placeholder;
+    double m_zoom = 1.0;
+    QPointF m_offset; ///< widget position of the image's top-left corner
+    bool m_fitMode = true;
+    bool m_panning = false;
+    QPointF m_lastPos;
+    double m_wheelAccumulator = 0.0;
+};
+
+} // namespace diffseg::widgets

@@ -1,0 +1,5 @@
+#include "vtkDiffsegRenderWindow.h"
+
+#include <vtkObjectFactory.h>
+
+vtkStandardNewMacro(vtkDiffsegRenderWindow)
