@@ -30,7 +30,8 @@ target_link_libraries(diffseg_itk INTERFACE ${ITK_LIBRARIES})
 if(DIFFSEG_BUILD_GUI)
   find_package(Qt6 6.4 REQUIRED COMPONENTS Core Gui Widgets OpenGL OpenGLWidgets Concurrent Charts
     PrintSupport Test)
-  # Never add GUISupportQt, RenderingQt or ViewsQt: Debian builds them against Qt5.
+  # Never list VTK's Qt-based modules (GUI support, Qt rendering, Qt views): Debian builds them
+  # against Qt5, which would load Qt5 into our Qt6 process.
   find_package(VTK 9.1 REQUIRED COMPONENTS CommonCore CommonDataModel CommonExecutionModel
     CommonMath CommonTransforms RenderingCore RenderingOpenGL2 RenderingVolume
     RenderingVolumeOpenGL2 RenderingAnnotation RenderingFreeType FiltersCore FiltersGeneral

@@ -12,7 +12,7 @@ build_pkgs=(
   libopencv-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libbenchmark-dev libgtest-dev
   xvfb xauth x11-utils xfonts-base mesa-utils libgl1-mesa-dri qt6-qpa-plugins
-  clang-14 libclang-rt-14-dev dpkg-dev file
+  clang-14 libclang-rt-14-dev clang-format dpkg-dev file
 )
 
 missing=()
