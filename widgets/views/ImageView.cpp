@@ -49,6 +49,25 @@ QPointF ImageView::imageToWidget(const QPointF& p) const
     return p * m_zoom + m_offset;
 }
 
+QRect ImageView::imageRectToWidget(const QRect& r) const
+{
+    const QPointF a = imageToWidget(QPointF(r.left(), r.top()));
+    const QPointF b = imageToWidget(QPointF(r.right() + 1, r.bottom() + 1));
+    // One pixel of margin for antialiased contours and rounding.
+    return QRectF(a, b).toAlignedRect().adjusted(-2, -2, 2, 2);
+}
+
+void ImageView::centerOn(const QPointF& p)
+{
+    if (m_image.isNull()) {
+        return;
+    }
+    m_fitMode = false;
+    m_offset = QPointF(width() / 2.0, height() / 2.0) - p * m_zoom;
+    clampOffset();
+    update();
+}
+
 void ImageView::zoomIn()
 {
     zoomBy(kStep, QPointF(width() / 2.0, height() / 2.0));
@@ -125,6 +144,12 @@ void ImageView::paintEvent(QPaintEvent*)
     painter.setRenderHint(QPainter::SmoothPixmapTransform, m_zoom < 1.0);
     const QRectF target(m_offset, QSizeF(m_image.width() * m_zoom, m_image.height() * m_zoom));
     painter.drawImage(target, m_image);
+    painter.save();
+    painter.translate(m_offset);
+    painter.scale(m_zoom, m_zoom);
+    painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
+    paintOverlay(painter);
+    painter.restore();
 }
 
 void ImageView::resizeEvent(QResizeEvent*)
@@ -149,7 +174,13 @@ void ImageView::wheelEvent(QWheelEvent* e)
 
 void ImageView::mousePressEvent(QMouseEvent* e)
 {
-    if (e->button() == Qt::MiddleButton || e->button() == Qt::LeftButton) {
+    const bool leftPans = e->button() == Qt::LeftButton && (m_spaceHeld || leftButtonPans());
+    if (!leftPans && e->button() != Qt::MiddleButton && !m_image.isNull() &&
+        toolPress(e, widgetToImage(e->position()))) {
+        e->accept();
+        return;
+    }
+    if (e->button() == Qt::MiddleButton || leftPans) {
         m_panning = true;
         m_lastPos = e->position();
         setCursor(Qt::ClosedHandCursor);
@@ -161,12 +192,16 @@ void ImageView::mousePressEvent(QMouseEvent* e)
 
 void ImageView::mouseMoveEvent(QMouseEvent* e)
 {
+    m_cursor = e->position();
+    m_cursorInside = true;
     if (m_panning) {
         m_fitMode = false;
         m_offset += e->position() - m_lastPos;
         m_lastPos = e->position();
         clampOffset();
         update();
+    } else if (!m_image.isNull()) {
+        toolMove(e, widgetToImage(e->position()));
     }
     if (!m_image.isNull()) {
         const QPointF p = widgetToImage(e->position());
@@ -184,13 +219,42 @@ void ImageView::mouseReleaseEvent(QMouseEvent* e)
         e->accept();
         return;
     }
+    if (!m_image.isNull() && toolRelease(e, widgetToImage(e->position()))) {
+        e->accept();
+        return;
+    }
     QWidget::mouseReleaseEvent(e);
+}
+
+void ImageView::leaveEvent(QEvent* e)
+{
+    m_cursorInside = false;
+    update();
+    QWidget::leaveEvent(e);
+}
+
+void ImageView::keyReleaseEvent(QKeyEvent* e)
+{
+    if (e->key() == Qt::Key_Space && !e->isAutoRepeat()) {
+        m_spaceHeld = false;
+        unsetCursor();
+        e->accept();
+        return;
+    }
+    QWidget::keyReleaseEvent(e);
 }
 
 void ImageView::keyPressEvent(QKeyEvent* e)
 {
     const double panStep = 40.0;
     switch (e->key()) {
+    case Qt::Key_Space:
+        // Hold space to pan with the left button while a tool is active (as in image editors).
+        if (!e->isAutoRepeat()) {
+            m_spaceHeld = true;
+            setCursor(Qt::OpenHandCursor);
+        }
+        break;
     case Qt::Key_Plus:
     case Qt::Key_Equal:
         zoomIn();

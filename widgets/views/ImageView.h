@@ -4,6 +4,9 @@
 #include <QPointF>
 #include <QWidget>
 
+class QMouseEvent;
+class QPainter;
+
 namespace diffseg::widgets {
 
 /// The central 2D view: shows an image with zoom (wheel, +/-), pan (middle or left drag, arrow
@@ -25,6 +28,10 @@ public:
     double zoom() const { return m_zoom; }
     QPointF widgetToImage(const QPointF& p) const;
     QPointF imageToWidget(const QPointF& p) const;
+    /// The widget rectangle covering image pixels `r` (for partial repaints after an edit).
+    QRect imageRectToWidget(const QRect& r) const;
+    /// Centres the view on image point `p` (keeps the zoom).
+    void centerOn(const QPointF& p);
     /// The text shown when there is no image (e.g. how to open one).
     void setPlaceholderText(const QString& text);
 
@@ -44,6 +51,17 @@ Q_SIGNALS:
     void zoomChanged(double zoom);
 
 protected:
+    /// Draws on top of the image; the painter maps image pixels to the widget (1 unit = 1 image
+    /// pixel), so use cosmetic pens for lines that keep their width at any zoom.
+    virtual void paintOverlay(QPainter&) {}
+    /// Tool hooks: return true when the event was used (then the view does not pan). `p` is the
+    /// event position in image pixel coordinates.
+    virtual bool toolPress(QMouseEvent*, const QPointF&) { return false; }
+    virtual bool toolMove(QMouseEvent*, const QPointF&) { return false; }
+    virtual bool toolRelease(QMouseEvent*, const QPointF&) { return false; }
+    /// Whether a left drag pans (true unless a tool owns the left button).
+    virtual bool leftButtonPans() const { return true; }
+
     void paintEvent(QPaintEvent* e) override;
     void resizeEvent(QResizeEvent* e) override;
     void wheelEvent(QWheelEvent* e) override;
@@ -51,6 +69,12 @@ protected:
     void mouseMoveEvent(QMouseEvent* e) override;
     void mouseReleaseEvent(QMouseEvent* e) override;
     void keyPressEvent(QKeyEvent* e) override;
+    void keyReleaseEvent(QKeyEvent* e) override;
+    void leaveEvent(QEvent* e) override;
+
+    /// Last cursor position in widget coordinates (tools draw their cursor there).
+    QPointF cursorPosition() const { return m_cursor; }
+    bool cursorInside() const { return m_cursorInside; }
 
 private:
     void setZoomAround(double zoom, const QPointF& anchor);
@@ -62,7 +86,10 @@ private:
     QPointF m_offset; ///< widget position of the image's top-left corner
     bool m_fitMode = true;
     bool m_panning = false;
+    bool m_spaceHeld = false;
     QPointF m_lastPos;
+    QPointF m_cursor;
+    bool m_cursorInside = false;
     double m_wheelAccumulator = 0.0;
 };
 

@@ -1,0 +1,538 @@
+#include "SegmentationView2D.h"
+
+#include "ImageConversion.h"
+
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QPainter>
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace diffseg::widgets {
+
+namespace {
+
+/// Vector outlines of a {0,1} mask through the centres of its boundary pixels, in image pixels.
+QPainterPath contourPath(const core::Image2D& mask)
+{
+    QPainterPath path;
+    if (mask.empty()) {
+        return path;
+    }
+    const cv::Mat m(mask.height(), mask.width(), CV_8UC1, const_cast<void*>(mask.rawData()));
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(m, contours, cv::RETR_LIST, cv::CHAIN_APPROX_SIMPLE);
+    for (const auto& c : contours) {
+        if (c.empty()) {
+            continue;
+        }
+        path.moveTo(c[0].x + 0.5, c[0].y + 0.5);
+        for (std::size_t i = 1; i < c.size(); ++i) {
+            path.lineTo(c[i].x + 0.5, c[i].y + 0.5);
+        }
+        path.closeSubpath();
+    }
+    return path;
+}
+
+/// Overlays must have the image's size and the expected single channel type.
+void requireLayer(const core::Image2D& layer, const core::Image2D& image, const char* what,
+                  core::PixelType type)
+{
+    if (layer.width() != image.width() || layer.height() != image.height()) {
+        throw core::Error(core::ErrorKind::Mismatch, what,
+                          "is " + std::to_string(layer.width()) + "x" +
+                              std::to_string(layer.height()) + " but the image is " +
+                              std::to_string(image.width()) + "x" + std::to_string(image.height()));
+    }
+    if (layer.channels() != 1 || layer.pixelType() != type) {
+        throw core::Error(core::ErrorKind::InvalidValue, what,
+                          std::string("must have one ") + core::pixelTypeName(type) + " channel");
+    }
+}
+
+void requireMaskOfSize(const core::Image2D& mask, const core::Image2D& image, const char* what)
+{
+    requireLayer(mask, image, what, core::PixelType::UInt8);
+}
+
+} // namespace
+
+SegmentationView2D::SegmentationView2D(QWidget* parent)
+    : ImageView(parent)
+{
+    m_undo.onChanged = [this] {
+        Q_EMIT historyChanged();
+    };
+}
+
+SegmentationView2D::~SegmentationView2D()
+{
+    m_undo.onChanged = nullptr;
+}
+
+void SegmentationView2D::setImage2D(const core::Image2D& image)
+{
+    m_image2D = image;
+    m_mask = core::Image2D(image.width(), image.height(), 1, core::PixelType::UInt8);
+    m_mask.setSpacing(image.spacing());
+    m_editor = std::make_unique<core::MaskEditor>(core::LabelCanvas(m_mask), m_undo);
+    m_undo.clear();
+    m_groundTruth = {};
+    m_preview = {};
+    m_probability = {};
+    m_uncertainty = {};
+    m_fillLayer = QImage(image.width(), image.height(), QImage::Format_ARGB32_Premultiplied);
+    m_fillLayer.fill(Qt::transparent);
+    m_heatLayer = {};
+    m_contour = {};
+    m_gtContour = {};
+    m_previewContour = {};
+    m_polygon.clear();
+    setImage(toQImage(image));
+    Q_EMIT maskEdited(QRect(0, 0, image.width(), image.height()));
+}
+
+void SegmentationView2D::setMask(const core::Image2D& mask)
+{
+    requireMaskOfSize(mask, m_image2D, "mask");
+    std::memcpy(m_mask.rawData(), mask.rawData(), m_mask.byteSize());
+    m_undo.clear();
+    maskChanged(core::IndexBox::whole({m_mask.width(), m_mask.height(), 1}), true);
+}
+
+std::size_t SegmentationView2D::maskArea() const
+{
+    if (m_mask.empty()) {
+        return 0;
+    }
+    const auto* p = m_mask.data<std::uint8_t>();
+    return static_cast<std::size_t>(
+        std::count_if(p, p + m_mask.pixelCount(), [](std::uint8_t v) { return v != 0; }));
+}
+
+void SegmentationView2D::setGroundTruth(const core::Image2D& mask)
+{
+    requireMaskOfSize(mask, m_image2D, "ground-truth mask");
+    m_groundTruth = mask;
+    m_gtContour = contourPath(mask);
+    update();
+}
+
+void SegmentationView2D::clearGroundTruth()
+{
+    m_groundTruth = {};
+    m_gtContour = {};
+    update();
+}
+
+void SegmentationView2D::setPreview(const core::Image2D& mask)
+{
+    requireMaskOfSize(mask, m_image2D, "AI result");
+    m_preview = mask;
+    m_previewContour = contourPath(mask);
+    update();
+}
+
+void SegmentationView2D::clearPreview()
+{
+    m_preview = {};
+    m_previewContour = {};
+    update();
+}
+
+bool SegmentationView2D::acceptPreview()
+{
+    if (m_preview.empty() || !m_editor) {
+        return false;
+    }
+    std::vector<std::uint16_t> labels(m_preview.pixelCount());
+    const auto* p = m_preview.data<std::uint8_t>();
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        labels[i] = p[i] ? 1 : 0;
+    }
+    const core::IndexBox box = m_editor->replaceAll(labels, "Accept AI result");
+    clearPreview();
+    maskChanged(box, true);
+    return true;
+}
+
+void SegmentationView2D::setProbabilityMap(const core::Image2D& map)
+{
+    if (!map.empty()) {
+        requireLayer(map, m_image2D, "probability map", core::PixelType::Float32);
+    }
+    m_probability = map;
+    rebuildHeatLayer();
+}
+
+void SegmentationView2D::setUncertaintyMap(const core::Image2D& map)
+{
+    if (!map.empty()) {
+        requireLayer(map, m_image2D, "uncertainty map", core::PixelType::Float32);
+    }
+    m_uncertainty = map;
+    rebuildHeatLayer();
+}
+
+//------------------------------------------------------------------------------------------------
+void SegmentationView2D::setTool(Tool tool)
+{
+    if (m_tool == tool) {
+        return;
+    }
+    if (m_stroking && m_editor) {
+        maskChanged(m_editor->endStroke(), true);
+        m_stroking = false;
+    }
+    m_polygon.clear();
+    m_tool = tool;
+    setCursor(tool == Tool::Navigate ? Qt::ArrowCursor : Qt::CrossCursor);
+    update();
+    Q_EMIT toolChanged(tool);
+}
+
+void SegmentationView2D::setBrushRadius(double pixels)
+{
+    const double r = std::clamp(pixels, 0.5, 1000.0);
+    if (r == m_brushRadius) {
+        return;
+    }
+    m_brushRadius = r;
+    update();
+    Q_EMIT brushRadiusChanged(r);
+}
+
+void SegmentationView2D::setShowFill(bool show)
+{
+    m_showFill = show;
+    update();
+}
+
+void SegmentationView2D::setFillOpacity(double opacity)
+{
+    m_fillOpacity = std::clamp(opacity, 0.0, 1.0);
+    updateFillLayer(QRect(0, 0, m_mask.width(), m_mask.height()));
+    update();
+}
+
+void SegmentationView2D::setShowContour(bool show)
+{
+    m_showContour = show;
+    update();
+}
+
+void SegmentationView2D::setShowGroundTruth(bool show)
+{
+    m_showGroundTruth = show;
+    update();
+}
+
+void SegmentationView2D::setHeatmap(Heatmap heatmap)
+{
+    m_heatmap = heatmap;
+    rebuildHeatLayer();
+}
+
+void SegmentationView2D::setHeatmapOpacity(double opacity)
+{
+    m_heatOpacity = std::clamp(opacity, 0.0, 1.0);
+    rebuildHeatLayer();
+}
+
+void SegmentationView2D::setColorMap(ColorMap::Name name)
+{
+    m_colorMap = ColorMap(name);
+    rebuildHeatLayer();
+}
+
+void SegmentationView2D::undo()
+{
+    if (m_editor) {
+        maskChanged(m_editor->undo(), true);
+    }
+}
+
+void SegmentationView2D::redo()
+{
+    if (m_editor) {
+        maskChanged(m_editor->redo(), true);
+    }
+}
+
+//------------------------------------------------------------------------------------------------
+QRect SegmentationView2D::toRect(const core::IndexBox& box) const
+{
+    if (box.empty()) {
+        return {};
+    }
+    return QRect(static_cast<int>(box.lo[0]), static_cast<int>(box.lo[1]),
+                 static_cast<int>(box.extent(0)), static_cast<int>(box.extent(1)));
+}
+
+double SegmentationView2D::radiusMm() const
+{
+    return m_brushRadius * m_mask.spacing()[0];
+}
+
+void SegmentationView2D::maskChanged(const core::IndexBox& box, bool finalChange)
+{
+    const QRect region = toRect(box);
+    if (region.isEmpty()) {
+        return;
+    }
+    updateFillLayer(region);
+    if (finalChange) {
+        // Outlines are cheap to rebuild once per gesture, not per mouse move.
+        m_contour = contourPath(m_mask);
+        update();
+    } else {
+        update(imageRectToWidget(region));
+    }
+    Q_EMIT maskEdited(region);
+}
+
+void SegmentationView2D::updateFillLayer(const QRect& region)
+{
+    if (m_fillLayer.isNull()) {
+        return;
+    }
+    const QRect r = region.intersected(m_fillLayer.rect());
+    const int a = static_cast<int>(std::lround(m_fillOpacity * 255));
+    const QRgb on =
+        qPremultiply(qRgba(m_maskColor.red(), m_maskColor.green(), m_maskColor.blue(), a));
+    for (int y = r.top(); y <= r.bottom(); ++y) {
+        auto* out = reinterpret_cast<QRgb*>(m_fillLayer.scanLine(y));
+        const std::uint8_t* in = &m_mask.at<std::uint8_t>(0, y);
+        for (int x = r.left(); x <= r.right(); ++x) {
+            out[x] = in[x] ? on : 0;
+        }
+    }
+}
+
+void SegmentationView2D::rebuildHeatLayer()
+{
+    const core::Image2D& map = m_heatmap == Heatmap::Probability   ? m_probability
+                               : m_heatmap == Heatmap::Uncertainty ? m_uncertainty
+                                                                   : core::Image2D();
+    if (map.empty() || map.pixelType() != core::PixelType::Float32) {
+        m_heatLayer = {};
+        update();
+        return;
+    }
+    m_heatLayer = QImage(map.width(), map.height(), QImage::Format_ARGB32_Premultiplied);
+    for (int y = 0; y < map.height(); ++y) {
+        auto* out = reinterpret_cast<QRgb*>(m_heatLayer.scanLine(y));
+        const float* in = &map.at<float>(0, y);
+        for (int x = 0; x < map.width(); ++x) {
+            const float v = std::isfinite(in[x]) ? in[x] : 1.0f;
+            // Low values fade out so that the image stays readable where the map says little
+            // (background probability, confident pixels).
+            const double weight = std::clamp(v / 0.5, 0.0, 1.0);
+            const int alpha = static_cast<int>(std::lround(255 * m_heatOpacity * weight));
+            const QRgb c = m_colorMap.color(v);
+            out[x] = qPremultiply(qRgba(qRed(c), qGreen(c), qBlue(c), alpha));
+        }
+    }
+    update();
+}
+
+//------------------------------------------------------------------------------------------------
+void SegmentationView2D::paintOverlay(QPainter& painter)
+{
+    if (!m_heatLayer.isNull()) {
+        painter.drawImage(QPointF(0, 0), m_heatLayer);
+    }
+    if (m_showFill && !m_fillLayer.isNull()) {
+        painter.drawImage(QPointF(0, 0), m_fillLayer);
+    }
+    painter.setRenderHint(QPainter::Antialiasing, true);
+    auto drawPath = [&painter](const QPainterPath& path, const QColor& color, Qt::PenStyle style,
+                               double width) {
+        if (path.isEmpty()) {
+            return;
+        }
+        QPen pen(color, width, style);
+        pen.setCosmetic(true);
+        painter.setPen(pen);
+        painter.setBrush(Qt::NoBrush);
+        painter.drawPath(path);
+    };
+    if (m_showGroundTruth) {
+        drawPath(m_gtContour, m_gtColor, Qt::SolidLine, 2.0);
+    }
+    if (m_showContour) {
+        drawPath(m_contour, m_maskColor, Qt::SolidLine, 2.0);
+    }
+    drawPath(m_previewContour, m_previewColor, Qt::DashLine, 2.0);
+
+    if (!m_polygon.empty()) {
+        QPainterPath poly;
+        poly.moveTo(m_polygon[0][0], m_polygon[0][1]);
+        for (std::size_t i = 1; i < m_polygon.size(); ++i) {
+            poly.lineTo(m_polygon[i][0], m_polygon[i][1]);
+        }
+        if (cursorInside() && !m_lassoDrag) {
+            poly.lineTo(widgetToImage(cursorPosition()));
+        }
+        drawPath(poly, m_polygonErase ? QColor(255, 80, 80) : QColor(255, 255, 255), Qt::DashLine,
+                 1.5);
+    }
+    if ((m_tool == Tool::Brush || m_tool == Tool::Eraser) && cursorInside()) {
+        const QPointF c = widgetToImage(cursorPosition());
+        const double r = m_brushRadius;
+        QPen dark(QColor(0, 0, 0, 160), 3.0);
+        dark.setCosmetic(true);
+        painter.setPen(dark);
+        painter.drawEllipse(c, r, r);
+        QPen light(m_tool == Tool::Eraser ? QColor(255, 120, 120) : QColor(255, 255, 255), 1.5);
+        light.setCosmetic(true);
+        painter.setPen(light);
+        painter.drawEllipse(c, r, r);
+    }
+}
+
+bool SegmentationView2D::toolPress(QMouseEvent* e, const QPointF& p)
+{
+    if (!m_editor || (e->button() != Qt::LeftButton && e->button() != Qt::RightButton)) {
+        return false;
+    }
+    const bool secondary = e->button() == Qt::RightButton || (e->modifiers() & Qt::ShiftModifier);
+    switch (m_tool) {
+    case Tool::Navigate:
+        return false;
+    case Tool::Brush:
+    case Tool::Eraser: {
+        m_strokeValue = (m_tool == Tool::Brush && !secondary) ? 1 : 0;
+        m_editor->beginStroke(m_strokeValue ? "Brush stroke" : "Erase stroke");
+        m_stroking = true;
+        maskChanged(m_editor->stamp(p.x(), p.y(), radiusMm(), m_strokeValue), false);
+        return true;
+    }
+    case Tool::Polygon:
+        if (m_polygon.empty()) {
+            m_polygonErase = secondary;
+            m_lassoDrag = true;
+            m_polygon.push_back({p.x(), p.y()});
+        } else {
+            const QPointF first = imageToWidget(QPointF(m_polygon[0][0], m_polygon[0][1]));
+            if (m_polygon.size() >= 3 && QLineF(first, e->position()).length() < 8.0) {
+                finishPolygon(m_polygonErase);
+            } else {
+                m_polygon.push_back({p.x(), p.y()});
+            }
+        }
+        update();
+        return true;
+    case Tool::Fill: {
+        const core::IndexBox box = m_editor->floodFill({}, p.x(), p.y(), secondary ? 0 : 1,
+                                                       secondary ? "Clear region" : "Fill region");
+        maskChanged(box, true);
+        return true;
+    }
+    }
+    return false;
+}
+
+bool SegmentationView2D::toolMove(QMouseEvent* e, const QPointF& p)
+{
+    if (m_stroking && m_editor) {
+        maskChanged(m_editor->strokeTo(p.x(), p.y(), radiusMm(), m_strokeValue), false);
+        return true;
+    }
+    if (m_tool == Tool::Polygon && m_lassoDrag &&
+        (e->buttons() & (Qt::LeftButton | Qt::RightButton))) {
+        const QPointF last = imageToWidget(QPointF(m_polygon.back()[0], m_polygon.back()[1]));
+        if (QLineF(last, e->position()).length() >= 3.0) {
+            m_polygon.push_back({p.x(), p.y()});
+        }
+        update();
+        return true;
+    }
+    if (m_tool != Tool::Navigate) {
+        // The brush outline and the polygon's rubber band follow the cursor.
+        update();
+    }
+    return false;
+}
+
+bool SegmentationView2D::toolRelease(QMouseEvent*, const QPointF&)
+{
+    if (m_stroking && m_editor) {
+        m_stroking = false;
+        maskChanged(m_editor->endStroke(), true);
+        return true;
+    }
+    if (m_tool == Tool::Polygon && m_lassoDrag) {
+        m_lassoDrag = false;
+        // A drag of many points is a freehand lasso: fill it at once. A click starts a polygon.
+        if (m_polygon.size() >= 8) {
+            finishPolygon(m_polygonErase);
+        }
+        return true;
+    }
+    return false;
+}
+
+void SegmentationView2D::mouseDoubleClickEvent(QMouseEvent* e)
+{
+    if (m_tool == Tool::Polygon && !m_polygon.empty()) {
+        // The double-click point closes the polygon; add it unless its press already did.
+        const QPointF last = imageToWidget(QPointF(m_polygon.back()[0], m_polygon.back()[1]));
+        if (QLineF(last, e->position()).length() > 3.0) {
+            const QPointF p = widgetToImage(e->position());
+            m_polygon.push_back({p.x(), p.y()});
+        }
+        finishPolygon(m_polygonErase);
+        e->accept();
+        return;
+    }
+    ImageView::mouseDoubleClickEvent(e);
+}
+
+void SegmentationView2D::finishPolygon(bool erase)
+{
+    if (m_editor && m_polygon.size() >= 3) {
+        const core::IndexBox box = m_editor->fillPolygon({}, m_polygon, erase ? 0 : 1,
+                                                         erase ? "Erase polygon" : "Polygon");
+        m_polygon.clear();
+        maskChanged(box, true);
+    }
+    m_polygon.clear();
+    m_lassoDrag = false;
+    update();
+}
+
+void SegmentationView2D::keyPressEvent(QKeyEvent* e)
+{
+    switch (e->key()) {
+    case Qt::Key_BracketLeft:
+        setBrushRadius(m_brushRadius / 1.25);
+        break;
+    case Qt::Key_BracketRight:
+        setBrushRadius(m_brushRadius * 1.25);
+        break;
+    case Qt::Key_Escape:
+        if (m_stroking && m_editor) {
+            m_stroking = false;
+            maskChanged(m_editor->cancelStroke(), true);
+        }
+        m_polygon.clear();
+        update();
+        break;
+    case Qt::Key_Return:
+    case Qt::Key_Enter:
+        finishPolygon(m_polygonErase);
+        break;
+    default:
+        ImageView::keyPressEvent(e);
+        return;
+    }
+    e->accept();
+}
+
+} // namespace diffseg::widgets
