@@ -3,6 +3,7 @@
 #include "base/Image2D.h"
 #include "base/LabelMap.h"
 #include "base/SampleData.h"
+#include "base/SliceGeometry.h"
 #include "base/Volume.h"
 
 #include <QtTest>
@@ -112,6 +113,44 @@ private Q_SLOTS:
         token.cancel();
         QVERIFY(copy.isCancelled());
         QVERIFY_THROWS_EXCEPTION(Error, copy.throwIfCancelled("sampling"));
+    }
+
+    void slicesShowRadiologicalOrientationForAnyDirection()
+    {
+        const std::array<std::int64_t, 3> size{10, 20, 30};
+        Geometry lps; // i -> L, j -> P, k -> S
+        SliceGeometry axial(lps, size, SliceOrientation::Axial);
+        QCOMPARE(axial.axis(0), 0);
+        QCOMPARE(axial.axis(1), 1);
+        QCOMPARE(axial.sliceAxis(), 2);
+        QVERIFY(!axial.flipped(0) && !axial.flipped(1));
+        QCOMPARE(axial.edgeLabels()[0], 'R');
+        SliceGeometry coronal(lps, size, SliceOrientation::Coronal);
+        QCOMPARE(coronal.sliceAxis(), 1);
+        QVERIFY(!coronal.flipped(0) && coronal.flipped(1)); // superior at the top
+        QCOMPARE(coronal.sliceSize()[1], std::int64_t(30));
+
+        Geometry ras = lps; // NIfTI-style storage: i -> R, j -> A
+        ras.direction = {-1, 0, 0, 0, -1, 0, 0, 0, 1};
+        SliceGeometry rasAxial(ras, size, SliceOrientation::Axial);
+        QVERIFY(rasAxial.flipped(0) && rasAxial.flipped(1));
+        // The same anatomical point is at the same screen position in both storages.
+        const auto a = axial.screenOf(std::array<std::int64_t, 3>{2, 3, 4});
+        const auto b = rasAxial.screenOf(std::array<std::int64_t, 3>{10 - 1 - 2, 20 - 1 - 3, 4});
+        QCOMPARE(a, b);
+
+        Geometry psr = lps; // sagittal acquisition: i -> P, j -> S, k -> R (columns)
+        psr.direction = {0, 0, -1, 1, 0, 0, 0, 1, 0};
+        SliceGeometry psrAxial(psr, size, SliceOrientation::Axial);
+        QCOMPARE(psrAxial.axis(0), 2);
+        QCOMPARE(psrAxial.axis(1), 0);
+        QCOMPARE(psrAxial.sliceAxis(), 1);
+        QVERIFY(psrAxial.flipped(0) && !psrAxial.flipped(1));
+        SliceGeometry psrSagittal(psr, size, SliceOrientation::Sagittal);
+        QCOMPARE(psrSagittal.sliceAxis(), 2);
+        QCOMPARE(psrSagittal.edgeLabels()[2], 'S');
+        const auto v = psrSagittal.voxelAt(3, 4, 5);
+        QCOMPARE(psrSagittal.screenOf(v), (std::array<std::int64_t, 3>{3, 4, 5}));
     }
 
     void sampleDataIsDeterministicAndPlausible()
