@@ -96,6 +96,16 @@ SliceGeometry::screenOf(const std::array<std::int64_t, 3>& voxel) const noexcept
             voxel[m_axes[2]]};
 }
 
+std::array<double, 3> SliceGeometry::voxelAtPoint(double x, double y,
+                                                  std::int64_t slice) const noexcept
+{
+    std::array<double, 3> v{0.0, 0.0, 0.0};
+    v[m_axes[0]] = m_flip[0] ? double(m_size[m_axes[0]]) - x : x;
+    v[m_axes[1]] = m_flip[1] ? double(m_size[m_axes[1]]) - y : y;
+    v[m_axes[2]] = double(slice) + 0.5;
+    return v;
+}
+
 std::array<double, 2> SliceGeometry::screenOf(const std::array<double, 3>& voxel) const noexcept
 {
     // Continuous coordinates: pixel centres at +0.5, so a flip maps c to size - c.

@@ -47,7 +47,8 @@ public:
                                         std::int64_t slice) const noexcept;
     /// Screen pixel (x, y) and slice showing voxel (i, j, k).
     std::array<std::int64_t, 3> screenOf(const std::array<std::int64_t, 3>& voxel) const noexcept;
-    /// Continuous version for cursors: voxel index coordinates -> screen (x, y).
+    /// Continuous versions (pixel centres at +0.5) for cursors and brushes.
+    std::array<double, 3> voxelAtPoint(double x, double y, std::int64_t slice) const noexcept;
     std::array<double, 2> screenOf(const std::array<double, 3>& voxel) const noexcept;
     /// The voxel axis shown horizontally (0), vertically (1), and whether each is flipped.
     int axis(int which) const noexcept { return m_axes[which]; }

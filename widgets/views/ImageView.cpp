@@ -33,6 +33,16 @@ void ImageView::setImage(const QImage& image)
     fitToWindow();
 }
 
+void ImageView::replaceImage(const QImage& image)
+{
+    if (m_image.isNull() || image.size() != m_image.size()) {
+        setImage(image);
+        return;
+    }
+    m_image = image;
+    update();
+}
+
 void ImageView::setPlaceholderText(const QString& text)
 {
     m_placeholder = text;
@@ -41,12 +51,23 @@ void ImageView::setPlaceholderText(const QString& text)
 
 QPointF ImageView::widgetToImage(const QPointF& p) const
 {
-    return (p - m_offset) / m_zoom;
+    const QPointF d = p - m_offset;
+    return QPointF(d.x() / m_zoom, d.y() / (m_zoom * m_aspect));
 }
 
 QPointF ImageView::imageToWidget(const QPointF& p) const
 {
-    return p * m_zoom + m_offset;
+    return QPointF(p.x() * m_zoom, p.y() * m_zoom * m_aspect) + m_offset;
+}
+
+void ImageView::setPixelAspect(double aspect)
+{
+    m_aspect = aspect > 0.0 ? aspect : 1.0;
+    if (m_fitMode) {
+        fitToWindow();
+    } else {
+        update();
+    }
 }
 
 QRect ImageView::imageRectToWidget(const QRect& r) const
@@ -63,7 +84,7 @@ void ImageView::centerOn(const QPointF& p)
         return;
     }
     m_fitMode = false;
-    m_offset = QPointF(width() / 2.0, height() / 2.0) - p * m_zoom;
+    m_offset = QPointF(width() / 2.0 - p.x() * m_zoom, height() / 2.0 - p.y() * m_zoom * m_aspect);
     clampOffset();
     update();
 }
@@ -98,10 +119,10 @@ void ImageView::fitToWindow()
         return;
     }
     const double zx = width() / static_cast<double>(m_image.width());
-    const double zy = height() / static_cast<double>(m_image.height());
+    const double zy = height() / (static_cast<double>(m_image.height()) * m_aspect);
     m_zoom = std::clamp(std::min(zx, zy), kMinZoom, kMaxZoom);
     m_offset = QPointF((width() - m_image.width() * m_zoom) / 2.0,
-                       (height() - m_image.height() * m_zoom) / 2.0);
+                       (height() - m_image.height() * m_zoom * m_aspect) / 2.0);
     Q_EMIT zoomChanged(m_zoom);
     update();
 }
@@ -114,7 +135,7 @@ void ImageView::setZoomAround(double zoom, const QPointF& anchor)
     zoom = std::clamp(zoom, kMinZoom, kMaxZoom);
     const QPointF imagePoint = widgetToImage(anchor);
     m_zoom = zoom;
-    m_offset = anchor - imagePoint * m_zoom;
+    m_offset = anchor - QPointF(imagePoint.x() * m_zoom, imagePoint.y() * m_zoom * m_aspect);
     clampOffset();
     Q_EMIT zoomChanged(m_zoom);
     update();
@@ -124,7 +145,7 @@ void ImageView::clampOffset()
 {
     // Keep at least a quarter of the view covered by the image, so it cannot be lost off-screen.
     const double w = m_image.width() * m_zoom;
-    const double h = m_image.height() * m_zoom;
+    const double h = m_image.height() * m_zoom * m_aspect;
     const double marginX = width() * 0.75;
     const double marginY = height() * 0.75;
     m_offset.setX(std::clamp(m_offset.x(), -w + width() - marginX, marginX));
@@ -142,11 +163,12 @@ void ImageView::paintEvent(QPaintEvent*)
     }
     // Smooth when shrinking, crisp pixels when magnifying (users inspect boundaries up close).
     painter.setRenderHint(QPainter::SmoothPixmapTransform, m_zoom < 1.0);
-    const QRectF target(m_offset, QSizeF(m_image.width() * m_zoom, m_image.height() * m_zoom));
+    const QRectF target(m_offset,
+                        QSizeF(m_image.width() * m_zoom, m_image.height() * m_zoom * m_aspect));
     painter.drawImage(target, m_image);
     painter.save();
     painter.translate(m_offset);
-    painter.scale(m_zoom, m_zoom);
+    painter.scale(m_zoom, m_zoom * m_aspect);
     painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
     paintOverlay(painter);
     painter.restore();

@@ -23,6 +23,8 @@ public:
     explicit ImageView(QWidget* parent = nullptr);
 
     void setImage(const QImage& image);
+    /// Shows another image of the same size without changing zoom or pan (slice changes, steps).
+    void replaceImage(const QImage& image);
     const QImage& image() const { return m_image; }
     /// Screen pixels per image pixel.
     double zoom() const { return m_zoom; }
@@ -32,6 +34,9 @@ public:
     QRect imageRectToWidget(const QRect& r) const;
     /// Centres the view on image point `p` (keeps the zoom).
     void centerOn(const QPointF& p);
+    /// Height of a pixel relative to its width (slices of anisotropic volumes); 1 for photos.
+    void setPixelAspect(double aspect);
+    double pixelAspect() const { return m_aspect; }
     /// The text shown when there is no image (e.g. how to open one).
     void setPlaceholderText(const QString& text);
 
@@ -83,6 +88,7 @@ private:
     QImage m_image;
     QString m_placeholder;
     double m_zoom = 1.0;
+    double m_aspect = 1.0;
     QPointF m_offset; ///< widget position of the image's top-left corner
     bool m_fitMode = true;
     bool m_panning = false;

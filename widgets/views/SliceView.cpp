@@ -1,0 +1,508 @@
+#include "SliceView.h"
+
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QWheelEvent>
+
+#include <algorithm>
+#include <cmath>
+
+namespace diffseg::widgets {
+
+namespace {
+
+const char* orientationName(core::SliceOrientation o)
+{
+    switch (o) {
+    case core::SliceOrientation::Axial:
+        return "Axial";
+    case core::SliceOrientation::Coronal:
+        return "Coronal";
+    case core::SliceOrientation::Sagittal:
+        break;
+    }
+    return "Sagittal";
+}
+
+} // namespace
+
+SliceView::SliceView(core::SliceOrientation orientation, QWidget* parent)
+    : ImageView(parent)
+    , m_orientation(orientation)
+{
+    setPlaceholderText(
+        tr("%1 view: open a volume").arg(QString::fromLatin1(orientationName(orientation))));
+    setMinimumSize(120, 120);
+}
+
+QColor SliceView::labelColor(int value)
+{
+    static const QColor kColors[] = {
+        QColor(255, 0, 0),    QColor(0, 255, 0),     QColor(0, 0, 255),     QColor(255, 255, 0),
+        QColor(0, 255, 255),  QColor(255, 0, 255),   QColor(255, 239, 213), QColor(0, 0, 205),
+        QColor(205, 133, 63), QColor(210, 180, 140), QColor(102, 205, 170), QColor(0, 0, 128),
+        QColor(0, 139, 139),  QColor(46, 139, 87),   QColor(255, 228, 225), QColor(106, 90, 205)};
+    if (value <= 0) {
+        return Qt::transparent;
+    }
+    return kColors[(value - 1) % 16];
+}
+
+//------------------------------------------------------------------------------------------------
+void SliceView::setVolume(const core::Volume& volume, int channel)
+{
+    m_volume = volume.channel(channel);
+    m_channel = channel;
+    m_geometry.emplace(volume.geometry(), volume.size(), m_orientation);
+    m_labels = {};
+    m_overlay = {};
+    m_labelLayer = {};
+    m_overlayLayer = {};
+    const auto& size = volume.size();
+    m_crosshair = {size[0] / 2.0, size[1] / 2.0, size[2] / 2.0};
+    m_slice = static_cast<int>(std::floor(m_crosshair[m_geometry->sliceAxis()]));
+    const auto spacing = m_geometry->pixelSpacing();
+    setPixelAspect(spacing[1] / spacing[0]);
+    renderSlice();
+    fitToWindow();
+}
+
+void SliceView::setLabels(const core::LabelMap& labels)
+{
+    if (!labels.empty() && labels.size() != m_volume.size()) {
+        throw core::Error(core::ErrorKind::Mismatch, "label map",
+                          "does not have the size of the volume shown");
+    }
+    m_labels = labels;
+    renderLabels();
+    update();
+}
+
+void SliceView::setFloatOverlay(const core::Volume& map)
+{
+    if (!map.empty() &&
+        (map.size() != m_volume.size() || map.pixelType() != core::PixelType::Float32)) {
+        throw core::Error(core::ErrorKind::Mismatch, "overlay",
+                          "must be a float map with the size of the volume shown");
+    }
+    m_overlay = map;
+    renderOverlay();
+    update();
+}
+
+void SliceView::setLabelOpacity(double opacity)
+{
+    m_labelOpacity = std::clamp(opacity, 0.0, 1.0);
+    renderLabels();
+    update();
+}
+
+void SliceView::setOverlayOpacity(double opacity)
+{
+    m_overlayOpacity = std::clamp(opacity, 0.0, 1.0);
+    renderOverlay();
+    update();
+}
+
+void SliceView::setColorMap(ColorMap::Name name)
+{
+    m_colorMap = ColorMap(name);
+    renderOverlay();
+    update();
+}
+
+void SliceView::setWindowLevel(double window, double level)
+{
+    window = std::max(window, 1e-6);
+    if (window == m_window && level == m_level) {
+        return;
+    }
+    m_window = window;
+    m_level = level;
+    renderSlice();
+    Q_EMIT windowLevelChanged(m_window, m_level);
+}
+
+int SliceView::sliceCount() const
+{
+    return m_geometry ? static_cast<int>(m_geometry->sliceCount()) : 0;
+}
+
+void SliceView::setSlice(int slice)
+{
+    if (!m_geometry) {
+        return;
+    }
+    slice = std::clamp(slice, 0, sliceCount() - 1);
+    if (slice == m_slice) {
+        return;
+    }
+    m_slice = slice;
+    m_crosshair[m_geometry->sliceAxis()] = slice + 0.5;
+    renderSlice();
+    Q_EMIT sliceChanged(slice);
+    Q_EMIT crosshairMoved(m_crosshair);
+}
+
+void SliceView::setCrosshair(const std::array<double, 3>& voxel)
+{
+    if (!m_geometry) {
+        return;
+    }
+    m_crosshair = voxel;
+    const int slice = std::clamp(static_cast<int>(std::floor(voxel[m_geometry->sliceAxis()])), 0,
+                                 sliceCount() - 1);
+    if (slice != m_slice) {
+        m_slice = slice;
+        renderSlice();
+        Q_EMIT sliceChanged(slice);
+    } else {
+        update();
+    }
+}
+
+void SliceView::refreshLabels()
+{
+    renderLabels();
+    update();
+}
+
+void SliceView::setEditor(core::MaskEditor* editor)
+{
+    m_editor = editor;
+}
+
+void SliceView::setTool(Tool tool)
+{
+    m_tool = tool;
+    setCursor(tool == Tool::Navigate ? Qt::CrossCursor : Qt::BlankCursor);
+    update();
+}
+
+void SliceView::setBrushRadiusMm(double mm)
+{
+    m_brushMm = std::clamp(mm, 0.1, 500.0);
+    update();
+}
+
+//------------------------------------------------------------------------------------------------
+double SliceView::voxelValue(const std::array<std::int64_t, 3>& v) const
+{
+    const std::size_t n = m_volume.linearIndex(v[0], v[1], v[2]);
+    return core::dispatchPixelType(m_volume.pixelType(), [&](auto tag) {
+        using T = decltype(tag);
+        return static_cast<double>(static_cast<const T*>(m_volume.rawData())[n]);
+    });
+}
+
+void SliceView::renderSlice()
+{
+    if (!m_geometry) {
+        return;
+    }
+    const auto size = m_geometry->sliceSize();
+    QImage image(static_cast<int>(size[0]), static_cast<int>(size[1]), QImage::Format_RGB32);
+    const double lo = m_level - m_window / 2.0;
+    const double scale = 255.0 / m_window;
+    core::dispatchPixelType(m_volume.pixelType(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* data = static_cast<const T*>(m_volume.rawData());
+        for (int y = 0; y < image.height(); ++y) {
+            auto* row = reinterpret_cast<QRgb*>(image.scanLine(y));
+            for (int x = 0; x < image.width(); ++x) {
+                const auto v = m_geometry->voxelAt(x, y, m_slice);
+                const double value =
+                    static_cast<double>(data[m_volume.linearIndex(v[0], v[1], v[2])]);
+                const int g = std::isfinite(value)
+                                  ? static_cast<int>(std::clamp((value - lo) * scale, 0.0, 255.0))
+                                  : 0;
+                row[x] = qRgb(g, g, g);
+            }
+        }
+    });
+    replaceImage(image);
+    renderLabels();
+    renderOverlay();
+}
+
+void SliceView::renderLabels()
+{
+    if (!m_geometry || m_labels.empty()) {
+        m_labelLayer = {};
+        return;
+    }
+    const auto size = m_geometry->sliceSize();
+    m_labelLayer = QImage(static_cast<int>(size[0]), static_cast<int>(size[1]),
+                          QImage::Format_ARGB32_Premultiplied);
+    const int alpha = static_cast<int>(std::lround(255 * m_labelOpacity));
+    QRgb lut[256];
+    for (int l = 0; l < 256; ++l) {
+        const QColor c = labelColor(l);
+        lut[l] = l == 0 ? 0 : qPremultiply(qRgba(c.red(), c.green(), c.blue(), alpha));
+    }
+    const bool wide = m_labels.pixelType() == core::PixelType::UInt16;
+    for (int y = 0; y < m_labelLayer.height(); ++y) {
+        auto* row = reinterpret_cast<QRgb*>(m_labelLayer.scanLine(y));
+        for (int x = 0; x < m_labelLayer.width(); ++x) {
+            const auto v = m_geometry->voxelAt(x, y, m_slice);
+            const std::size_t n = m_labels.linearIndex(v[0], v[1], v[2]);
+            const int l =
+                wide ? m_labels.data<std::uint16_t>()[n] : m_labels.data<std::uint8_t>()[n];
+            row[x] = l < 256 ? lut[l] : lut[(l - 1) % 255 + 1];
+        }
+    }
+}
+
+void SliceView::renderOverlay()
+{
+    if (!m_geometry || m_overlay.empty()) {
+        m_overlayLayer = {};
+        return;
+    }
+    const auto size = m_geometry->sliceSize();
+    m_overlayLayer = QImage(static_cast<int>(size[0]), static_cast<int>(size[1]),
+                            QImage::Format_ARGB32_Premultiplied);
+    const float* data = m_overlay.data<float>();
+    for (int y = 0; y < m_overlayLayer.height(); ++y) {
+        auto* row = reinterpret_cast<QRgb*>(m_overlayLayer.scanLine(y));
+        for (int x = 0; x < m_overlayLayer.width(); ++x) {
+            const auto v = m_geometry->voxelAt(x, y, m_slice);
+            const float value = data[m_overlay.linearIndex(v[0], v[1], v[2])];
+            const double t = std::isfinite(value) ? value : 1.0;
+            const QRgb c = m_colorMap.color(t);
+            const int alpha = static_cast<int>(
+                std::lround(255 * m_overlayOpacity * std::clamp(t / 0.5, 0.0, 1.0)));
+            row[x] = qPremultiply(qRgba(qRed(c), qGreen(c), qBlue(c), alpha));
+        }
+    }
+}
+
+//------------------------------------------------------------------------------------------------
+void SliceView::paintOverlay(QPainter& painter)
+{
+    if (!m_geometry) {
+        return;
+    }
+    if (!m_overlayLayer.isNull()) {
+        painter.drawImage(QPointF(0, 0), m_overlayLayer);
+    }
+    if (!m_labelLayer.isNull()) {
+        painter.drawImage(QPointF(0, 0), m_labelLayer);
+    }
+    const auto size = m_geometry->sliceSize();
+    const auto c = m_geometry->screenOf(m_crosshair);
+    QPen cross(QColor(80, 255, 120, 200), 1.0, Qt::DashLine);
+    cross.setCosmetic(true);
+    painter.setPen(cross);
+    painter.drawLine(QPointF(c[0], 0), QPointF(c[0], double(size[1])));
+    painter.drawLine(QPointF(0, c[1]), QPointF(double(size[0]), c[1]));
+
+    if (m_tool != Tool::Navigate && cursorInside()) {
+        const QPointF p = widgetToImage(cursorPosition());
+        const auto spacing = m_geometry->pixelSpacing();
+        QPen pen(m_tool == Tool::Eraser ? QColor(255, 120, 120) : QColor(255, 255, 255), 1.5);
+        pen.setCosmetic(true);
+        painter.setPen(pen);
+        painter.setBrush(Qt::NoBrush);
+        painter.drawEllipse(p, m_brushMm / spacing[0], m_brushMm / spacing[1]);
+    }
+
+    // Orientation letters and the slice number, in widget coordinates.
+    painter.save();
+    painter.resetTransform();
+    painter.setPen(QColor(255, 200, 80));
+    const auto labels = m_geometry->edgeLabels();
+    const QRect r = rect().adjusted(6, 4, -6, -4);
+    painter.drawText(r, Qt::AlignLeft | Qt::AlignVCenter, QString(QChar(labels[0])));
+    painter.drawText(r, Qt::AlignRight | Qt::AlignVCenter, QString(QChar(labels[1])));
+    painter.drawText(r, Qt::AlignHCenter | Qt::AlignTop, QString(QChar(labels[2])));
+    painter.drawText(r, Qt::AlignHCenter | Qt::AlignBottom, QString(QChar(labels[3])));
+    painter.setPen(QColor(220, 225, 235));
+    painter.drawText(r, Qt::AlignLeft | Qt::AlignTop,
+                     tr("%1 %2/%3")
+                         .arg(QString::fromLatin1(orientationName(m_orientation)))
+                         .arg(m_slice + 1)
+                         .arg(sliceCount()));
+    painter.restore();
+}
+
+std::array<double, 2> SliceView::planeCoords(const QPointF& screen) const
+{
+    const auto v = m_geometry->voxelAtPoint(screen.x(), screen.y(), m_slice);
+    switch (m_geometry->sliceAxis()) {
+    case 0:
+        return {v[1], v[2]};
+    case 1:
+        return {v[0], v[2]};
+    default:
+        return {v[0], v[1]};
+    }
+}
+
+void SliceView::moveCrosshairTo(const QPointF& screen)
+{
+    const auto size = m_geometry->sliceSize();
+    const double x = std::clamp(screen.x(), 0.0, double(size[0]) - 1e-6);
+    const double y = std::clamp(screen.y(), 0.0, double(size[1]) - 1e-6);
+    m_crosshair = m_geometry->voxelAtPoint(x, y, m_slice);
+    update();
+    Q_EMIT crosshairMoved(m_crosshair);
+}
+
+bool SliceView::toolPress(QMouseEvent* e, const QPointF& p)
+{
+    if (!m_geometry || e->button() != Qt::LeftButton) {
+        return false;
+    }
+    if (m_tool == Tool::Navigate || !m_editor || m_labels.empty()) {
+        moveCrosshairTo(p);
+        return true;
+    }
+    m_strokeValue = m_tool == Tool::Brush ? m_paintLabel : 0;
+    m_editor->beginStroke(m_tool == Tool::Brush ? "Brush stroke" : "Erase stroke",
+                          {m_geometry->sliceAxis(), m_slice});
+    m_stroking = true;
+    const auto uv = planeCoords(p);
+    const core::IndexBox box = m_editor->stamp(uv[0], uv[1], m_brushMm, m_strokeValue);
+    renderLabels();
+    update();
+    if (!box.empty()) {
+        Q_EMIT labelsEdited(box);
+    }
+    return true;
+}
+
+bool SliceView::toolMove(QMouseEvent* e, const QPointF& p)
+{
+    if (!m_geometry) {
+        return false;
+    }
+    const auto size = m_geometry->sliceSize();
+    const auto px = static_cast<std::int64_t>(std::floor(p.x()));
+    const auto py = static_cast<std::int64_t>(std::floor(p.y()));
+    if (px >= 0 && py >= 0 && px < size[0] && py < size[1]) {
+        const auto v = m_geometry->voxelAt(px, py, m_slice);
+        const int label =
+            m_labels.empty()
+                ? 0
+                : (m_labels.pixelType() == core::PixelType::UInt16
+                       ? m_labels.data<std::uint16_t>()[m_labels.linearIndex(v[0], v[1], v[2])]
+                       : m_labels.data<std::uint8_t>()[m_labels.linearIndex(v[0], v[1], v[2])]);
+        Q_EMIT hovered(v, voxelValue(v), label);
+    }
+    if (m_stroking && m_editor) {
+        const auto uv = planeCoords(p);
+        const core::IndexBox box = m_editor->strokeTo(uv[0], uv[1], m_brushMm, m_strokeValue);
+        if (!box.empty()) {
+            renderLabels();
+            Q_EMIT labelsEdited(box);
+        }
+        update();
+        return true;
+    }
+    if (m_tool == Tool::Navigate && (e->buttons() & Qt::LeftButton)) {
+        moveCrosshairTo(p);
+        return true;
+    }
+    if (m_tool != Tool::Navigate) {
+        update();
+    }
+    return false;
+}
+
+bool SliceView::toolRelease(QMouseEvent*, const QPointF&)
+{
+    if (m_stroking && m_editor) {
+        m_stroking = false;
+        const core::IndexBox box = m_editor->endStroke();
+        renderLabels();
+        update();
+        if (!box.empty()) {
+            Q_EMIT labelsEdited(box);
+        }
+        return true;
+    }
+    return false;
+}
+
+void SliceView::mousePressEvent(QMouseEvent* e)
+{
+    if (e->button() == Qt::RightButton && m_geometry) {
+        m_windowing = true;
+        m_windowStart = e->position();
+        m_startWindow = m_window;
+        m_startLevel = m_level;
+        e->accept();
+        return;
+    }
+    ImageView::mousePressEvent(e);
+}
+
+void SliceView::mouseMoveEvent(QMouseEvent* e)
+{
+    if (m_windowing) {
+        const QPointF d = e->position() - m_windowStart;
+        // Drag right widens the window, drag down raises the level (as in ITK-SNAP and Slicer).
+        setWindowLevel(m_startWindow * std::exp(d.x() * 0.005),
+                       m_startLevel + d.y() * m_startWindow * 0.003);
+        e->accept();
+        return;
+    }
+    ImageView::mouseMoveEvent(e);
+}
+
+void SliceView::mouseReleaseEvent(QMouseEvent* e)
+{
+    if (m_windowing && e->button() == Qt::RightButton) {
+        m_windowing = false;
+        e->accept();
+        return;
+    }
+    ImageView::mouseReleaseEvent(e);
+}
+
+void SliceView::wheelEvent(QWheelEvent* e)
+{
+    if (e->modifiers() & Qt::ControlModifier) {
+        ImageView::wheelEvent(e);
+        return;
+    }
+    m_wheelAccumulator += e->angleDelta().y();
+    while (std::abs(m_wheelAccumulator) >= 120.0) {
+        const int step = m_wheelAccumulator > 0 ? 1 : -1;
+        setSlice(m_slice + step);
+        m_wheelAccumulator -= step * 120.0;
+    }
+    e->accept();
+}
+
+void SliceView::keyPressEvent(QKeyEvent* e)
+{
+    switch (e->key()) {
+    case Qt::Key_Up:
+        setSlice(m_slice + 1);
+        break;
+    case Qt::Key_Down:
+        setSlice(m_slice - 1);
+        break;
+    case Qt::Key_PageUp:
+        setSlice(m_slice + std::max(1, sliceCount() / 10));
+        break;
+    case Qt::Key_PageDown:
+        setSlice(m_slice - std::max(1, sliceCount() / 10));
+        break;
+    case Qt::Key_BracketLeft:
+        setBrushRadiusMm(m_brushMm / 1.25);
+        break;
+    case Qt::Key_BracketRight:
+        setBrushRadiusMm(m_brushMm * 1.25);
+        break;
+    default:
+        ImageView::keyPressEvent(e);
+        return;
+    }
+    e->accept();
+}
+
+} // namespace diffseg::widgets
