@@ -227,16 +227,11 @@ bool StepCache::put(int member, int step, const float* values, std::size_t count
     }
     // A NaN is checked even in dropped steps: it means the model diverged, which the caller must
     // hear about at once rather than at the next kept step.
-    float lo = std::numeric_limits<float>::max();
-    float hi = std::numeric_limits<float>::lowest();
-    bool finite = true;
+    unsigned nonFinite = 0; // an integer OR, not an early exit, so that the loop vectorises
     for (std::size_t n = 0; n < count; ++n) {
-        const float v = values[n];
-        finite &= std::abs(v) <= std::numeric_limits<float>::max(); // false for NaN and inf
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
+        nonFinite |= std::abs(values[n]) <= std::numeric_limits<float>::max() ? 0u : 1u;
     }
-    if (!finite) {
+    if (nonFinite != 0) {
         throw Error(ErrorKind::InvalidValue, frameName(member, step),
                     std::string("non-finite value in the ") + frameKindName(kind) + " frame");
     }
@@ -254,12 +249,14 @@ bool StepCache::put(int member, int step, const float* values, std::size_t count
             codes[n] = quantiseX0(values[n]);
         }
     } else {
-        frame->offset = lo;
-        frame->scale = (hi - lo) / 255.0f;
-        const float inverse = hi > lo ? 255.0f / (hi - lo) : 0.0f;
+        const auto [lo, hi] = std::minmax_element(values, values + count);
+        frame->offset = *lo;
+        frame->scale = (*hi - *lo) / 255.0f;
+        const float inverse = *hi > *lo ? 255.0f / (*hi - *lo) : 0.0f;
+        const float offset = *lo;
         for (std::size_t n = 0; n < count; ++n) {
-            const float code = std::nearbyint((values[n] - lo) * inverse);
-            codes[n] = static_cast<std::uint8_t>(std::min(255.0f, std::max(0.0f, code)));
+            const float code = (values[n] - offset) * inverse + 0.5f; // >= 0: truncation rounds
+            codes[n] = static_cast<std::uint8_t>(std::min(255.0f, code));
         }
     }
     FramePtr published = std::move(frame);
@@ -426,17 +423,16 @@ StepFrame StepCache::meanOverMembers(int step, FrameKind kind) const
         return out;
     }
     out.memberCount = static_cast<int>(frames.size());
-    float* o = out.values.data<float>();
-    std::vector<float> scratch(m_voxels);
-    for (const FramePtr& f : frames) {
-        dequantise(*f, scratch.data());
-        for (std::size_t n = 0; n < m_voxels; ++n) {
-            o[n] += scratch[n];
-        }
-    }
+    float* o = out.values.data<float>(); // zero-filled by the allocation
     const float inv = 1.0f / static_cast<float>(frames.size());
-    for (std::size_t n = 0; n < m_voxels; ++n) {
-        o[n] *= inv;
+    for (const FramePtr& f : frames) {
+        // One pass per member straight from the codes: o += (offset + scale * code) / K.
+        const std::uint8_t* codes = f->codes.data();
+        const float offset = f->offset * inv;
+        const float scale = f->scale * inv;
+        for (std::size_t n = 0; n < m_voxels; ++n) {
+            o[n] += offset + scale * static_cast<float>(codes[n]);
+        }
     }
     return out;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace diffseg::core {
@@ -97,6 +98,20 @@ enum class Range
 /// through clampUnit(), so values within the slack count as 0 or 1.
 void requireValues(const float* v, std::size_t count, Range range, const std::string& who)
 {
+    // A branch-free scan first (it vectorises); the voxel is looked up only on failure.
+    unsigned bad = 0;
+    if (range == Range::Finite) {
+        for (std::size_t n = 0; n < count; ++n) {
+            bad |= std::abs(v[n]) <= std::numeric_limits<float>::max() ? 0u : 1u;
+        }
+    } else {
+        for (std::size_t n = 0; n < count; ++n) {
+            bad |= (v[n] >= -kProbabilitySlack && v[n] <= 1.0f + kProbabilitySlack) ? 0u : 1u;
+        }
+    }
+    if (bad == 0) {
+        return;
+    }
     for (std::size_t n = 0; n < count; ++n) {
         const float x = v[n];
         if (!std::isfinite(x)) {
@@ -143,21 +158,42 @@ double binaryEntropyAt(double p)
     return -p * std::log(p) - (1.0 - p) * std::log(1.0 - p);
 }
 
+/// Member value as the kernels read it: x0 mapped to a probability, or a clamped probability.
+float memberValue(float v, Range range, bool fromX0)
+{
+    if (fromX0) {
+        return clampUnit((v + 1.0f) * 0.5f);
+    }
+    return range == Range::Probability ? clampUnit(v) : v;
+}
+
+/// Per-voxel mean over members into `out`; members in the outer loop so the inner one vectorises.
+void accumulateMean(const std::vector<const float*>& p, std::size_t count, Range range, bool fromX0,
+                    std::vector<double>& out)
+{
+    out.assign(count, 0.0);
+    for (const float* m : p) {
+        for (std::size_t n = 0; n < count; ++n) {
+            out[n] += memberValue(m[n], range, fromX0);
+        }
+    }
+    const double inv = 1.0 / static_cast<double>(p.size());
+    for (std::size_t n = 0; n < count; ++n) {
+        out[n] *= inv;
+    }
+}
+
 template <class G>
 G meanOf(const std::vector<G>& maps, Range range, bool fromX0)
 {
     const std::vector<const float*> p = members(maps, range);
+    const std::size_t count = voxels(maps[0]);
+    std::vector<double> mean;
+    accumulateMean(p, count, range, fromX0, mean);
     G out = scalarLike(maps[0]);
     float* o = out.template data<float>();
-    const std::size_t count = voxels(maps[0]);
-    const double k = static_cast<double>(p.size());
     for (std::size_t n = 0; n < count; ++n) {
-        double sum = 0.0;
-        for (const float* m : p) {
-            sum += fromX0 ? clampUnit((m[n] + 1.0f) * 0.5f)
-                          : (range == Range::Probability ? clampUnit(m[n]) : m[n]);
-        }
-        o[n] = static_cast<float>(sum / k);
+        o[n] = static_cast<float>(mean[n]);
     }
     return out;
 }
@@ -166,22 +202,22 @@ template <class G>
 G stdOf(const std::vector<G>& maps)
 {
     const std::vector<const float*> p = members(maps, Range::Probability);
+    const std::size_t count = voxels(maps[0]);
+    // Two passes (mean, then squared deviations): no cancellation for nearly equal members.
+    std::vector<double> mean;
+    accumulateMean(p, count, Range::Probability, false, mean);
+    std::vector<double> squares(count, 0.0);
+    for (const float* m : p) {
+        for (std::size_t n = 0; n < count; ++n) {
+            const double d = clampUnit(m[n]) - mean[n];
+            squares[n] += d * d;
+        }
+    }
     G out = scalarLike(maps[0]);
     float* o = out.template data<float>();
-    const std::size_t count = voxels(maps[0]);
-    const double k = static_cast<double>(p.size());
+    const double inv = 1.0 / static_cast<double>(p.size());
     for (std::size_t n = 0; n < count; ++n) {
-        double sum = 0.0;
-        for (const float* m : p) {
-            sum += clampUnit(m[n]);
-        }
-        const double mean = sum / k;
-        double squares = 0.0;
-        for (const float* m : p) {
-            const double d = clampUnit(m[n]) - mean;
-            squares += d * d;
-        }
-        o[n] = static_cast<float>(std::sqrt(squares / k));
+        o[n] = static_cast<float>(std::sqrt(squares[n] * inv));
     }
     return out;
 }
