@@ -243,20 +243,23 @@ bool StepCache::put(int member, int step, const float* values, std::size_t count
     frame->codes.resize(count);
     std::uint8_t* codes = frame->codes.data();
     if (kind == FrameKind::X0) {
-        frame->offset = -1.0f;
+        frame->centre = 0.0f; // code * 2/255 - 1 = (code - 127.5) * 2/255
         frame->scale = kX0CodeStep;
         for (std::size_t n = 0; n < count; ++n) {
             codes[n] = quantiseX0(values[n]);
         }
     } else {
         const auto [lo, hi] = std::minmax_element(values, values + count);
-        frame->offset = *lo;
-        frame->scale = (*hi - *lo) / 255.0f;
-        const float inverse = *hi > *lo ? 255.0f / (*hi - *lo) : 0.0f;
-        const float offset = *lo;
+        // Range and centre without float overflow, even for extreme finite values.
+        const double range = static_cast<double>(*hi) - static_cast<double>(*lo);
+        const float centre = 0.5f * *lo + 0.5f * *hi;
+        frame->centre = centre;
+        frame->scale = static_cast<float>(range / 255.0);
+        const float inverse = range > 0.0 ? static_cast<float>(255.0 / range) : 0.0f;
         for (std::size_t n = 0; n < count; ++n) {
-            const float code = (values[n] - offset) * inverse + 0.5f; // >= 0: truncation rounds
-            codes[n] = static_cast<std::uint8_t>(std::min(255.0f, code));
+            // |value - centre| <= range / 2 fits a float; + 128 = + 127.5 and a half for rounding
+            const float code = (values[n] - centre) * inverse + 128.0f;
+            codes[n] = static_cast<std::uint8_t>(std::min(255.0f, std::max(0.0f, code)));
         }
     }
     FramePtr published = std::move(frame);
@@ -318,10 +321,10 @@ int StepCache::nearestStoredSlot(FrameKind kind, int member, int step) const
 void StepCache::dequantise(const Frame& frame, float* out) const
 {
     const std::uint8_t* codes = frame.codes.data();
-    const float offset = frame.offset;
     const float scale = frame.scale;
+    const float centre = frame.centre;
     for (std::size_t n = 0; n < m_voxels; ++n) {
-        out[n] = offset + scale * static_cast<float>(codes[n]);
+        out[n] = centre + scale * (static_cast<float>(codes[n]) - 127.5f);
     }
 }
 
@@ -426,12 +429,12 @@ StepFrame StepCache::meanOverMembers(int step, FrameKind kind) const
     float* o = out.values.data<float>(); // zero-filled by the allocation
     const float inv = 1.0f / static_cast<float>(frames.size());
     for (const FramePtr& f : frames) {
-        // One pass per member straight from the codes: o += (offset + scale * code) / K.
+        // One pass per member straight from the codes: o += (centre + scale (code - 127.5)) / K.
         const std::uint8_t* codes = f->codes.data();
-        const float offset = f->offset * inv;
         const float scale = f->scale * inv;
+        const float centre = f->centre * inv;
         for (std::size_t n = 0; n < m_voxels; ++n) {
-            o[n] += offset + scale * static_cast<float>(codes[n]);
+            o[n] += centre + scale * (static_cast<float>(codes[n]) - 127.5f);
         }
     }
     return out;

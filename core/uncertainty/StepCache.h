@@ -66,7 +66,7 @@ struct StepFrame
 /// Quantisation: x0 frames use fixed codes over [-1, 1] (see X0Quantisation.h): error <= 1/255
 /// (half of the 2/255 = 1/127.5 step) after clamping to [-1, 1], and the sign (x0 > 0, the
 /// reference's binarisation) survives exactly. x_t frames use a per-frame affine code over the
-/// frame's [min, max]: error <= (max - min) / 510.
+/// frame's [min, max]: error <= (max - min) / 510 (plus float rounding).
 ///
 /// Budget and what is kept: memory is one byte per voxel per stored frame. With capacity
 /// C = floor(budget / (members x kinds x voxels)) steps per member (kinds = 2 with storeNoisy):
@@ -146,7 +146,9 @@ public:
 private:
     struct Frame
     {
-        float offset = 0.0f;
+        // value = centre + scale * (code - 127.5): centred so that no frame of finite floats
+        // overflows while decoding (|scale * 127.5| <= half the frame's range).
+        float centre = 0.0f;
         float scale = 0.0f;
         std::vector<std::uint8_t> codes;
     };

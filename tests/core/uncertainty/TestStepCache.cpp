@@ -161,6 +161,29 @@ private Q_SLOTS:
         QVERIFY(std::memcmp(buffer.data(), f.values.rawData(), voxels * sizeof(float)) == 0);
     }
 
+    void noisyFramesOfAnyRange()
+    {
+        StepCacheConfig config = StepCacheConfig::forImage(4, 2, 1, 3);
+        config.storeNoisy = true;
+        StepCache cache(config);
+        // A constant frame comes back exactly; extreme finite ranges never produce NaN.
+        std::vector<float> flat(8, -7.25f);
+        QVERIFY(cache.put(0, 0, flat.data(), flat.size(), FrameKind::Noisy));
+        const StepFrame f = cache.get(0, 0, FrameKind::Noisy);
+        QCOMPARE(f.values.data<float>()[5], -7.25f);
+        const float big = std::numeric_limits<float>::max();
+        std::vector<float> wide{-big, big, 0.0f, 1.0f, -big, big, 0.5f * big, -0.5f * big};
+        QVERIFY(cache.put(0, 1, wide.data(), wide.size(), FrameKind::Noisy));
+        const StepFrame w = cache.get(0, 1, FrameKind::Noisy);
+        for (int n = 0; n < 8; ++n) {
+            QVERIFY(std::isfinite(w.values.data<float>()[n]));
+        }
+        QVERIFY(w.values.data<float>()[1] > 0.99f * big);
+        QVERIFY(w.values.data<float>()[0] < -0.99f * big);
+        // x0 and x_t of one step are separate frames.
+        QVERIFY(!cache.get(0, 0).valid());
+    }
+
     void budgetIsRespected()
     {
         // 128x128, 5 members, 250 DDPM steps: 20 MiB in full, so a 4 MiB budget keeps 51 steps.
