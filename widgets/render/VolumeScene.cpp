@@ -2,15 +2,22 @@
 
 #include "VtkImageAdapter.h"
 
+#include <vtkActor.h>
 #include <vtkCamera.h>
 #include <vtkColorTransferFunction.h>
+#include <vtkDiscreteFlyingEdges3D.h>
 #include <vtkImageData.h>
+#include <vtkLookupTable.h>
 #include <vtkMatrix4x4.h>
 #include <vtkPiecewiseFunction.h>
+#include <vtkPolyData.h>
+#include <vtkPolyDataMapper.h>
+#include <vtkProperty.h>
 #include <vtkRenderer.h>
 #include <vtkSmartVolumeMapper.h>
 #include <vtkVolume.h>
 #include <vtkVolumeProperty.h>
+#include <vtkWindowedSincPolyDataFilter.h>
 
 #include <algorithm>
 #include <cmath>
@@ -61,6 +68,11 @@ VolumeScene::VolumeScene()
     , m_property(vtkSmartPointer<vtkVolumeProperty>::New())
     , m_colors(vtkSmartPointer<vtkColorTransferFunction>::New())
     , m_opacity(vtkSmartPointer<vtkPiecewiseFunction>::New())
+    , m_surface(vtkSmartPointer<vtkDiscreteFlyingEdges3D>::New())
+    , m_smoother(vtkSmartPointer<vtkWindowedSincPolyDataFilter>::New())
+    , m_surfaceMapper(vtkSmartPointer<vtkPolyDataMapper>::New())
+    , m_labelColors(vtkSmartPointer<vtkLookupTable>::New())
+    , m_surfaceActor(vtkSmartPointer<vtkActor>::New())
 {
     m_renderer->SetBackground(0.08, 0.09, 0.11);
     m_renderer->SetBackground2(0.22, 0.24, 0.29);
@@ -75,6 +87,24 @@ VolumeScene::VolumeScene()
     m_volume->SetMapper(m_mapper);
     m_volume->SetProperty(m_property);
     m_mapper->SetBlendModeToComposite();
+
+    // Label surfaces: discrete flying edges, then windowed-sinc smoothing (no shrinkage bias).
+    m_surface->ComputeNormalsOff();
+    m_smoother->SetInputConnection(m_surface->GetOutputPort());
+    m_smoother->SetNumberOfIterations(15);
+    m_smoother->SetPassBand(0.05);
+    m_smoother->BoundarySmoothingOff();
+    m_smoother->NonManifoldSmoothingOn();
+    m_smoother->NormalizeCoordinatesOn();
+    m_surfaceMapper->SetInputConnection(m_smoother->GetOutputPort());
+    // Label values are scalars: they must go through the lookup table, not be used as colours.
+    m_surfaceMapper->SetColorModeToMapScalars();
+    m_surfaceMapper->SetScalarModeToDefault();
+    m_surfaceMapper->SetLookupTable(m_labelColors);
+    m_surfaceMapper->UseLookupTableScalarRangeOn();
+    m_surfaceActor->SetMapper(m_surfaceMapper);
+    m_surfaceActor->GetProperty()->SetSpecular(0.3);
+    m_surfaceActor->GetProperty()->SetSpecularPower(20);
 }
 
 VolumeScene::~VolumeScene() = default;
@@ -96,6 +126,62 @@ void VolumeScene::setVolume(const core::Volume& volume, int channel)
     }
     applyPreset();
     resetCamera();
+}
+
+void VolumeScene::setLabels(const core::LabelMap& labels)
+{
+    if (labels.empty() || labels.maxLabel() == 0) {
+        m_renderer->RemoveActor(m_surfaceActor);
+        return;
+    }
+    const int maxLabel = labels.maxLabel();
+    m_surface->SetInputData(VtkImageAdapter::toImageData(labels));
+    m_surface->GenerateValues(maxLabel, 1, maxLabel);
+    m_labelColors->SetNumberOfTableValues(maxLabel + 1);
+    m_labelColors->SetTableRange(0, maxLabel);
+    for (int l = 0; l <= maxLabel; ++l) {
+        const auto c = labelColor(l);
+        m_labelColors->SetTableValue(l, c[0], c[1], c[2], l == 0 ? 0.0 : 1.0);
+    }
+    m_labelColors->Build();
+    m_surfaceActor->SetUserMatrix(VtkImageAdapter::placement(labels.geometry()));
+    if (!m_renderer->HasViewProp(m_surfaceActor)) {
+        m_renderer->AddActor(m_surfaceActor);
+    }
+}
+
+void VolumeScene::setLabelsVisible(bool visible)
+{
+    m_surfaceActor->SetVisibility(visible);
+}
+
+void VolumeScene::setVolumeVisible(bool visible)
+{
+    m_volume->SetVisibility(visible);
+}
+
+long long VolumeScene::labelTriangles() const
+{
+    if (!m_renderer->HasViewProp(m_surfaceActor)) {
+        return 0;
+    }
+    m_smoother->Update();
+    return m_smoother->GetOutput()->GetNumberOfPolys();
+}
+
+std::array<double, 3> VolumeScene::labelColor(int label)
+{
+    // The slice views' label colours (ITK-SNAP-like defaults), as fractions.
+    static const int kColors[16][3] = {
+        {255, 0, 0},    {0, 255, 0},     {0, 0, 255},     {255, 255, 0},
+        {0, 255, 255},  {255, 0, 255},   {255, 239, 213}, {0, 0, 205},
+        {205, 133, 63}, {210, 180, 140}, {102, 205, 170}, {0, 0, 128},
+        {0, 139, 139},  {46, 139, 87},   {255, 228, 225}, {106, 90, 205}};
+    if (label <= 0) {
+        return {0.0, 0.0, 0.0};
+    }
+    const int* c = kColors[(label - 1) % 16];
+    return {c[0] / 255.0, c[1] / 255.0, c[2] / 255.0};
 }
 
 void VolumeScene::setPreset(Preset preset)

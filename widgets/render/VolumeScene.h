@@ -1,12 +1,18 @@
 #pragma once
 
+#include "base/LabelMap.h"
 #include "base/Volume.h"
 
 #include <vtkSmartPointer.h>
 
 #include <array>
 
+class vtkActor;
 class vtkColorTransferFunction;
+class vtkDiscreteFlyingEdges3D;
+class vtkLookupTable;
+class vtkPolyDataMapper;
+class vtkWindowedSincPolyDataFilter;
 class vtkPiecewiseFunction;
 class vtkRenderer;
 class vtkSmartVolumeMapper;
@@ -50,6 +56,16 @@ public:
     /// Front (anterior) view of the whole volume, head up: a fixed, reproducible camera.
     void resetCamera();
 
+    /// Shows the label map as smoothed surfaces, one colour per label (the slice views' colours);
+    /// an empty map removes them. Call again after edits (the surfaces are rebuilt).
+    void setLabels(const core::LabelMap& labels);
+    void setLabelsVisible(bool visible);
+    void setVolumeVisible(bool visible);
+    /// Number of triangles of the label surfaces (0 without labels).
+    long long labelTriangles() const;
+    /// The colour of label `label` as RGB fractions; the same table as the slice views.
+    static std::array<double, 3> labelColor(int label);
+
 private:
     void applyPreset();
 
@@ -59,6 +75,11 @@ private:
     vtkSmartPointer<vtkVolumeProperty> m_property;
     vtkSmartPointer<vtkColorTransferFunction> m_colors;
     vtkSmartPointer<vtkPiecewiseFunction> m_opacity;
+    vtkSmartPointer<vtkDiscreteFlyingEdges3D> m_surface;
+    vtkSmartPointer<vtkWindowedSincPolyDataFilter> m_smoother;
+    vtkSmartPointer<vtkPolyDataMapper> m_surfaceMapper;
+    vtkSmartPointer<vtkLookupTable> m_labelColors;
+    vtkSmartPointer<vtkActor> m_surfaceActor;
     Preset m_preset = Preset::Auto;
     std::array<double, 2> m_percentiles{0.0, 1.0};
     bool m_hasVolume = false;

@@ -1,5 +1,7 @@
 #include "SliceView.h"
 
+#include "render/VolumeScene.h"
+
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
@@ -38,15 +40,12 @@ SliceView::SliceView(core::SliceOrientation orientation, QWidget* parent)
 
 QColor SliceView::labelColor(int value)
 {
-    static const QColor kColors[] = {
-        QColor(255, 0, 0),    QColor(0, 255, 0),     QColor(0, 0, 255),     QColor(255, 255, 0),
-        QColor(0, 255, 255),  QColor(255, 0, 255),   QColor(255, 239, 213), QColor(0, 0, 205),
-        QColor(205, 133, 63), QColor(210, 180, 140), QColor(102, 205, 170), QColor(0, 0, 128),
-        QColor(0, 139, 139),  QColor(46, 139, 87),   QColor(255, 228, 225), QColor(106, 90, 205)};
     if (value <= 0) {
         return Qt::transparent;
     }
-    return kColors[(value - 1) % 16];
+    const auto c = VolumeScene::labelColor(value);
+    return QColor::fromRgbF(static_cast<float>(c[0]), static_cast<float>(c[1]),
+                            static_cast<float>(c[2]));
 }
 
 //------------------------------------------------------------------------------------------------

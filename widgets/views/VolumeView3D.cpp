@@ -2,6 +2,7 @@
 
 #include "vtkqt/VtkRenderWidget.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -36,6 +37,24 @@ VolumeView3D::VolumeView3D(QWidget* parent)
     reset->setToolTip(tr("Back to the anterior view of the whole volume"));
     connect(reset, &QToolButton::clicked, this, &VolumeView3D::resetView);
 
+    auto* showVolume = new QCheckBox(tr("Volume"), this);
+    showVolume->setObjectName(QStringLiteral("showVolume"));
+    showVolume->setChecked(true);
+    showVolume->setToolTip(tr("Show the volume rendering"));
+    auto* showLabels = new QCheckBox(tr("Labels"), this);
+    showLabels->setObjectName(QStringLiteral("showLabels"));
+    showLabels->setChecked(true);
+    showLabels->setToolTip(
+        tr("Show the label map as surfaces (hide the volume to see them inside)"));
+    connect(showVolume, &QCheckBox::toggled, this, [this](bool on) {
+        m_scene->setVolumeVisible(on);
+        m_view->requestRender();
+    });
+    connect(showLabels, &QCheckBox::toggled, this, [this](bool on) {
+        m_scene->setLabelsVisible(on);
+        m_view->requestRender();
+    });
+
     m_message = new QLabel(this);
     m_message->setWordWrap(true);
     m_message->hide();
@@ -44,6 +63,8 @@ VolumeView3D::VolumeView3D(QWidget* parent)
     bar->setContentsMargins(4, 2, 4, 2);
     bar->addWidget(new QLabel(tr("Preset:"), this));
     bar->addWidget(m_presets, 1);
+    bar->addWidget(showVolume);
+    bar->addWidget(showLabels);
     bar->addWidget(reset);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

@@ -1,0 +1,304 @@
+#include "VolumeWorkspace.h"
+
+#include "VolumeView3D.h"
+#include "vtkqt/VtkRenderWidget.h"
+
+#include <QButtonGroup>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace diffseg::widgets {
+
+namespace {
+
+struct WindowPreset
+{
+    const char* name;
+    double window;
+    double level;
+};
+
+// Standard CT display windows in Hounsfield units.
+constexpr WindowPreset kCtPresets[] = {
+    {"Soft tissue", 400, 40}, {"Lung", 1500, -600}, {"Bone", 1800, 400}, {"Brain", 80, 40}};
+
+/// 1st..99th percentile window of a volume (MRI and other non-CT data).
+std::array<double, 2> percentileWindow(const core::Volume& volume)
+{
+    std::vector<float> values;
+    const std::size_t n = volume.voxelCount();
+    const std::size_t stride = std::max<std::size_t>(1, n / 200000);
+    core::dispatchPixelType(volume.pixelType(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* p = static_cast<const T*>(volume.rawData());
+        for (std::size_t i = 0; i < n; i += stride) {
+            const float v = static_cast<float>(p[i]);
+            if (std::isfinite(v)) {
+                values.push_back(v);
+            }
+        }
+    });
+    if (values.empty()) {
+        return {1.0, 0.5};
+    }
+    std::sort(values.begin(), values.end());
+    const double lo = values[values.size() / 100];
+    const double hi = values[values.size() - 1 - values.size() / 100];
+    return {std::max(hi - lo, 1e-3), (hi + lo) / 2};
+}
+
+} // namespace
+
+VolumeWorkspace::VolumeWorkspace(QWidget* parent)
+    : QWidget(parent)
+{
+    m_slices = {new SliceView(core::SliceOrientation::Axial, this),
+                new SliceView(core::SliceOrientation::Coronal, this),
+                new SliceView(core::SliceOrientation::Sagittal, this)};
+    m_slices[0]->setObjectName(QStringLiteral("axialView"));
+    m_slices[1]->setObjectName(QStringLiteral("coronalView"));
+    m_slices[2]->setObjectName(QStringLiteral("sagittalView"));
+    m_view3d = new VolumeView3D(this);
+
+    m_presets = new QComboBox(this);
+    m_presets->setToolTip(tr("Window/level preset; right-drag in a slice to adjust"));
+    m_navigate = new QToolButton(this);
+    m_navigate->setText(tr("Crosshair"));
+    m_navigate->setToolTip(tr("Click to move the crosshair in all views"));
+    m_brush = new QToolButton(this);
+    m_brush->setText(tr("Brush"));
+    m_brush->setToolTip(tr("Paint the chosen label in a slice ([ and ] change the size)"));
+    m_eraser = new QToolButton(this);
+    m_eraser->setText(tr("Eraser"));
+    m_eraser->setToolTip(tr("Erase labels in a slice"));
+    auto* tools = new QButtonGroup(this);
+    for (QToolButton* b : {m_navigate, m_brush, m_eraser}) {
+        b->setCheckable(true);
+        tools->addButton(b);
+    }
+    m_navigate->setChecked(true);
+    m_brushSize = new QDoubleSpinBox(this);
+    m_brushSize->setRange(0.5, 100.0);
+    m_brushSize->setValue(5.0);
+    m_brushSize->setSuffix(tr(" mm"));
+    m_brushSize->setToolTip(tr("Brush radius in millimetres"));
+    m_label = new QSpinBox(this);
+    m_label->setRange(1, 255);
+    m_label->setToolTip(tr("Label value the brush paints"));
+
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Window:"), this));
+    bar->addWidget(m_presets);
+    bar->addSpacing(12);
+    bar->addWidget(m_navigate);
+    bar->addWidget(m_brush);
+    bar->addWidget(m_eraser);
+    bar->addWidget(new QLabel(tr("Size:"), this));
+    bar->addWidget(m_brushSize);
+    bar->addWidget(new QLabel(tr("Label:"), this));
+    bar->addWidget(m_label);
+    bar->addStretch(1);
+
+    auto* grid = new QGridLayout;
+    grid->setSpacing(2);
+    grid->addWidget(m_slices[0], 0, 0);
+    grid->addWidget(m_slices[2], 0, 1);
+    grid->addWidget(m_slices[1], 1, 0);
+    grid->addWidget(m_view3d, 1, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(bar);
+    layout->addLayout(grid, 1);
+
+    m_surfaceTimer = new QTimer(this);
+    m_surfaceTimer->setSingleShot(true);
+    m_surfaceTimer->setInterval(400);
+    connect(m_surfaceTimer, &QTimer::timeout, this, &VolumeWorkspace::rebuildSurface);
+    connect(m_presets, &QComboBox::textActivated, this, &VolumeWorkspace::applyWindowPreset);
+    connect(m_navigate, &QToolButton::clicked, this,
+            [this] { setTool(SliceView::Tool::Navigate); });
+    connect(m_brush, &QToolButton::clicked, this, [this] { setTool(SliceView::Tool::Brush); });
+    connect(m_eraser, &QToolButton::clicked, this, [this] { setTool(SliceView::Tool::Eraser); });
+    connect(m_brushSize, qOverload<double>(&QDoubleSpinBox::valueChanged), this, [this](double mm) {
+        for (SliceView* v : m_slices) {
+            v->setBrushRadiusMm(mm);
+        }
+    });
+    connect(m_label, qOverload<int>(&QSpinBox::valueChanged), this, [this](int label) {
+        for (SliceView* v : m_slices) {
+            v->setPaintLabel(label);
+        }
+    });
+    m_undo.onChanged = [this] {
+        Q_EMIT historyChanged();
+    };
+    linkViews();
+}
+
+VolumeWorkspace::~VolumeWorkspace()
+{
+    m_undo.onChanged = nullptr;
+}
+
+void VolumeWorkspace::linkViews()
+{
+    for (SliceView* v : m_slices) {
+        connect(v, &SliceView::crosshairMoved, this, [this, v](const std::array<double, 3>& voxel) {
+            for (SliceView* other : m_slices) {
+                if (other != v) {
+                    other->setCrosshair(voxel);
+                }
+            }
+        });
+        connect(v, &SliceView::windowLevelChanged, this, [this, v](double w, double l) {
+            for (SliceView* other : m_slices) {
+                if (other != v) {
+                    other->setWindowLevel(w, l);
+                }
+            }
+        });
+        connect(v, &SliceView::labelsEdited, this, [this, v] { labelsEditedIn(v); });
+        connect(v, &SliceView::hovered, this,
+                [this](const std::array<std::int64_t, 3>& voxel, double value, int label) {
+                    Q_EMIT hovered(tr("voxel (%1, %2, %3)   value %4   label %5")
+                                       .arg(voxel[0])
+                                       .arg(voxel[1])
+                                       .arg(voxel[2])
+                                       .arg(value, 0, 'g', 5)
+                                       .arg(label));
+                });
+    }
+}
+
+void VolumeWorkspace::setVolume(const core::Volume& volume, bool isCt, int channel)
+{
+    m_volume = volume.channel(channel);
+    m_isCt = isCt;
+    m_labels = core::LabelMap::like(m_volume);
+    m_editor = std::make_unique<core::MaskEditor>(core::LabelCanvas(m_labels), m_undo);
+    m_undo.clear();
+    m_autoWindow = percentileWindow(m_volume);
+    for (SliceView* v : m_slices) {
+        v->setVolume(m_volume);
+        v->setLabels(m_labels);
+        v->setEditor(m_editor.get());
+    }
+    m_presets->clear();
+    m_presets->addItems(windowPresetNames());
+    applyWindowPreset(isCt ? QStringLiteral("Soft tissue") : QStringLiteral("Auto"));
+    m_presets->setCurrentText(isCt ? QStringLiteral("Soft tissue") : QStringLiteral("Auto"));
+    m_view3d->setVolume(m_volume, isCt);
+    m_view3d->scene().setLabels(m_labels);
+    Q_EMIT labelsChanged();
+}
+
+void VolumeWorkspace::setLabels(const core::LabelMap& labels)
+{
+    if (!labels.isAlignedWith(m_volume)) {
+        throw core::Error(core::ErrorKind::Mismatch, "label map",
+                          "is not on the grid of the volume shown (size, spacing, origin or "
+                          "direction differ)");
+    }
+    // A copy: edits here must not change the caller's label map behind its back.
+    m_labels = core::LabelMap::fromVolume(labels.clone());
+    m_editor->setCanvas(core::LabelCanvas(m_labels));
+    for (SliceView* v : m_slices) {
+        v->setLabels(m_labels);
+    }
+    rebuildSurface();
+    Q_EMIT labelsChanged();
+}
+
+void VolumeWorkspace::setUncertainty(const core::Volume& map)
+{
+    for (SliceView* v : m_slices) {
+        v->setFloatOverlay(map);
+    }
+}
+
+SliceView* VolumeWorkspace::sliceView(core::SliceOrientation orientation) const
+{
+    return m_slices[static_cast<std::size_t>(orientation)];
+}
+
+QStringList VolumeWorkspace::windowPresetNames() const
+{
+    QStringList names;
+    if (m_isCt) {
+        for (const WindowPreset& p : kCtPresets) {
+            names << QString::fromLatin1(p.name);
+        }
+    }
+    names << QStringLiteral("Auto");
+    return names;
+}
+
+void VolumeWorkspace::applyWindowPreset(const QString& name)
+{
+    double w = m_autoWindow[0];
+    double l = m_autoWindow[1];
+    for (const WindowPreset& p : kCtPresets) {
+        if (m_isCt && name == QLatin1String(p.name)) {
+            w = p.window;
+            l = p.level;
+        }
+    }
+    for (SliceView* v : m_slices) {
+        v->setWindowLevel(w, l);
+    }
+}
+
+void VolumeWorkspace::setTool(SliceView::Tool tool)
+{
+    for (SliceView* v : m_slices) {
+        v->setTool(tool);
+    }
+    m_navigate->setChecked(tool == SliceView::Tool::Navigate);
+    m_brush->setChecked(tool == SliceView::Tool::Brush);
+    m_eraser->setChecked(tool == SliceView::Tool::Eraser);
+}
+
+void VolumeWorkspace::labelsEditedIn(SliceView* source)
+{
+    for (SliceView* v : m_slices) {
+        if (v != source) {
+            v->refreshLabels();
+        }
+    }
+    m_surfaceTimer->start();
+    Q_EMIT labelsChanged();
+}
+
+void VolumeWorkspace::undo()
+{
+    if (m_editor && !m_editor->undo().empty()) {
+        labelsEditedIn(nullptr);
+    }
+}
+
+void VolumeWorkspace::redo()
+{
+    if (m_editor && !m_editor->redo().empty()) {
+        labelsEditedIn(nullptr);
+    }
+}
+
+void VolumeWorkspace::rebuildSurface()
+{
+    m_view3d->scene().setLabels(m_labels);
+    m_view3d->renderWidget()->requestRender();
+}
+
+} // namespace diffseg::widgets
