@@ -389,8 +389,25 @@ ImageHeader readImageHeader(const std::string& path)
     return peekImageHeader(bytes.data(), bytes.size(), path);
 }
 
-Image2D decodeImage(const void* data, std::size_t size, const std::string& name,
-                    const ImageReadOptions& options)
+namespace {
+
+/// Runs a decoding step, turning library exceptions into our errors naming `name`.
+template <class Fn>
+Image2D guarded(const std::string& name, Fn&& fn)
+{
+    try {
+        return fn();
+    } catch (const Error&) {
+        throw;
+    } catch (const cv::Exception& e) {
+        throw Error(ErrorKind::Format, name, "cannot decode the image: " + e.err);
+    } catch (const std::bad_alloc&) {
+        throw Error(ErrorKind::InvalidValue, name, "out of memory while decoding the image");
+    }
+}
+
+Image2D decodeImageUnguarded(const void* data, std::size_t size, const std::string& name,
+                             const ImageReadOptions& options)
 {
     cv::Mat m = decodeChecked(data, size, name, options.maxPixels);
     if (m.depth() != CV_8U) {
@@ -439,13 +456,23 @@ Image2D decodeImage(const void* data, std::size_t size, const std::string& name,
     return wrapMat(std::move(out));
 }
 
+} // namespace
+
+Image2D decodeImage(const void* data, std::size_t size, const std::string& name,
+                    const ImageReadOptions& options)
+{
+    return guarded(name, [&] { return decodeImageUnguarded(data, size, name, options); });
+}
+
 Image2D readImage(const std::string& path, const ImageReadOptions& options)
 {
     const std::vector<unsigned char> bytes = readFileBytes(path);
     return decodeImage(bytes.data(), bytes.size(), path, options);
 }
 
-Image2D decodeMask(const void* data, std::size_t size, const std::string& name)
+namespace {
+
+Image2D decodeMaskUnguarded(const void* data, std::size_t size, const std::string& name)
 {
     const cv::Mat m = decodeChecked(data, size, name, ImageReadOptions{}.maxPixels);
     if (m.depth() != CV_8U && m.depth() != CV_16U) {
@@ -537,6 +564,13 @@ Image2D decodeMask(const void* data, std::size_t size, const std::string& name)
         }
     }
     return mask;
+}
+
+} // namespace
+
+Image2D decodeMask(const void* data, std::size_t size, const std::string& name)
+{
+    return guarded(name, [&] { return decodeMaskUnguarded(data, size, name); });
 }
 
 Image2D readMask(const std::string& path)

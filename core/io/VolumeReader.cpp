@@ -92,6 +92,9 @@ auto naming(const std::string& path, Fn&& fn) -> decltype(fn())
         throw Error(e.kind(), path, e.problem());
     } catch (const std::bad_alloc&) {
         throw Error(ErrorKind::InvalidValue, path, "out of memory while reading the voxels");
+    } catch (const std::exception& e) {
+        // Last line of defence: an exception from a library that the readers did not translate.
+        throw Error(ErrorKind::Format, path, std::string("cannot read: ") + e.what());
     }
 }
 

@@ -14,10 +14,13 @@
 #include <itkImageSeriesReader.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <gdcmScanner.h>
 #include <gdcmTag.h>
 #include <gdcmTrace.h>
@@ -105,6 +108,121 @@ std::array<double, 3> cross(const std::array<double, 6>& o)
     return {o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]};
 }
 
+/// Walks the data elements of a DICOM file without interpreting them and returns a problem when
+/// an element claims more bytes than the file holds. GDCM allocates whatever length an element
+/// declares before reading it (fuzzing found a 100-byte file that asks for 3.5 GB), so no file
+/// reaches GDCM before this check. `hasPreamble` tells whether the file starts like DICOM ("DICM"
+/// at byte 128): such a file that fails is corrupt; one without it is just not DICOM.
+std::optional<std::string> structureProblem(const std::string& path, bool& hasPreamble)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    const std::uint64_t size = fs::file_size(path, ec);
+    if (!in || ec) {
+        return std::string("cannot open the file");
+    }
+    auto readAt = [&](std::uint64_t pos, unsigned char* out, std::size_t n) {
+        in.clear();
+        in.seekg(static_cast<std::streamoff>(pos));
+        return static_cast<bool>(
+            in.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(n)));
+    };
+    unsigned char magic[4] = {0, 0, 0, 0};
+    hasPreamble = size >= 132 && readAt(128, magic, 4) && std::memcmp(magic, "DICM", 4) == 0;
+    std::uint64_t pos = hasPreamble ? 132 : 0;
+    unsigned char h[12];
+    // Without a meta header, guess the encoding as GDCM does: a VR after the tag means explicit.
+    bool datasetExplicit =
+        !hasPreamble && size >= 8 && readAt(4, h, 2) && std::isupper(h[0]) && std::isupper(h[1]);
+    bool bigEndian = false;
+    bool afterMeta = !hasPreamble;
+    auto u16 = [](const unsigned char* p, bool be) {
+        return be ? std::uint32_t(p[0]) << 8 | p[1] : std::uint32_t(p[1]) << 8 | p[0];
+    };
+    auto u32 = [](const unsigned char* p, bool be) {
+        return be ? std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 |
+                        std::uint32_t(p[2]) << 8 | p[3]
+                  : std::uint32_t(p[3]) << 24 | std::uint32_t(p[2]) << 16 |
+                        std::uint32_t(p[1]) << 8 | p[0];
+    };
+    char tagText[32];
+    bool inFragments = false; // inside encapsulated pixel data: items are opaque fragments
+    while (pos < size) {
+        if (pos + 8 > size || !readAt(pos, h, 8)) {
+            return "truncated element header at byte " + std::to_string(pos);
+        }
+        const std::uint32_t group0 = u16(h, false);
+        if (!afterMeta && group0 != 0x0002) {
+            afterMeta = true;
+        }
+        const bool be = afterMeta && bigEndian;
+        const std::uint32_t group = u16(h, be);
+        const std::uint32_t element = u16(h + 2, be);
+        std::snprintf(tagText, sizeof tagText, "(%04X,%04X)", group, element);
+        const bool explicitVr = !afterMeta || datasetExplicit;
+        std::uint64_t length = 0;
+        std::uint64_t header = 8;
+        std::string vr;
+        if (group == 0xFFFE) {
+            length = u32(h + 4, be);
+        } else if (explicitVr) {
+            if (!std::isupper(h[4]) || !std::isupper(h[5])) {
+                return std::string("invalid value representation in element ") + tagText;
+            }
+            vr.assign(reinterpret_cast<const char*>(h + 4), 2);
+            static const char* const kLong[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ",
+                                                "SV", "UC", "UN", "UR", "UT", "UV"};
+            if (std::find_if(std::begin(kLong), std::end(kLong),
+                             [&](const char* v) { return vr == v; }) != std::end(kLong)) {
+                if (pos + 12 > size || !readAt(pos, h, 12)) {
+                    return "truncated element header at byte " + std::to_string(pos);
+                }
+                length = u32(h + 8, be);
+                header = 12;
+            } else {
+                length = u16(h + 6, be);
+            }
+        } else {
+            length = u32(h + 4, be);
+        }
+        pos += header;
+        if (group == 0xFFFE && element == 0xE0DD) {
+            inFragments = false;
+        }
+        if (length == 0xFFFFFFFFu) {
+            inFragments = inFragments || (group == 0x7FE0 && element == 0x0010);
+            continue; // undefined length: the content follows as elements and delimiters
+        }
+        if (length > size - pos) {
+            return "element " + std::string(tagText) + " claims " + std::to_string(length) +
+                   " bytes but only " + std::to_string(size - pos) +
+                   " remain (truncated or corrupt file)";
+        }
+        // Sequences and items with a defined length: walk into them, their elements are checked
+        // too.
+        unsigned char next[4] = {0, 0, 0, 0};
+        const bool startsWithItem = length >= 8 && readAt(pos, next, 4) &&
+                                    u16(next, be) == 0xFFFE && u16(next + 2, be) == 0xE000;
+        if (vr == "SQ" || (group == 0xFFFE && element == 0xE000 && length >= 8 && !inFragments) ||
+            (!explicitVr && startsWithItem && !inFragments)) {
+            continue;
+        }
+        if (group == 0x0002 && element == 0x0010 && length < 128) {
+            // Transfer syntax: how the data set after the meta header is encoded.
+            std::string uid(static_cast<std::size_t>(length), '\0');
+            readAt(pos, reinterpret_cast<unsigned char*>(uid.data()), uid.size());
+            uid = trimmed(uid.c_str());
+            if (uid == "1.2.840.10008.1.2.1.99") {
+                return std::nullopt; // deflated data set: GDCM inflates it, nothing to walk here
+            }
+            datasetExplicit = uid != "1.2.840.10008.1.2";
+            bigEndian = uid == "1.2.840.10008.1.2.2";
+        }
+        pos += length;
+    }
+    return std::nullopt;
+}
+
 std::vector<std::string> listFiles(const std::string& folder)
 {
     std::vector<std::string> files;
@@ -123,7 +241,19 @@ std::vector<std::string> listFiles(const std::string& folder)
 
 std::vector<Series> scanSeries(const std::string& folder, std::vector<std::string>& skipped)
 {
-    const std::vector<std::string> files = listFiles(folder);
+    std::vector<std::string> files;
+    for (const std::string& file : listFiles(folder)) {
+        bool hasPreamble = false;
+        const std::optional<std::string> problem = structureProblem(file, hasPreamble);
+        if (problem && hasPreamble) {
+            throw Error(ErrorKind::Format, file, "corrupt DICOM file: " + *problem);
+        }
+        if (problem) {
+            skipped.push_back(file); // not DICOM at all (a README, a thumbnail, ...)
+        } else {
+            files.push_back(file);
+        }
+    }
     gdcm::Scanner scanner;
     for (const gdcm::Tag& t : {kSeriesUid, kPosition, kOrientation, kRows, kColumns, kModality,
                                kDescription, kSeriesNumber, kPixelSpacing, kImagerPixelSpacing,
@@ -390,6 +520,13 @@ RawVolume readDicomRaw(const std::string& path, std::uint64_t maxBytes, bool hea
         raw.source.dicomSeries.push_back(s.info);
     }
     raw.source.chosenSeries = static_cast<int>(chosen);
+
+    // The grid must be plausible before GDCM decodes anything (1 byte per voxel at least).
+    raw.size = {series.info.columns, series.info.rows,
+                static_cast<std::int64_t>(series.slices.size()) * series.frames};
+    raw.channels = 1;
+    raw.type = StoredType::UInt8;
+    checkRawShape(raw, maxBytes);
 
     // Pixel type after rescale, as GDCM will deliver it.
     itk::GDCMImageIO::Pointer io = itk::GDCMImageIO::New();

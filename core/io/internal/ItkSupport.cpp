@@ -168,11 +168,12 @@ StoredType storedTypeFromImageIo(const itk::ImageIOBase& io, const std::string& 
             break;
         }
     }
+    // ITK's own *AsString() helpers throw for unknown enumerators: name the codes ourselves.
     throw Error(ErrorKind::Unsupported, path,
-                std::string("pixels of type ") +
-                    itk::ImageIOBase::GetPixelTypeAsString(io.GetPixelType()) + " of " +
-                    itk::ImageIOBase::GetComponentTypeAsString(io.GetComponentType()) +
-                    " are not supported");
+                "pixels of ITK pixel type " + std::to_string(static_cast<int>(io.GetPixelType())) +
+                    " with component type " +
+                    std::to_string(static_cast<int>(io.GetComponentType())) +
+                    " are not supported (complex, long double or unknown)");
 }
 
 void shapeFromImageIo(const itk::ImageIOBase& io, const std::string& path, RawVolume& raw)

@@ -121,6 +121,39 @@ void readVoxels(const std::string& headerPath, const std::string& dataPath, std:
     }
 }
 
+/// ITK decomposes the qform/sform with an SVD that never returns on NaN or Inf (found by
+/// fuzzing), so the header's spatial fields are checked before ITK sees them.
+void checkSpatialFields(const nifti_image& nim, const std::string& path)
+{
+    constexpr float kAbsurd = 1e9f; // mm: far beyond any scanner
+    auto usable = [](float v) {
+        return std::isfinite(v) && std::abs(v) < kAbsurd;
+    };
+    for (float v : {nim.dx, nim.dy, nim.dz}) {
+        if (!usable(v)) {
+            throw Error(ErrorKind::InvalidValue, path,
+                        "NIfTI voxel size (pixdim) holds a non-finite or absurd value");
+        }
+    }
+    const std::pair<int, const mat44*> transforms[] = {{nim.qform_code, &nim.qto_xyz},
+                                                       {nim.sform_code, &nim.sto_xyz}};
+    for (const auto& [code, matrix] : transforms) {
+        if (code <= 0) {
+            continue;
+        }
+        for (const auto& row : matrix->m) {
+            for (float v : row) {
+                if (!usable(v)) {
+                    throw Error(ErrorKind::InvalidValue, path,
+                                std::string("NIfTI ") +
+                                    (matrix == &nim.qto_xyz ? "qform" : "sform") +
+                                    " holds a non-finite or absurd value");
+                }
+            }
+        }
+    }
+}
+
 } // namespace
 
 RawVolume readNiftiRaw(const std::string& path, std::uint64_t maxBytes, bool headerOnly)
@@ -143,6 +176,7 @@ RawVolume readNiftiRaw(const std::string& path, std::uint64_t maxBytes, bool hea
                     "Analyze 7.5 files have no reliable orientation; convert to NIfTI");
     }
     raw.type = storedTypeFromNifti(nim->datatype, path);
+    checkSpatialFields(*nim, path);
     if (nim->ndim < 1 || nim->ndim > 7) {
         throw Error(ErrorKind::Format, path,
                     "NIfTI header has " + std::to_string(nim->ndim) + " dimensions");

@@ -483,6 +483,60 @@ private Q_SLOTS:
             ErrorKind::NotFound, {"/no/such/dir"});
     }
 
+    // --- Regressions of fuzzing findings
+
+    void nonFiniteNiftiTransformIsAnErrorNotAHang()
+    {
+        // ITK's SVD of a NaN sform never returned (fuzz_nifti timeout).
+        const std::string dir = str(scratchDir("fuzz-nifti"));
+        writeVolume(makeInt16Volume({4, 3, 2}, obliqueGeometry()), dir + "/nan.nii");
+        {
+            std::fstream f(dir + "/nan.nii", std::ios::in | std::ios::out | std::ios::binary);
+            const float nan = std::nanf("");
+            f.seekp(280); // srow_x[0]
+            f.write(reinterpret_cast<const char*>(&nan), 4);
+        }
+        expectError([&] { readVolume(dir + "/nan.nii"); }, ErrorKind::InvalidValue,
+                    {"nan.nii", "sform", "non-finite"});
+    }
+
+    void unknownMetaImageElementTypeIsAnError()
+    {
+        // An unknown ElementType made ITK's type-name helper throw out of our reader
+        // (fuzz_metaimage).
+        const std::string dir = str(scratchDir("fuzz-mha"));
+        std::ofstream(dir + "/odd.mha") << "ObjectType = Image\nNDims = 3\nDimSize = 2 2 2\n"
+                                           "ElementType = MET_SEORT\nElementDataFile = LOCAL\n"
+                                        << std::string(16, 'x');
+        try {
+            readVolume(dir + "/odd.mha");
+            QFAIL("accepted");
+        } catch (const Error& e) {
+            QVERIFY2(std::strstr(e.what(), "odd.mha"), e.what());
+        }
+    }
+
+    void dicomElementLongerThanTheFileIsAnError()
+    {
+        // GDCM allocates whatever an element declares (fuzz_dicom: 3.5 GB for a 10 kB file).
+        const std::string dir = str(scratchDir("fuzz-dicom"));
+        const auto files = diffseg::test::writeDicomSeries(dir, "ct", "1.2.3.77", 1, Geometry{});
+        std::ifstream in(files[0], std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), {});
+        in.close();
+        // (0008,0060) Modality, implicit VR as ITK writes it: give it a length beyond the file.
+        const std::string modality("\x08\x00\x60\x00\x02\x00\x00\x00"
+                                   "CT",
+                                   10);
+        const auto at = bytes.find(modality);
+        QVERIFY(at != std::string::npos);
+        bytes[at + 4] = '\xF0';
+        bytes[at + 5] = '\xFF';
+        std::ofstream(files[0], std::ios::binary) << bytes;
+        expectError([&] { readVolume(dir); }, ErrorKind::Format,
+                    {files[0].c_str(), "claims 65520 bytes"});
+    }
+
     // --- DICOM
     // ---------------------------------------------------------------------------------------
 
