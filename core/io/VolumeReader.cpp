@@ -136,7 +136,18 @@ VolumeFormat detectVolumeFormat(const std::string& path)
     if (fs::is_directory(status)) {
         return VolumeFormat::Dicom;
     }
+    // A volume extension decides (its reader then checks the content), so that a mislabelled file
+    // fails with that format's error instead of, say, opening its whole folder as DICOM.
     const std::string ext = fileExtension(path);
+    if (ext == ".nii" || ext == ".nii.gz" || ext == ".hdr" || ext == ".img" || ext == ".img.gz") {
+        return VolumeFormat::Nifti;
+    }
+    if (ext == ".nrrd" || ext == ".nhdr" || ext == ".seg.nrrd") {
+        return VolumeFormat::Nrrd;
+    }
+    if (ext == ".mha" || ext == ".mhd") {
+        return VolumeFormat::MetaImage;
+    }
     const std::string raw = rawLeadingBytes(path, 132);
     if (raw.size() >= 132 && raw.compare(128, 4, "DICM") == 0) {
         return VolumeFormat::Dicom;
@@ -148,9 +159,6 @@ VolumeFormat detectVolumeFormat(const std::string& path)
     }
     if (head.compare(0, 7, "NRRD000") == 0) {
         return VolumeFormat::Nrrd;
-    }
-    if ((ext == ".mha" || ext == ".mhd") && head.find('=') != std::string::npos) {
-        return VolumeFormat::MetaImage;
     }
     if (ext == ".dcm" || ext == ".ima") {
         return VolumeFormat::Dicom; // DICOM without the 128-byte preamble

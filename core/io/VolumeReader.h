@@ -77,8 +77,10 @@ struct LoadedLabelMap
     VolumeSource source;
 };
 
-/// Recognises a volume by folder-ness, magic bytes and extension. Returns Unknown (never throws
-/// for unknown content); throws Error(NotFound) when `path` does not exist.
+/// Recognises a volume: a folder is DICOM; a volume extension (.nii, .nii.gz, .nrrd, .nhdr,
+/// .seg.nrrd, .mha, .mhd) decides, and its reader then checks the content; other files are
+/// recognised by their first bytes (DICOM, NIfTI, NRRD). Returns Unknown (never throws for
+/// unknown content); throws Error(NotFound) when `path` does not exist.
 VolumeFormat detectVolumeFormat(const std::string& path);
 
 /// Reads an image volume (CT, MRI) into Int16 or Float32 voxels, keeping the file's geometry in

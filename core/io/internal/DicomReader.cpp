@@ -1,10 +1,12 @@
-// DICOM series: we group and order the slices ourselves from their headers (gdcm::Scanner) and use
-// ITK/GDCM only to decode pixels (JPEG 2000 included) and apply the rescale. Grouping by
+// DICOM series: we group and order the slices ourselves from their headers (our own strict header
+// walker, see DicomHeader.h) and use ITK/GDCM only to decode the pixels of the chosen series
+// (JPEG 2000 included) and apply the rescale. Grouping by
 // SeriesInstanceUID alone fails on anonymised data that blanks the UIDs, and ordering by
 // InstanceNumber or file name is wrong whenever they run against the slice position, so slices
 // are sorted by ImagePositionPatient projected on the slice normal, and the geometry is computed
 // from the same tags.
 
+#include "DicomHeader.h"
 #include "ItkSupport.h"
 #include "io/FileUtils.h"
 
@@ -21,8 +23,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <gdcmScanner.h>
-#include <gdcmTag.h>
 #include <gdcmTrace.h>
 #include <map>
 #include <optional>
@@ -33,21 +33,6 @@ namespace fs = std::filesystem;
 namespace diffseg::core::detail {
 
 namespace {
-
-const gdcm::Tag kSeriesUid(0x0020, 0x000e);
-const gdcm::Tag kPosition(0x0020, 0x0032);
-const gdcm::Tag kOrientation(0x0020, 0x0037);
-const gdcm::Tag kRows(0x0028, 0x0010);
-const gdcm::Tag kColumns(0x0028, 0x0011);
-const gdcm::Tag kModality(0x0008, 0x0060);
-const gdcm::Tag kDescription(0x0008, 0x103e);
-const gdcm::Tag kSeriesNumber(0x0020, 0x0011);
-const gdcm::Tag kPixelSpacing(0x0028, 0x0030);
-const gdcm::Tag kImagerPixelSpacing(0x0018, 0x1164);
-const gdcm::Tag kSliceThickness(0x0018, 0x0050);
-const gdcm::Tag kFrames(0x0028, 0x0008);
-const gdcm::Tag kSlope(0x0028, 0x1053);
-const gdcm::Tag kIntercept(0x0028, 0x1052);
 
 std::string trimmed(const char* value)
 {
@@ -108,121 +93,6 @@ std::array<double, 3> cross(const std::array<double, 6>& o)
     return {o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]};
 }
 
-/// Walks the data elements of a DICOM file without interpreting them and returns a problem when
-/// an element claims more bytes than the file holds. GDCM allocates whatever length an element
-/// declares before reading it (fuzzing found a 100-byte file that asks for 3.5 GB), so no file
-/// reaches GDCM before this check. `hasPreamble` tells whether the file starts like DICOM ("DICM"
-/// at byte 128): such a file that fails is corrupt; one without it is just not DICOM.
-std::optional<std::string> structureProblem(const std::string& path, bool& hasPreamble)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::error_code ec;
-    const std::uint64_t size = fs::file_size(path, ec);
-    if (!in || ec) {
-        return std::string("cannot open the file");
-    }
-    auto readAt = [&](std::uint64_t pos, unsigned char* out, std::size_t n) {
-        in.clear();
-        in.seekg(static_cast<std::streamoff>(pos));
-        return static_cast<bool>(
-            in.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(n)));
-    };
-    unsigned char magic[4] = {0, 0, 0, 0};
-    hasPreamble = size >= 132 && readAt(128, magic, 4) && std::memcmp(magic, "DICM", 4) == 0;
-    std::uint64_t pos = hasPreamble ? 132 : 0;
-    unsigned char h[12];
-    // Without a meta header, guess the encoding as GDCM does: a VR after the tag means explicit.
-    bool datasetExplicit =
-        !hasPreamble && size >= 8 && readAt(4, h, 2) && std::isupper(h[0]) && std::isupper(h[1]);
-    bool bigEndian = false;
-    bool afterMeta = !hasPreamble;
-    auto u16 = [](const unsigned char* p, bool be) {
-        return be ? std::uint32_t(p[0]) << 8 | p[1] : std::uint32_t(p[1]) << 8 | p[0];
-    };
-    auto u32 = [](const unsigned char* p, bool be) {
-        return be ? std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 |
-                        std::uint32_t(p[2]) << 8 | p[3]
-                  : std::uint32_t(p[3]) << 24 | std::uint32_t(p[2]) << 16 |
-                        std::uint32_t(p[1]) << 8 | p[0];
-    };
-    char tagText[32];
-    bool inFragments = false; // inside encapsulated pixel data: items are opaque fragments
-    while (pos < size) {
-        if (pos + 8 > size || !readAt(pos, h, 8)) {
-            return "truncated element header at byte " + std::to_string(pos);
-        }
-        const std::uint32_t group0 = u16(h, false);
-        if (!afterMeta && group0 != 0x0002) {
-            afterMeta = true;
-        }
-        const bool be = afterMeta && bigEndian;
-        const std::uint32_t group = u16(h, be);
-        const std::uint32_t element = u16(h + 2, be);
-        std::snprintf(tagText, sizeof tagText, "(%04X,%04X)", group, element);
-        const bool explicitVr = !afterMeta || datasetExplicit;
-        std::uint64_t length = 0;
-        std::uint64_t header = 8;
-        std::string vr;
-        if (group == 0xFFFE) {
-            length = u32(h + 4, be);
-        } else if (explicitVr) {
-            if (!std::isupper(h[4]) || !std::isupper(h[5])) {
-                return std::string("invalid value representation in element ") + tagText;
-            }
-            vr.assign(reinterpret_cast<const char*>(h + 4), 2);
-            static const char* const kLong[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ",
-                                                "SV", "UC", "UN", "UR", "UT", "UV"};
-            if (std::find_if(std::begin(kLong), std::end(kLong),
-                             [&](const char* v) { return vr == v; }) != std::end(kLong)) {
-                if (pos + 12 > size || !readAt(pos, h, 12)) {
-                    return "truncated element header at byte " + std::to_string(pos);
-                }
-                length = u32(h + 8, be);
-                header = 12;
-            } else {
-                length = u16(h + 6, be);
-            }
-        } else {
-            length = u32(h + 4, be);
-        }
-        pos += header;
-        if (group == 0xFFFE && element == 0xE0DD) {
-            inFragments = false;
-        }
-        if (length == 0xFFFFFFFFu) {
-            inFragments = inFragments || (group == 0x7FE0 && element == 0x0010);
-            continue; // undefined length: the content follows as elements and delimiters
-        }
-        if (length > size - pos) {
-            return "element " + std::string(tagText) + " claims " + std::to_string(length) +
-                   " bytes but only " + std::to_string(size - pos) +
-                   " remain (truncated or corrupt file)";
-        }
-        // Sequences and items with a defined length: walk into them, their elements are checked
-        // too.
-        unsigned char next[4] = {0, 0, 0, 0};
-        const bool startsWithItem = length >= 8 && readAt(pos, next, 4) &&
-                                    u16(next, be) == 0xFFFE && u16(next + 2, be) == 0xE000;
-        if (vr == "SQ" || (group == 0xFFFE && element == 0xE000 && length >= 8 && !inFragments) ||
-            (!explicitVr && startsWithItem && !inFragments)) {
-            continue;
-        }
-        if (group == 0x0002 && element == 0x0010 && length < 128) {
-            // Transfer syntax: how the data set after the meta header is encoded.
-            std::string uid(static_cast<std::size_t>(length), '\0');
-            readAt(pos, reinterpret_cast<unsigned char*>(uid.data()), uid.size());
-            uid = trimmed(uid.c_str());
-            if (uid == "1.2.840.10008.1.2.1.99") {
-                return std::nullopt; // deflated data set: GDCM inflates it, nothing to walk here
-            }
-            datasetExplicit = uid != "1.2.840.10008.1.2";
-            bigEndian = uid == "1.2.840.10008.1.2.2";
-        }
-        pos += length;
-    }
-    return std::nullopt;
-}
-
 std::vector<std::string> listFiles(const std::string& folder)
 {
     std::vector<std::string> files;
@@ -241,66 +111,52 @@ std::vector<std::string> listFiles(const std::string& folder)
 
 std::vector<Series> scanSeries(const std::string& folder, std::vector<std::string>& skipped)
 {
-    std::vector<std::string> files;
-    for (const std::string& file : listFiles(folder)) {
-        bool hasPreamble = false;
-        const std::optional<std::string> problem = structureProblem(file, hasPreamble);
-        if (problem && hasPreamble) {
-            throw Error(ErrorKind::Format, file, "corrupt DICOM file: " + *problem);
-        }
-        if (problem) {
-            skipped.push_back(file); // not DICOM at all (a README, a thumbnail, ...)
-        } else {
-            files.push_back(file);
-        }
-    }
-    gdcm::Scanner scanner;
-    for (const gdcm::Tag& t : {kSeriesUid, kPosition, kOrientation, kRows, kColumns, kModality,
-                               kDescription, kSeriesNumber, kPixelSpacing, kImagerPixelSpacing,
-                               kSliceThickness, kFrames, kSlope, kIntercept}) {
-        scanner.AddTag(t);
-    }
-    if (!files.empty()) {
-        scanner.Scan(files);
-    }
     std::map<std::string, Series> groups;
-    for (const std::string& file : files) {
-        if (!scanner.IsKey(file.c_str())) {
-            skipped.push_back(file);
+    for (const std::string& file : listFiles(folder)) {
+        const DicomParseResult parsed = parseDicomHeader(file);
+        if (!parsed.header) {
+            if (parsed.looksLikeDicom) {
+                throw Error(ErrorKind::Format, file, "corrupt DICOM file: " + parsed.problem);
+            }
+            skipped.push_back(file); // not DICOM at all (a README, a thumbnail, ...)
             continue;
         }
-        auto value = [&](const gdcm::Tag& t) {
-            return trimmed(scanner.GetValue(file.c_str(), t));
+        const DicomHeader& h = *parsed.header;
+        auto value = [&](std::uint32_t group, std::uint32_t element) {
+            return h.value(dicomTag(group, element));
         };
-        const auto position = numbers(value(kPosition), 3);
-        const auto orientation = numbers(value(kOrientation), 6);
-        const int rows = std::atoi(value(kRows).c_str());
-        const int columns = std::atoi(value(kColumns).c_str());
-        if (!position || !orientation || rows <= 0 || columns <= 0) {
-            skipped.push_back(file); // not an image slice (DICOMDIR, report, ...) or no geometry
+        const auto position = numbers(value(0x0020, 0x0032), 3);
+        const auto orientation = numbers(value(0x0020, 0x0037), 6);
+        if (!position || !orientation || !h.hasPixelData) {
+            skipped.push_back(file); // no image slice (DICOMDIR, report, ...) or no geometry
             continue;
         }
+        if (const std::optional<std::string> problem = imagePixelProblem(h)) {
+            throw Error(ErrorKind::Format, file, "unsupported or corrupt DICOM image: " + *problem);
+        }
+        const int rows = std::atoi(value(0x0028, 0x0010).c_str());
+        const int columns = std::atoi(value(0x0028, 0x0011).c_str());
         std::array<double, 6> o{};
         std::copy(orientation->begin(), orientation->end(), o.begin());
         // Slices of one volume share series, orientation and matrix size.
         char key[256];
         std::snprintf(key, sizeof key, "|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%dx%d", o[0], o[1], o[2],
                       o[3], o[4], o[5], columns, rows);
-        const std::string groupKey = value(kSeriesUid) + key;
-        Series& s = groups[groupKey];
-        const std::string rescale = value(kSlope) + "|" + value(kIntercept);
+        const std::string seriesUid = value(0x0020, 0x000E);
+        Series& s = groups[seriesUid + key];
+        const std::string rescale = value(0x0028, 0x1053) + "|" + value(0x0028, 0x1052);
         if (s.slices.empty()) {
-            s.info.seriesUid = value(kSeriesUid);
-            s.info.description = value(kDescription);
-            s.info.modality = value(kModality);
-            s.info.seriesNumber = value(kSeriesNumber);
+            s.info.seriesUid = seriesUid;
+            s.info.description = value(0x0008, 0x103E);
+            s.info.modality = value(0x0008, 0x0060);
+            s.info.seriesNumber = value(0x0020, 0x0011);
             s.info.rows = rows;
             s.info.columns = columns;
             s.orientation = o;
-            s.frames = std::max(1, std::atoi(value(kFrames).c_str()));
+            s.frames = std::max(1, std::atoi(value(0x0028, 0x0008).c_str()));
             s.spacing =
-                value(kPixelSpacing).empty() ? value(kImagerPixelSpacing) : value(kPixelSpacing);
-            s.thickness = value(kSliceThickness);
+                value(0x0028, 0x0030).empty() ? value(0x0018, 0x1164) : value(0x0028, 0x0030);
+            s.thickness = value(0x0018, 0x0050);
             s.rescale = rescale;
         } else if (s.rescale != rescale) {
             s.rescaleVaries = true;

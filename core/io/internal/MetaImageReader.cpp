@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -156,6 +157,62 @@ void inflateExact(const std::vector<unsigned char>& compressed, void* out, std::
     }
 }
 
+/// MetaIO reads NDims values for every per-axis field and channel counts without bounds: a header
+/// saying "NDims = 36189037276" kept it busy for minutes (found by fuzzing). The numbers that size
+/// its loops are checked here before ITK parses the header.
+void checkHeaderNumbers(const MetaHeader& header, const std::string& path)
+{
+    auto integers = [&](const char* key) {
+        std::vector<long long> values;
+        const auto it = header.fields.find(key);
+        if (it == header.fields.end()) {
+            return values;
+        }
+        std::istringstream in(it->second);
+        std::string word;
+        while (in >> word) {
+            char* end = nullptr;
+            const long long v = std::strtoll(word.c_str(), &end, 10);
+            if (!end || *end != '\0') {
+                throw Error(ErrorKind::Format, path,
+                            std::string("MetaImage field ") + key + " holds '" + word +
+                                "', not an integer");
+            }
+            values.push_back(v);
+        }
+        return values;
+    };
+    const std::vector<long long> ndims = integers("ndims");
+    if (ndims.size() != 1 || ndims[0] < 1 || ndims[0] > 8) {
+        throw Error(ErrorKind::Format, path, "MetaImage NDims must be one integer in 1..8");
+    }
+    const std::vector<long long> dims = integers("dimsize");
+    if (dims.size() != static_cast<std::size_t>(ndims[0])) {
+        throw Error(ErrorKind::Format, path,
+                    "MetaImage DimSize has " + std::to_string(dims.size()) + " values for NDims " +
+                        std::to_string(ndims[0]));
+    }
+    for (long long d : dims) {
+        if (d <= 0 || d > Volume::kMaxSide) {
+            throw Error(ErrorKind::InvalidValue, path,
+                        "MetaImage DimSize value " + std::to_string(d) + " is outside 1.." +
+                            std::to_string(Volume::kMaxSide));
+        }
+    }
+    const std::vector<long long> channels = integers("elementnumberofchannels");
+    if (!channels.empty() &&
+        (channels.size() != 1 || channels[0] < 1 || channels[0] > Volume::kMaxChannels)) {
+        throw Error(ErrorKind::InvalidValue, path,
+                    "MetaImage ElementNumberOfChannels must be in 1.." +
+                        std::to_string(Volume::kMaxChannels));
+    }
+    const auto type = header.fields.find("elementtype");
+    if (type == header.fields.end()) {
+        throw Error(ErrorKind::Format, path, "MetaImage header has no ElementType");
+    }
+    storedTypeFromMet(type->second, path);
+}
+
 } // namespace
 
 RawVolume readMetaImageRaw(const std::string& path, std::uint64_t maxBytes, bool headerOnly)
@@ -164,6 +221,7 @@ RawVolume readMetaImageRaw(const std::string& path, std::uint64_t maxBytes, bool
     raw.source.path = path;
     raw.source.format = VolumeFormat::MetaImage;
     const MetaHeader header = parseHeader(path);
+    checkHeaderNumbers(header, path);
 
     itk::MetaImageIO::Pointer io = itk::MetaImageIO::New();
     io->SetFileName(path);

@@ -516,6 +516,46 @@ private Q_SLOTS:
         }
     }
 
+    void absurdMetaImageNDimsIsRefusedBeforeMetaIO()
+    {
+        // MetaIO looped over NDims values for minutes (fuzz_metaimage timeout).
+        const std::string dir = str(scratchDir("fuzz-mha-ndims"));
+        std::ofstream(dir + "/n.mha")
+            << "ObjectType = Image\nNDims = 36189037276\nDimSize = 5 4 3\n"
+               "ElementType = MET_SHORT\nElementDataFile = LOCAL\n";
+        expectError([&] { readVolume(dir + "/n.mha"); }, ErrorKind::Format, {"n.mha", "NDims"});
+        std::ofstream(dir + "/d.mha") << "ObjectType = Image\nNDims = 3\nDimSize = 5 4\n"
+                                         "ElementType = MET_SHORT\nElementDataFile = LOCAL\n";
+        expectError([&] { readVolume(dir + "/d.mha"); }, ErrorKind::Format, {"d.mha", "DimSize"});
+    }
+
+    void malformedDicomNeverReachesGdcm()
+    {
+        // GDCM aborts (assert) on data sets it cannot parse (fuzz_dicom, fuzz_nifti): our walker
+        // refuses them first, naming the file.
+        const std::string dir = str(scratchDir("fuzz-dicom-structure"));
+        std::string onlyPreamble(128, '\0');
+        onlyPreamble += "DICM";
+        std::ofstream(dir + "/a.dcm", std::ios::binary) << onlyPreamble;
+        expectError([&] { readVolume(dir); }, ErrorKind::Format,
+                    {"a.dcm", "corrupt DICOM", "no file meta information"});
+        fs::remove(dir + "/a.dcm");
+        const auto files = diffseg::test::writeDicomSeries(dir, "ct", "1.2.3.78", 1, Geometry{});
+        std::ifstream in(files[0], std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), {});
+        in.close();
+        // An item tag where a data element should be.
+        const std::string modality("\x08\x00\x60\x00\x02\x00\x00\x00"
+                                   "CT",
+                                   10);
+        const auto at = bytes.find(modality);
+        QVERIFY(at != std::string::npos);
+        bytes.replace(at, 4, std::string("\xFE\xFF\x00\xE0", 4));
+        std::ofstream(files[0], std::ios::binary) << bytes;
+        expectError([&] { readVolume(dir); }, ErrorKind::Format,
+                    {files[0].c_str(), "item outside a sequence"});
+    }
+
     void dicomElementLongerThanTheFileIsAnError()
     {
         // GDCM allocates whatever an element declares (fuzz_dicom: 3.5 GB for a 10 kB file).
