@@ -134,6 +134,8 @@ public:
             explicitVr = std::isupper(h[4]) && std::isupper(h[5]) &&
                          isKnownVr(reinterpret_cast<char*>(h + 4));
         }
+        header.explicitVr = explicitVr;
+        header.bigEndian = bigEndian;
         if (!walkDataSet(pos, explicitVr, bigEndian, header, result.problem)) {
             return result;
         }
@@ -259,6 +261,7 @@ private:
                 problem = "truncated element header at byte " + std::to_string(pos);
                 return false;
             }
+            const std::uint64_t elementStart = pos;
             const std::uint32_t tag = dicomTag(u16(h, bigEndian), u16(h + 2, bigEndian));
             if ((tag >> 16) == 0x0002) {
                 problem = "file meta element " + tagText(tag) + " inside the data set";
@@ -308,6 +311,9 @@ private:
                                   std::to_string(pos - 8);
                         return false;
                     }
+                    if (stack.back().kind == Container::Fragments) {
+                        header.pixelElementEnd = pos;
+                    }
                     stack.pop_back();
                     continue;
                 }
@@ -350,6 +356,7 @@ private:
                 if (tag == kPixelData && topLevel) {
                     header.hasPixelData = true;
                     header.encapsulatedPixels = true;
+                    header.pixelElementBegin = elementStart;
                     stack.push_back({Container::Fragments, 0, explicitHere});
                 } else if (vr == "SQ" || !explicitHere) {
                     stack.push_back({Container::Sequence, 0, explicitHere});
@@ -382,6 +389,8 @@ private:
             if (tag == kPixelData && topLevel) {
                 header.hasPixelData = true;
                 header.pixelBytes = length;
+                header.pixelElementBegin = elementStart;
+                header.pixelElementEnd = pos + length;
             }
             if (topLevel && wantedTags().count(tag) && length <= 1024) {
                 header.values[tag] = valueText(pos, length, vr, bigEndian);

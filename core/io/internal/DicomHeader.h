@@ -28,6 +28,12 @@ struct DicomHeader
     bool encapsulatedPixels = false; ///< compressed pixel data (fragments)
     std::uint64_t pixelBytes = 0;    ///< length of uncompressed pixel data
     bool hasPixelData = false;
+    /// Byte range of the whole top-level pixel data element (header, value, fragments and their
+    /// delimiter), to hand it to the decoder untouched.
+    std::uint64_t pixelElementBegin = 0;
+    std::uint64_t pixelElementEnd = 0;
+    bool explicitVr = true; ///< data set encoding
+    bool bigEndian = false;
     /// Top-level values of the tags the readers use, as text (binary US values are converted).
     std::map<std::uint32_t, std::string> values;
 

@@ -10,11 +10,6 @@
 #include "ItkSupport.h"
 #include "io/FileUtils.h"
 
-#include <itkGDCMImageIO.h>
-#include <itkImage.h>
-#include <itkImageFileReader.h>
-#include <itkImageSeriesReader.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -23,10 +18,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <gdcmImage.h>
+#include <gdcmImageReader.h>
 #include <gdcmTrace.h>
 #include <map>
 #include <optional>
 #include <sstream>
+#include <type_traits>
 
 namespace fs = std::filesystem;
 
@@ -72,6 +70,7 @@ std::optional<std::vector<double>> numbers(const std::string& text, std::size_t 
 struct Slice
 {
     std::string file;
+    DicomHeader header;
     std::array<double, 3> position{};
     double along = 0.0; ///< position projected on the slice normal
 };
@@ -163,6 +162,7 @@ std::vector<Series> scanSeries(const std::string& folder, std::vector<std::strin
         }
         Slice slice;
         slice.file = file;
+        slice.header = h;
         std::copy(position->begin(), position->end(), slice.position.begin());
         s.slices.push_back(slice);
     }
@@ -272,33 +272,217 @@ Geometry orderAndPlace(Series& s, const std::string& where, std::vector<std::str
     return g;
 }
 
-template <class T>
-PixelBuffer readSeriesPixels(const std::vector<std::string>& files, const std::string& where)
+/// Pixel format shared by every slice of the series.
+struct PixelLayout
 {
-    using Image = itk::Image<T, 3>;
-    itk::GDCMImageIO::Pointer io = itk::GDCMImageIO::New();
-    typename Image::Pointer image;
-    try {
-        if (files.size() == 1) {
-            auto reader = itk::ImageFileReader<Image>::New();
-            reader->SetImageIO(io);
-            reader->SetFileName(files.front());
-            reader->Update();
-            image = reader->GetOutput();
-        } else {
-            auto reader = itk::ImageSeriesReader<Image>::New();
-            reader->SetImageIO(io);
-            reader->SetFileNames(files);
-            reader->MetaDataDictionaryArrayUpdateOff();
-            reader->Update();
-            image = reader->GetOutput();
-        }
-    } catch (const itk::ExceptionObject& e) {
-        throw Error(ErrorKind::Format, where, "cannot decode the DICOM pixels: " + itkMessage(e));
+    int bitsAllocated = 16;
+    int bitsStored = 16;
+    int highBit = 15;
+    bool isSigned = false;
+    StoredType type = StoredType::UInt16;
+};
+
+long headerNumber(const DicomHeader& h, std::uint32_t tag, long fallback)
+{
+    const std::string v = h.value(tag);
+    return v.empty() ? fallback : std::strtol(v.c_str(), nullptr, 10);
+}
+
+PixelLayout pixelLayout(const DicomHeader& h)
+{
+    PixelLayout p;
+    p.bitsAllocated = static_cast<int>(headerNumber(h, dicomTag(0x0028, 0x0100), 16));
+    p.bitsStored = static_cast<int>(headerNumber(h, dicomTag(0x0028, 0x0101), p.bitsAllocated));
+    p.highBit = static_cast<int>(headerNumber(h, dicomTag(0x0028, 0x0102), p.bitsStored - 1));
+    p.isSigned = headerNumber(h, dicomTag(0x0028, 0x0103), 0) == 1;
+    switch (p.bitsAllocated) {
+    case 8:
+        p.type = p.isSigned ? StoredType::Int8 : StoredType::UInt8;
+        break;
+    case 16:
+        p.type = p.isSigned ? StoredType::Int16 : StoredType::UInt16;
+        break;
+    default:
+        p.type = p.isSigned ? StoredType::Int32 : StoredType::UInt32;
+        break;
     }
-    const std::size_t count = image->GetBufferedRegion().GetNumberOfPixels();
-    auto owner = std::make_shared<typename Image::Pointer>(image);
-    return PixelBuffer::wrap(image->GetBufferPointer(), count * sizeof(T), owner);
+    return p;
+}
+
+/// Rescale slope and intercept of one slice (1 and 0 when absent).
+std::pair<double, double> rescaleOf(const Slice& slice)
+{
+    double slope = 1.0;
+    double intercept = 0.0;
+    const std::string s = slice.header.value(dicomTag(0x0028, 0x1053));
+    const std::string i = slice.header.value(dicomTag(0x0028, 0x1052));
+    if (!s.empty()) {
+        const auto v = numbers(s, 1);
+        if (!v || (*v)[0] == 0.0) {
+            throw Error(ErrorKind::InvalidValue, slice.file, "invalid RescaleSlope '" + s + "'");
+        }
+        slope = (*v)[0];
+    }
+    if (!i.empty()) {
+        const auto v = numbers(i, 1);
+        if (!v) {
+            throw Error(ErrorKind::InvalidValue, slice.file,
+                        "invalid RescaleIntercept '" + i + "'");
+        }
+        intercept = (*v)[0];
+    }
+    return {slope, intercept};
+}
+
+/// Appends DICOM elements in one encoding (meta: explicit VR little endian).
+class ElementWriter
+{
+public:
+    ElementWriter(std::string& out, bool explicitVr, bool bigEndian)
+        : m_out(out)
+        , m_explicit(explicitVr)
+        , m_bigEndian(bigEndian)
+    {}
+    void text(std::uint32_t tag, const char* vr, std::string value)
+    {
+        if (value.size() % 2) {
+            value += std::strcmp(vr, "UI") == 0 ? '\0' : ' ';
+        }
+        header(tag, vr, value.size());
+        m_out += value;
+    }
+    void us(std::uint32_t tag, unsigned value)
+    {
+        header(tag, "US", 2);
+        put(value, 2);
+    }
+    void ob(std::uint32_t tag, const std::string& value)
+    {
+        header(tag, "OB", value.size());
+        m_out += value;
+    }
+
+private:
+    void put(std::uint64_t v, int n)
+    {
+        for (int i = 0; i < n; ++i) {
+            const int shift = m_bigEndian ? 8 * (n - 1 - i) : 8 * i;
+            m_out += static_cast<char>((v >> shift) & 0xFF);
+        }
+    }
+    void header(std::uint32_t tag, const char* vr, std::size_t length)
+    {
+        put(tag >> 16, 2);
+        put(tag & 0xFFFF, 2);
+        if (!m_explicit) {
+            put(length, 4);
+        } else if (std::strcmp(vr, "OB") == 0) {
+            m_out.append(vr, 2);
+            put(0, 2);
+            put(length, 4);
+        } else {
+            m_out.append(vr, 2);
+            put(length, 2);
+        }
+    }
+
+    std::string& m_out;
+    bool m_explicit;
+    bool m_bigEndian;
+};
+
+/// A minimal DICOM stream with only what the pixel decoder needs: fixed SOP class, the image pixel
+/// module, and the file's pixel data element copied byte for byte. GDCM's image reader asserts
+/// on many unusual attributes (unknown SOP classes, recognition codes, icons, overlays, ...);
+/// here it never sees them.
+std::string minimalSlice(const Slice& slice, const PixelLayout& layout)
+{
+    const DicomHeader& h = slice.header;
+    const char* sopClass = "1.2.840.10008.5.1.4.1.1.2"; // CT Image Storage: grayscale, one frame
+    std::string meta;
+    ElementWriter m(meta, true, false);
+    m.ob(dicomTag(0x0002, 0x0001), std::string("\x00\x01", 2));
+    m.text(dicomTag(0x0002, 0x0002), "UI", sopClass);
+    m.text(dicomTag(0x0002, 0x0003), "UI", "1.2.3.4");
+    m.text(dicomTag(0x0002, 0x0010), "UI",
+           h.transferSyntax.empty() ? "1.2.840.10008.1.2" : h.transferSyntax);
+    std::string out(128, '\0');
+    out += "DICM";
+    out += std::string("\x02\x00\x00\x00UL\x04\x00", 8);
+    for (int i = 0; i < 4; ++i) {
+        out += static_cast<char>((meta.size() >> (8 * i)) & 0xFF);
+    }
+    out += meta;
+    ElementWriter d(out, h.explicitVr, h.bigEndian);
+    d.text(dicomTag(0x0008, 0x0016), "UI", sopClass);
+    d.text(dicomTag(0x0008, 0x0018), "UI", "1.2.3.4");
+    d.us(dicomTag(0x0028, 0x0002), 1);
+    d.text(dicomTag(0x0028, 0x0004), "CS", "MONOCHROME2");
+    d.us(dicomTag(0x0028, 0x0010),
+         static_cast<unsigned>(headerNumber(h, dicomTag(0x0028, 0x0010), 0)));
+    d.us(dicomTag(0x0028, 0x0011),
+         static_cast<unsigned>(headerNumber(h, dicomTag(0x0028, 0x0011), 0)));
+    d.us(dicomTag(0x0028, 0x0100), static_cast<unsigned>(layout.bitsAllocated));
+    d.us(dicomTag(0x0028, 0x0101), static_cast<unsigned>(layout.bitsStored));
+    d.us(dicomTag(0x0028, 0x0102), static_cast<unsigned>(layout.highBit));
+    d.us(dicomTag(0x0028, 0x0103), layout.isSigned ? 1 : 0);
+    // The pixel data element, as stored (header, value or fragments, delimiter).
+    std::ifstream in(slice.file, std::ios::binary);
+    const std::uint64_t length = h.pixelElementEnd - h.pixelElementBegin;
+    const std::size_t start = out.size();
+    out.resize(start + static_cast<std::size_t>(length));
+    in.seekg(static_cast<std::streamoff>(h.pixelElementBegin));
+    if (!in.read(out.data() + start, static_cast<std::streamsize>(length))) {
+        throw Error(ErrorKind::Io, slice.file, "cannot read the pixel data");
+    }
+    return out;
+}
+
+/// Keeps the stored bits of each value (BitsStored at HighBit) and sign-extends signed ones.
+template <class T>
+void normaliseStoredBits(T* values, std::size_t count, const PixelLayout& layout)
+{
+    if (layout.bitsStored >= layout.bitsAllocated) {
+        return;
+    }
+    using U = std::make_unsigned_t<T>;
+    const int shift = layout.highBit + 1 - layout.bitsStored;
+    const U mask = static_cast<U>((U(1) << layout.bitsStored) - 1);
+    const U sign = static_cast<U>(U(1) << (layout.bitsStored - 1));
+    for (std::size_t i = 0; i < count; ++i) {
+        U v = static_cast<U>(static_cast<U>(values[i]) >> shift) & mask;
+        if (layout.isSigned && (v & sign)) {
+            v = static_cast<U>(v | static_cast<U>(~mask));
+        }
+        values[i] = static_cast<T>(v);
+    }
+}
+
+/// Decodes one slice's pixels (any transfer syntax GDCM decodes) into `out`.
+void decodeSlice(const Slice& slice, const PixelLayout& layout, void* out, std::size_t bytes)
+{
+    std::istringstream stream(minimalSlice(slice, layout));
+    gdcm::ImageReader reader;
+    reader.SetStream(stream);
+    if (!reader.Read()) {
+        throw Error(ErrorKind::Format, slice.file, "cannot decode the DICOM pixel data");
+    }
+    const gdcm::Image& image = reader.GetImage();
+    if (image.GetBufferLength() != bytes) {
+        throw Error(ErrorKind::Format, slice.file,
+                    "decoded pixel data has " + std::to_string(image.GetBufferLength()) +
+                        " bytes instead of " + std::to_string(bytes));
+    }
+    if (!image.GetBuffer(static_cast<char*>(out))) {
+        throw Error(ErrorKind::Format, slice.file,
+                    "cannot decode the DICOM pixel data (corrupt compressed stream?)");
+    }
+    dispatchStored(layout.type, [&](auto v) {
+        using T = decltype(v);
+        if constexpr (std::is_integral_v<T>) {
+            normaliseStoredBits(static_cast<T*>(out), bytes / sizeof(T), layout);
+        }
+    });
 }
 
 } // namespace
@@ -384,56 +568,66 @@ RawVolume readDicomRaw(const std::string& path, std::uint64_t maxBytes, bool hea
     raw.type = StoredType::UInt8;
     checkRawShape(raw, maxBytes);
 
-    // Pixel type after rescale, as GDCM will deliver it.
-    itk::GDCMImageIO::Pointer io = itk::GDCMImageIO::New();
-    io->SetFileName(series.slices.front().file);
-    try {
-        io->ReadImageInformation();
-    } catch (const itk::ExceptionObject& e) {
-        throw Error(ErrorKind::Format, series.slices.front().file,
-                    "cannot read the DICOM header: " + itkMessage(e));
+    if (series.frames > 1) {
+        throw Error(ErrorKind::Unsupported, series.slices.front().file,
+                    "multi-frame (enhanced) DICOM files are not supported; export the series as "
+                    "single-frame slices");
     }
-    if (io->GetNumberOfComponents() != 1) {
-        throw Error(ErrorKind::Unsupported, path,
-                    "colour DICOM images (" + std::to_string(io->GetNumberOfComponents()) +
-                        " samples per pixel) are not supported as volumes");
+    const PixelLayout layout = pixelLayout(series.slices.front().header);
+    for (const Slice& slice : series.slices) {
+        const PixelLayout other = pixelLayout(slice.header);
+        if (other.type != layout.type || other.bitsStored != layout.bitsStored ||
+            other.highBit != layout.highBit) {
+            throw Error(ErrorKind::Unsupported, slice.file,
+                        "pixel format differs from the first slice of the series");
+        }
     }
-    raw.type = storedTypeFromImageIo(*io, series.slices.front().file);
-    if (series.rescaleVaries && !isFloating(raw.type)) {
-        // Each slice is rescaled with its own slope and intercept; a common float type keeps
-        // every slice's values.
-        raw.type = StoredType::Float32;
+    const auto rescale = rescaleOf(series.slices.front());
+    for (const Slice& slice : series.slices) {
+        rescaleOf(slice); // validates every slice's values
+    }
+    raw.type = series.rescaleVaries ? StoredType::Float32 : layout.type;
+    if (series.rescaleVaries) {
         raw.source.notes.push_back(
-            "rescale slope/intercept differ between slices: read as float32");
+            "rescale slope/intercept differ between slices: each applied, read as float32");
+    } else {
+        raw.slope = rescale.first;
+        raw.intercept = rescale.second;
     }
-    raw.source.storedType = storedTypeName(raw.type);
+    if (series.slices.front().header.value(dicomTag(0x0028, 0x0004)) == "MONOCHROME1") {
+        raw.source.notes.push_back("MONOCHROME1: low values are displayed bright");
+    }
+    raw.source.storedType = storedTypeName(layout.type);
     raw.size = {series.info.columns, series.info.rows,
-                static_cast<std::int64_t>(series.slices.size()) * series.frames};
+                static_cast<std::int64_t>(series.slices.size())};
     raw.channels = 1;
     checkRawShape(raw, maxBytes);
-    if (series.frames > 1) {
-        // One multi-frame file: GDCM computes its geometry from the functional groups.
-        raw.geometry = geometryFromImageIo(*io);
-    }
     if (headerOnly) {
         return raw;
     }
-    raw.buffer = dispatchStored(raw.type, [&](auto v) -> PixelBuffer {
-        using T = decltype(v);
-        if constexpr (std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t> ||
-                      std::is_same_v<T, std::int16_t> || std::is_same_v<T, std::uint16_t> ||
-                      std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::uint32_t> ||
-                      std::is_same_v<T, float> || std::is_same_v<T, double>) {
-            return readSeriesPixels<T>(series.info.files, path);
-        } else {
-            throw Error(ErrorKind::Unsupported, path, "64-bit integer DICOM pixels");
+
+    const std::size_t sliceValues = static_cast<std::size_t>(raw.size[0] * raw.size[1]);
+    const std::size_t sliceBytes = sliceValues * storedTypeSize(layout.type);
+    raw.buffer = allocateItkBuffer(raw.type, raw.valueCount());
+    PixelBuffer scratch = series.rescaleVaries ? PixelBuffer::allocate(sliceBytes) : PixelBuffer();
+    for (std::size_t k = 0; k < series.slices.size(); ++k) {
+        const Slice& slice = series.slices[k];
+        if (!series.rescaleVaries) {
+            decodeSlice(slice, layout,
+                        static_cast<unsigned char*>(raw.buffer.data()) + k * sliceBytes,
+                        sliceBytes);
+            continue;
         }
-    });
-    if (raw.buffer.size() != raw.byteSize()) {
-        throw Error(ErrorKind::Format, path,
-                    "decoded pixel data does not match the slice headers (" +
-                        std::to_string(raw.buffer.size()) + " bytes instead of " +
-                        std::to_string(raw.byteSize()) + ")");
+        decodeSlice(slice, layout, scratch.data(), sliceBytes);
+        const auto [slope, intercept] = rescaleOf(slice);
+        float* dst = static_cast<float*>(raw.buffer.data()) + k * sliceValues;
+        dispatchStored(layout.type, [&](auto v) {
+            using T = decltype(v);
+            const T* src = static_cast<const T*>(scratch.data());
+            for (std::size_t i = 0; i < sliceValues; ++i) {
+                dst[i] = static_cast<float>(static_cast<double>(src[i]) * slope + intercept);
+            }
+        });
     }
     return raw;
 }

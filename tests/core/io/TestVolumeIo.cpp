@@ -615,6 +615,35 @@ private Q_SLOTS:
         QCOMPARE(h.size[2], std::int64_t(6));
     }
 
+    void dicomStoredBitsAreMaskedAndSignExtended()
+    {
+        // 12 bits stored in 16: bits above the high bit are not part of the value, and a signed
+        // value's sign is bit 11.
+        const std::string dir = str(scratchDir("dicom12bit"));
+        const auto files = diffseg::test::writeDicomSeries(dir, "ct", "1.2.3.12", 1, Geometry{});
+        std::ifstream in(files[0], std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), {});
+        in.close();
+        auto patchUs = [&](const char* tag, std::uint16_t value) {
+            const std::string key = std::string(tag, 4) + std::string("\x02\x00\x00\x00", 4);
+            const auto at = bytes.find(key);
+            QVERIFY(at != std::string::npos);
+            bytes[at + 8] = static_cast<char>(value & 0xFF);
+            bytes[at + 9] = static_cast<char>(value >> 8);
+        };
+        patchUs("\x28\x00\x01\x01", 12); // BitsStored
+        patchUs("\x28\x00\x02\x01", 11); // HighBit
+        const std::size_t pixels = bytes.size() - 12 * 9 * 2;
+        bytes[pixels] = '\x05'; // 0x7005: garbage in the top bits, value 5
+        bytes[pixels + 1] = '\x70';
+        bytes[pixels + 2] = '\xFB'; // 0xFFFB: -5 in 12-bit two's complement
+        bytes[pixels + 3] = '\x0F';
+        std::ofstream(files[0], std::ios::binary) << bytes;
+        const LoadedVolume r = readVolume(dir);
+        QCOMPARE(int(r.volume.data<std::int16_t>()[0]), 5);
+        QCOMPARE(int(r.volume.data<std::int16_t>()[1]), -5);
+    }
+
     void dicomWithAMissingSliceIsAnError()
     {
         const std::string dir = str(scratchDir("dicomgap"));
