@@ -59,8 +59,10 @@ MetaHeader parseHeader(const std::string& path)
     MetaHeader header;
     std::string line;
     std::uint64_t consumed = 0;
+    std::size_t lineNumber = 0;
     while (consumed < kMaxHeader && std::getline(in, line)) {
         consumed += line.size() + 1;
+        ++lineNumber;
         const std::size_t eq = line.find('=');
         if (eq == std::string::npos) {
             if (trim(line).empty()) {
@@ -69,8 +71,24 @@ MetaHeader parseHeader(const std::string& path)
             throw Error(ErrorKind::Format, path,
                         "corrupt MetaImage header: line without '=' before ElementDataFile");
         }
-        const std::string key = lower(trim(line.substr(0, eq)));
-        header.fields[key] = trim(line.substr(eq + 1));
+        // MetaIO copies names and values into fixed-size buffers (a 300-character name overflowed
+        // one under fuzzing): only plain names and short printable values reach it.
+        const std::string name = trim(line.substr(0, eq));
+        const std::string value = trim(line.substr(eq + 1));
+        const bool plainName = !name.empty() && name.size() <= 64 &&
+                               std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                                   return std::isalnum(c) || c == '_';
+                               });
+        const bool plainValue =
+            value.size() <= 4096 && std::all_of(value.begin(), value.end(), [](unsigned char c) {
+                return c == '\t' || (c >= 0x20 && c < 0x7f);
+            });
+        if (!plainName || !plainValue) {
+            throw Error(ErrorKind::Format, path,
+                        "corrupt MetaImage header: malformed line " + std::to_string(lineNumber));
+        }
+        const std::string key = lower(name);
+        header.fields[key] = value;
         if (key == "elementdatafile") {
             header.dataOffset = consumed;
             return header;

@@ -529,6 +529,19 @@ private Q_SLOTS:
         expectError([&] { readVolume(dir + "/d.mha"); }, ErrorKind::Format, {"d.mha", "DimSize"});
     }
 
+    void malformedMetaImageHeaderLinesAreRefused()
+    {
+        // A 300-character field name overflowed a MetaIO buffer (fuzz_metaimage).
+        const std::string dir = str(scratchDir("fuzz-mha-line"));
+        std::ofstream(dir + "/long.mha") << "ObjectType = Image\nNDims = 3\n"
+                                         << std::string(300, 'B')
+                                         << " = 1\nDimSize = 2 2 2\nElementType = MET_SHORT\n"
+                                            "ElementDataFile = LOCAL\n"
+                                         << std::string(16, 'x');
+        expectError([&] { readVolume(dir + "/long.mha"); }, ErrorKind::Format,
+                    {"long.mha", "malformed line 3"});
+    }
+
     void malformedDicomNeverReachesGdcm()
     {
         // GDCM aborts (assert) on data sets it cannot parse (fuzz_dicom, fuzz_nifti): our walker
