@@ -619,7 +619,10 @@ RawVolume readDicomRaw(const std::string& path, std::uint64_t maxBytes, bool hea
             continue;
         }
         decodeSlice(slice, layout, scratch.data(), sliceBytes);
-        const auto [slope, intercept] = rescaleOf(slice);
+        // Plain variables: structured bindings cannot be captured by the lambda below in C++17.
+        const std::pair<double, double> rescaleHere = rescaleOf(slice);
+        const double slope = rescaleHere.first;
+        const double intercept = rescaleHere.second;
         float* dst = static_cast<float*>(raw.buffer.data()) + k * sliceValues;
         dispatchStored(layout.type, [&](auto v) {
             using T = decltype(v);

@@ -657,6 +657,19 @@ private Q_SLOTS:
         QCOMPARE(int(r.volume.data<std::int16_t>()[1]), -5);
     }
 
+    void dicomRescaleThatVariesPerSliceIsAppliedPerSlice()
+    {
+        const std::string dir = str(scratchDir("dicomrescale"));
+        diffseg::test::writeDicomSeries(dir, "pet", "1.2.3.55", 3, Geometry{}, -5.0, 7.0);
+        const LoadedVolume r = readVolume(dir);
+        QCOMPARE(r.volume.pixelType(), PixelType::Float32);
+        for (int k = 0; k < 3; ++k) {
+            QCOMPARE(r.volume.data<float>()[r.volume.linearIndex(5, 4, k)],
+                     float(100 * k + 4 * 12 + 5));
+        }
+        QVERIFY(!r.source.notes.empty());
+    }
+
     void dicomWithAMissingSliceIsAnError()
     {
         const std::string dir = str(scratchDir("dicomgap"));

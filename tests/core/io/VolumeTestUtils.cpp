@@ -105,7 +105,8 @@ core::Geometry itkGeometry(const std::string& path)
 
 std::vector<std::string> writeDicomSeries(const std::string& folder, const std::string& prefix,
                                           const std::string& seriesUid, int slices,
-                                          const core::Geometry& geometry, double intercept)
+                                          const core::Geometry& geometry, double intercept,
+                                          double interceptStep)
 {
     using Image = itk::Image<std::int16_t, 3>;
     std::vector<std::string> files;
@@ -145,7 +146,8 @@ std::vector<std::string> writeDicomSeries(const std::string& folder, const std::
         itk::EncapsulateMetaData<std::string>(dict, "0008|103e", prefix);
         // Instance numbers run against the position, as in the shared CT series.
         itk::EncapsulateMetaData<std::string>(dict, "0020|0013", std::to_string(slices - k));
-        itk::EncapsulateMetaData<std::string>(dict, "0028|1052", std::to_string(intercept));
+        itk::EncapsulateMetaData<std::string>(dict, "0028|1052",
+                                              std::to_string(intercept + k * interceptStep));
         itk::EncapsulateMetaData<std::string>(dict, "0028|1053", "1");
         auto io = itk::GDCMImageIO::New();
         io->KeepOriginalUIDOn();

@@ -24,10 +24,12 @@ void writeWithItk(const std::string& path, const std::array<std::int64_t, 3>& si
 core::Geometry itkGeometry(const std::string& path);
 
 /// Writes a DICOM series of `slices` single-slice files with the given series UID (int16 pixels,
-/// CT, rescale intercept `intercept`), slice k at origin + k * step along the geometry's normal.
+/// CT, rescale intercept `intercept` + k * `interceptStep` for slice k), slice k at origin + k *
+/// step along the geometry's normal. Pixel (i, j) of slice k holds 100 k + 12 j + i after rescale.
 /// Returns the file paths, in slice order.
 std::vector<std::string> writeDicomSeries(const std::string& folder, const std::string& prefix,
                                           const std::string& seriesUid, int slices,
-                                          const core::Geometry& geometry, double intercept = 0.0);
+                                          const core::Geometry& geometry, double intercept = 0.0,
+                                          double interceptStep = 0.0);
 
 } // namespace diffseg::test
