@@ -46,3 +46,9 @@ if(DIFFSEG_BUILD_GUI)
 else()
   find_package(Qt6 6.4 QUIET COMPONENTS Core Test)
 endif()
+
+# Clang builds (the libFuzzer targets): Debian's ITK headers only recognise GCC; see the header.
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  target_compile_options(diffseg_itk INTERFACE
+    "$<$<COMPILE_LANGUAGE:CXX>:SHELL:-include ${PROJECT_SOURCE_DIR}/cmake/itk-clang-compat.h>")
+endif()
