@@ -256,7 +256,8 @@ Checkpoint loadCheckpoint(const std::string& path)
         value = torch::pickle_load(bytes);
     } catch (const c10::Error& e) {
         throw Error(ErrorKind::Format, path,
-                    "not a diffseg checkpoint, or corrupt/truncated: " +
+                    "not a diffseg checkpoint, or corrupt/truncated (a reference DermoSegDiff "
+                    ".pth must be imported instead): " +
                         firstLine(e.what_without_backtrace()));
     }
     if (!value.isGenericDict()) {

@@ -22,7 +22,7 @@ std::string shapeText(const at::Tensor& t)
     return s.str();
 }
 
-double readNumber(const nlohmann::json& value, const std::string& key)
+double readNumber(const nlohmann::ordered_json& value, const std::string& key)
 {
     if (!value.is_number() || !std::isfinite(value.get<double>())) {
         throw Error(ErrorKind::Config, key, "expected a finite number, got " + value.dump());
@@ -101,9 +101,9 @@ const char* lossKindName(LossKind kind) noexcept
 
 LossConfig LossConfig::fromJson(const std::string& json, const std::string& subject)
 {
-    nlohmann::json doc;
+    nlohmann::ordered_json doc; // keeps the terms in the config's order, as Python's dict
     try {
-        doc = nlohmann::json::parse(json);
+        doc = nlohmann::ordered_json::parse(json);
     } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorKind::Config, subject, std::string("not valid JSON: ") + e.what());
     }
@@ -130,8 +130,10 @@ LossConfig LossConfig::fromJson(const std::string& json, const std::string& subj
         if (!body.is_null() && !body.is_object()) {
             throw Error(ErrorKind::Config, key, "expected a dict, got " + body.dump());
         }
-        for (const auto& [field, value] :
-             (body.is_object() ? body : nlohmann::json::object()).items()) {
+        // A named copy: iterating items() of a temporary would dangle.
+        const nlohmann::ordered_json fields =
+            body.is_object() ? body : nlohmann::ordered_json::object();
+        for (const auto& [field, value] : fields.items()) {
             if (field == "cofficient" || field == "coefficient") {
                 term.coefficient = readNumber(value, key + "." + field);
             } else if (field == "params") {

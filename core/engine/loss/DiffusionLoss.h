@@ -33,7 +33,7 @@ struct LossTerm
 /// coefficients.
 struct LossConfig
 {
-    std::vector<LossTerm> terms{LossTerm{}};
+    std::vector<LossTerm> terms = std::vector<LossTerm>(1); ///< default: l2 alone
 
     /// Parses the reference's dict, e.g. {"l2": {"cofficient": 1.0}, "boundary": {"cofficient":
     /// 0.25, "params": {"gamma": 0.25, "root": "l2"}}} ("coefficient" is accepted too). Throws
