@@ -16,6 +16,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <sys/resource.h>
 
 namespace diffseg::core::engine {
 
@@ -41,11 +42,25 @@ DermoSegDiffConfig resolveConfig(const std::string& name)
     return DermoSegDiffConfig::preset(name);
 }
 
-double secondsOf(const std::function<void()>& run)
+double processCpuSeconds()
 {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+double secondsOf(const std::function<void()>& run, double* cpuSeconds = nullptr)
+{
+    const double cpuStart = processCpuSeconds();
     const auto start = std::chrono::steady_clock::now();
     run();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (cpuSeconds != nullptr) {
+        *cpuSeconds = processCpuSeconds() - cpuStart;
+    }
+    return wall;
 }
 
 BenchTiming measure(const std::string& name, int batch, int warmup, int repeats,
@@ -60,8 +75,14 @@ BenchTiming measure(const std::string& name, int batch, int warmup, int repeats,
             timing.first = s;
         }
     }
+    double fastest = 0.0;
     for (int i = 0; i < repeats; ++i) {
-        timing.seconds.push_back(secondsOf(run));
+        double cpu = 0.0;
+        timing.seconds.push_back(secondsOf(run, &cpu));
+        if (i == 0 || timing.seconds.back() < fastest) {
+            fastest = timing.seconds.back();
+            timing.cpuBest = cpu;
+        }
     }
     std::vector<double> sorted = timing.seconds;
     std::sort(sorted.begin(), sorted.end());
@@ -145,15 +166,12 @@ void addForward(ForwardBenchReport& report, const ForwardBenchOptions& options,
 {
     DermoSegDiff model(config);
     model->eval();
+    model->setChannelsLast(options.channelsLast);
     report.parameters = model->parameterCount();
     c10::InferenceMode inference;
     for (int batch : options.batches) {
-        at::Tensor x = at::randn({batch, config.channelsX, options.size, options.size});
-        at::Tensor g = at::rand({batch, config.channelsG, options.size, options.size});
-        if (options.channelsLast) {
-            x = x.contiguous(at::MemoryFormat::ChannelsLast);
-            g = g.contiguous(at::MemoryFormat::ChannelsLast);
-        }
+        const at::Tensor x = at::randn({batch, config.channelsX, options.size, options.size});
+        const at::Tensor g = at::rand({batch, config.channelsG, options.size, options.size});
         const at::Tensor t = at::randint(0, 250, {batch}, at::TensorOptions(at::kLong));
         reportProgress(progress, -1.0, "forward", "B=" + std::to_string(batch));
         BenchTiming timing = measure("forward", batch, std::max(1, options.warmup), options.repeats,
@@ -175,6 +193,7 @@ void addTrainStep(ForwardBenchReport& report, const ForwardBenchOptions& options
     const DermoSegDiffConfig config = resolveConfig(options.trainConfig);
     DermoSegDiff model(config);
     model->train(true);
+    model->setChannelsLast(options.channelsLast);
     const NoiseSchedule schedule;
     torch::optim::Adam optimizer(
         model->parameters(), torch::optim::AdamOptions(1e-4).betas({0.7, 0.99}).weight_decay(0.0));

@@ -16,8 +16,8 @@ struct ForwardBenchOptions
     int threads = 2;
     int warmup = 1; ///< untimed runs first (the first fills the weight cache)
     int repeats = 3;
-    bool channelsLast = false;
-    bool trainStep = true; ///< also time one training step of trainConfig
+    bool channelsLast = false; ///< DermoSegDiffImpl::setChannelsLast for both networks
+    bool trainStep = true;     ///< also time one training step of trainConfig
     std::string trainConfig = "small";
     int trainBatch = 4;
     int trainSize = 128;
@@ -33,6 +33,9 @@ struct BenchTiming
     std::vector<double> seconds; ///< each timed repeat
     double best = 0.0;
     double median = 0.0;
+    /// Process CPU time of the fastest repeat (all threads): on a shared machine wall times
+    /// vary with the other load, CPU time much less. About threads x best when undisturbed.
+    double cpuBest = 0.0;
     double gmacs = 0.0;  ///< conv + linear multiply-accumulates per run, 1e9
     double gflops = 0.0; ///< 2 * gmacs / best
     double percentOfRoofline = 0.0;

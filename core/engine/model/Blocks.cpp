@@ -27,6 +27,17 @@ at::Tensor addResidual(at::Tensor out, const at::Tensor& residual)
     return inplaceAllowed() ? out.add_(residual) : out + residual;
 }
 
+/// Head merges produce NCHW tensors; a channels-last network converts them back so that the
+/// convolutions that follow keep running on NHWC data.
+at::Tensor keepFormat(const at::Tensor& merged, const at::Tensor& like)
+{
+    if (like.dim() == 4 && like.size(1) > 1 && like.is_contiguous(at::MemoryFormat::ChannelsLast) &&
+        !like.is_contiguous()) {
+        return merged.contiguous(at::MemoryFormat::ChannelsLast);
+    }
+    return merged;
+}
+
 /// Splits a (B, 3*128, H, W) projection into q, k, v of shape (B, heads, 32, N).
 std::array<at::Tensor, 3> splitQkv(const at::Tensor& qkv)
 {
@@ -47,7 +58,8 @@ at::Tensor linearAttention(const at::Tensor& xNormed, Conv2dLayer& toQkv, Conv2d
     const double scale = 1.0 / std::sqrt(static_cast<double>(kDimHead));
     const at::Tensor context = at::matmul(k, v.transpose(-1, -2)).mul_(scale); // (B, h, d, e)
     const at::Tensor out = at::matmul(context.transpose(-1, -2), q);           // (B, h, e, N)
-    return outNorm(toOut(out.reshape({batch, kHidden, xNormed.size(2), xNormed.size(3)})));
+    return outNorm(toOut(
+        keepFormat(out.reshape({batch, kHidden, xNormed.size(2), xNormed.size(3)}), xNormed)));
 }
 
 at::Tensor fullAttention(const at::Tensor& xNormed, Conv2dLayer& toQkv, Conv2dLayer& toOut)
@@ -58,8 +70,9 @@ at::Tensor fullAttention(const at::Tensor& xNormed, Conv2dLayer& toQkv, Conv2dLa
     // softmax subtracts the row maximum itself, as the reference does explicitly.
     const at::Tensor attn = at::softmax(at::matmul(q.transpose(-1, -2).mul(scale), k), -1);
     const at::Tensor out = at::matmul(attn, v.transpose(-1, -2)); // (B, h, N, d)
-    return toOut(
-        out.permute({0, 1, 3, 2}).reshape({batch, kHidden, xNormed.size(2), xNormed.size(3)}));
+    return toOut(keepFormat(
+        out.permute({0, 1, 3, 2}).reshape({batch, kHidden, xNormed.size(2), xNormed.size(3)}),
+        xNormed));
 }
 
 } // namespace

@@ -142,6 +142,10 @@ at::Tensor DermoSegDiffImpl::forward(const at::Tensor& xT, const at::Tensor& gIn
     checkInputs(xT, gIn, t);
     at::Tensor x = m_initX(xT);
     at::Tensor g = m_initG(gIn);
+    if (m_channelsLast) {
+        x = x.contiguous(at::MemoryFormat::ChannelsLast);
+        g = g.contiguous(at::MemoryFormat::ChannelsLast);
+    }
     const at::Tensor residualX = x;
     const at::Tensor residualG = g;
     // Every ResNet block's time MLP starts with SiLU of the same embedding.
@@ -168,7 +172,7 @@ at::Tensor DermoSegDiffImpl::forward(const at::Tensor& xT, const at::Tensor& gIn
         x = m_ups[ind](x);
     }
     x = m_finalBlock(at::cat({x, residualX, residualG}, 1), timeActX);
-    return m_finalConv(x);
+    return m_finalConv(x).contiguous();
 }
 
 std::int64_t DermoSegDiffImpl::parameterCount() const

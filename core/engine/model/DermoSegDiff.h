@@ -32,6 +32,10 @@ public:
     void checkInputs(const at::Tensor& xT, const at::Tensor& g, const at::Tensor& t) const;
 
     const DermoSegDiffConfig& config() const noexcept { return m_config; }
+    /// Runs the activations in channels-last (NHWC) memory, which oneDNN convolves without
+    /// reordering on the CPU; results are the same up to rounding. Off by default.
+    void setChannelsLast(bool on) noexcept { m_channelsLast = on; }
+    bool channelsLast() const noexcept { return m_channelsLast; }
     std::int64_t parameterCount() const;
 
 private:
@@ -39,6 +43,7 @@ private:
                              LinearLayer& second) const;
 
     DermoSegDiffConfig m_config;
+    bool m_channelsLast = false;
     std::vector<EncoderModule> m_encoders;
     std::vector<LevelTransition> m_downG;
     std::vector<LevelTransition> m_downX;

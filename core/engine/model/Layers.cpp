@@ -72,7 +72,17 @@ Conv2dLayerImpl::Conv2dLayerImpl(std::int64_t in, std::int64_t out, std::int64_t
 at::Tensor Conv2dLayerImpl::convolve(const at::Tensor& x, const at::Tensor& weight) const
 {
     const std::int64_t k = weight.size(2);
-    MacCountScope::add(x.size(0) * x.size(2) * x.size(3) * weight.size(0) * weight.size(1) * k * k);
+    const std::int64_t positions = x.size(0) * x.size(2) * x.size(3);
+    MacCountScope::add(positions * weight.size(0) * weight.size(1) * k * k);
+    // The coarse levels (4x4, 8x8 at B=1) hold most of the weights but few output positions:
+    // there a CPU convolution is bound by reading the weight, and oneDNN also reorders every
+    // weight on every call. im2col + BLAS GEMM reads each weight once: 3x faster for the 4x4
+    // bottleneck convs (measured with `diffseg bench forward`); oneDNN wins once there are more
+    // positions per weight.
+    const bool weightBound = positions <= 16 || (positions <= 64 && weight.numel() >= (4 << 20));
+    if (weightBound && x.device().is_cpu() && x.scalar_type() == at::kFloat) {
+        return at::thnn_conv2d(x, weight, {k, k}, m_bias, {1, 1}, {m_padding, m_padding});
+    }
     return at::conv2d(x, weight, m_bias, /*stride=*/1, /*padding=*/m_padding);
 }
 

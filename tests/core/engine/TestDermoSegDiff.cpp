@@ -123,6 +123,33 @@ private Q_SLOTS:
                        model->forward(in.x, in.g, in.t.to(at::kFloat))) < 1e-6);
     }
 
+    void channelsLastGivesTheSameNumbers()
+    {
+        DermoSegDiff model(smallConfig());
+        model->eval();
+        c10::InferenceMode inference;
+        const Inputs in = inputs(2, 32);
+        const at::Tensor nchw = model->forward(in.x, in.g, in.t);
+        model->setChannelsLast(true);
+        const at::Tensor nhwc = model->forward(in.x, in.g, in.t);
+        QVERIFY(nhwc.is_contiguous());
+        QVERIFY(maxAbs(nchw, nhwc) < 1e-5);
+    }
+
+    void gemmAndOneDnnConvolutionsAgree()
+    {
+        // At B=1 the 4x4 level runs its convolutions as im2col + GEMM, at B=2 through oneDNN.
+        DermoSegDiff model(DermoSegDiffConfig::fromJson(
+            R"({"dim_x": 8, "dim_g": 8, "dim_x_mults": [1, 1, 1, 1], "dim_g_mults": [1, 1, 1, 1]})"));
+        model->eval();
+        c10::InferenceMode inference;
+        const Inputs in = inputs(2, 32);
+        const at::Tensor pair = model->forward(in.x, in.g, in.t);
+        const at::Tensor first =
+            model->forward(in.x.narrow(0, 0, 1), in.g.narrow(0, 0, 1), in.t.narrow(0, 0, 1));
+        QVERIFY(maxAbs(pair.narrow(0, 0, 1), first) < 1e-5);
+    }
+
     void badInputsAreReportedNotCrashed()
     {
         DermoSegDiff model(smallConfig());
