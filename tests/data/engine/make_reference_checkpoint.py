@@ -2,11 +2,17 @@
 """Writes a small checkpoint exactly as the reference DermoSegDiff training script saves it, plus the
 outputs our import must reproduce. Run once by hand; CI only reads the two files it writes.
 
-The checkpoint must come from the reference code itself (not from our C++ port), so this script
-imports the reference `DermoSegDiff` class and ema_pytorch 0.2.3 from paths given on the command line:
+The files must come from the reference code itself (not from our C++ port), so this script imports
+the reference's DermoSegDiff class, ForwardSchedule and calc_boundary_att (xmindflow/DermoSegDiff
+d8e7eec) and lucidrains' ema_pytorch 0.2.3 from paths given on the command line:
 
     python3 make_reference_checkpoint.py --reference-src /path/to/DermoSegDiff/src \
-        [--extra-path DIR_WITH_einops_AND_ema_pytorch] --out-dir tests/data/engine
+        [--extra-path DIR ...] --out-dir tests/data/engine
+
+It was run with Debian's python3-torch 1.13.1 and python3-opencv. The reference's modules also
+import einops, matplotlib, scipy, skimage, torchvision, termcolor and tqdm at load time: install them,
+or put stand-ins on --extra-path (only einops' rearrange/reduce/Rearrange are used by the code paths
+run here).
 
 Outputs (kept small for the repository, < 500 KB):
   reference_tiny.pth           the reference's checkpoint dict: model, epoch, epochs, optimizer (SGD
