@@ -176,6 +176,13 @@ at::Tensor DiffusionSampler::sample(const EpsilonFunction& epsilon, at::IntArray
                 xNext = xNext + sigma * noise.normal(shape, options);
             }
         }
+        // One small reduction per step; a diverging denoiser is reported instead of being shown
+        // as a NaN mask.
+        if (!at::isfinite(xNext).all().item<bool>()) {
+            throw Error(ErrorKind::InvalidValue, "sampling",
+                        "step " + std::to_string(i) + " (t = " + std::to_string(t) +
+                            ") produced NaN or infinite values: the denoiser diverged");
+        }
         if (callback) {
             callback(SamplerStep{i, count, t, tNext, x, eps, x0Hat, xNext});
         }

@@ -65,7 +65,7 @@ using EpsilonFunction = std::function<at::Tensor(const at::Tensor& xT, const at:
 ///
 /// Threads: const and stateless between runs, so one instance may serve several threads; each run
 /// is sequential. Cancellation: `cancel` is checked before every step and ends the run with
-/// Error(ErrorKind::Cancelled).
+/// Error(ErrorKind::Cancelled). A step that yields NaN/Inf ends it with Error(InvalidValue).
 class DiffusionSampler
 {
 public:

@@ -369,6 +369,15 @@ private Q_SLOTS:
             return x.narrow(3, 0, 2);
         };
         QVERIFY_THROWS_EXCEPTION(Error, sampler.sample(wrongShape, {1, 1, 4, 4}, at::kFloat));
+        const EpsilonFunction diverging = [](const at::Tensor& x, const at::Tensor&) {
+            return at::full_like(x, std::nanf(""));
+        };
+        try {
+            sampler.sample(diverging, {1, 1, 4, 4}, at::kFloat);
+            QFAIL("no exception");
+        } catch (const Error& e) {
+            QCOMPARE(e.kind(), ErrorKind::InvalidValue);
+        }
     }
 };
 
