@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
 
 #include <cmath>
 
@@ -119,6 +120,9 @@ at::Tensor WsConv2dLayerImpl::standardizedWeight()
     if (!m_cached.defined() || data != m_cachedData || version != m_cachedVersion ||
         m_cached.scalar_type() != m_weight.scalar_type() ||
         m_cached.device() != m_weight.device()) {
+        // A plain tensor, even when filled under InferenceMode: an inference tensor could not
+        // be used by a later forward that records autograd (frozen weights, input gradients).
+        c10::InferenceMode notInference(false);
         c10::NoGradGuard noGrad;
         m_cached = computeStandardized();
         m_cachedData = data;

@@ -232,6 +232,26 @@ private Q_SLOTS:
         QVERIFY(maxAbs(first, fresh) < 1e-6);
     }
 
+    void cacheFilledUnderInferenceModeServesAutograd()
+    {
+        // Frozen weights and an input gradient (e.g. a saliency map) with a cache that an
+        // InferenceMode sampling run filled.
+        DermoSegDiff model(smallConfig());
+        model->eval();
+        for (auto& p : model->parameters()) {
+            p.set_requires_grad(false);
+        }
+        const Inputs in = inputs(1, 16);
+        {
+            c10::InferenceMode inference;
+            model->forward(in.x, in.g, in.t);
+        }
+        const at::Tensor x = in.x.clone().set_requires_grad(true);
+        model->forward(x, in.g, in.t).sum().backward();
+        QVERIFY(x.grad().defined());
+        QCOMPARE(wsLayers(model).front()->standardizeCount(), std::int64_t(1));
+    }
+
     void changingWeightsInvalidatesTheCache()
     {
         DermoSegDiff model(smallConfig());
