@@ -47,8 +47,10 @@ void registerForward(CLI::App& bench, diffseg::app::CliResult& result)
         "forward", "Time the DermoSegDiff forward in eval mode (B=1 and the 5-member ensemble as "
                    "one batch), a training step of a small config, and a conv roofline");
     command
-        ->add_option("--config", options->config,
-                     "network: isic2018, ph2, ham10000, small, or a JSON file of model params")
+        ->add_option(
+            "--config", options->config,
+            "network: isic2018, ph2, ham10000, small (dim_x 32, dim_g 16, mults 1-4 / 1-8), or a "
+            "JSON file of model params")
         ->capture_default_str();
     command->add_option("--batch", options->batches, "batch sizes to time")
         ->delimiter(',')
@@ -61,7 +63,7 @@ void registerForward(CLI::App& bench, diffseg::app::CliResult& result)
     command->add_option("--repeats", options->repeats, "timed runs (best and median reported)")
         ->capture_default_str();
     command->add_flag("--channels-last", options->channelsLast,
-                      "feed NHWC (channels-last) tensors instead of NCHW");
+                      "run the activations channels-last (NHWC) instead of NCHW");
     command
         ->add_option("--train-config", options->trainConfig,
                      "network of the training step (preset or JSON file)")
