@@ -1,0 +1,435 @@
+#include "Checkpoint.h"
+
+#include "TorchFileReader.h"
+#include "base/Error.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
+#include <torch/serialize.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <unistd.h>
+
+namespace diffseg::core::engine {
+
+namespace {
+
+constexpr const char* kFormatName = "diffseg-checkpoint";
+
+std::string shapeText(at::IntArrayRef sizes)
+{
+    std::ostringstream s;
+    s << sizes;
+    return s.str();
+}
+
+std::string firstLine(const std::string& text)
+{
+    const auto end = text.find('\n');
+    return end == std::string::npos ? text : text.substr(0, end);
+}
+
+std::string systemError()
+{
+    return std::strerror(errno);
+}
+
+/// Writes `bytes` to a temporary file next to `path`, syncs it and renames it over `path`.
+void writeAtomically(const std::string& path, const std::vector<char>& bytes)
+{
+    namespace fs = std::filesystem;
+    const fs::path target(path);
+    const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) {
+        throw Error(ErrorKind::NotFound, path, "folder " + folder.string() + " does not exist");
+    }
+    std::random_device entropy;
+    const fs::path temp = folder / ("." + target.filename().string() + ".tmp-" +
+                                    std::to_string(::getpid()) + "-" + std::to_string(entropy()));
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw Error(ErrorKind::Io, path, "cannot create a temporary file: " + systemError());
+    }
+    auto failWith = [&](const std::string& problem) {
+        ::close(fd);
+        fs::remove(temp, ec);
+        throw Error(ErrorKind::Io, path, problem);
+    };
+    std::size_t written = 0;
+    while (written < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            failWith("write failed: " + systemError());
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        failWith("fsync failed: " + systemError());
+    }
+    if (::close(fd) != 0) {
+        fs::remove(temp, ec);
+        throw Error(ErrorKind::Io, path, "close failed: " + systemError());
+    }
+    if (std::rename(temp.c_str(), path.c_str()) != 0) {
+        const std::string problem = "rename failed: " + systemError();
+        fs::remove(temp, ec);
+        throw Error(ErrorKind::Io, path, problem);
+    }
+    // Make the rename itself durable.
+    const int dirFd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirFd >= 0) {
+        ::fsync(dirFd);
+        ::close(dirFd);
+    }
+}
+
+std::vector<char> readFile(const std::string& path)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw Error(ErrorKind::NotFound, path, "file not found");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorKind::Io, path, "cannot open: " + systemError());
+    }
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) {
+        throw Error(ErrorKind::Io, path, "read failed");
+    }
+    return bytes;
+}
+
+void requireFinite(const NamedTensors& tensors, const std::string& subject)
+{
+    for (const auto& [name, tensor] : tensors) {
+        if (at::isFloatingType(tensor.scalar_type()) && !at::isfinite(tensor).all().item<bool>()) {
+            throw Error(ErrorKind::InvalidValue, subject,
+                        "tensor " + name + " contains NaN or Inf");
+        }
+    }
+}
+
+c10::Dict<std::string, at::Tensor> toDict(const NamedTensors& tensors)
+{
+    c10::Dict<std::string, at::Tensor> dict;
+    for (const auto& [name, tensor] : tensors) {
+        dict.insert(name, tensor.detach().to(at::kCPU).contiguous());
+    }
+    return dict;
+}
+
+NamedTensors fromIValueDict(const c10::IValue& value, const std::string& path,
+                            const std::string& key)
+{
+    if (!value.isGenericDict()) {
+        throw Error(ErrorKind::Format, path, "entry '" + key + "' is not a dict of tensors");
+    }
+    NamedTensors out;
+    for (const auto& item : value.toGenericDict()) {
+        if (!item.key().isString() || !item.value().isTensor()) {
+            throw Error(ErrorKind::Format, path,
+                        "entry '" + key + "' holds something other than named tensors");
+        }
+        out.emplace_back(item.key().toStringRef(), item.value().toTensor());
+    }
+    return out;
+}
+
+nlohmann::json headerJson(const CheckpointInfo& info, bool hasEma)
+{
+    nlohmann::json h;
+    h["format"] = kFormatName;
+    h["format_version"] = info.formatVersion;
+    h["network"] = info.network;
+    h["model"] = nlohmann::json::parse(info.model.toJson());
+    h["schedule"] = {{"mode", scheduleModeName(info.schedule.mode)},
+                     {"timesteps", info.schedule.timesteps},
+                     {"beta_start", info.schedule.betaStart},
+                     {"beta_end", info.schedule.betaEnd}};
+    h["training"] = {{"step", info.step ? nlohmann::json(*info.step) : nlohmann::json(nullptr)},
+                     {"epoch", info.epoch ? nlohmann::json(*info.epoch) : nlohmann::json(nullptr)}};
+    h["ema"] = {{"present", hasEma}, {"step", info.emaStep}, {"initted", info.emaInitted}};
+    h["source"] = info.source;
+    return h;
+}
+
+CheckpointInfo parseHeader(const std::string& text, const std::string& path)
+{
+    CheckpointInfo info;
+    try {
+        const nlohmann::json h = nlohmann::json::parse(text);
+        info.formatVersion = h.at("format_version").get<int>();
+        info.network = h.at("network").get<std::string>();
+        if (info.network != "dermosegdiff") {
+            throw Error(ErrorKind::Unsupported, path,
+                        "checkpoint of network '" + info.network + "', which this build lacks");
+        }
+        info.model = DermoSegDiffConfig::fromJson(h.at("model").dump(), path + ": header.model");
+        const auto& s = h.at("schedule");
+        info.schedule.mode =
+            parseScheduleMode(s.at("mode").get<std::string>(), path + ": header.schedule.mode");
+        info.schedule.timesteps = s.at("timesteps").get<int>();
+        info.schedule.betaStart = s.at("beta_start").get<double>();
+        info.schedule.betaEnd = s.at("beta_end").get<double>();
+        info.schedule.validate(path + ": header.schedule");
+        const auto& training = h.at("training");
+        if (!training.at("step").is_null()) {
+            info.step = training.at("step").get<std::int64_t>();
+        }
+        if (!training.at("epoch").is_null()) {
+            info.epoch = training.at("epoch").get<std::int64_t>();
+        }
+        info.emaStep = h.at("ema").at("step").get<std::int64_t>();
+        info.emaInitted = h.at("ema").at("initted").get<bool>();
+        info.source = h.value("source", std::string());
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorKind::Format, path, std::string("bad checkpoint header: ") + e.what());
+    }
+    return info;
+}
+
+NamedTensors tensorsFromPickle(const PickleValue& dict, const std::string& path,
+                               const std::string& key, const std::string& prefix = {})
+{
+    NamedTensors out;
+    for (const auto& [k, v] : dict.entries) {
+        if (k->kind != PickleValue::Kind::String) {
+            throw Error(ErrorKind::Format, path, "'" + key + "' has a non-string key");
+        }
+        if (k->text.compare(0, prefix.size(), prefix) != 0) {
+            continue;
+        }
+        if (v->kind != PickleValue::Kind::Tensor) {
+            if (!prefix.empty()) {
+                continue;
+            }
+            throw Error(ErrorKind::Format, path,
+                        "'" + key + "' entry " + k->text + " is a " + v->describe() +
+                            ", not a tensor");
+        }
+        out.emplace_back(k->text.substr(prefix.size()), v->tensor);
+    }
+    return out;
+}
+
+} // namespace
+
+void saveCheckpoint(const std::string& path, const Checkpoint& checkpoint)
+{
+    checkpoint.info.model.validate("checkpoint model config");
+    checkpoint.info.schedule.validate("checkpoint schedule");
+    c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
+    root.insert("format", std::string(kFormatName));
+    root.insert("version", static_cast<std::int64_t>(checkpoint.info.formatVersion));
+    root.insert("header", headerJson(checkpoint.info, checkpoint.hasEma()).dump());
+    root.insert("model", toDict(checkpoint.model));
+    root.insert("ema", toDict(checkpoint.ema));
+    std::vector<char> bytes;
+    try {
+        bytes = torch::pickle_save(root);
+    } catch (const c10::Error& e) {
+        throw Error(ErrorKind::Internal, path,
+                    "cannot serialise the checkpoint: " + firstLine(e.what_without_backtrace()));
+    }
+    writeAtomically(path, bytes);
+}
+
+Checkpoint loadCheckpoint(const std::string& path)
+{
+    const std::vector<char> bytes = readFile(path);
+    c10::IValue value;
+    try {
+        value = torch::pickle_load(bytes);
+    } catch (const c10::Error& e) {
+        throw Error(ErrorKind::Format, path,
+                    "not a diffseg checkpoint, or corrupt/truncated (a reference DermoSegDiff "
+                    ".pth must be imported instead): " +
+                        firstLine(e.what_without_backtrace()));
+    }
+    if (!value.isGenericDict()) {
+        throw Error(ErrorKind::Format, path, "not a diffseg checkpoint (no top-level dict)");
+    }
+    const c10::impl::GenericDict root = value.toGenericDict();
+    const auto get = [&](const char* key) -> c10::IValue {
+        const auto it = root.find(c10::IValue(std::string(key)));
+        if (it == root.end()) {
+            throw Error(ErrorKind::Format, path,
+                        std::string("not a diffseg checkpoint (no '") + key +
+                            "' entry; a reference .pth file needs importing instead)");
+        }
+        return it->value();
+    };
+    const c10::IValue format = get("format");
+    if (!format.isString() || format.toStringRef() != kFormatName) {
+        throw Error(ErrorKind::Format, path, "not a diffseg checkpoint (wrong format tag)");
+    }
+    const c10::IValue version = get("version");
+    if (!version.isInt()) {
+        throw Error(ErrorKind::Format, path, "bad format version entry");
+    }
+    if (version.toInt() > CheckpointInfo::kFormatVersion || version.toInt() < 1) {
+        throw Error(ErrorKind::Unsupported, path,
+                    "checkpoint format version " + std::to_string(version.toInt()) +
+                        " is not supported by this build (it reads up to " +
+                        std::to_string(CheckpointInfo::kFormatVersion) + ")");
+    }
+    const c10::IValue header = get("header");
+    if (!header.isString()) {
+        throw Error(ErrorKind::Format, path, "bad header entry");
+    }
+    Checkpoint checkpoint;
+    checkpoint.info = parseHeader(header.toStringRef(), path);
+    checkpoint.model = fromIValueDict(get("model"), path, "model");
+    checkpoint.ema = fromIValueDict(get("ema"), path, "ema");
+    if (checkpoint.model.empty()) {
+        throw Error(ErrorKind::Format, path, "checkpoint holds no model weights");
+    }
+    requireFinite(checkpoint.model, path);
+    requireFinite(checkpoint.ema, path + " (EMA weights)");
+    return checkpoint;
+}
+
+Checkpoint importReferenceCheckpoint(const std::string& path, const DermoSegDiffConfig& model,
+                                     const ScheduleConfig& schedule)
+{
+    model.validate("model");
+    schedule.validate();
+    const PickleRef root = TorchFileReader::read(path);
+    if (!root->isDict()) {
+        throw Error(ErrorKind::Format, path,
+                    "expected a dict (a checkpoint or a state_dict), found a " + root->describe());
+    }
+    Checkpoint checkpoint;
+    checkpoint.info.model = model;
+    checkpoint.info.schedule = schedule;
+    checkpoint.info.source = path;
+    if (const PickleValue* weights = root->find("model")) {
+        if (!weights->isDict()) {
+            throw Error(ErrorKind::Format, path,
+                        "'model' is a " + weights->describe() + ", not a state_dict");
+        }
+        checkpoint.model = tensorsFromPickle(*weights, path, "model");
+        if (const PickleValue* ema = root->find("ema"); ema != nullptr && ema->isDict()) {
+            checkpoint.ema = tensorsFromPickle(*ema, path, "ema", "ema_model.");
+            if (const PickleValue* step = ema->find("step");
+                step != nullptr && step->kind == PickleValue::Kind::Tensor &&
+                step->tensor.numel() == 1) {
+                checkpoint.info.emaStep = step->tensor.to(at::kLong).item<std::int64_t>();
+            }
+            if (const PickleValue* initted = ema->find("initted");
+                initted != nullptr && initted->kind == PickleValue::Kind::Tensor &&
+                initted->tensor.numel() == 1) {
+                checkpoint.info.emaInitted = initted->tensor.to(at::kDouble).item<double>() != 0.0;
+            }
+        }
+        if (const PickleValue* epoch = root->find("epoch");
+            epoch != nullptr && epoch->kind == PickleValue::Kind::Int) {
+            checkpoint.info.epoch = epoch->integer;
+        }
+    } else {
+        // torch.save(model.state_dict()) (a commented-out line of the reference's training).
+        checkpoint.model = tensorsFromPickle(*root, path, "state_dict");
+    }
+    if (checkpoint.model.empty()) {
+        throw Error(ErrorKind::Format, path, "holds no model weights");
+    }
+    requireFinite(checkpoint.model, path);
+    requireFinite(checkpoint.ema, path + " (EMA weights)");
+    return checkpoint;
+}
+
+NamedTensors namedWeights(const torch::nn::Module& module)
+{
+    NamedTensors out;
+    for (const auto& item : module.named_parameters(true)) {
+        out.emplace_back(item.key(), item.value().detach());
+    }
+    for (const auto& item : module.named_buffers(true)) {
+        out.emplace_back(item.key(), item.value().detach());
+    }
+    return out;
+}
+
+void loadWeights(torch::nn::Module& module, const NamedTensors& weights, const std::string& source)
+{
+    std::map<std::string, at::Tensor> target;
+    std::vector<std::string> order;
+    for (const auto& item : module.named_parameters(true)) {
+        target.emplace(item.key(), item.value());
+        order.push_back(item.key());
+    }
+    for (const auto& item : module.named_buffers(true)) {
+        target.emplace(item.key(), item.value());
+        order.push_back(item.key());
+    }
+    std::map<std::string, const at::Tensor*> provided;
+    std::vector<std::string> unexpected;
+    for (const auto& [name, tensor] : weights) {
+        if (!provided.emplace(name, &tensor).second) {
+            throw Error(ErrorKind::Format, source, "tensor " + name + " appears twice");
+        }
+        if (target.count(name) == 0) {
+            unexpected.push_back(name);
+        }
+    }
+    std::vector<std::string> missing;
+    std::vector<std::string> shapes;
+    for (const std::string& name : order) {
+        const auto it = provided.find(name);
+        if (it == provided.end()) {
+            missing.push_back(name);
+        } else if (!it->second->sizes().equals(target[name].sizes())) {
+            shapes.push_back(name + ": file " + shapeText(it->second->sizes()) + " vs model " +
+                             shapeText(target[name].sizes()));
+        }
+    }
+    if (!missing.empty() || !unexpected.empty() || !shapes.empty()) {
+        const auto list = [](const std::vector<std::string>& names) {
+            constexpr std::size_t kShown = 12;
+            std::string text;
+            for (std::size_t i = 0; i < names.size() && i < kShown; ++i) {
+                text += (i ? ", " : "") + names[i];
+            }
+            if (names.size() > kShown) {
+                text += ", ... (" + std::to_string(names.size() - kShown) + " more)";
+            }
+            return text;
+        };
+        std::string problem = "weights do not fit the model:";
+        if (!missing.empty()) {
+            problem +=
+                " " + std::to_string(missing.size()) + " missing key(s): " + list(missing) + ";";
+        }
+        if (!unexpected.empty()) {
+            problem += " " + std::to_string(unexpected.size()) +
+                       " unexpected key(s): " + list(unexpected) + ";";
+        }
+        if (!shapes.empty()) {
+            problem +=
+                " " + std::to_string(shapes.size()) + " shape mismatch(es): " + list(shapes) + ";";
+        }
+        problem.pop_back();
+        throw Error(ErrorKind::Mismatch, source, problem);
+    }
+    requireFinite(weights, source);
+    c10::NoGradGuard noGrad;
+    for (const auto& [name, tensor] : weights) {
+        target[name].copy_(*provided[name]);
+    }
+}
+
+} // namespace diffseg::core::engine

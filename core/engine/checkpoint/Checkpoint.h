@@ -1,0 +1,75 @@
+#pragma once
+
+#include "engine/diffusion/NoiseSchedule.h"
+#include "engine/model/DermoSegDiffConfig.h"
+#include "engine/model/NamedTensors.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace torch::nn {
+class Module;
+}
+
+namespace diffseg::core::engine {
+
+/// Everything a checkpoint says besides its tensors (the JSON header of our format).
+struct CheckpointInfo
+{
+    static constexpr int kFormatVersion = 1;
+
+    int formatVersion = kFormatVersion;
+    std::string network = "dermosegdiff";
+    DermoSegDiffConfig model;
+    ScheduleConfig schedule;
+    std::optional<std::int64_t> step;  ///< optimizer steps taken, when known
+    std::optional<std::int64_t> epoch; ///< last finished epoch, when known
+    std::int64_t emaStep = 0;          ///< the EMA's step counter (0 without EMA)
+    bool emaInitted = false;           ///< the EMA's `initted` flag
+    std::string source;                ///< where the weights came from (file or "diffseg")
+};
+
+/// A model's weights, optionally with its EMA weights ("ema" is what inference should use when
+/// present, as in the reference's testing with `training.ema.use`).
+struct Checkpoint
+{
+    CheckpointInfo info;
+    NamedTensors model; ///< online weights by state_dict name, CPU
+    NamedTensors ema;   ///< EMA weights by the same names; empty when there is none
+
+    bool hasEma() const noexcept { return !ema.empty(); }
+};
+
+/// Writes our checkpoint format: one zip file (LibTorch's pickle_save, also readable by Python's
+/// torch.load) holding {"format": "diffseg-checkpoint", "version", "header": JSON, "model": {name:
+/// tensor}, "ema": {name: tensor}}. Atomic: written to a temporary file in the same folder, flushed
+/// to disk, then renamed over `path`, so a crash never leaves a half-written checkpoint. Peak extra
+/// memory is about the size of the file. Throws Error(Io) naming the file when it cannot be
+/// written.
+void saveCheckpoint(const std::string& path, const Checkpoint& checkpoint);
+
+/// Reads our format back (tensors on the CPU). Never runs code from the file. Throws Error naming
+/// the file: NotFound, Io, Format (not a diffseg checkpoint, corrupt or truncated), Unsupported (a
+/// newer format version), Config (a bad model/schedule header), InvalidValue (non-finite weights).
+Checkpoint loadCheckpoint(const std::string& path);
+
+/// Imports a checkpoint saved by the reference's training script (a torch.save'd dict with
+/// `model` = the online state_dict and `ema` = ema-pytorch's state_dict, whose `ema_model.*`
+/// entries are the EMA weights; `epoch` when present), or a bare state_dict. The reference does not
+/// store its config, so the caller supplies `model` and `schedule`; shapes are checked when the
+/// weights are loaded into a network (loadWeights). Never runs code from the file (see
+/// TorchFileReader).
+Checkpoint importReferenceCheckpoint(const std::string& path, const DermoSegDiffConfig& model,
+                                     const ScheduleConfig& schedule);
+
+/// The module's parameters and buffers by name, detached (shares memory with the module).
+NamedTensors namedWeights(const torch::nn::Module& module);
+
+/// Copies `weights` into `module` by name, strictly: throws Error(Mismatch) with `source` as
+/// subject listing the missing keys, the unexpected keys and each shape difference ("name: file [a,
+/// b] vs model [c, d]"), or Error(InvalidValue) naming the first tensor with NaN/Inf; the module is
+/// left unchanged when it throws. Values are converted to the module's dtype and device.
+void loadWeights(torch::nn::Module& module, const NamedTensors& weights, const std::string& source);
+
+} // namespace diffseg::core::engine

@@ -1,0 +1,94 @@
+#pragma once
+
+// Forward noising q(x_t | x_0) and the reverse samplers (ancestral DDPM as the reference, DDIM).
+// Engine-internal header: it exposes at::Tensor (ATen's core header only, not <torch/torch.h>).
+
+#include "NoiseSchedule.h"
+#include "base/CancelToken.h"
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace diffseg::core::engine {
+
+/// x_t = sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) noise, with one timestep per batch row.
+/// `t` is a (B) integer tensor in [0, T-1]; x0 and noise are (B, ...) of the same shape. Throws
+/// Error(Mismatch/InvalidValue) naming the input for wrong shapes or out-of-range timesteps.
+at::Tensor qSample(const NoiseSchedule& schedule, const at::Tensor& x0, const at::Tensor& t,
+                   const at::Tensor& noise);
+
+enum class SamplerKind
+{
+    Ddpm, ///< ancestral sampling over all T steps, exactly the reference's p_sample (§A7)
+    Ddim  ///< DDIM over a subsequence of timesteps, with stochasticity eta
+};
+
+const char* samplerKindName(SamplerKind kind) noexcept;
+
+struct SamplerOptions
+{
+    SamplerKind kind = SamplerKind::Ddpm;
+    /// DDIM: number of denoiser calls (0 = all T). DDPM always runs all T steps (0 or T only).
+    int steps = 0;
+    /// DDIM: 0 is deterministic; 1 with all steps has DDPM's posterior variance.
+    double eta = 0.0;
+    /// Batch row r draws its noise from its own generator seeded `seed + r` (on the CPU, then
+    /// moved to the device), so a row's chain does not depend on the batch it runs in nor on the
+    /// device: K ensemble members in one batch equal K runs of one row with seeds seed..seed+K-1.
+    std::uint64_t seed = 0;
+};
+
+/// What the per-step callback receives. The tensors live on the sampling device and are only
+/// valid during the call (clone what you keep): keeping every step of every chain is the caller's
+/// choice (the reference keeps all T, 0.5 GB per chain at B=32).
+struct SamplerStep
+{
+    int index;                ///< 0 .. count-1 in sampling order
+    int count;                ///< number of steps of this run
+    int t;                    ///< timestep of the state the denoiser saw
+    int tNext;                ///< timestep of the new state; -1 once the chain is finished
+    const at::Tensor& xT;     ///< the state at t
+    const at::Tensor& epsHat; ///< the predicted noise
+    const at::Tensor& x0Hat;  ///< (x_t - sqrt(1 - alpha_bar_t) eps_hat) / sqrt(alpha_bar_t)
+    const at::Tensor& xNext;  ///< the state at tNext (the final sample after the last step)
+};
+
+/// Called on the sampling thread after every step; exceptions propagate and end the run.
+using SamplerCallback = std::function<void(const SamplerStep&)>;
+/// eps_hat(x_t, t) for the whole batch; t is a (B) int64 tensor on x_t's device.
+using EpsilonFunction = std::function<at::Tensor(const at::Tensor& xT, const at::Tensor& t)>;
+
+/// Runs reverse diffusion from pure noise to x_0 with a given denoiser.
+///
+/// Threads: const and stateless between runs, so one instance may serve several threads; each run
+/// is sequential. Cancellation: `cancel` is checked before every step and ends the run with
+/// Error(ErrorKind::Cancelled). A step that yields NaN/Inf ends it with Error(InvalidValue).
+class DiffusionSampler
+{
+public:
+    /// Throws Error(Config) for steps outside [0, T] (DDIM), steps other than 0 or T (DDPM), or
+    /// eta outside [0, 1].
+    DiffusionSampler(NoiseSchedule schedule, SamplerOptions options);
+
+    const NoiseSchedule& schedule() const noexcept { return m_schedule; }
+    const SamplerOptions& options() const noexcept { return m_options; }
+    /// Timesteps visited, in sampling order: T-1 first, 0 last. DDIM uses
+    /// round(i (T-1) / (S-1)), so S = T visits every timestep.
+    const std::vector<int>& timesteps() const noexcept { return m_timesteps; }
+    int stepCount() const noexcept { return static_cast<int>(m_timesteps.size()); }
+
+    /// Samples a (rows, ...) tensor `shape` with dtype/device `options`; returns x_0.
+    at::Tensor sample(const EpsilonFunction& epsilon, at::IntArrayRef shape,
+                      const at::TensorOptions& options, const SamplerCallback& callback = {},
+                      const CancelToken& cancel = {}) const;
+
+private:
+    NoiseSchedule m_schedule;
+    SamplerOptions m_options;
+    std::vector<int> m_timesteps;
+};
+
+} // namespace diffseg::core::engine

@@ -1,0 +1,160 @@
+#pragma once
+
+// The composite blocks of DermoSegDiff (seed spec §A4.1-A4.2): ResNet block with FiLM time
+// conditioning (the reference's RB/ResnetBlock), linear and full attention (LAtt, LSAtt), the
+// encoder / bottleneck / decoder modules (EM, BM, DM) and the resampling convs. They share one
+// translation unit (Blocks.cpp) to keep LibTorch compile time down. Child module names reproduce
+// the reference's state_dict paths (e.g. `rb.block1.proj.weight`, `att.fn.fn.to_out.1.bias`).
+// Engine-internal header.
+
+#include "Layers.h"
+
+namespace diffseg::core::engine {
+
+/// RB(dim, dim_out, time_dim, groups): WSConv3x3 -> GN -> FiLM -> SiLU -> WSConv3x3 -> GN -> SiLU,
+/// plus a 1x1 residual conv when the width changes. `timeAct` is SiLU(time embedding), which
+/// every block's time MLP starts with, so the network computes it once per forward.
+class ResnetBlockImpl : public torch::nn::Module
+{
+public:
+    ResnetBlockImpl(std::int64_t dim, std::int64_t dimOut, std::int64_t timeDim,
+                    std::int64_t groups, WeightInit init);
+    at::Tensor forward(const at::Tensor& x, const at::Tensor& timeAct);
+
+private:
+    std::int64_t m_dimOut;
+    LinearLayer m_mlp{nullptr};
+    WsConv2dLayer m_proj1{nullptr};
+    GroupNormLayer m_norm1{nullptr};
+    WsConv2dLayer m_proj2{nullptr};
+    GroupNormLayer m_norm2{nullptr};
+    Conv2dLayer m_resConv{nullptr}; ///< null for the identity residual
+};
+TORCH_MODULE(ResnetBlock);
+
+/// LAtt(dim) = x + LinearAttention(GroupNorm(1, dim)(x)); 4 heads of 32 channels, softmax of q over
+/// features and of k over positions, output 1x1 conv followed by GroupNorm(1, dim).
+class LinearAttentionBlockImpl : public torch::nn::Module
+{
+public:
+    LinearAttentionBlockImpl(std::int64_t dim, WeightInit init);
+    at::Tensor forward(const at::Tensor& x);
+
+private:
+    GroupNormLayer m_preNorm{nullptr};
+    Conv2dLayer m_toQkv{nullptr};
+    Conv2dLayer m_toOut{nullptr};
+    GroupNormLayer m_outNorm{nullptr};
+};
+TORCH_MODULE(LinearAttentionBlock);
+
+/// LSAtt(dim) = [x + Attention(GN(x))] + LAtt(x): the reference counts x twice (quirk A11.5).
+class LinearSelfAttentionBlockImpl : public torch::nn::Module
+{
+public:
+    LinearSelfAttentionBlockImpl(std::int64_t dim, WeightInit init);
+    at::Tensor forward(const at::Tensor& x);
+
+private:
+    GroupNormLayer m_preNorm{nullptr};
+    Conv2dLayer m_toQkv{nullptr};
+    Conv2dLayer m_toOut{nullptr};
+    LinearAttentionBlock m_linear{nullptr};
+};
+TORCH_MODULE(LinearSelfAttentionBlock);
+
+/// What an encoder module hands on: the two branches and the two skips for the decoder.
+struct EncoderOutput
+{
+    at::Tensor x;
+    at::Tensor g; ///< dx + dg channels
+    at::Tensor h; ///< skip after the first exchange, cat[x, g]
+    at::Tensor b; ///< skip after the attention, cat[x, g]
+};
+
+/// EM(dim_x, dim_g): the dual-branch encoder step with the g -> x feedback gate (§A4.2).
+class EncoderModuleImpl : public torch::nn::Module
+{
+public:
+    EncoderModuleImpl(std::int64_t dimX, std::int64_t dimG, std::int64_t timeX, std::int64_t timeG,
+                      std::int64_t groups, WeightInit init);
+    EncoderOutput forward(const at::Tensor& x, const at::Tensor& g, const at::Tensor& timeActX,
+                          const at::Tensor& timeActG);
+
+private:
+    ResnetBlock m_rbX1{nullptr};
+    ResnetBlock m_rbG1{nullptr};
+    ResnetBlock m_rbX2{nullptr};
+    ResnetBlock m_rbG2{nullptr};
+    Conv2dLayer m_gFeedback{nullptr};
+    LinearAttentionBlock m_attX{nullptr};
+    LinearAttentionBlock m_attG{nullptr};
+};
+TORCH_MODULE(EncoderModule);
+
+/// BM: RB -> LSAtt -> RB over cat[x, attention], all with the reference's fixed 4 groups.
+class BottleneckModuleImpl : public torch::nn::Module
+{
+public:
+    static constexpr std::int64_t kGroups = 4;
+    BottleneckModuleImpl(std::int64_t dimIn, std::int64_t dimOut, std::int64_t timeDim,
+                         WeightInit init);
+    at::Tensor forward(const at::Tensor& x, const at::Tensor& timeAct);
+
+private:
+    ResnetBlock m_before{nullptr};
+    LinearSelfAttentionBlock m_attention{nullptr};
+    ResnetBlock m_after{nullptr};
+};
+TORCH_MODULE(BottleneckModule);
+
+/// DM: RB(cat[x, b]) -> RB(cat[x, h]) -> LAtt.
+class DecoderModuleImpl : public torch::nn::Module
+{
+public:
+    DecoderModuleImpl(std::int64_t dimIn, std::int64_t dimOut, std::int64_t timeDim,
+                      std::int64_t groups, WeightInit init);
+    at::Tensor forward(const at::Tensor& x, const at::Tensor& b, const at::Tensor& h,
+                       const at::Tensor& timeAct);
+
+private:
+    ResnetBlock m_rb1{nullptr};
+    ResnetBlock m_rb2{nullptr};
+    LinearAttentionBlock m_att{nullptr};
+};
+TORCH_MODULE(DecoderModule);
+
+/// The reference's Downsample (2x2 space-to-depth, then 1x1 conv) or Upsample (nearest x2, then
+/// 3x3 conv); either keeps its conv as child "1", like the reference's Sequential.
+class ResampleConvImpl : public torch::nn::Module
+{
+public:
+    enum class Direction
+    {
+        Down,
+        Up
+    };
+    ResampleConvImpl(Direction direction, std::int64_t dimIn, std::int64_t dimOut, WeightInit init);
+    at::Tensor forward(const at::Tensor& x);
+
+private:
+    Direction m_direction;
+    Conv2dLayer m_conv{nullptr};
+};
+TORCH_MODULE(ResampleConv);
+
+/// A resolution change between levels: ResampleConv, or a plain 3x3 conv at the last level (the
+/// reference's `nn.Conv2d(..., 3, padding=1)` in place of Down/Upsample). Holds one of the two.
+struct LevelTransition
+{
+    ResampleConv resample{nullptr};
+    Conv2dLayer plain{nullptr};
+
+    /// Registers the chosen module as `name` in `parent`.
+    static LevelTransition make(torch::nn::Module& parent, const std::string& name, bool last,
+                                ResampleConvImpl::Direction direction, std::int64_t dimIn,
+                                std::int64_t dimOut, WeightInit init);
+    at::Tensor operator()(const at::Tensor& x);
+};
+
+} // namespace diffseg::core::engine

@@ -1,0 +1,26 @@
+#pragma once
+
+#include "engine/diffusion/DiffusionSampler.h"
+#include "engine/model/DermoSegDiff.h"
+
+namespace diffseg::core::engine {
+
+/// The result of segmenting B images with K chains each.
+struct EnsembleResult
+{
+    at::Tensor samples; ///< (B, K, out_dim, H, W): the final x_0 of every chain
+    at::Tensor mean;    ///< (B, out_dim, H, W): the mean over the K chains (reference: A7)
+    at::Tensor mask;    ///< (B, out_dim, H, W) bool: mean > 0, the reference's binarisation
+};
+
+/// Runs `members` chains per image as ONE batch of B*K rows (row b*K + k is chain k of image b, so
+/// with SamplerOptions::seed s it draws from generator s + b*K + k). The model runs in eval mode
+/// under InferenceMode (its previous mode is restored); `images` is (B, channels_g, H, W) float in
+/// [0, 1] on the model's device. The callback sees the whole batch at every step, so a GUI can show
+/// each chain's x0 estimate. Throws Error(InvalidValue/Mismatch) naming the input for bad images
+/// (wrong shape, non-finite values) and Error(Cancelled) when `cancel` fires.
+EnsembleResult sampleEnsemble(DermoSegDiff& model, const DiffusionSampler& sampler,
+                              const at::Tensor& images, int members,
+                              const SamplerCallback& callback = {}, const CancelToken& cancel = {});
+
+} // namespace diffseg::core::engine
