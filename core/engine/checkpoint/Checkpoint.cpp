@@ -160,6 +160,7 @@ nlohmann::json headerJson(const CheckpointInfo& info, bool hasEma)
                      {"timesteps", info.schedule.timesteps},
                      {"beta_start", info.schedule.betaStart},
                      {"beta_end", info.schedule.betaEnd}};
+    h["input_size"] = info.inputSize;
     h["training"] = {{"step", info.step ? nlohmann::json(*info.step) : nlohmann::json(nullptr)},
                      {"epoch", info.epoch ? nlohmann::json(*info.epoch) : nlohmann::json(nullptr)}};
     h["ema"] = {{"present", hasEma}, {"step", info.emaStep}, {"initted", info.emaInitted}};
@@ -186,6 +187,15 @@ CheckpointInfo parseHeader(const std::string& text, const std::string& path)
         info.schedule.betaStart = s.at("beta_start").get<double>();
         info.schedule.betaEnd = s.at("beta_end").get<double>();
         info.schedule.validate(path + ": header.schedule");
+        // Files written before the input size was recorded were all made for 128x128 inputs.
+        info.inputSize = h.value("input_size", 128);
+        if (info.inputSize < info.model.sizeMultiple() || info.inputSize > 4096 ||
+            info.inputSize % info.model.sizeMultiple() != 0) {
+            throw Error(ErrorKind::Format, path,
+                        "header.input_size " + std::to_string(info.inputSize) +
+                            " is not a positive multiple of " +
+                            std::to_string(info.model.sizeMultiple()) + " up to 4096");
+        }
         const auto& training = h.at("training");
         if (!training.at("step").is_null()) {
             info.step = training.at("step").get<std::int64_t>();
@@ -238,6 +248,12 @@ void saveCheckpoint(const std::string& path, const Checkpoint& checkpoint)
     root.insert("header", headerJson(checkpoint.info, checkpoint.hasEma()).dump());
     root.insert("model", toDict(checkpoint.model));
     root.insert("ema", toDict(checkpoint.ema));
+    if (!checkpoint.optimizer.empty()) {
+        root.insert("optimizer", toDict(checkpoint.optimizer));
+    }
+    if (!checkpoint.trainingState.empty()) {
+        root.insert("training_state", checkpoint.trainingState);
+    }
     std::vector<char> bytes;
     try {
         bytes = torch::pickle_save(root);
@@ -295,6 +311,15 @@ Checkpoint loadCheckpoint(const std::string& path)
     checkpoint.info = parseHeader(header.toStringRef(), path);
     checkpoint.model = fromIValueDict(get("model"), path, "model");
     checkpoint.ema = fromIValueDict(get("ema"), path, "ema");
+    if (const auto it = root.find(c10::IValue(std::string("optimizer"))); it != root.end()) {
+        checkpoint.optimizer = fromIValueDict(it->value(), path, "optimizer");
+    }
+    if (const auto it = root.find(c10::IValue(std::string("training_state"))); it != root.end()) {
+        if (!it->value().isString()) {
+            throw Error(ErrorKind::Format, path, "bad training_state entry");
+        }
+        checkpoint.trainingState = it->value().toStringRef();
+    }
     if (checkpoint.model.empty()) {
         throw Error(ErrorKind::Format, path, "checkpoint holds no model weights");
     }

@@ -23,6 +23,7 @@ struct CheckpointInfo
     std::string network = "dermosegdiff";
     DermoSegDiffConfig model;
     ScheduleConfig schedule;
+    int inputSize = 128;               ///< side of the square model input in pixels (input_size)
     std::optional<std::int64_t> step;  ///< optimizer steps taken, when known
     std::optional<std::int64_t> epoch; ///< last finished epoch, when known
     std::int64_t emaStep = 0;          ///< the EMA's step counter (0 without EMA)
@@ -37,6 +38,11 @@ struct Checkpoint
     CheckpointInfo info;
     NamedTensors model; ///< online weights by state_dict name, CPU
     NamedTensors ema;   ///< EMA weights by the same names; empty when there is none
+    /// Optimizer state for resuming ("<parameter name>/<slot>", e.g. "final_conv.bias/exp_avg");
+    /// empty in checkpoints meant only for inference.
+    NamedTensors optimizer;
+    /// The trainer's own state as JSON text (config, counters, best score); empty when none.
+    std::string trainingState;
 
     bool hasEma() const noexcept { return !ema.empty(); }
 };
