@@ -42,7 +42,10 @@ int main(int argc, char** argv)
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version end here with 0; every other parse error is a usage error (2),
+        // whatever CLI11's own code for it, so that scripts can rely on the documented statuses.
+        const int code = app.exit(e);
+        return code == 0 ? diffseg::app::kExitOk : diffseg::app::kExitUsage;
     } catch (const diffseg::core::Error& e) {
         std::fprintf(stderr, "diffseg: error: %s\n", e.what());
         return e.kind() == diffseg::core::ErrorKind::Cancelled ? diffseg::app::kExitCancelled

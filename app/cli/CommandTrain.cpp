@@ -1,0 +1,307 @@
+// diffseg train -c CONFIG.yaml [overrides]: trains DermoSegDiff from the reference's YAML files.
+// Also the GUI's background worker: progress goes out as JSON lines, SIGTERM/SIGINT stop cleanly.
+
+#include "CliCommand.h"
+#include "base/CancelToken.h"
+#include "base/Error.h"
+#include "engine/training/Trainer.h"
+#include "runtime/Runtime.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using diffseg::core::CancelToken;
+using diffseg::core::Error;
+using diffseg::core::ErrorKind;
+using nlohmann::json;
+
+/// The token the signal handlers set; CancelToken::cancel is a lock-free store.
+CancelToken& signalToken()
+{
+    static CancelToken token;
+    return token;
+}
+
+extern "C" void onStopSignal(int)
+{
+    signalToken().cancel();
+}
+
+struct TrainArgs
+{
+    std::string config;
+    std::vector<std::string> sets;
+    std::string device;
+    int threads = 0;
+    bool resume = false;
+    bool overwrite = false;
+    std::string runDir;
+    std::int64_t maxSteps = 0;
+    std::string progressFile;
+    std::string dataDir;
+    bool verbose = false;
+    // The reference's overrides (seed spec §A9); unset ones leave the file's value.
+    std::optional<std::string> modelName;
+    std::optional<int> inputSize;
+    std::optional<int> batchSize;
+    std::optional<double> learningRate;
+    std::optional<int> timesteps;
+    std::optional<std::string> scheduleMode;
+    std::optional<int> epochs;
+    std::optional<double> betaStart;
+    std::optional<double> betaEnd;
+    std::vector<int> dimMults;
+    std::optional<int> ensemble;
+    std::optional<int> dimX;
+    std::optional<int> dimG;
+    std::vector<int> dimXMults;
+    std::vector<int> dimGMults;
+    std::vector<double> optimizerBetas;
+    std::optional<double> schedulerFactor;
+    std::optional<int> schedulerPatience;
+    std::optional<double> augmentationP;
+    std::optional<std::uint64_t> seed;
+};
+
+template <class T>
+std::string yamlValue(const T& value)
+{
+    std::ostringstream out;
+    out.precision(17);
+    out << value;
+    return out.str();
+}
+
+template <class T>
+std::string yamlList(const std::vector<T>& values)
+{
+    std::string out = "[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        out += (i ? ", " : "") + yamlValue(values[i]);
+    }
+    return out + "]";
+}
+
+std::vector<std::pair<std::string, std::string>> overridesOf(const TrainArgs& a)
+{
+    std::vector<std::pair<std::string, std::string>> o;
+    const auto add = [&](const char* key, const auto& optional) {
+        if (optional) {
+            o.emplace_back(key, yamlValue(*optional));
+        }
+    };
+    const auto addList = [&](const char* key, const auto& values) {
+        if (!values.empty()) {
+            o.emplace_back(key, yamlList(values));
+        }
+    };
+    if (a.modelName) {
+        o.emplace_back("model.name", json(*a.modelName).dump());
+    }
+    add("dataset.input_size", a.inputSize);
+    add("data_loader.train.batch_size", a.batchSize);
+    add("training.optimizer.params.lr", a.learningRate);
+    add("diffusion.schedule.timesteps", a.timesteps);
+    if (a.scheduleMode) {
+        o.emplace_back("diffusion.schedule.mode", json(*a.scheduleMode).dump());
+    }
+    add("training.epochs", a.epochs);
+    add("diffusion.schedule.beta_start", a.betaStart);
+    add("diffusion.schedule.beta_end", a.betaEnd);
+    addList("model.params.dim_mults", a.dimMults);
+    add("testing.ensemble", a.ensemble);
+    add("model.params.dim_x", a.dimX);
+    add("model.params.dim_g", a.dimG);
+    addList("model.params.dim_x_mults", a.dimXMults);
+    addList("model.params.dim_g_mults", a.dimGMults);
+    addList("training.optimizer.params.betas", a.optimizerBetas);
+    add("training.scheduler.factor", a.schedulerFactor);
+    add("training.scheduler.patience", a.schedulerPatience);
+    add("augmentation.p", a.augmentationP);
+    add("training.seed", a.seed);
+    if (!a.dataDir.empty()) {
+        o.emplace_back("dataset.data_dir", json(a.dataDir).dump());
+    }
+    for (const std::string& set : a.sets) {
+        const auto eq = set.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            throw Error(ErrorKind::Config, "--set " + set,
+                        "expected KEY=VALUE, e.g. "
+                        "training.epochs=10");
+        }
+        o.emplace_back(set.substr(0, eq), set.substr(eq + 1));
+    }
+    return o;
+}
+
+/// One human-readable line per event, for a person watching a run whose JSON goes to a file.
+std::string describe(const json& e)
+{
+    const std::string kind = e.value("event", "");
+    char buffer[512];
+    if (kind == "step") {
+        std::snprintf(buffer, sizeof(buffer),
+                      "epoch %d/%d step %lld/%lld loss %.5f lr %.2e %.2f steps/s eta %.0f s",
+                      e.value("epoch", 0), e.value("epochs", 0), e.value("step", 0LL),
+                      e.value("total_steps", 0LL), e.value("loss", 0.0), e.value("lr", 0.0),
+                      e.value("steps_per_second", 0.0), e.value("eta_seconds", 0.0));
+        return buffer;
+    }
+    if (kind == "validation") {
+        std::string text = "validation epoch " + std::to_string(e.value("epoch", 0) + 1) +
+                           ": loss " + std::to_string(e.value("val_loss", 0.0));
+        if (e.contains("dice")) {
+            text += ", sampled Dice " + std::to_string(e["dice"].get<double>());
+        }
+        return text + (e.value("best", false) ? " (best)" : "");
+    }
+    if (kind == "checkpoint") {
+        return "saved " + e.value("kind", std::string()) + " checkpoint " +
+               e.value("path", std::string());
+    }
+    if (kind == "started") {
+        const json& d = e["dataset"];
+        return "training " + e.value("name", std::string()) + " on " +
+               e.value("device", std::string()) + ": " + std::to_string(d.value("train", 0)) +
+               " train / " + std::to_string(d.value("val", 0)) + " val images (" +
+               d.value("layout", std::string()) + "), " +
+               std::to_string(e.value("total_steps", 0LL)) + " steps, run folder " +
+               e.value("run_dir", std::string());
+    }
+    if (kind == "finished") {
+        return "finished (" + e.value("reason", std::string()) + "), last checkpoint " +
+               e.value("last_checkpoint", std::string());
+    }
+    if (kind == "failed") {
+        return "failed: " + e.value("reason", std::string());
+    }
+    if (kind == "log") {
+        return e.value("level", std::string()) + ": " + e.value("message", std::string());
+    }
+    return {};
+}
+
+void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
+{
+    auto* cmd = root.add_subcommand(
+        "train",
+        "Train DermoSegDiff from a reference-style YAML config. Progress: one JSON object per line "
+        "on stdout (or --progress FILE). SIGINT/SIGTERM save a checkpoint and exit (status 3); "
+        "--resume continues exactly where the last checkpoint left off");
+    auto a = std::make_shared<TrainArgs>();
+    cmd->add_option("-c,--config_file,--config", a->config, "YAML configuration")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--set", a->sets,
+                    "override any config key: KEY=VALUE with a dotted key and a YAML value, e.g. "
+                    "--set training.validation.dice_every=5 (repeatable)");
+    cmd->add_option("--data-dir", a->dataDir, "dataset folder (dataset.data_dir)");
+    cmd->add_option("--device", a->device,
+                    "cpu, cuda, cuda:N or auto (default: the config's run.device)");
+    cmd->add_option("--threads", a->threads, "compute threads (0 = all cores)")
+        ->check(CLI::Range(0, 1024));
+    cmd->add_flag("--resume", a->resume, "continue from <run>/last.dsckpt");
+    cmd->add_flag("--overwrite", a->overwrite,
+                  "start afresh in a run folder that already holds checkpoints");
+    cmd->add_option("--run-dir", a->runDir, "run folder (default <model.save_dir>/<model.name>)");
+    cmd->add_option("--max-steps", a->maxSteps,
+                    "stop with a checkpoint after this many optimizer steps in total")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--progress", a->progressFile,
+                    "write the JSON lines to FILE and human-readable lines to stdout");
+    cmd->add_option("--seed", a->seed, "training.seed");
+    cmd->add_flag("-v,--verbose", a->verbose, "with --progress: print every event");
+    auto* ref = cmd->add_option_group("reference overrides", "The reference training.py's flags");
+    ref->add_option("-n,--model_name", a->modelName, "model.name");
+    ref->add_option("-s,--input_size", a->inputSize, "dataset.input_size");
+    ref->add_option("-b,--batch_size", a->batchSize, "data_loader.train.batch_size");
+    ref->add_option("-l,--learning_rate", a->learningRate, "training.optimizer.params.lr");
+    ref->add_option("-t,--timesteps", a->timesteps, "diffusion.schedule.timesteps");
+    ref->add_option("-S,--ds_mode", a->scheduleMode, "diffusion.schedule.mode")
+        ->check(CLI::IsMember({"linear", "quadratic", "cosine", "sigmoid"}));
+    ref->add_option("-e,--epochs", a->epochs, "training.epochs");
+    ref->add_option("--beta_start", a->betaStart, "diffusion.schedule.beta_start");
+    ref->add_option("--beta_end", a->betaEnd, "diffusion.schedule.beta_end");
+    ref->add_option("-D,--model_dim_mults", a->dimMults, "model.params.dim_mults");
+    ref->add_option("-E,--ensemble", a->ensemble, "testing.ensemble");
+    ref->add_option("--model_dim_x", a->dimX, "model.params.dim_x");
+    ref->add_option("--model_dim_g", a->dimG, "model.params.dim_g");
+    ref->add_option("--model_dim_x_mults", a->dimXMults, "model.params.dim_x_mults");
+    ref->add_option("--model_dim_g_mults", a->dimGMults, "model.params.dim_g_mults");
+    ref->add_option("--training_optimizer_betas", a->optimizerBetas,
+                    "training.optimizer.params.betas");
+    ref->add_option("--training_scheduler_factor", a->schedulerFactor, "training.scheduler.factor");
+    ref->add_option("--training_scheduler_patience", a->schedulerPatience,
+                    "training.scheduler.patience");
+    ref->add_option("--augmentation_p", a->augmentationP, "augmentation.p");
+
+    cmd->callback([a, &result] {
+        namespace engine = diffseg::core::engine;
+        diffseg::core::setComputeThreads(a->threads);
+        engine::TrainingConfig config =
+            engine::TrainingConfig::fromFile(a->config, overridesOf(*a));
+
+        engine::TrainingOptions options;
+        options.device = a->device;
+        options.resume = a->resume;
+        options.overwrite = a->overwrite;
+        options.runDir = a->runDir;
+        options.maxSteps = a->maxSteps;
+        options.threads =
+            a->threads > 0 ? a->threads : static_cast<int>(std::thread::hardware_concurrency());
+
+        std::ofstream progress;
+        if (!a->progressFile.empty()) {
+            progress.open(a->progressFile, std::ios::app);
+            if (!progress) {
+                throw Error(ErrorKind::Io, a->progressFile, "cannot be opened for writing");
+            }
+        }
+        const bool toFile = progress.is_open();
+        const bool verbose = a->verbose;
+        const auto onEvent = [&progress, toFile, verbose](const json& event) {
+            const std::string line = event.dump();
+            if (!toFile) {
+                std::fprintf(stdout, "%s\n", line.c_str());
+                std::fflush(stdout);
+                return;
+            }
+            progress << line << '\n';
+            progress.flush();
+            const std::string kind = event.value("event", "");
+            if (verbose || kind != "caching") {
+                const std::string text = describe(event);
+                if (!text.empty()) {
+                    std::fprintf(stdout, "%s\n", text.c_str());
+                    std::fflush(stdout);
+                }
+            }
+        };
+
+        CancelToken& cancel = signalToken();
+        cancel.reset();
+        std::signal(SIGINT, onStopSignal);
+        std::signal(SIGTERM, onStopSignal);
+        engine::Trainer trainer(std::move(config), options);
+        const engine::TrainingSummary summary = trainer.run(onEvent, cancel);
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+        result.exitCode =
+            summary.reason == "stopped" ? diffseg::app::kExitCancelled : diffseg::app::kExitOk;
+    });
+}
+
+} // namespace
+
+DIFFSEG_CLI_COMMAND(train, registerTrain)

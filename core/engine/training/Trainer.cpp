@@ -1,0 +1,865 @@
+#include "Trainer.h"
+
+#include "TrainingData.h"
+#include "base/Error.h"
+#include "data/Augmentation.h"
+#include "engine/checkpoint/Checkpoint.h"
+#include "engine/diffusion/DiffusionSampler.h"
+#include "engine/loss/DiffusionLoss.h"
+#include "engine/model/DermoSegDiff.h"
+#include "engine/model/EnsembleSampling.h"
+#include "engine/training/ExponentialMovingAverage.h"
+#include "io/AtomicWrite.h"
+#include "io/ImageWriter.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <numeric>
+#include <optional>
+
+namespace diffseg::core::engine {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+constexpr int kTrainingStateVersion = 1;
+
+/// splitmix64: a portable mixer, so that the counters below give the same draws everywhere.
+std::uint64_t mix(std::uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+std::uint64_t seedFor(std::uint64_t seed, std::uint64_t stream, std::uint64_t a,
+                      std::uint64_t b = 0)
+{
+    return mix(mix(mix(seed ^ mix(stream)) ^ a) ^ b);
+}
+
+enum Stream : std::uint64_t
+{
+    kOrder = 1,
+    kAugment = 2,
+    kNoise = 3,
+    kValidation = 4,
+    kDice = 5
+};
+
+/// Fisher-Yates with splitmix64 draws (std::shuffle differs between standard libraries).
+std::vector<std::size_t> epochOrder(std::size_t n, bool shuffle, std::uint64_t seed, int epoch)
+{
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    if (!shuffle) {
+        return order;
+    }
+    std::uint64_t state = seedFor(seed, kOrder, static_cast<std::uint64_t>(epoch));
+    for (std::size_t i = n; i > 1; --i) {
+        state = mix(state);
+        const std::size_t j = static_cast<std::size_t>(state % i);
+        std::swap(order[i - 1], order[j]);
+    }
+    return order;
+}
+
+torch::Device resolveDevice(const std::string& requested)
+{
+    std::string name = requested.empty() ? "auto" : requested;
+    if (name == "gpu") {
+        name = "cuda";
+    }
+    if (name == "auto") {
+        return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0)
+                                           : torch::Device(torch::kCPU);
+    }
+    if (name == "cpu") {
+        return torch::Device(torch::kCPU);
+    }
+    if (name.rfind("cuda", 0) == 0) {
+        if (!torch::cuda::is_available()) {
+            throw Error(ErrorKind::Unsupported, "device " + name,
+                        "CUDA is not available (this LibTorch has no CUDA or no GPU is present); "
+                        "use --device cpu");
+        }
+        int index = 0;
+        if (name.size() > 4) {
+            if (name[4] != ':' || name.size() == 5 ||
+                name.find_first_not_of("0123456789", 5) != std::string::npos) {
+                throw Error(ErrorKind::Config, "device " + name, "expected cuda or cuda:N");
+            }
+            index = std::stoi(name.substr(5));
+        }
+        if (index >= static_cast<int>(torch::cuda::device_count())) {
+            throw Error(ErrorKind::Config, "device " + name,
+                        "there are only " + std::to_string(torch::cuda::device_count()) +
+                            " CUDA device(s)");
+        }
+        return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+    }
+    throw Error(ErrorKind::Config, "device " + name, "expected auto, cpu, gpu, cuda or cuda:N");
+}
+
+std::string nowIso()
+{
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+void writeTextAtomically(const std::string& path, const std::string& text)
+{
+    writeFileAtomically(path, text.data(), text.size());
+}
+
+/// A batch as tensors: images (B, 3, S, S) in [0, 1] and masks (B, 1, S, S) in {-1, 1}.
+struct Batch
+{
+    torch::Tensor images;
+    torch::Tensor masks;
+};
+
+/// Per-image global min-max of the RGB pixels to [0, 1] as the reference's img_transform; a
+/// constant image becomes 0.5 (the reference's NaN guard).
+void normaliseInto(const std::uint8_t* rgb, int size, float* chw)
+{
+    const std::size_t pixels = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
+    const auto [lo, hi] = std::minmax_element(rgb, rgb + pixels * 3);
+    const float low = *lo;
+    const float range = static_cast<float>(*hi) - low;
+    for (std::size_t p = 0; p < pixels; ++p) {
+        for (std::size_t c = 0; c < 3; ++c) {
+            chw[c * pixels + p] = range > 0.0f ? (rgb[p * 3 + c] - low) / range : 0.5f;
+        }
+    }
+}
+
+Batch makeBatch(const TrainingData& data, const std::vector<std::size_t>& indices,
+                const Augmentation* augmentation, const std::vector<std::uint64_t>& seeds)
+{
+    const int s = data.size;
+    const std::size_t pixels = static_cast<std::size_t>(s) * static_cast<std::size_t>(s);
+    const auto b = static_cast<std::int64_t>(indices.size());
+    Batch batch;
+    batch.images = torch::empty({b, 3, s, s}, torch::kFloat32);
+    batch.masks = torch::empty({b, 1, s, s}, torch::kFloat32);
+    float* images = batch.images.data_ptr<float>();
+    float* masks = batch.masks.data_ptr<float>();
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+        const CachedSample& sample = data.samples[indices[i]];
+        const std::uint8_t* rgb = sample.image.data();
+        const std::uint8_t* mask = sample.mask.data();
+        Image2D image;
+        Image2D label;
+        if (augmentation != nullptr) {
+            image = Image2D(s, s, 3, PixelType::UInt8);
+            label = Image2D(s, s, 1, PixelType::UInt8);
+            std::memcpy(image.rawData(), rgb, pixels * 3);
+            std::memcpy(label.rawData(), mask, pixels);
+            augmentation->apply(image, label, seeds[i]);
+            rgb = image.data<std::uint8_t>();
+            mask = label.data<std::uint8_t>();
+        }
+        normaliseInto(rgb, s, images + i * pixels * 3);
+        float* m = masks + i * pixels;
+        for (std::size_t p = 0; p < pixels; ++p) {
+            m[p] = mask[p] != 0 ? 1.0f : -1.0f;
+        }
+    }
+    return batch;
+}
+
+std::vector<std::uint8_t> optimizerArchive(torch::optim::Optimizer& optimizer)
+{
+    torch::serialize::OutputArchive archive;
+    optimizer.save(archive);
+    std::vector<std::uint8_t> bytes;
+    archive.save_to([&](const void* data, std::size_t size) -> std::size_t {
+        const auto* p = static_cast<const std::uint8_t*>(data);
+        bytes.insert(bytes.end(), p, p + size);
+        return size;
+    });
+    return bytes;
+}
+
+/// JSON has no infinity: "nothing yet" is stored as null.
+json finiteOrNull(double value)
+{
+    return std::isfinite(value) ? json(value) : json(nullptr);
+}
+
+double numberOr(const json& object, const char* key, double fallback)
+{
+    const auto it = object.find(key);
+    return it != object.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+} // namespace
+
+struct Trainer::Impl
+{
+    TrainingConfig config;
+    TrainingOptions options;
+    TrainingEventCallback onEvent;
+    std::ofstream log;
+    std::string runDir;
+
+    void emit(json event)
+    {
+        event["time"] = nowIso();
+        const std::string line = event.dump();
+        if (log) {
+            log << line << '\n';
+            log.flush();
+        }
+        if (onEvent) {
+            onEvent(event);
+        }
+    }
+
+    void message(const std::string& level, const std::string& text)
+    {
+        emit({{"event", "log"}, {"level", level}, {"message", text}});
+    }
+
+    TrainingSummary run(const CancelToken& cancel);
+};
+
+Trainer::Trainer(TrainingConfig config, TrainingOptions options)
+    : m_impl(std::make_unique<Impl>())
+{
+    config.validate();
+    m_impl->config = std::move(config);
+    m_impl->options = std::move(options);
+}
+
+Trainer::~Trainer() = default;
+
+std::string Trainer::defaultRunDir(const TrainingConfig& config)
+{
+    return (fs::path(config.saveDir) / config.name).string();
+}
+
+TrainingSummary Trainer::run(const TrainingEventCallback& onEvent, const CancelToken& cancel)
+{
+    m_impl->onEvent = onEvent;
+    return m_impl->run(cancel);
+}
+
+TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
+{
+    const TrainingConfig& c = config;
+    runDir = options.runDir.empty() ? defaultRunDir(c) : options.runDir;
+    std::error_code ec;
+    fs::create_directories(runDir, ec);
+    if (ec) {
+        throw Error(ErrorKind::Io, runDir, "cannot create the run folder: " + ec.message());
+    }
+    const std::string lastPath = (fs::path(runDir) / "last.dsckpt").string();
+    const std::string bestPath = (fs::path(runDir) / "best.dsckpt").string();
+    const std::string splitPath = (fs::path(runDir) / "split.json").string();
+    const bool resume = options.resume || c.continueTraining;
+    const bool hasLast = fs::exists(lastPath, ec);
+    if (hasLast && !resume && !options.overwrite) {
+        throw Error(ErrorKind::Config, runDir,
+                    "the run folder already holds a checkpoint (last.dsckpt): pass --resume to "
+                    "continue it or --overwrite to start over");
+    }
+    if (resume && !hasLast) {
+        throw Error(ErrorKind::NotFound, lastPath, "nothing to resume: no checkpoint in the run");
+    }
+    if (options.overwrite && !resume) {
+        for (const char* name : {"last.dsckpt", "best.dsckpt", "split.json", "progress.jsonl"}) {
+            fs::remove(fs::path(runDir) / name, ec);
+        }
+        fs::remove_all(fs::path(runDir) / "samples", ec);
+    }
+    log.open(fs::path(runDir) / "progress.jsonl", std::ios::app);
+
+    TrainingSummary summary;
+    summary.runDir = runDir;
+    summary.lastCheckpoint = hasLast ? lastPath : std::string();
+    try {
+        const torch::Device device =
+            resolveDevice(options.device.empty() ? c.device : options.device);
+        const Clock::time_point started = Clock::now();
+
+        // Resume state first: a resumed run must keep its own configuration's network.
+        std::optional<Checkpoint> resumed;
+        json state;
+        if (resume) {
+            resumed = loadCheckpoint(lastPath);
+            if (resumed->info.model != c.model || resumed->info.schedule != c.schedule ||
+                resumed->info.inputSize != c.inputSize) {
+                throw Error(ErrorKind::Mismatch, lastPath,
+                            "the checkpoint was trained with another network, schedule or input "
+                            "size than the configuration asks for");
+            }
+            try {
+                state = json::parse(resumed->trainingState);
+                if (state.at("version").get<int>() > kTrainingStateVersion) {
+                    throw Error(ErrorKind::Unsupported, lastPath,
+                                "training state from a newer diffseg");
+                }
+            } catch (const json::exception& e) {
+                throw Error(ErrorKind::Format, lastPath,
+                            std::string("no usable training state to resume from: ") + e.what());
+            }
+        }
+        writeTextAtomically((fs::path(runDir) / "config.yaml").string(), c.toYaml());
+
+        const ProgressCallback caching = [this](const ProgressInfo& info) {
+            emit({{"event", "caching"}, {"fraction", info.fraction}, {"message", info.message}});
+        };
+        const TrainingData data =
+            prepareTrainingData(c, splitPath, std::max(1, options.threads), caching, cancel);
+        if (data.val.empty()) {
+            message("warning", "the validation split is empty: no validation, best checkpoint "
+                               "chosen by the training loss");
+        }
+
+        const Augmentation augmentation = Augmentation::fromJson(
+            c.augmentationJson, (c.sourceName.empty() ? "" : c.sourceName + ": ") + "augmentation");
+        const LossConfig loss = LossConfig::fromJson(c.lossJson);
+        const NoiseSchedule schedule(c.schedule);
+
+        torch::manual_seed(c.seed);
+        DermoSegDiff model(c.model);
+        if (resumed) {
+            loadWeights(*model, resumed->model, lastPath);
+        } else if (c.initialWeightsUse) {
+            const std::string& path = c.initialWeightsPath;
+            const Checkpoint initial = fs::path(path).extension() == ".dsckpt"
+                                           ? loadCheckpoint(path)
+                                           : importReferenceCheckpoint(path, c.model, c.schedule);
+            loadWeights(*model, initial.model, path);
+        }
+        model->to(device);
+        model->train();
+        DermoSegDiff evalModel(c.model, WeightInit::None);
+        evalModel->to(device);
+
+        std::unique_ptr<torch::optim::Optimizer> optimizer;
+        if (c.optimizerName == "SGD") {
+            optimizer = std::make_unique<torch::optim::SGD>(model->parameters(),
+                                                            torch::optim::SGDOptions(c.learningRate)
+                                                                .momentum(c.momentum)
+                                                                .weight_decay(c.weightDecay));
+        } else if (c.optimizerName == "AdamW") {
+            optimizer = std::make_unique<torch::optim::AdamW>(
+                model->parameters(), torch::optim::AdamWOptions(c.learningRate)
+                                         .betas({c.betas[0], c.betas[1]})
+                                         .weight_decay(c.weightDecay));
+        } else {
+            optimizer = std::make_unique<torch::optim::Adam>(
+                model->parameters(), torch::optim::AdamOptions(c.learningRate)
+                                         .betas({c.betas[0], c.betas[1]})
+                                         .weight_decay(c.weightDecay));
+        }
+        std::optional<ExponentialMovingAverage> ema;
+        if (c.emaUse) {
+            ema.emplace(*model, c.ema);
+        }
+
+        const auto trainCount = static_cast<std::int64_t>(data.train.size());
+        const std::int64_t batchSize = std::min<std::int64_t>(c.train.batchSize, trainCount);
+        const std::int64_t stepsPerEpoch = (trainCount + batchSize - 1) / batchSize;
+        const std::int64_t totalSteps = stepsPerEpoch * c.epochs;
+
+        std::int64_t step = 0;
+        int epoch = 0;
+        std::int64_t batchInEpoch = 0;
+        const bool byDice = c.validationRun.selectBy == "dice";
+        double bestScore = byDice ? -1.0 : std::numeric_limits<double>::infinity();
+        int bestEpoch = -1;
+        double plateauBest = std::numeric_limits<double>::infinity();
+        int plateauBad = 0;
+        double lr = c.learningRate;
+        double epochLossSum = 0.0;
+        std::int64_t epochLossCount = 0;
+        if (resumed) {
+            step = state.at("step").get<std::int64_t>();
+            epoch = state.at("epoch").get<int>();
+            batchInEpoch = state.at("batch_in_epoch").get<std::int64_t>();
+            bestScore = numberOr(state, "best_score", bestScore);
+            bestEpoch = state.value("best_epoch", -1);
+            plateauBest = numberOr(state, "plateau_best", plateauBest);
+            plateauBad = state.value("plateau_bad_epochs", 0);
+            lr = state.value("lr", lr);
+            epochLossSum = state.value("epoch_loss_sum", 0.0);
+            epochLossCount = state.value("epoch_loss_count", std::int64_t{0});
+            const auto archive =
+                std::find_if(resumed->optimizer.begin(), resumed->optimizer.end(),
+                             [](const auto& item) { return item.first == "archive"; });
+            if (archive == resumed->optimizer.end()) {
+                throw Error(ErrorKind::Format, lastPath, "no optimizer state to resume from");
+            }
+            const torch::Tensor bytes = archive->second.contiguous().to(torch::kCPU);
+            torch::serialize::InputArchive in;
+            in.load_from(reinterpret_cast<const char*>(bytes.data_ptr<std::uint8_t>()),
+                         static_cast<std::size_t>(bytes.numel()), device);
+            optimizer->load(in);
+            if (ema) {
+                ema->restore(resumed->ema, resumed->info.emaStep, resumed->info.emaInitted);
+            }
+            for (auto& group : optimizer->param_groups()) {
+                group.options().set_lr(lr);
+            }
+            if (bestEpoch >= 0 && fs::exists(bestPath, ec)) {
+                summary.bestCheckpoint = bestPath;
+                summary.bestScore = bestScore;
+            }
+        }
+
+        std::int64_t parameters = 0;
+        for (const auto& p : model->parameters()) {
+            parameters += p.numel();
+        }
+        emit({{"event", "started"},
+              {"run_dir", runDir},
+              {"config_file", c.sourceName},
+              {"config", json::parse(c.model.toJson())},
+              {"name", c.name},
+              {"device", device.str()},
+              {"threads", torch::get_num_threads()},
+              {"parameters", parameters},
+              {"input_size", c.inputSize},
+              {"timesteps", c.schedule.timesteps},
+              {"batch_size", batchSize},
+              {"epochs", c.epochs},
+              {"steps_per_epoch", stepsPerEpoch},
+              {"total_steps", totalSteps},
+              {"resumed_from_step", resumed ? json(step) : json(nullptr)},
+              {"augmentation", augmentation.transformNames()},
+              {"dataset",
+               {{"root", data.root},
+                {"layout", datasetLayoutName(data.layout)},
+                {"cases", data.samples.size()},
+                {"train", data.train.size()},
+                {"val", data.val.size()},
+                {"test", data.test.size()},
+                {"split_file", splitPath},
+                {"cache", data.cachePath},
+                {"cache_hit", data.cacheHit}}}});
+
+        const auto saveLast = [&](const char* why) {
+            Checkpoint ckpt;
+            ckpt.info.model = c.model;
+            ckpt.info.schedule = c.schedule;
+            ckpt.info.inputSize = c.inputSize;
+            ckpt.info.step = step;
+            ckpt.info.epoch = epoch;
+            ckpt.info.source = "diffseg train " + c.name;
+            ckpt.model = namedWeights(*model);
+            if (ema) {
+                ckpt.ema = ema->weights();
+                ckpt.info.emaStep = ema->step();
+                ckpt.info.emaInitted = ema->initted();
+            }
+            const std::vector<std::uint8_t> bytes = optimizerArchive(*optimizer);
+            ckpt.optimizer.emplace_back("archive",
+                                        torch::from_blob(const_cast<std::uint8_t*>(bytes.data()),
+                                                         {static_cast<std::int64_t>(bytes.size())},
+                                                         torch::kUInt8)
+                                            .clone());
+            ckpt.trainingState = json{
+                {"version", kTrainingStateVersion},
+                {"step", step},
+                {"epoch", epoch},
+                {"batch_in_epoch", batchInEpoch},
+                {"best_score", finiteOrNull(bestScore)},
+                {"best_epoch", bestEpoch},
+                {"best_by", c.validationRun.selectBy},
+                {"plateau_best", finiteOrNull(plateauBest)},
+                {"plateau_bad_epochs", plateauBad},
+                {"lr", lr},
+                {"epoch_loss_sum", epochLossSum},
+                {"epoch_loss_count", epochLossCount},
+                {"seed", c.seed},
+                {"config_yaml",
+                 c.toYaml()}}.dump();
+            saveCheckpoint(lastPath, ckpt);
+            summary.lastCheckpoint = lastPath;
+            emit({{"event", "checkpoint"},
+                  {"kind", "last"},
+                  {"path", lastPath},
+                  {"step", step},
+                  {"epoch", epoch},
+                  {"reason", why}});
+        };
+        const auto saveBest = [&](double score) {
+            Checkpoint ckpt;
+            ckpt.info.model = c.model;
+            ckpt.info.schedule = c.schedule;
+            ckpt.info.inputSize = c.inputSize;
+            ckpt.info.step = step;
+            ckpt.info.epoch = epoch;
+            ckpt.info.source =
+                "diffseg train " + c.name + " (best by " + c.validationRun.selectBy + ")";
+            ckpt.model = namedWeights(*model);
+            if (ema) {
+                ckpt.ema = ema->weights();
+                ckpt.info.emaStep = ema->step();
+                ckpt.info.emaInitted = ema->initted();
+            }
+            saveCheckpoint(bestPath, ckpt);
+            summary.bestCheckpoint = bestPath;
+            summary.bestScore = score;
+            emit({{"event", "checkpoint"},
+                  {"kind", "best"},
+                  {"path", bestPath},
+                  {"step", step},
+                  {"epoch", epoch},
+                  {"score", score},
+                  {"by", c.validationRun.selectBy}});
+        };
+
+        // The model validation sees: the EMA weights when there are, as the reference.
+        const auto prepareEvalModel = [&] {
+            if (ema) {
+                ema->copyTo(*evalModel);
+            } else {
+                torch::NoGradGuard noGrad;
+                const auto source = model->named_parameters(true);
+                for (auto& p : evalModel->named_parameters(true)) {
+                    p.value().copy_(source[p.key()]);
+                }
+                const auto buffers = model->named_buffers(true);
+                for (auto& b : evalModel->named_buffers(true)) {
+                    b.value().copy_(buffers[b.key()]);
+                }
+            }
+            evalModel->eval();
+        };
+
+        const auto noiseLoss = [&](DermoSegDiff& net, const Batch& batch, std::uint64_t seed) {
+            const std::int64_t b = batch.images.size(0);
+            auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+            const torch::Tensor t =
+                at::randint(1, c.schedule.timesteps, {b}, generator, torch::kLong);
+            const torch::Tensor noise = at::randn(batch.masks.sizes(), generator, torch::kFloat32);
+            const torch::Tensor x0 = batch.masks.to(device);
+            const torch::Tensor tDev = t.to(device);
+            const torch::Tensor eps = noise.to(device);
+            const torch::Tensor xT = qSample(schedule, x0, tDev, eps);
+            const torch::Tensor epsHat = net->forward(xT, batch.images.to(device), tDev);
+            return computeDiffusionLoss(loss, epsHat, eps, x0, tDev, c.schedule.timesteps);
+        };
+
+        const auto validate = [&]() -> json {
+            json result{{"event", "validation"}, {"epoch", epoch}, {"step", step}};
+            if (data.val.empty()) {
+                return result;
+            }
+            prepareEvalModel();
+            const Clock::time_point t0 = Clock::now();
+            double sum = 0.0;
+            std::int64_t batches = 0;
+            {
+                torch::NoGradGuard noGrad;
+                const auto vb = static_cast<std::size_t>(c.validation.batchSize);
+                for (std::size_t first = 0; first < data.val.size(); first += vb) {
+                    cancel.throwIfCancelled("validation");
+                    const std::vector<std::size_t> indices(
+                        data.val.begin() + static_cast<std::ptrdiff_t>(first),
+                        data.val.begin() +
+                            static_cast<std::ptrdiff_t>(std::min(first + vb, data.val.size())));
+                    const Batch batch = makeBatch(data, indices, nullptr, {});
+                    double batchSum = 0.0;
+                    for (int r = 0; r < c.validationRun.runs; ++r) {
+                        batchSum += noiseLoss(evalModel, batch,
+                                              seedFor(c.seed, kValidation, first,
+                                                      static_cast<std::uint64_t>(r)))
+                                        .total.item<double>();
+                    }
+                    sum += batchSum / c.validationRun.runs;
+                    ++batches;
+                }
+            }
+            const double valLoss = sum / static_cast<double>(batches);
+            result["val_loss"] = valLoss;
+            result["loss_seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
+
+            const bool diceNow =
+                c.validationRun.diceEvery > 0 &&
+                ((epoch + 1) % c.validationRun.diceEvery == 0 || epoch + 1 == c.epochs);
+            if (diceNow) {
+                const Clock::time_point d0 = Clock::now();
+                const std::size_t count = std::min<std::size_t>(
+                    data.val.size(), static_cast<std::size_t>(c.validationRun.diceImages));
+                const std::vector<std::size_t> indices(
+                    data.val.begin(), data.val.begin() + static_cast<std::ptrdiff_t>(count));
+                const Batch batch = makeBatch(data, indices, nullptr, {});
+                SamplerOptions so;
+                so.kind = SamplerKind::Ddim;
+                so.steps = c.validationRun.diceSteps;
+                so.seed = seedFor(c.seed, kDice, 0);
+                const DiffusionSampler sampler(schedule, so);
+                const EnsembleResult sampled =
+                    sampleEnsemble(evalModel, sampler, batch.images.to(device),
+                                   c.validationRun.diceEnsemble, {}, cancel);
+                const torch::Tensor pred = sampled.mask.to(torch::kCPU).to(torch::kBool);
+                const torch::Tensor gt = batch.masks > 0;
+                const double tp = (pred & gt).sum().item<double>();
+                const double fp = (pred & ~gt).sum().item<double>();
+                const double fn = (~pred & gt).sum().item<double>();
+                const double dice = 2 * tp + fp + fn > 0 ? 2 * tp / (2 * tp + fp + fn) : 1.0;
+                result["dice"] = dice;
+                result["dice_images"] = count;
+                result["dice_steps"] = c.validationRun.diceSteps;
+                json samples = json::array();
+                const fs::path folder = fs::path(runDir) / "samples";
+                const fs::path epochFolder = folder / ("epoch-" + std::to_string(epoch + 1));
+                fs::create_directories(epochFolder, ec);
+                const int s = data.size;
+                for (std::size_t i = 0; i < count; ++i) {
+                    const CachedSample& sample = data.samples[indices[i]];
+                    const std::string imagePath = (folder / (sample.id + "_image.png")).string();
+                    const std::string gtPath = (folder / (sample.id + "_gt.png")).string();
+                    if (!fs::exists(imagePath, ec)) {
+                        Image2D image(s, s, 3, PixelType::UInt8);
+                        std::memcpy(image.rawData(), sample.image.data(), sample.image.size());
+                        writeImage(image, imagePath);
+                        Image2D truth(s, s, 1, PixelType::UInt8);
+                        std::memcpy(truth.rawData(), sample.mask.data(), sample.mask.size());
+                        writeMaskPng(truth, gtPath);
+                    }
+                    Image2D predicted(s, s, 1, PixelType::UInt8);
+                    const torch::Tensor row =
+                        pred[static_cast<std::int64_t>(i)][0].to(torch::kUInt8).contiguous();
+                    std::memcpy(predicted.rawData(), row.data_ptr<std::uint8_t>(),
+                                static_cast<std::size_t>(s) * static_cast<std::size_t>(s));
+                    const std::string predPath = (epochFolder / (sample.id + ".png")).string();
+                    writeMaskPng(predicted, predPath);
+                    const torch::Tensor p = pred[static_cast<std::int64_t>(i)];
+                    const torch::Tensor g = gt[static_cast<std::int64_t>(i)];
+                    const double itp = (p & g).sum().item<double>();
+                    const double iden = p.sum().item<double>() + g.sum().item<double>();
+                    samples.push_back({{"id", sample.id},
+                                       {"image", imagePath},
+                                       {"ground_truth", gtPath},
+                                       {"prediction", predPath},
+                                       {"dice", iden > 0 ? 2 * itp / iden : 1.0}});
+                }
+                result["samples"] = samples;
+                result["dice_seconds"] = std::chrono::duration<double>(Clock::now() - d0).count();
+            }
+            return result;
+        };
+
+        // Timing of recent steps for throughput and ETA (an exponential average, robust to the
+        // slow first steps).
+        double stepSeconds = 0.0;
+        std::int64_t stepsThisProcess = 0;
+        std::string reason = "completed";
+
+        while (epoch < c.epochs) {
+            const std::vector<std::size_t> order =
+                epochOrder(data.train.size(), c.train.shuffle, c.seed, epoch);
+            const Clock::time_point epochStart = Clock::now();
+            for (; batchInEpoch < stepsPerEpoch; ++batchInEpoch) {
+                if (cancel.isCancelled()) {
+                    reason = "stopped";
+                    break;
+                }
+                if (options.maxSteps > 0 && step >= options.maxSteps) {
+                    reason = "max_steps";
+                    break;
+                }
+                const Clock::time_point t0 = Clock::now();
+                const std::size_t first = static_cast<std::size_t>(batchInEpoch * batchSize);
+                const std::size_t last =
+                    std::min(first + static_cast<std::size_t>(batchSize), data.train.size());
+                std::vector<std::size_t> indices;
+                std::vector<std::uint64_t> seeds;
+                for (std::size_t k = first; k < last; ++k) {
+                    indices.push_back(data.train[order[k]]);
+                    seeds.push_back(
+                        seedFor(c.seed, kAugment, static_cast<std::uint64_t>(epoch), k));
+                }
+                const Batch batch = makeBatch(
+                    data, indices, augmentation.enabled() ? &augmentation : nullptr, seeds);
+                const LossValue value = noiseLoss(
+                    model, batch, seedFor(c.seed, kNoise, static_cast<std::uint64_t>(step)));
+                const double lossValue = value.total.item<double>();
+                if (!std::isfinite(lossValue)) {
+                    throw Error(ErrorKind::InvalidValue, "training loss",
+                                "became " + std::to_string(lossValue) + " at step " +
+                                    std::to_string(step + 1) +
+                                    " (learning rate too high? try a lower -l)");
+                }
+                optimizer->zero_grad();
+                value.total.backward();
+                optimizer->step();
+                if (ema) {
+                    ema->update(*model);
+                }
+                ++step;
+                ++stepsThisProcess;
+                epochLossSum += lossValue;
+                ++epochLossCount;
+
+                const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+                stepSeconds = stepsThisProcess <= 2 ? seconds : 0.9 * stepSeconds + 0.1 * seconds;
+                const bool lastOfEpoch = batchInEpoch + 1 == stepsPerEpoch;
+                {
+                    // Every step is reported: the loss curve of a resumed run is compared step
+                    // by step, and one short line per step is cheap next to a training step.
+                    json terms = json::object();
+                    for (const auto& [name, term] : value.terms) {
+                        terms[name] = term.item<double>();
+                    }
+                    emit({{"event", "step"},
+                          {"epoch", epoch + 1},
+                          {"epochs", c.epochs},
+                          {"step", step},
+                          {"total_steps", totalSteps},
+                          {"loss", lossValue},
+                          {"terms", terms},
+                          {"lr", lr},
+                          {"step_seconds", seconds},
+                          {"steps_per_second", stepSeconds > 0 ? 1.0 / stepSeconds : 0.0},
+                          {"samples_per_second",
+                           stepSeconds > 0 ? static_cast<double>(indices.size()) / stepSeconds
+                                           : 0.0},
+                          {"eta_seconds", stepSeconds * static_cast<double>(totalSteps - step)}});
+                }
+                if (c.checkpointEverySteps > 0 && step % c.checkpointEverySteps == 0 &&
+                    !lastOfEpoch) {
+                    ++batchInEpoch; // the saved state resumes after this batch
+                    saveLast("interval");
+                    --batchInEpoch;
+                }
+            }
+            if (reason != "completed") {
+                break;
+            }
+            // End of an epoch: validation, scheduler, best and last checkpoints.
+            const double trainLoss =
+                epochLossCount > 0 ? epochLossSum / static_cast<double>(epochLossCount) : 0.0;
+            emit({{"event", "epoch"},
+                  {"epoch", epoch + 1},
+                  {"epochs", c.epochs},
+                  {"step", step},
+                  {"train_loss", trainLoss},
+                  {"seconds", std::chrono::duration<double>(Clock::now() - epochStart).count()}});
+            json validation;
+            try {
+                validation = validate();
+            } catch (const Error& e) {
+                if (e.kind() != ErrorKind::Cancelled) {
+                    throw;
+                }
+                // Saved with the epoch's batches done: a resume goes straight to validation.
+                reason = "stopped";
+                break;
+            }
+            const bool haveVal = validation.contains("val_loss");
+            const double monitored = haveVal ? validation["val_loss"].get<double>() : trainLoss;
+            std::optional<double> score;
+            if (byDice) {
+                if (validation.contains("dice")) {
+                    score = validation["dice"].get<double>();
+                }
+            } else {
+                score = monitored;
+            }
+            const bool improved = score && (byDice ? *score > bestScore : *score < bestScore);
+            validation["best"] = improved;
+            validation["best_by"] = c.validationRun.selectBy;
+            if (haveVal) {
+                emit(validation);
+            }
+            if (c.schedulerUse) {
+                if (monitored < plateauBest) {
+                    plateauBest = monitored;
+                    plateauBad = 0;
+                } else if (++plateauBad > c.schedulerPatience) {
+                    lr *= c.schedulerFactor;
+                    plateauBad = 0;
+                    for (auto& group : optimizer->param_groups()) {
+                        group.options().set_lr(lr);
+                    }
+                    message("info", "learning rate reduced to " + std::to_string(lr));
+                }
+            }
+            ++epoch;
+            batchInEpoch = 0;
+            epochLossSum = 0.0;
+            epochLossCount = 0;
+            if (improved) {
+                bestScore = *score;
+                bestEpoch = epoch;
+                saveBest(*score);
+            }
+            saveLast("epoch");
+        }
+        if (reason != "completed") {
+            saveLast(reason.c_str());
+        }
+        summary.reason = reason;
+        summary.steps = step;
+        summary.epochsDone = epoch;
+        emit({{"event", "finished"},
+              {"reason", reason},
+              {"steps", step},
+              {"epochs_done", epoch},
+              {"last_checkpoint", summary.lastCheckpoint},
+              {"best_checkpoint", summary.bestCheckpoint},
+              {"best_score",
+               summary.bestCheckpoint.empty() ? json(nullptr) : json(summary.bestScore)},
+              {"seconds", std::chrono::duration<double>(Clock::now() - started).count()}});
+        return summary;
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::Cancelled) {
+            // Cancelled inside caching or validation: nothing half-done is saved.
+            summary.reason = "stopped";
+            emit({{"event", "finished"},
+                  {"reason", "stopped"},
+                  {"last_checkpoint", summary.lastCheckpoint}});
+            return summary;
+        }
+        emit({{"event", "failed"},
+              {"reason", e.what()},
+              {"error_kind", errorKindName(e.kind())},
+              {"last_checkpoint", summary.lastCheckpoint}});
+        throw;
+    } catch (const c10::Error& e) {
+        const std::string what = e.what_without_backtrace();
+        const bool memory = what.find("out of memory") != std::string::npos ||
+                            what.find("alloc") != std::string::npos;
+        emit({{"event", "failed"},
+              {"reason", what.substr(0, what.find('\n'))},
+              {"error_kind", memory ? "out of memory" : "internal"},
+              {"last_checkpoint", summary.lastCheckpoint}});
+        throw Error(memory ? ErrorKind::InvalidValue : ErrorKind::Internal, "training",
+                    what.substr(0, what.find('\n')));
+    } catch (const std::bad_alloc&) {
+        emit({{"event", "failed"},
+              {"reason", "out of memory"},
+              {"error_kind", "out of memory"},
+              {"last_checkpoint", summary.lastCheckpoint}});
+        throw Error(ErrorKind::InvalidValue, "training",
+                    "out of memory (try a smaller batch size with -b)");
+    }
+}
+
+} // namespace diffseg::core::engine

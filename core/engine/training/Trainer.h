@@ -1,0 +1,75 @@
+#pragma once
+
+#include "base/CancelToken.h"
+#include "engine/training/TrainingConfig.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace diffseg::core::engine {
+
+/// How `diffseg train` runs a configuration (what the command line adds to the YAML).
+struct TrainingOptions
+{
+    std::string device;        ///< "cpu", "cuda", "cuda:N", "auto"; empty: the config's run.device
+    bool resume = false;       ///< continue from <run>/last.dsckpt (also run.continue_training)
+    bool overwrite = false;    ///< start afresh even when the run folder holds a checkpoint
+    std::string runDir;        ///< default: <model.save_dir>/<model.name>
+    std::int64_t maxSteps = 0; ///< stop (with a checkpoint) after this many steps in total
+    int threads = 1;           ///< threads for decoding the dataset
+};
+
+/// What a run ended with.
+struct TrainingSummary
+{
+    std::string reason; ///< "completed", "stopped" (cancelled) or "max_steps"
+    std::int64_t steps = 0;
+    int epochsDone = 0;
+    std::string lastCheckpoint;
+    std::string bestCheckpoint; ///< empty when no validation ever ran
+    double bestScore = 0.0;
+    std::string runDir;
+};
+
+/// One progress event as a JSON object (see the README's "Training progress protocol"): "event"
+/// is started, caching, step, epoch, validation, checkpoint, log, finished or failed.
+using TrainingEventCallback = std::function<void(const nlohmann::json&)>;
+
+/// Trains DermoSegDiff as the reference does (seed spec §A5-§A6: ε-prediction with t ~ U[1, T-1],
+/// the configured loss, Adam/AdamW/SGD, EMA, validation of the EMA model by noise MSE at random
+/// t), with a sampled Dice every N epochs, atomic `last` and `best` checkpoints and exact resume.
+///
+/// Reproducibility: every random draw derives from (training.seed, a counter): the epoch's order
+/// from the epoch, augmentation from (epoch, position), t and noise from the global step, and
+/// validation draws from fixed counters, so a run resumed from a checkpoint taken after step k
+/// repeats steps k+1.. exactly as an uninterrupted run would (on the same device and threads).
+/// The "RNG state" kept in a checkpoint is therefore (seed, step).
+///
+/// Threads: run() blocks the calling thread; `cancel` may be set from any thread or a signal
+/// handler; the run then saves `last` and returns with reason "stopped". Events are delivered on
+/// the calling thread and also appended to <run>/progress.jsonl. Errors: Error naming the file or
+/// key (bad data, a run folder that holds a checkpoint without resume/overwrite, a diverging
+/// loss); a failed event is emitted first, and `last` stays the last good checkpoint.
+class Trainer
+{
+public:
+    Trainer(TrainingConfig config, TrainingOptions options);
+    ~Trainer();
+    Trainer(const Trainer&) = delete;
+    Trainer& operator=(const Trainer&) = delete;
+
+    TrainingSummary run(const TrainingEventCallback& onEvent, const CancelToken& cancel = {});
+
+    /// <model.save_dir>/<model.name>
+    static std::string defaultRunDir(const TrainingConfig& config);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace diffseg::core::engine

@@ -1,0 +1,273 @@
+// Runs the real `diffseg train` as the GUI will: JSON progress lines, a bad config key, SIGTERM
+// (checkpoint, exit status 3), and kill -9 at a random moment followed by --resume, which must
+// follow the uninterrupted run's loss curve step for step and end with the same weights.
+
+#include "TestSupport.h"
+#include "engine/checkpoint/Checkpoint.h"
+
+#include <QFile>
+#include <QImage>
+#include <QPainter>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+
+namespace {
+
+QString cli()
+{
+    return QString::fromLocal8Bit(qgetenv("DIFFSEG_CLI"));
+}
+
+void makeDataset(const QString& dir, int count)
+{
+    QDir().mkpath(dir + "/images");
+    QDir().mkpath(dir + "/masks");
+    for (int i = 0; i < count; ++i) {
+        QImage image(40, 40, QImage::Format_RGB888);
+        image.fill(QColor(215, 165 + i, 150));
+        QImage mask(40, 40, QImage::Format_Grayscale8);
+        mask.fill(0);
+        const QRect lesion(6 + i % 4 * 2, 8 + i % 3 * 2, 18 + i % 5, 16 + i % 4);
+        for (QImage* target : {&image, &mask}) {
+            QPainter p(target);
+            p.setPen(Qt::NoPen);
+            p.setBrush(target == &mask ? QColor(255, 255, 255) : QColor(80, 45, 35));
+            p.drawEllipse(lesion);
+        }
+        const QString id = QStringLiteral("lesion%1").arg(i, 2, 10, QChar('0'));
+        image.save(dir + "/images/" + id + ".png");
+        mask.save(dir + "/masks/" + id + ".png");
+    }
+}
+
+QString writeConfig(const QString& dir, const QString& extra = {})
+{
+    const QString path = dir + "/tiny.yaml";
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write(QStringLiteral(R"(run: {device: "cpu"}
+model:
+  save_dir: "runs"
+  name: "tiny"
+  params: {dim_x: 8, dim_g: 8, dim_x_mults: [1, 2], dim_g_mults: [1, 2], resnet_block_groups: 4}
+diffusion:
+  schedule: {timesteps: 100}
+dataset:
+  input_size: 32
+  data_dir: "data"
+  split: {mode: "fractions", fractions: [0.8, 0.2, 0.0]}
+data_loader:
+  train: {batch_size: 2, shuffle: true}
+  validation: {batch_size: 4}
+training:
+  epochs: 6
+  checkpoint_every_steps: 2
+  loss:
+    l2: {cofficient: 1.0}
+    boundary: {cofficient: 0.25, params: {gamma: 0.25}}
+  optimizer: {name: "Adam", params: {lr: 0.001}}
+  ema: {use: true, params: {update_after_step: 4}}
+augmentation:
+  p: 0.8
+  levels:
+    spacial: {p: 1, transforms: {HorizontalFlip: {p: 0.5}, RandomRotate90: {p: 0.5}}}
+)")
+                .toUtf8() +
+            extra.toUtf8());
+    return path;
+}
+
+std::vector<nlohmann::json> readEvents(const QString& path)
+{
+    std::vector<nlohmann::json> events;
+    std::ifstream in(path.toStdString());
+    for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) {
+            try {
+                events.push_back(nlohmann::json::parse(line));
+            } catch (const nlohmann::json::exception&) {
+                // A line cut by kill -9 is the only acceptable damage.
+            }
+        }
+    }
+    return events;
+}
+
+std::map<std::int64_t, double> lossesOf(const std::vector<nlohmann::json>& events)
+{
+    std::map<std::int64_t, double> out;
+    for (const auto& e : events) {
+        if (e.value("event", "") == "step") {
+            out[e["step"].get<std::int64_t>()] = e["loss"].get<double>();
+        }
+    }
+    return out;
+}
+
+int countSteps(const QString& path)
+{
+    return static_cast<int>(lossesOf(readEvents(path)).size());
+}
+
+} // namespace
+
+class TestCliTrain : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void helpListsTheReferenceFlags()
+    {
+        QProcess p;
+        p.start(cli(), {"train", "--help"});
+        QVERIFY(p.waitForFinished(30000));
+        const QString out = QString::fromUtf8(p.readAllStandardOutput());
+        for (const char* flag : {"--model_name",
+                                 "--input_size",
+                                 "--batch_size",
+                                 "--learning_rate",
+                                 "--timesteps",
+                                 "--ds_mode",
+                                 "--epochs",
+                                 "--beta_start",
+                                 "--beta_end",
+                                 "--model_dim_mults",
+                                 "--ensemble",
+                                 "--model_dim_x",
+                                 "--model_dim_g",
+                                 "--model_dim_x_mults",
+                                 "--model_dim_g_mults",
+                                 "--training_optimizer_betas",
+                                 "--training_scheduler_factor",
+                                 "--training_scheduler_patience",
+                                 "--augmentation_p",
+                                 "--resume",
+                                 "--device",
+                                 "--progress"}) {
+            QVERIFY2(out.contains(QLatin1String(flag)), flag);
+        }
+    }
+
+    void badKeyIsNamed()
+    {
+        const QString dir = diffseg::test::scratchDir("cli-train-bad");
+        makeDataset(dir + "/data", 4);
+        const QString config = writeConfig(dir, "testing: {ensemble: 5, ensembel: 3}\n");
+        QProcess p;
+        p.setWorkingDirectory(dir);
+        p.start(cli(), {"train", "-c", config});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 1);
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(err.contains("testing.ensembel") && err.contains("tiny.yaml"), qPrintable(err));
+
+        // The reference's flags override the file (and a bad value is named too).
+        p.start(cli(), {"train", "-c", writeConfig(dir), "-S", "cubic"});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 2); // CLI11 rejects it before any work
+        p.start(cli(), {"train", "-c", writeConfig(dir), "-l", "20"});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 1);
+        QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains("lr"));
+    }
+
+    void sigtermSavesAndExits()
+    {
+        const QString dir = diffseg::test::scratchDir("cli-train-term");
+        makeDataset(dir + "/data", 6);
+        const QString config = writeConfig(dir);
+        QProcess p;
+        p.setWorkingDirectory(dir);
+        p.setStandardOutputFile(dir + "/stdout.jsonl");
+        p.start(cli(), {"train", "-c", config, "-e", "500", "--threads", "1"});
+        QVERIFY(p.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(countSteps(dir + "/stdout.jsonl") >= 3, 60000);
+        p.terminate(); // SIGTERM, as the GUI's Stop button sends
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 3);
+        const auto events = readEvents(dir + "/stdout.jsonl");
+        QVERIFY(!events.empty());
+        // Dataset caching reports come first, then "started", then the steps.
+        const auto started = std::find_if(events.begin(), events.end(),
+                                          [](const auto& e) { return e["event"] == "started"; });
+        const auto firstStep = std::find_if(events.begin(), events.end(),
+                                            [](const auto& e) { return e["event"] == "step"; });
+        QVERIFY(started != events.end() && started < firstStep);
+        QCOMPARE((*started)["dataset"]["train"].get<int>(), 5);
+        QCOMPARE(events.back()["event"].get<std::string>(), std::string("finished"));
+        QCOMPARE(events.back()["reason"].get<std::string>(), std::string("stopped"));
+        const auto ckpt =
+            diffseg::core::engine::loadCheckpoint((dir + "/runs/tiny/last.dsckpt").toStdString());
+        QCOMPARE(*ckpt.info.step, static_cast<std::int64_t>(lossesOf(events).rbegin()->first));
+    }
+
+    void killNineThenResumeFollowsTheSameCurve()
+    {
+        const QString dir = diffseg::test::scratchDir("cli-train-kill");
+        makeDataset(dir + "/data", 10);
+        const QString config = writeConfig(dir);
+
+        // The uninterrupted run.
+        QProcess whole;
+        whole.setWorkingDirectory(dir);
+        whole.start(cli(), {"train", "-c", config, "--run-dir", "whole", "--threads", "1",
+                            "--progress", dir + "/whole.jsonl"});
+        QVERIFY(whole.waitForFinished(300000));
+        QCOMPARE(whole.exitCode(), 0);
+        const auto reference = lossesOf(readEvents(dir + "/whole.jsonl"));
+        QCOMPARE(reference.size(), std::size_t{24}); // 8 images, batches of 2, 6 epochs
+
+        // Killed with SIGKILL after a random number of steps, then resumed.
+        const int killAfter = QRandomGenerator::global()->bounded(2, 21);
+        qInfo("kill -9 after %d logged steps", killAfter);
+        QProcess victim;
+        victim.setWorkingDirectory(dir);
+        victim.start(cli(), {"train", "-c", config, "--run-dir", "split", "--threads", "1",
+                             "--progress", dir + "/first.jsonl"});
+        QVERIFY(victim.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(countSteps(dir + "/first.jsonl") >= killAfter, 120000);
+        ::kill(static_cast<pid_t>(victim.processId()), SIGKILL);
+        QVERIFY(victim.waitForFinished(30000));
+        QCOMPARE(victim.exitStatus(), QProcess::CrashExit);
+        const auto before = lossesOf(readEvents(dir + "/first.jsonl"));
+
+        QProcess resumed;
+        resumed.setWorkingDirectory(dir);
+        resumed.start(cli(), {"train", "-c", config, "--run-dir", "split", "--threads", "1",
+                              "--resume", "--progress", dir + "/second.jsonl"});
+        QVERIFY(resumed.waitForFinished(300000));
+        QVERIFY2(resumed.exitCode() == 0, resumed.readAllStandardError().constData());
+        const auto after = lossesOf(readEvents(dir + "/second.jsonl"));
+        QVERIFY(!after.empty());
+        QVERIFY(after.begin()->first <= before.rbegin()->first + 1); // nothing skipped
+        QCOMPARE(after.rbegin()->first, std::int64_t{24});
+        for (const auto& part : {before, after}) {
+            for (const auto& [step, loss] : part) {
+                QVERIFY2(std::abs(loss - reference.at(step)) <= 1e-6 * std::abs(loss) + 1e-9,
+                         qPrintable(QString("step %1: %2 vs %3")
+                                        .arg(step)
+                                        .arg(loss, 0, 'g', 10)
+                                        .arg(reference.at(step), 0, 'g', 10)));
+            }
+        }
+        const auto a =
+            diffseg::core::engine::loadCheckpoint((dir + "/whole/last.dsckpt").toStdString());
+        const auto b =
+            diffseg::core::engine::loadCheckpoint((dir + "/split/last.dsckpt").toStdString());
+        for (std::size_t i = 0; i < a.model.size(); ++i) {
+            QVERIFY2(a.model[i].second.allclose(b.model[i].second, 1e-5, 1e-6),
+                     a.model[i].first.c_str());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliTrain)
+#include "TestCliTrain.moc"

@@ -1,0 +1,533 @@
+// The training worker's engine: reference-style YAML configs (keys, misspellings, errors,
+// overrides), the dataset cache and split, a tiny model trained on real dermoscopy pairs (the loss
+// falls, checkpoints appear), exact resume, cancellation and refusal to clobber a run.
+
+#include "TestSupport.h"
+#include "base/Error.h"
+#include "engine/checkpoint/Checkpoint.h"
+#include "engine/training/Trainer.h"
+#include "engine/training/TrainingData.h"
+
+#include <QFile>
+#include <QImage>
+#include <QPainter>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <numeric>
+
+using namespace diffseg::core;
+using namespace diffseg::core::engine;
+
+namespace {
+
+const std::string kSourceDir = DIFFSEG_SOURCE_DIR;
+
+/// What a call threw: its kind and full message (fails the test when it did not throw).
+ErrorKind kindOf(const std::function<void()>& call, std::string* message = nullptr)
+{
+    try {
+        call();
+    } catch (const Error& e) {
+        if (message != nullptr) {
+            *message = e.what();
+        }
+        return e.kind();
+    }
+    QTest::qFail("expected an Error", __FILE__, __LINE__);
+    return ErrorKind::Internal;
+}
+
+/// A complete config in the reference's layout, misspellings and all, for a tiny network.
+std::string tinyYaml(const std::string& dataDir, const std::string& saveDir)
+{
+    return R"(run:
+  device: "cpu"
+  save_imgs: "saved_imgs"
+  continue_training: false
+model:
+  save_dir: ")" +
+           saveDir + R"("
+  name: "tiny"
+  class: "DermoSegDiff"
+  params:
+    dim_x: 8
+    dim_g: 8
+    channels_x: 1
+    channels_g: 3
+    out_dim: 1
+    dim_x_mults: [1, 02]
+    dim_g_mults: [1, 2]
+    resnet_block_groups: 4
+diffusion:
+  schedule: {timesteps: 100, mode: "linear", beta_start: 0.0004, beta_end: 0.08}
+dataset:
+  input_size: 32
+  name: "images-masks"
+  class_name: "SomeDatasetFast"
+  data_dir: ")" +
+           dataDir + R"("
+  number_classes: 2
+  img_channels: 3
+  msk_channels: 1
+  split: {mode: "fractions", fractions: [0.75, 0.25, 0.0], seed: 3}
+data_loader:
+  train: {batch_size: 4, shuffle: true, num_workers: 16, pin_memory: true}
+  validation: {batch_size: 4, shuffle: false}
+  test: {batch_size: 4, shuffle: false}
+training:
+  epochs: 2
+  intial_weights: {use: false, file_path: "path/to/file"}
+  loss:
+    l2:
+      cofficient: 1.0
+    boundary:
+      cofficient: 0.25
+      params: {gamma: 0.25, root: "l2"}
+  optimizer:
+    name: "AdamW"
+    params: {lr: 0.002, betas: [0.9, 0.99], weight_decay: 0.0}
+  scheduler: {factor: 0.5, patience: 9}
+  ema:
+    use: true
+    params: {beta: 0.999, update_after_step: 5, update_every: 1, inv_gamma: 1.0, power: 0.9}
+testing:
+  ensemble: 5
+  model_weigths: {overload: false, file_path: "path/to/file"}
+  result_imgs: {save: false, dir: "path/to/folder"}
+augmentation:
+  p: 0.5
+  levels:
+    pixel:
+      p: 1.0
+      transforms:
+        RandomBrightnessContrast: {p: 0.3}
+    spacial:
+      p: 1
+      transforms:
+        HorizontalFlip: {p: 0.5}
+        RandomRotate90: {p: 0.5}
+)";
+}
+
+/// images/ + masks/ with `count` 48x40 photos of a dark blob on skin-coloured background.
+QString makeDataset(const QString& dir, int count)
+{
+    QDir().mkpath(dir + "/images");
+    QDir().mkpath(dir + "/masks");
+    for (int i = 0; i < count; ++i) {
+        QImage image(48, 40, QImage::Format_RGB888);
+        image.fill(QColor(220 - i * 3, 170, 150));
+        QImage mask(48, 40, QImage::Format_Grayscale8);
+        mask.fill(0);
+        const QRect lesion(8 + i % 5 * 2, 6 + i % 3 * 3, 18 + i % 4 * 2, 16 + i % 3 * 2);
+        {
+            QPainter p(&image);
+            p.setPen(Qt::NoPen);
+            p.setBrush(QColor(90 + i, 50, 40));
+            p.drawEllipse(lesion);
+        }
+        {
+            QPainter p(&mask);
+            p.setPen(Qt::NoPen);
+            p.setBrush(QColor(255, 255, 255));
+            p.drawEllipse(lesion);
+        }
+        const QString id = QStringLiteral("case%1").arg(i, 3, 10, QChar('0'));
+        image.save(dir + "/images/" + id + ".png");
+        mask.save(dir + "/masks/" + id + "_mask.png");
+    }
+    return dir;
+}
+
+struct Recorded
+{
+    std::vector<nlohmann::json> events;
+    std::map<std::int64_t, double> losses; ///< step -> loss
+
+    TrainingEventCallback callback()
+    {
+        return [this](const nlohmann::json& e) {
+            events.push_back(e);
+            if (e["event"] == "step") {
+                losses[e["step"].get<std::int64_t>()] = e["loss"].get<double>();
+            }
+        };
+    }
+    std::size_t count(const std::string& kind) const
+    {
+        return static_cast<std::size_t>(std::count_if(
+            events.begin(), events.end(), [&](const auto& e) { return e["event"] == kind; }));
+    }
+};
+
+} // namespace
+
+class TestTraining : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void shippedConfigsParse()
+    {
+        const std::string dir = kSourceDir + "/resources/configs/dermosegdiff/";
+        const TrainingConfig isic = TrainingConfig::fromFile(dir + "isic2018.yaml");
+        QVERIFY(isic.model == DermoSegDiffConfig::isic2018());
+        QCOMPARE(isic.inputSize, 128);
+        QCOMPARE(isic.schedule.timesteps, 250);
+        QCOMPARE(isic.split.mode, std::string("reference"));
+        QCOMPARE(isic.referenceRunName(), std::string("n-dsd_i01_s-128_b-32_t-250_sc-linear"));
+        const TrainingConfig ph2 = TrainingConfig::fromFile(dir + "ph2.yaml");
+        QCOMPARE(nlohmann::json::parse(ph2.lossJson).size(), std::size_t{2});
+        QCOMPARE(ph2.schedulerPatience, 9);
+        QCOMPARE(ph2.epochs, 3000);
+        const TrainingConfig small = TrainingConfig::fromFile(dir + "small-cpu.yaml");
+        QCOMPARE(small.inputSize, 64);
+        QCOMPARE(small.validationRun.selectBy, std::string("dice"));
+        // The augmentation section is handed over in the file's order.
+        const auto aug = nlohmann::ordered_json::parse(isic.augmentationJson);
+        QCOMPARE(aug["levels"]["pixel"]["transforms"].begin().key(), std::string("CLAHE"));
+        QCOMPARE(aug["levels"]["spacial"]["transforms"].size(), std::size_t{11});
+    }
+
+    void referenceKeysAndQuirks()
+    {
+        const TrainingConfig c = TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml");
+        QCOMPARE(c.model.dimXMults, (std::vector<int>{1, 2})); // "02" as the reference writes 05
+        QCOMPARE(c.model.resnetBlockGroups, 4);
+        QCOMPARE(c.train.numWorkers, 16);
+        QCOMPARE(c.optimizerName, std::string("AdamW"));
+        QCOMPARE(c.learningRate, 0.002);
+        QCOMPARE(c.ema.updateAfterStep, 5);
+        QCOMPARE(c.initialWeightsPath, std::string("path/to/file"));
+        QCOMPARE(c.modelWeightsPath, std::string("path/to/file"));
+        QVERIFY(!c.schedulerUse); // the reference never steps its scheduler
+        const TrainingConfig back = TrainingConfig::fromYaml(c.toYaml(), "round-trip");
+        QCOMPARE(back.toYaml(), c.toYaml());
+        QVERIFY(back.model == c.model);
+        QCOMPARE(back.lossJson, c.lossJson);
+        QCOMPARE(back.augmentationJson, c.augmentationJson);
+        QCOMPARE(back.split.fractions[1], 0.25);
+        QCOMPARE(back.schedule.betaStart, 0.0004);
+    }
+
+    void errorsNameTheKey_data()
+    {
+        QTest::addColumn<QString>("from");
+        QTest::addColumn<QString>("to");
+        QTest::addColumn<QString>("key");
+        QTest::newRow("unknown key") << "  epochs: 2\n"
+                                     << "  epochs: 2\n  epochz: 3\n"
+                                     << "training.epochz";
+        QTest::newRow("unknown section") << "run:\n"
+                                         << "runn: {}\nrun:\n"
+                                         << "runn";
+        QTest::newRow("not a number") << "lr: 0.002"
+                                      << "lr: fast"
+                                      << "training.optimizer.params.lr";
+        QTest::newRow("zero batch") << "train: {batch_size: 4"
+                                    << "train: {batch_size: 0"
+                                    << "data_loader.train.batch_size";
+        QTest::newRow("schedule mode") << "mode: \"linear\""
+                                       << "mode: \"cubic\""
+                                       << "diffusion.schedule.mode";
+        QTest::newRow("loss term") << "    l2:\n      cofficient: 1.0\n"
+                                   << "    l3:\n      cofficient: 1.0\n"
+                                   << "training.loss";
+        QTest::newRow("optimizer") << "name: \"AdamW\""
+                                   << "name: \"Adagrad\""
+                                   << "training.optimizer.name";
+        QTest::newRow("input size") << "input_size: 32"
+                                    << "input_size: 33"
+                                    << "dataset.input_size";
+        QTest::newRow("betas") << "betas: [0.9, 0.99]"
+                               << "betas: [0.9]"
+                               << "training.optimizer.params.betas";
+        QTest::newRow("bool") << "shuffle: true, num"
+                              << "shuffle: maybe, num"
+                              << "data_loader.train.shuffle";
+        QTest::newRow("widths") << "dim_x: 8"
+                                << "dim_x: 6"
+                                << "model.params";
+    }
+
+    void errorsNameTheKey()
+    {
+        QFETCH(QString, from);
+        QFETCH(QString, to);
+        QFETCH(QString, key);
+        std::string yaml = tinyYaml("/data", "/runs");
+        const auto at = yaml.find(from.toStdString());
+        QVERIFY2(at != std::string::npos, qPrintable(from));
+        yaml.replace(at, static_cast<std::size_t>(from.size()), to.toStdString());
+        std::string message;
+        QCOMPARE(kindOf([&] { TrainingConfig::fromYaml(yaml, "bad.yaml"); }, &message),
+                 ErrorKind::Config);
+        QVERIFY2(message.find("bad.yaml") != std::string::npos, message.c_str());
+        QVERIFY2(message.find(key.toStdString()) != std::string::npos, message.c_str());
+    }
+
+    void invalidYamlAndMissingFile()
+    {
+        std::string message;
+        QCOMPARE(
+            kindOf([&] { TrainingConfig::fromYaml("run: [unclosed", "broken.yaml"); }, &message),
+            ErrorKind::Config);
+        QVERIFY(message.find("broken.yaml") != std::string::npos);
+        QCOMPARE(kindOf([&] { TrainingConfig::fromFile("/no/such/config.yaml"); }, &message),
+                 ErrorKind::NotFound);
+        QVERIFY(message.find("/no/such/config.yaml") != std::string::npos);
+    }
+
+    void overrides()
+    {
+        const TrainingConfig c =
+            TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml",
+                                     {{"training.epochs", "7"},
+                                      {"model.params.dim_x_mults", "[1, 2]"},
+                                      {"model.params.dim_x", "16"},
+                                      {"training.optimizer.params.lr", "0.0003"},
+                                      {"training.validation.dice_every", "2"},
+                                      {"augmentation.p", "0"}});
+        QCOMPARE(c.epochs, 7);
+        QCOMPARE(c.model.dimX, 16);
+        QCOMPARE(c.learningRate, 0.0003);
+        QCOMPARE(c.validationRun.diceEvery, 2);
+        std::string message;
+        QCOMPARE(kindOf(
+                     [&] {
+                         TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml",
+                                                  {{"training.bogus", "1"}});
+                     },
+                     &message),
+                 ErrorKind::Config);
+        QVERIFY2(message.find("training.bogus") != std::string::npos, message.c_str());
+        QCOMPARE(kindOf(
+                     [&] {
+                         TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml",
+                                                  {{"training.epochs.x", "1"}});
+                     },
+                     &message),
+                 ErrorKind::Config);
+        QVERIFY2(message.find("training.epochs") != std::string::npos, message.c_str());
+    }
+
+    void datasetCacheAndSplit()
+    {
+        const QString dir = diffseg::test::scratchDir("train-data");
+        makeDataset(dir + "/data", 8);
+        TrainingConfig c = TrainingConfig::fromYaml(
+            tinyYaml((dir + "/data").toStdString(), dir.toStdString()), "tiny.yaml");
+        const std::string split = (dir + "/split.json").toStdString();
+        const TrainingData first = prepareTrainingData(c, split, 2, {}, {});
+        QVERIFY(!first.cacheHit);
+        QCOMPARE(first.samples.size(), std::size_t{8});
+        QCOMPARE(first.train.size() + first.val.size(), std::size_t{8});
+        QCOMPARE(first.val.size(), std::size_t{2});
+        QVERIFY(QFile::exists(QString::fromStdString(first.cachePath)));
+        QVERIFY(QFile::exists(QString::fromStdString(split)));
+        for (const CachedSample& s : first.samples) {
+            QCOMPARE(s.image.size(), std::size_t{32 * 32 * 3});
+            QVERIFY(std::all_of(s.mask.begin(), s.mask.end(), [](auto v) { return v <= 1; }));
+            QVERIFY(std::count(s.mask.begin(), s.mask.end(), 1) > 50);
+        }
+        const TrainingData second = prepareTrainingData(c, split, 1, {}, {});
+        QVERIFY(second.cacheHit);
+        QCOMPARE(second.split.val, first.split.val);
+        QCOMPARE(second.samples[3].image, first.samples[3].image);
+
+        // A damaged cache is rebuilt, not trusted.
+        {
+            std::fstream f(first.cachePath, std::ios::in | std::ios::out | std::ios::binary);
+            f.seekp(40);
+            f.write("garbage!", 8);
+        }
+        const TrainingData third = prepareTrainingData(c, split, 1, {}, {});
+        QVERIFY(!third.cacheHit);
+        QCOMPARE(third.samples[0].image, first.samples[0].image);
+
+        // A truncated image is reported with its name when the cache is rebuilt.
+        QFile::remove(QString::fromStdString(first.cachePath));
+        const QString victim = dir + "/data/images/case004.png";
+        QFile f(victim);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        f.resize(60);
+        f.close();
+        std::string message;
+        QVERIFY(kindOf([&] { prepareTrainingData(c, split, 2, {}, {}); }, &message) !=
+                ErrorKind::Internal);
+        QVERIFY2(message.find("case004.png") != std::string::npos, message.c_str());
+
+        c.dataDir = (dir + "/nowhere").toStdString();
+        QCOMPARE(kindOf([&] { prepareTrainingData(c, split, 1, {}, {}); }, &message),
+                 ErrorKind::NotFound);
+    }
+
+    void tinyModelLearnsOnSharedDermoscopy()
+    {
+        DIFFSEG_REQUIRE_SHARED(data, "data/dermoscopy/isic2017");
+        const QString dir = diffseg::test::scratchDir("train-shared");
+        // 16 real pairs downsized to 32x32, a few hundred steps of a ~60 k parameter network.
+        TrainingConfig c = TrainingConfig::fromYaml(
+            tinyYaml(data.toStdString(), dir.toStdString()), "tiny.yaml",
+            {{"training.epochs", "75"},
+             {"dataset.cache_dir", "\"" + (dir + "/cache").toStdString() + "\""},
+             {"training.validation.dice_every", "25"},
+             {"training.validation.dice_images", "4"},
+             {"training.validation.dice_steps", "5"}});
+        Recorded r;
+        Trainer trainer(c, TrainingOptions{"cpu", false, false, {}, 0, 2});
+        const TrainingSummary summary = trainer.run(r.callback());
+        QCOMPARE(summary.reason, std::string("completed"));
+        QCOMPARE(summary.steps, std::int64_t{225}); // 12 training images, batches of 4
+        QCOMPARE(r.losses.size(), std::size_t{225});
+        const auto mean = [&](std::int64_t from, std::int64_t to) {
+            double sum = 0.0;
+            for (std::int64_t s = from; s <= to; ++s) {
+                sum += r.losses.at(s);
+            }
+            return sum / static_cast<double>(to - from + 1);
+        };
+        const double early = mean(1, 15);
+        const double late = mean(186, 225);
+        qInfo("mean loss: steps 1-15 %.4f, steps 186-225 %.4f", early, late);
+        QVERIFY2(late < 0.6 * early, qPrintable(QString("%1 -> %2").arg(early).arg(late)));
+        QCOMPARE(r.count("validation"), std::size_t{75});
+        QCOMPARE(r.count("started"), std::size_t{1});
+        QCOMPARE(r.count("finished"), std::size_t{1});
+        const auto lastValidation = std::find_if(r.events.rbegin(), r.events.rend(), [](auto& e) {
+            return e["event"] == "validation" && e.contains("dice");
+        });
+        QVERIFY(lastValidation != r.events.rend());
+        QCOMPARE((*lastValidation)["samples"].size(), std::size_t{4});
+        QVERIFY(QFile::exists(QString::fromStdString(
+            (*lastValidation)["samples"][0]["prediction"].get<std::string>())));
+
+        const QString run = dir + "/tiny";
+        for (const char* name :
+             {"last.dsckpt", "best.dsckpt", "split.json", "config.yaml", "progress.jsonl"}) {
+            QVERIFY2(QFile::exists(run + "/" + name), name);
+        }
+        const Checkpoint last = loadCheckpoint((run + "/last.dsckpt").toStdString());
+        QVERIFY(last.hasEma());
+        QCOMPARE(last.info.inputSize, 32);
+        QCOMPARE(*last.info.step, std::int64_t{225});
+        QCOMPARE(last.info.emaStep, std::int64_t{225});
+        QVERIFY(last.info.model == c.model);
+        QVERIFY(!last.optimizer.empty());
+        const Checkpoint best = loadCheckpoint((run + "/best.dsckpt").toStdString());
+        QVERIFY(best.hasEma());
+        QVERIFY(best.optimizer.empty()); // inference only
+        // The progress log holds the same events, one JSON object per line.
+        std::ifstream log((run + "/progress.jsonl").toStdString());
+        std::size_t lines = 0;
+        for (std::string line; std::getline(log, line); ++lines) {
+            QVERIFY(nlohmann::json::parse(line).contains("event"));
+        }
+        QCOMPARE(lines, r.events.size());
+    }
+
+    void resumeRepeatsTheSameSteps()
+    {
+        const QString dir = diffseg::test::scratchDir("train-resume");
+        makeDataset(dir + "/data", 10);
+        const TrainingConfig c = TrainingConfig::fromYaml(
+            tinyYaml((dir + "/data").toStdString(), dir.toStdString()), "tiny.yaml",
+            {{"training.epochs", "4"}, {"training.checkpoint_every_steps", "3"}});
+
+        Recorded whole;
+        TrainingOptions options{"cpu", false, false, (dir + "/whole").toStdString(), 0, 1};
+        Trainer(c, options).run(whole.callback());
+        QCOMPARE(whole.losses.size(), std::size_t{8}); // 8 training images, 2 per epoch
+
+        // Stopped after step 5, in the middle of the third epoch (a checkpoint is saved there),
+        // then resumed: steps 6..8 must repeat exactly.
+        Recorded first;
+        options.runDir = (dir + "/split").toStdString();
+        options.maxSteps = 5;
+        const TrainingSummary stopped = Trainer(c, options).run(first.callback());
+        QCOMPARE(stopped.reason, std::string("max_steps"));
+        QCOMPARE(stopped.steps, std::int64_t{5});
+        Recorded second;
+        options.maxSteps = 0;
+        options.resume = true;
+        const TrainingSummary resumed = Trainer(c, options).run(second.callback());
+        QCOMPARE(resumed.reason, std::string("completed"));
+        QCOMPARE(second.losses.begin()->first, std::int64_t{6});
+        for (const auto& [step, loss] : second.losses) {
+            QVERIFY2(
+                std::abs(loss - whole.losses.at(step)) <= 1e-6 * std::abs(loss),
+                qPrintable(
+                    QString("step %1: %2 vs %3").arg(step).arg(loss).arg(whole.losses.at(step))));
+        }
+        for (const auto& [step, loss] : first.losses) {
+            QCOMPARE(loss, whole.losses.at(step));
+        }
+        // Same final weights, EMA included.
+        const Checkpoint a = loadCheckpoint((dir + "/whole/last.dsckpt").toStdString());
+        const Checkpoint b = loadCheckpoint((dir + "/split/last.dsckpt").toStdString());
+        QCOMPARE(a.model.size(), b.model.size());
+        for (std::size_t i = 0; i < a.model.size(); ++i) {
+            QVERIFY2(a.model[i].second.allclose(b.model[i].second, 1e-5, 1e-6),
+                     a.model[i].first.c_str());
+            QVERIFY2(a.ema[i].second.allclose(b.ema[i].second, 1e-5, 1e-6), a.ema[i].first.c_str());
+        }
+    }
+
+    void cancelSavesAndExistingRunIsKept()
+    {
+        const QString dir = diffseg::test::scratchDir("train-cancel");
+        makeDataset(dir + "/data", 8);
+        const TrainingConfig c =
+            TrainingConfig::fromYaml(tinyYaml((dir + "/data").toStdString(), dir.toStdString()),
+                                     "tiny.yaml", {{"training.epochs", "50"}});
+        const CancelToken cancel;
+        Recorded r;
+        const auto record = r.callback();
+        const TrainingSummary summary = Trainer(c, {"cpu", false, false, {}, 0, 1})
+                                            .run(
+                                                [&](const nlohmann::json& e) {
+                                                    record(e);
+                                                    if (e["event"] == "step" && e["step"] == 3) {
+                                                        cancel.cancel();
+                                                    }
+                                                },
+                                                cancel);
+        QCOMPARE(summary.reason, std::string("stopped"));
+        QCOMPARE(summary.steps, std::int64_t{3});
+        const Checkpoint last = loadCheckpoint(summary.lastCheckpoint);
+        QCOMPARE(*last.info.step, std::int64_t{3});
+
+        // Starting again in the same folder is refused unless asked to resume or overwrite.
+        std::string message;
+        QCOMPARE(kindOf(
+                     [&] {
+                         Trainer(c, {"cpu", false, false, {}, 0, 1}).run({});
+                     },
+                     &message),
+                 ErrorKind::Config);
+        QVERIFY2(message.find("--resume") != std::string::npos, message.c_str());
+        Recorded fresh;
+        TrainingOptions overwrite{"cpu", false, true, {}, 2, 1};
+        QCOMPARE(Trainer(c, overwrite).run(fresh.callback()).steps, std::int64_t{2});
+
+        // A resume against another network is refused with the file named.
+        const TrainingConfig other =
+            TrainingConfig::fromYaml(tinyYaml((dir + "/data").toStdString(), dir.toStdString()),
+                                     "tiny.yaml", {{"model.params.dim_x", "16"}});
+        QCOMPARE(kindOf(
+                     [&] {
+                         Trainer(other, {"cpu", true, false, {}, 0, 1}).run({});
+                     },
+                     &message),
+                 ErrorKind::Mismatch);
+        QVERIFY2(message.find("last.dsckpt") != std::string::npos, message.c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTraining)
+#include "TestTraining.moc"
