@@ -1,0 +1,530 @@
+#include "Segmenter2D.h"
+
+#include "base/Error.h"
+#include "engine/checkpoint/Checkpoint.h"
+#include "engine/diffusion/DiffusionSampler.h"
+#include "engine/model/DermoSegDiff.h"
+#include "engine/model/EnsembleSampling.h"
+#include "imaging/Resize2D.h"
+#include "uncertainty/UncertaintyMaps.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <c10/util/Exception.h>
+#include <torch/cuda.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <new>
+
+namespace diffseg::core {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMaxEnsemble = 1024;
+
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string lower(std::string text)
+{
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+std::string firstLine(const std::string& text)
+{
+    const auto end = text.find('\n');
+    return end == std::string::npos ? text : text.substr(0, end);
+}
+
+bool cudaUsable()
+{
+    return torch::cuda::is_available() && torch::cuda::device_count() > 0;
+}
+
+at::Device parseDevice(const std::string& text)
+{
+    const std::string name = lower(text);
+    if (name == "cpu") {
+        return at::Device(at::kCPU);
+    }
+    if (name == "auto") {
+        return cudaUsable() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+    }
+    if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+        int index = 0;
+        if (name != "cuda") {
+            const std::string digits = name.substr(5);
+            if (digits.empty() || digits.size() > 3 ||
+                !std::all_of(digits.begin(), digits.end(),
+                             [](unsigned char c) { return std::isdigit(c) != 0; })) {
+                throw Error(ErrorKind::Config, "device",
+                            "'" + text + "' is not cpu, cuda, cuda:N or auto");
+            }
+            index = std::stoi(digits);
+        }
+        if (!cudaUsable()) {
+            throw Error(ErrorKind::Unsupported, "device " + text,
+                        "CUDA is not available (this LibTorch is built without CUDA or no GPU is "
+                        "visible); use cpu");
+        }
+        const auto count = static_cast<int>(torch::cuda::device_count());
+        if (index >= count) {
+            throw Error(ErrorKind::Unsupported, "device " + text,
+                        "there are only " + std::to_string(count) + " CUDA device(s), cuda:0.." +
+                            "cuda:" + std::to_string(count - 1));
+        }
+        return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    }
+    throw Error(ErrorKind::Config, "device", "'" + text + "' is not cpu, cuda, cuda:N or auto");
+}
+
+std::string deviceName(const at::Device& device)
+{
+    return device.is_cuda() ? "cuda:" + std::to_string(device.has_index() ? device.index() : 0)
+                            : std::string("cpu");
+}
+
+/// 64-bit FNV-1a over 8-byte words (bytes for the tail), so that hashing a 1.3 GB network costs
+/// a fraction of reading it.
+class WeightHash
+{
+public:
+    void bytes(const void* data, std::size_t size)
+    {
+        const auto* p = static_cast<const unsigned char*>(data);
+        std::size_t i = 0;
+        for (; i + 8 <= size; i += 8) {
+            std::uint64_t word;
+            std::memcpy(&word, p + i, 8);
+            mix(word);
+        }
+        for (; i < size; ++i) {
+            mix(p[i]);
+        }
+    }
+    void text(const std::string& s)
+    {
+        bytes(s.data(), s.size());
+        mix(s.size());
+    }
+    std::string hex() const
+    {
+        static const char* kDigits = "0123456789abcdef";
+        std::string out(16, '0');
+        for (int i = 0; i < 16; ++i) {
+            out[static_cast<std::size_t>(15 - i)] = kDigits[(m_state >> (4 * i)) & 0xF];
+        }
+        return out;
+    }
+
+private:
+    void mix(std::uint64_t value)
+    {
+        m_state ^= value;
+        m_state *= 1099511628211ULL;
+    }
+    std::uint64_t m_state = 14695981039346656037ULL;
+};
+
+std::string weightsId(const engine::NamedTensors& weights)
+{
+    WeightHash hash;
+    for (const auto& [name, tensor] : weights) {
+        hash.text(name);
+        for (const auto size : tensor.sizes()) {
+            hash.bytes(&size, sizeof size);
+        }
+        const at::Tensor data = tensor.detach().to(at::kCPU, at::kFloat).contiguous();
+        hash.bytes(data.data_ptr(), static_cast<std::size_t>(data.nbytes()));
+    }
+    return "dsd-" + hash.hex();
+}
+
+engine::SamplerOptions samplerOptions(const SegmentOptions& options)
+{
+    engine::SamplerOptions s;
+    s.kind = options.sampler == SamplerMethod::Ddpm ? engine::SamplerKind::Ddpm
+                                                    : engine::SamplerKind::Ddim;
+    s.steps = options.steps;
+    s.eta = options.eta;
+    s.seed = options.seed;
+    return s;
+}
+
+/// Converts the channel count, keeping the pixel type: gray is replicated to RGB, a gray+alpha
+/// image keeps its gray, RGBA drops alpha; RGB to gray uses Rec. 601 luma.
+Image2D adaptChannels(const Image2D& image, int channels)
+{
+    const int in = image.channels();
+    if (in == channels) {
+        return image;
+    }
+    Image2D out(image.width(), image.height(), channels, image.pixelType());
+    out.setSpacing(image.spacing());
+    dispatchPixelType(image.pixelType(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* src = image.data<T>();
+        T* dst = out.data<T>();
+        const std::size_t n = image.pixelCount();
+        for (std::size_t i = 0; i < n; ++i) {
+            const T* p = src + i * static_cast<std::size_t>(in);
+            T* q = dst + i * static_cast<std::size_t>(channels);
+            if (channels == 1) {
+                if (in >= 3) {
+                    const double luma =
+                        0.299 * double(p[0]) + 0.587 * double(p[1]) + 0.114 * double(p[2]);
+                    q[0] = std::is_floating_point<T>::value ? static_cast<T>(luma)
+                                                            : static_cast<T>(std::lround(luma));
+                } else {
+                    q[0] = p[0];
+                }
+            } else {
+                for (int c = 0; c < channels; ++c) {
+                    q[c] = in >= 3 ? p[c] : p[0];
+                }
+            }
+        }
+    });
+    return out;
+}
+
+Image2D zeros(int width, int height, const std::array<double, 2>& spacing)
+{
+    Image2D out(width, height, 1, PixelType::Float32);
+    out.setSpacing(spacing);
+    return out;
+}
+
+Image2D threshold(const Image2D& values)
+{
+    Image2D mask(values.width(), values.height(), 1, PixelType::UInt8);
+    mask.setSpacing(values.spacing());
+    const float* v = values.data<float>();
+    std::uint8_t* m = mask.data<std::uint8_t>();
+    for (std::size_t i = 0; i < values.pixelCount(); ++i) {
+        m[i] = v[i] > 0.0f ? 1 : 0;
+    }
+    return mask;
+}
+
+/// Engine and LibTorch failures that are not already an Error (allocation, CUDA) become one that
+/// names what was running.
+template <class Fn>
+decltype(auto) translated(const std::string& subject, Fn&& fn)
+{
+    try {
+        return fn();
+    } catch (const Error&) {
+        throw;
+    } catch (const c10::OutOfMemoryError& e) {
+        throw Error(ErrorKind::Unsupported, subject,
+                    "out of device memory (try a smaller ensemble or the CPU): " +
+                        firstLine(e.what_without_backtrace()));
+    } catch (const c10::Error& e) {
+        throw Error(ErrorKind::Internal, subject, firstLine(e.what_without_backtrace()));
+    } catch (const std::bad_alloc&) {
+        throw Error(ErrorKind::InvalidValue, subject, "out of memory");
+    }
+}
+
+} // namespace
+
+const char* samplerMethodName(SamplerMethod method) noexcept
+{
+    return method == SamplerMethod::Ddpm ? "ddpm" : "ddim";
+}
+
+SamplerMethod parseSamplerMethod(const std::string& name, const std::string& subject)
+{
+    const std::string n = lower(name);
+    if (n == "ddpm") {
+        return SamplerMethod::Ddpm;
+    }
+    if (n == "ddim") {
+        return SamplerMethod::Ddim;
+    }
+    throw Error(ErrorKind::Config, subject, "'" + name + "' is not a sampler (ddpm or ddim)");
+}
+
+struct Segmenter2D::Impl
+{
+    ModelInfo info;
+    at::Device device{at::kCPU};
+    engine::DermoSegDiff model{nullptr};
+    engine::NoiseSchedule schedule;
+    std::mutex mutex;
+};
+
+Segmenter2D::Segmenter2D(const std::string& checkpointPath, const ModelLoadOptions& options)
+    : m_impl(std::make_unique<Impl>())
+{
+    const auto start = Clock::now();
+    Impl& impl = *m_impl;
+    // Refuse an unusable device before reading a possibly large file.
+    impl.device = parseDevice(options.device);
+    ModelInfo& info = impl.info;
+    info.path = checkpointPath;
+    info.device = deviceName(impl.device);
+    translated(checkpointPath, [&] {
+        engine::Checkpoint checkpoint;
+        if (options.reference) {
+            options.reference->validate();
+            checkpoint = engine::importReferenceCheckpoint(checkpointPath, options.reference->model,
+                                                           options.reference->schedule);
+            info.format = "reference";
+            info.referenceConfig = options.reference->name;
+            info.inputSize = options.reference->inputSize;
+        } else {
+            checkpoint = engine::loadCheckpoint(checkpointPath);
+            info.format = "diffseg";
+            info.inputSize = checkpoint.info.inputSize;
+        }
+        info.model = checkpoint.info.model;
+        info.schedule = checkpoint.info.schedule;
+        info.source = checkpoint.info.source;
+        info.step = checkpoint.info.step;
+        info.epoch = checkpoint.info.epoch;
+        info.usesEma = options.useEma && checkpoint.hasEma();
+        impl.schedule = engine::NoiseSchedule(info.schedule);
+        impl.model = engine::DermoSegDiff(info.model, engine::WeightInit::None);
+        engine::loadWeights(*impl.model, info.usesEma ? checkpoint.ema : checkpoint.model,
+                            checkpointPath + (info.usesEma ? " (EMA weights)" : ""));
+        info.id = weightsId(engine::namedWeights(*impl.model));
+        info.parameterCount = impl.model->parameterCount();
+        impl.model->to(impl.device);
+        impl.model->eval();
+        return 0;
+    });
+    info.loadSeconds = secondsSince(start);
+}
+
+Segmenter2D::~Segmenter2D() = default;
+Segmenter2D::Segmenter2D(Segmenter2D&&) noexcept = default;
+Segmenter2D& Segmenter2D::operator=(Segmenter2D&&) noexcept = default;
+
+const ModelInfo& Segmenter2D::info() const noexcept
+{
+    return m_impl->info;
+}
+
+std::vector<int> Segmenter2D::plannedTimesteps(const SegmentOptions& options) const
+{
+    return engine::DiffusionSampler(m_impl->schedule, samplerOptions(options)).timesteps();
+}
+
+Image2D Segmenter2D::preprocess(const Image2D& image, int size, int channels)
+{
+    if (image.empty()) {
+        throw Error(ErrorKind::InvalidValue, "image", "is empty");
+    }
+    if (size < 1 || size > 4096) {
+        throw Error(ErrorKind::InvalidValue, "input size",
+                    std::to_string(size) + " is outside 1..4096");
+    }
+    if (channels != 1 && channels != 3) {
+        throw Error(ErrorKind::Unsupported, "model channels_g",
+                    "only 1- or 3-channel image inputs are supported, the model has " +
+                        std::to_string(channels));
+    }
+    const Image2D adapted = adaptChannels(image, channels);
+    const Image2D resized = adapted.width() == size && adapted.height() == size
+                                ? adapted
+                                : resizeImage(adapted, size, size, ResizeFilter::Bilinear);
+    Image2D out(size, size, channels, PixelType::Float32);
+    out.setSpacing(resized.spacing());
+    float* dst = out.data<float>();
+    const std::size_t n = resized.pixelCount() * static_cast<std::size_t>(channels);
+    double lo = 0.0;
+    double hi = 0.0;
+    dispatchPixelType(resized.pixelType(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* src = resized.data<T>();
+        lo = hi = static_cast<double>(src[0]);
+        for (std::size_t i = 0; i < n; ++i) {
+            const double v = static_cast<double>(src[i]);
+            if (!std::isfinite(v)) {
+                throw Error(ErrorKind::InvalidValue, "image", "contains NaN or infinite values");
+            }
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+            dst[i] = static_cast<float>(v);
+        }
+    });
+    // The reference divides 0/0 for a flat image and its NaN guard then sets 0.5 (spec §A2.3).
+    const double range = hi - lo;
+    for (std::size_t i = 0; i < n; ++i) {
+        dst[i] =
+            range > 0.0 ? static_cast<float>((static_cast<double>(dst[i]) - lo) / range) : 0.5f;
+    }
+    return out;
+}
+
+SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& options,
+                                   const SegmentStepCallback& callback, const CancelToken& cancel)
+{
+    Impl& impl = *m_impl;
+    std::lock_guard<std::mutex> lock(impl.mutex);
+    const auto start = Clock::now();
+    const ModelInfo& info = impl.info;
+    if (options.ensemble < 1 || options.ensemble > kMaxEnsemble) {
+        throw Error(ErrorKind::Config, "ensemble",
+                    std::to_string(options.ensemble) + " is outside 1.." +
+                        std::to_string(kMaxEnsemble));
+    }
+    if (options.instabilitySteps < 1) {
+        throw Error(ErrorKind::Config, "instability steps",
+                    "must be at least 1, got " + std::to_string(options.instabilitySteps));
+    }
+    const engine::DiffusionSampler sampler(impl.schedule, samplerOptions(options));
+    if (image.empty()) {
+        throw Error(ErrorKind::InvalidValue, "image", "is empty");
+    }
+    cancel.throwIfCancelled("segmentation");
+
+    const int size = info.inputSize;
+    const int members = options.ensemble;
+    const int width = image.width();
+    const int height = image.height();
+    const std::array<double, 2> originalSpacing = image.spacing();
+    const std::array<double, 2> inputSpacing{originalSpacing[0] * width / size,
+                                             originalSpacing[1] * height / size};
+
+    SegmentResult result;
+    result.originalWidth = width;
+    result.originalHeight = height;
+    result.inputSize = size;
+    result.members = members;
+    result.timesteps = sampler.timesteps();
+    result.timings.load = info.loadSeconds;
+
+    const Image2D input = preprocess(image, size, info.model.channelsG);
+    const at::Tensor batch = translated("image upload", [&] {
+        return at::from_blob(const_cast<void*>(input.rawData()), {size, size, info.model.channelsG},
+                             at::kFloat)
+            .permute({2, 0, 1})
+            .unsqueeze(0)
+            .clone()
+            .to(impl.device);
+    });
+
+    StepCacheConfig cacheConfig =
+        StepCacheConfig::forImage(size, size, members, sampler.stepCount());
+    cacheConfig.budgetBytes = options.stepCacheBudget;
+    cacheConfig.timesteps = result.timesteps;
+    cacheConfig.geometry.spacing = {inputSpacing[0], inputSpacing[1], 1.0};
+    result.steps = std::make_shared<StepCache>(cacheConfig);
+    const std::shared_ptr<StepCache>& cache = result.steps;
+    result.timings.preprocess = secondsSince(start);
+
+    const auto samplingStart = Clock::now();
+    const auto pixels = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
+    bool previewed = false;
+    std::vector<Image2D> frames;
+    // The x0 estimates of the last N + 1 steps, unquantised and whatever the cache budget drops,
+    // for the step-instability map (the frames' pixels are shared, not copied).
+    const int instabilityWindow = std::min(options.instabilitySteps, sampler.stepCount() - 1) + 1;
+    std::deque<std::vector<Image2D>> recent;
+    const engine::SamplerCallback onStep = [&](const engine::SamplerStep& step) {
+        const at::Tensor x0 = step.x0Hat.detach().to(at::kCPU, at::kFloat).contiguous();
+        const float* values = x0.data_ptr<float>();
+        frames.clear();
+        bool cached = false;
+        for (int k = 0; k < members; ++k) {
+            Image2D frame(size, size, 1, PixelType::Float32);
+            frame.setSpacing(inputSpacing);
+            std::memcpy(frame.data<float>(), values + static_cast<std::size_t>(k) * pixels,
+                        pixels * sizeof(float));
+            cached = cache->put(k, step.index, frame) || cached;
+            frames.push_back(std::move(frame));
+        }
+        recent.push_back(frames);
+        if (static_cast<int>(recent.size()) > instabilityWindow) {
+            recent.pop_front();
+        }
+        if (!previewed) {
+            previewed = true;
+            result.timings.firstPreview = secondsSince(start);
+        }
+        if (callback) {
+            callback(SegmentStep{step.index, step.count, step.t, secondsSince(start),
+                                 secondsSince(samplingStart), cached, frames, cache});
+        }
+    };
+    const engine::EnsembleResult sampled = translated("sampling", [&] {
+        return engine::sampleEnsemble(impl.model, sampler, batch, members, onStep, cancel);
+    });
+    frames.clear();
+    const at::Tensor samples = sampled.samples.detach().to(at::kCPU, at::kFloat).contiguous();
+    const at::Tensor mean = sampled.mean.detach().to(at::kCPU, at::kFloat).contiguous();
+    result.timings.sampling = secondsSince(samplingStart);
+
+    cancel.throwIfCancelled("segmentation");
+    const auto postStart = Clock::now();
+    for (int k = 0; k < members; ++k) {
+        Image2D x0(size, size, 1, PixelType::Float32);
+        x0.setSpacing(inputSpacing);
+        std::memcpy(x0.data<float>(),
+                    samples.data_ptr<float>() + static_cast<std::size_t>(k) * pixels,
+                    pixels * sizeof(float));
+        result.memberX0.push_back(std::move(x0));
+    }
+    result.meanX0 = Image2D(size, size, 1, PixelType::Float32);
+    result.meanX0.setSpacing(inputSpacing);
+    std::memcpy(result.meanX0.data<float>(), mean.data_ptr<float>(), pixels * sizeof(float));
+    result.maskInput = threshold(result.meanX0);
+
+    std::vector<Image2D> probabilities;
+    probabilities.reserve(result.memberX0.size());
+    for (const Image2D& x0 : result.memberX0) {
+        probabilities.push_back(probabilityFromX0(x0));
+    }
+    result.probability = ensembleMean(probabilities);
+    result.uncertaintyStd = ensembleStd(probabilities);
+    result.uncertaintyEntropy = binaryEntropy(result.probability, EntropyScale::Nats);
+    if (recent.size() >= 2) {
+        std::vector<std::vector<Image2D>> trajectories(static_cast<std::size_t>(members));
+        for (const std::vector<Image2D>& step : recent) {
+            for (int k = 0; k < members; ++k) {
+                trajectories[static_cast<std::size_t>(k)].push_back(
+                    step[static_cast<std::size_t>(k)]);
+            }
+        }
+        result.uncertaintyInstability = stepInstability(trajectories);
+        result.uncertaintyInstability.setSpacing(inputSpacing);
+        for (int i = sampler.stepCount() - static_cast<int>(recent.size()); i < sampler.stepCount();
+             ++i) {
+            result.instabilitySteps.push_back(i);
+        }
+    } else {
+        result.uncertaintyInstability = zeros(size, size, inputSpacing);
+    }
+
+    // Upsample the mean x0 (not the binary mask) so that the outline is smooth at full size.
+    const Image2D meanOriginal = resizeImage(result.meanX0, width, height, ResizeFilter::Bilinear);
+    result.mask = threshold(meanOriginal);
+    result.mask.setSpacing(originalSpacing);
+    result.probabilityOriginal =
+        resizeImage(result.probability, width, height, ResizeFilter::Bilinear);
+    result.probabilityOriginal.setSpacing(originalSpacing);
+    float* p = result.probabilityOriginal.data<float>();
+    for (std::size_t i = 0; i < result.probabilityOriginal.pixelCount(); ++i) {
+        p[i] = std::min(1.0f, std::max(0.0f, p[i]));
+    }
+    result.timings.postprocess = secondsSince(postStart);
+    result.timings.total = secondsSince(start);
+    return result;
+}
+
+} // namespace diffseg::core

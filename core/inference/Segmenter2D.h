@@ -1,0 +1,197 @@
+#pragma once
+
+// 2D inference with a DermoSegDiff checkpoint: the library behind `diffseg segment` and the GUI.
+// LibTorch-free header (the network lives behind a pointer to an implementation).
+
+#include "ReferenceModelConfig.h"
+#include "base/CancelToken.h"
+#include "base/Image2D.h"
+#include "engine/diffusion/NoiseSchedule.h"
+#include "engine/model/DermoSegDiffConfig.h"
+#include "uncertainty/StepCache.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace diffseg::core {
+
+/// The reverse sampler of a run.
+enum class SamplerMethod
+{
+    Ddpm, ///< ancestral sampling over all T steps, exactly the reference (seed spec §A7)
+    Ddim  ///< DDIM over a subsequence of the timesteps (fewer denoiser calls), stochasticity eta
+};
+
+const char* samplerMethodName(SamplerMethod method) noexcept;
+/// "ddpm" or "ddim" (case-insensitive); throws Error(Config) naming `subject` otherwise.
+SamplerMethod parseSamplerMethod(const std::string& name, const std::string& subject = "sampler");
+
+/// How a checkpoint is loaded.
+struct ModelLoadOptions
+{
+    /// "cpu", "cuda" (= "cuda:0"), "cuda:N", or "auto" (cuda:0 when CUDA is usable, else cpu).
+    std::string device = "cpu";
+    /// Set for a checkpoint saved by the reference's training script (.pth), which stores no
+    /// config; unset for our own checkpoint format, whose header has everything.
+    std::optional<ReferenceModelConfig> reference;
+    /// Use the EMA weights when the checkpoint has them (what the reference tests with).
+    bool useEma = true;
+};
+
+/// What was loaded, for summaries and the GUI's model panel.
+struct ModelInfo
+{
+    std::string path;
+    std::string format;          ///< "diffseg" (our checkpoint) or "reference" (an imported .pth)
+    std::string referenceConfig; ///< the preset or config file of a reference .pth, else empty
+    /// "dsd-" + 16 hex digits: a 64-bit hash of the names, shapes and bytes of the weights in use,
+    /// so two files with the same weights have the same id.
+    std::string id;
+    std::string source; ///< CheckpointInfo::source (who wrote the weights)
+    engine::DermoSegDiffConfig model;
+    engine::ScheduleConfig schedule;
+    int inputSize = 128;  ///< side of the square network input, pixels
+    bool usesEma = false; ///< the EMA weights are the ones in use
+    std::optional<std::int64_t> step;
+    std::optional<std::int64_t> epoch;
+    std::int64_t parameterCount = 0;
+    std::string device;       ///< where the network runs: "cpu" or "cuda:N"
+    double loadSeconds = 0.0; ///< reading the file, building the network, moving it to the device
+};
+
+struct SegmentOptions
+{
+    SamplerMethod sampler = SamplerMethod::Ddpm;
+    /// DDIM: denoiser calls (0 = all T). DDPM: 0 or T (it always runs every timestep).
+    int steps = 0;
+    double eta = 0.0; ///< DDIM stochasticity in [0, 1] (0: deterministic given the start noise)
+    int ensemble = 5; ///< K chains, sampled as one batch (the reference's testing.ensemble)
+    std::uint64_t seed = 0; ///< chain k draws from generator seed + k (device-independent)
+    /// Memory for the 8-bit per-step x0 cache (StepCache's policy decides what is dropped beyond
+    /// it); the default holds 250 steps x 5 members at 128 x 128 several times over.
+    std::size_t stepCacheBudget = StepCacheConfig::kDefaultBudget2D;
+    /// The step-instability map looks at the last N steps (fewer when the run is shorter).
+    int instabilitySteps = 10;
+};
+
+/// One reverse step, as it happens. Everything here is only valid during the call; the images in
+/// `x0` own their pixels and may be kept.
+struct SegmentStep
+{
+    int index;              ///< 0 .. count-1 in sampling order
+    int count;              ///< steps of the run
+    int t;                  ///< the timestep the denoiser saw
+    double elapsedSeconds;  ///< since segment() was called
+    double samplingSeconds; ///< since sampling started (the first denoiser call)
+    bool cached;            ///< the step cache kept this step (its policy may drop some)
+    /// Member k's x0 estimate (x_t - sqrt(1 - alpha_bar_t) eps_hat) / sqrt(alpha_bar_t):
+    /// 1-channel float32 at the input size, mask space (x0 > 0 is foreground), not clamped.
+    const std::vector<Image2D>& x0;
+    /// The run's step cache (the same object as SegmentResult::steps), readable from any thread.
+    const std::shared_ptr<StepCache>& cache;
+};
+
+/// Called on the sampling thread after every step; an exception thrown here ends the run.
+using SegmentStepCallback = std::function<void(const SegmentStep&)>;
+
+/// Wall-clock seconds per stage of one segment() call.
+struct SegmentTimings
+{
+    double load = 0.0;         ///< the model's load time (ModelInfo::loadSeconds), once per model
+    double preprocess = 0.0;   ///< checks, resize to the input size, min-max, upload
+    double sampling = 0.0;     ///< all reverse steps of all members, including the step cache
+    double postprocess = 0.0;  ///< mean, probability, uncertainty, resizing to the original size
+    double firstPreview = 0.0; ///< from the call until the first step reached the callback
+    double total = 0.0;        ///< the whole call (load not included)
+};
+
+/// Everything one segmentation produces. "Input size" maps are S x S (S = ModelInfo::inputSize),
+/// where the network works; "original size" maps have the input image's width and height.
+struct SegmentResult
+{
+    int originalWidth = 0;
+    int originalHeight = 0;
+    int inputSize = 0;
+    int members = 0;
+    std::vector<int> timesteps; ///< the timestep of each step, in sampling order
+
+    /// 1-channel UInt8 {0, 1} at the original size: the ensemble mean of the final x0 estimates,
+    /// upsampled bilinearly (half-pixel centres) to the original size, then > 0. Upsampling the
+    /// mean rather than the binary mask gives a smooth outline instead of S x S staircase steps.
+    Image2D mask;
+    /// The reference's prediction (seed spec §A7/§A8): mean x0 > 0 at the input size.
+    Image2D maskInput;
+    Image2D meanX0;                ///< float32, input size: (1/K) sum_k x0_k
+    std::vector<Image2D> memberX0; ///< float32, input size: each member's final x0
+    /// Foreground probability p = (1/K) sum_k clamp((x0_k + 1) / 2, 0, 1), float32 in [0, 1]
+    /// at the input size. Where members leave [-1, 1] it can differ from the mask's mean-x0 rule.
+    Image2D probability;
+    Image2D probabilityOriginal; ///< `probability` upsampled bilinearly to the original size
+    /// Uncertainty at the input size (formulas in uncertainty/UncertaintyMaps.h):
+    Image2D uncertaintyStd;     ///< population std of the members' p_k, in [0, 0.5]
+    Image2D uncertaintyEntropy; ///< binary entropy of p, nats, in [0, ln 2]
+    /// Fraction of the last N transitions (SegmentOptions::instabilitySteps, fewer in shorter
+    /// runs) in which a member's x0 > 0 flips, averaged over members, in [0, 1]; computed from
+    /// the unquantised estimates, so it does not depend on what the step cache keeps.
+    Image2D uncertaintyInstability;
+    std::vector<int> instabilitySteps; ///< the consecutive steps it used (empty: a 1-step run)
+    SegmentTimings timings;
+    /// Every step's x0 estimate for every member (8-bit, within the budget).
+    std::shared_ptr<StepCache> steps;
+};
+
+/// A loaded DermoSegDiff model that segments 2D RGB images (dermoscopy photos).
+///
+/// Pipeline of segment(), as the reference (seed spec §A2, §A7): the image is resized bilinearly
+/// (no antialiasing) to S x S, then min-max normalised over all channels together to [0, 1]; K
+/// chains run as one batch from seeded noise; the final x0 of each chain gives the mean, the mask
+/// (mean > 0), the probability and the uncertainty maps. A 1-channel image is replicated to RGB
+/// and an alpha channel is dropped.
+///
+/// Ownership: owns its network (on the chosen device); movable, not copyable. Threads: segment()
+/// calls are serialised by an internal mutex (the network runs one forward at a time); info() may
+/// be read from any thread. Units: images in pixels, times in seconds, memory in bytes.
+/// Errors: every failure is an Error naming the file or option: NotFound/Io/Format for the
+/// checkpoint, Mismatch when the weights do not fit the config, Config for bad options
+/// ("sampler.steps", "ensemble", ...), Unsupported for CUDA without CUDA, InvalidValue for an
+/// unusable image ("image": empty, wrong channel count, non-finite values), Cancelled when
+/// `cancel` fires.
+class Segmenter2D
+{
+public:
+    /// Loads `checkpointPath` (ours, or a reference .pth with options.reference set) onto the
+    /// device.
+    explicit Segmenter2D(const std::string& checkpointPath, const ModelLoadOptions& options = {});
+    ~Segmenter2D();
+    Segmenter2D(Segmenter2D&&) noexcept;
+    Segmenter2D& operator=(Segmenter2D&&) noexcept;
+    Segmenter2D(const Segmenter2D&) = delete;
+    Segmenter2D& operator=(const Segmenter2D&) = delete;
+
+    const ModelInfo& info() const noexcept;
+
+    /// Timesteps the options visit in sampling order (their count is the number of steps and of
+    /// callbacks); throws Error(Config) for invalid sampler options.
+    std::vector<int> plannedTimesteps(const SegmentOptions& options) const;
+
+    /// Segments one image (RGB UInt8 as readImage(..., Rgb) gives, or Float32/UInt16; 1 or 4
+    /// channels are adapted). `callback` sees every step; `cancel` is polled before every step.
+    SegmentResult segment(const Image2D& image, const SegmentOptions& options = {},
+                          const SegmentStepCallback& callback = {}, const CancelToken& cancel = {});
+
+    /// The network input for `image`: `channels` channels (1 -> 3 replicated, alpha dropped),
+    /// bilinear resize to size x size, then one global min-max over all channels to [0, 1]
+    /// (a flat image becomes 0.5, the reference's NaN guard). Float32, interleaved channels.
+    static Image2D preprocess(const Image2D& image, int size, int channels = 3);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace diffseg::core
