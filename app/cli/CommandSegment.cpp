@@ -27,6 +27,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -124,6 +125,23 @@ private:
     {};
 };
 
+/// UTC time as ISO 8601 with milliseconds, as `diffseg train` stamps its progress lines.
+std::string utcNow()
+{
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[40];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    char out[48];
+    std::snprintf(out, sizeof out, "%s.%03dZ", text, static_cast<int>(millis));
+    return out;
+}
+
 // --- progress -----------------------------------------------------------------------------------
 
 /// Progress for people (a bar on stderr) or for programs (one JSON object per line on stdout).
@@ -147,7 +165,9 @@ public:
     void event(const Json& object)
     {
         if (m_mode == Mode::Json) {
-            std::fputs((object.dump() + "\n").c_str(), stdout);
+            Json line = object;
+            line["time"] = utcNow();
+            std::fputs((line.dump() + "\n").c_str(), stdout);
             std::fflush(stdout);
         }
     }
