@@ -2,6 +2,7 @@
 
 #include "base/Error.h"
 #include "engine/checkpoint/Checkpoint.h"
+#include "engine/diffunet/DiffUNet.h"
 #include "engine/diffusion/NoiseSchedule.h"
 #include "engine/loss/DiffusionLoss.h"
 #include "engine/model/DermoSegDiff.h"
@@ -123,6 +124,91 @@ ScheduleConfig fixtureSchedule(const std::map<std::string, at::Tensor>& fixture,
     return schedule;
 }
 
+/// Diff-UNet fixtures (shared/parity/diffunet_small.pt): the edge branch's logits and encoder
+/// features, the time embedding, one denoiser evaluation with MBA, and the log-SNR schedule.
+ParityReport diffUNetParity(const std::map<std::string, at::Tensor>& fixture, ParityReport report,
+                            const ParityTolerances& tolerances)
+{
+    const std::string& path = report.fixture;
+    report.network = "Diff-UNet";
+    const DiffUNetConfig modelConfig =
+        DiffUNetConfig::fromJson(report.configJson, path + ": meta/config");
+    DiffUNet model(modelConfig);
+    report.parameterCount = model->parameterCount();
+    NamedTensors weights;
+    for (const auto& [key, tensor] : fixture) {
+        if (key.rfind("param/", 0) == 0) {
+            weights.emplace_back(key.substr(6), tensor);
+        }
+    }
+    report.weightTensors = static_cast<int>(weights.size());
+    loadWeights(*model, canonicalDiffUNetWeights(weights, path + " (param/*)"),
+                path + " (param/*)");
+    model->eval();
+    c10::NoGradGuard noGrad;
+
+    std::vector<at::Tensor> skips;
+    if (fixture.count("input/image") != 0) {
+        const at::Tensor& image = fixture.at("input/image");
+        const at::Tensor edge = model->edge()->forward(image, skips);
+        if (const auto it = fixture.find("output/edge_logits"); it != fixture.end()) {
+            addPart(report, "edge_logits", maxAbsError(edge, it->second, path, it->first),
+                    tolerances.epsHat);
+        }
+        for (std::size_t k = 0; k < skips.size(); ++k) {
+            const std::string key = "output/edge_skip" + std::to_string(k);
+            if (const auto it = fixture.find(key); it != fixture.end()) {
+                addPart(report, key.substr(7), maxAbsError(skips[k], it->second, path, key),
+                        tolerances.epsHat);
+            }
+        }
+    }
+    if (fixture.count("input/time") != 0) {
+        const at::Tensor temb = model->denoiser()->timeEmbedding(fixture.at("input/time"));
+        if (const auto it = fixture.find("output/time_embedding"); it != fixture.end()) {
+            addPart(report, "time_embedding", maxAbsError(temb, it->second, path, it->first),
+                    tolerances.epsHat);
+        }
+        if (const auto it = fixture.find("output/denoise_logits");
+            it != fixture.end() && !skips.empty()) {
+            const at::Tensor input =
+                at::cat({fixture.at("input/image"), require(fixture, "input/mask_t", path)}, 1);
+            const at::Tensor logits = model->denoiser()->forward(input, temb, skips);
+            addPart(report, "denoise_logits (MBA fused)",
+                    maxAbsError(logits, it->second, path, it->first), tolerances.epsHat);
+        }
+    }
+    if (const auto tau = fixture.find("schedule/tau"); tau != fixture.end()) {
+        const at::Tensor t = tau->second.to(at::kDouble).contiguous();
+        std::vector<double> lambda;
+        std::vector<double> alpha;
+        std::vector<double> sigma;
+        for (std::int64_t i = 0; i < t.numel(); ++i) {
+            lambda.push_back(LogSnrSchedule::logSnr(t[i].item<double>()));
+            alpha.push_back(LogSnrSchedule::alpha(lambda.back()));
+            sigma.push_back(LogSnrSchedule::sigma(lambda.back()));
+        }
+        const auto opts = at::TensorOptions(at::kDouble);
+        for (const auto& [key, ours] :
+             {std::pair<std::string, std::vector<double>>{"schedule/log_snr", lambda},
+              {"schedule/alpha", alpha},
+              {"schedule/sigma", sigma}}) {
+            if (const auto it = fixture.find(key); it != fixture.end()) {
+                // The reference computes in float32: compare relative to the value's size.
+                const at::Tensor mine = at::tensor(ours, opts);
+                const at::Tensor ref = it->second.to(at::kDouble);
+                const double err =
+                    ((mine - ref).abs() / ref.abs().clamp_min(1.0)).max().item<double>();
+                addPart(report, key + " (relative)", err, tolerances.epsHat);
+            }
+        }
+    }
+    if (report.parts.empty()) {
+        throw Error(ErrorKind::Format, path, "holds nothing to compare for Diff-UNet");
+    }
+    return report;
+}
+
 } // namespace
 
 bool ParityReport::passed() const
@@ -153,9 +239,7 @@ ParityReport runParityCheck(const std::string& fixturePath, const ParityToleranc
                     std::string("not valid JSON: ") + e.what());
     }
     if (config.is_object() && (config.contains("base_features") || config.contains("n_stages"))) {
-        throw Error(ErrorKind::Unsupported, fixturePath,
-                    "this is a Diff-UNet fixture; the Diff-UNet network is not implemented in this "
-                    "build yet (only DermoSegDiff parity can be checked)");
+        return diffUNetParity(fixture, report, tolerances);
     }
     if (!config.is_object() || !config.contains("dim_x")) {
         throw Error(ErrorKind::Format, fixturePath + ": meta/config",

@@ -17,7 +17,7 @@ struct ParityPart
 struct ParityReport
 {
     std::string fixture;
-    std::string network;    ///< "DermoSegDiff"
+    std::string network;    ///< "DermoSegDiff" or "Diff-UNet"
     std::string configJson; ///< the fixture's meta/config
     long long parameterCount = 0;
     int weightTensors = 0; ///< tensors loaded by name from param/*
@@ -45,8 +45,12 @@ struct ParityTolerances
 /// are skipped. CPU only; LibTorch-free interface for the CLI.
 ///
 /// Throws Error naming the file (NotFound, Format for an unreadable or incomplete fixture,
-/// Mismatch when the weights do not fit, Config for a bad meta/config) and Error(Unsupported) for
-/// a Diff-UNet fixture: that network is not implemented in this build yet.
+/// Mismatch when the weights do not fit, Config for a bad meta/config).
+///
+/// Diff-UNet fixtures (meta/config with base_features / n_stages, as shared/parity/
+/// diffunet_small.pt) are checked too: edge_logits, edge_skip0..5, time_embedding, denoise_logits
+/// (one denoiser evaluation on cat[input/image, input/mask_t] at input/time with MBA), all within
+/// the eps_hat tolerance, and schedule/log_snr|alpha|sigma at schedule/tau (relative error).
 ParityReport runParityCheck(const std::string& fixturePath,
                             const ParityTolerances& tolerances = {});
 

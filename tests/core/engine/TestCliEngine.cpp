@@ -67,14 +67,14 @@ private Q_SLOTS:
         QVERIFY(r.out.contains("FAIL"));
     }
 
-    void checkParityRefusesDiffUnetAndMissingFiles()
+    void checkParityPassesOnTheDiffUnetFixtureAndRefusesMissingFiles()
     {
         DIFFSEG_REQUIRE_SHARED(fixture, "parity/diffunet_small.pt");
         Run r = runCli({"check-parity", fixture});
-        QVERIFY2(r.exitCode != 0, qPrintable(r.out));
-        QVERIFY2(r.err.contains("Diff-UNet") && r.err.contains("not implemented"),
-                 qPrintable(r.err));
-        QVERIFY(!r.out.contains("PASS"));
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QVERIFY(r.out.contains("Diff-UNet"));
+        QVERIFY(r.out.contains("denoise_logits"));
+        QVERIFY(r.out.contains("parity: PASS"));
         r = runCli({"check-parity", "/nonexistent/fixture.pt"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY(r.err.contains("/nonexistent/fixture.pt"));

@@ -152,17 +152,13 @@ private Q_SLOTS:
         }
     }
 
-    void diffUnetFixturesAreNotImplementedYet()
+    void diffUnetFixturePasses()
     {
         DIFFSEG_REQUIRE_SHARED(fixture, "parity/diffunet_small.pt");
-        try {
-            runParityCheck(fixture.toStdString());
-            QFAIL("no exception");
-        } catch (const Error& e) {
-            QCOMPARE(e.kind(), ErrorKind::Unsupported);
-            QVERIFY(std::string(e.what()).find("Diff-UNet") != std::string::npos);
-            QVERIFY(std::string(e.what()).find("not implemented") != std::string::npos);
-        }
+        const ParityReport report = runParityCheck(fixture.toStdString());
+        QCOMPARE(report.network, std::string("Diff-UNet"));
+        QVERIFY(report.passed());
+        QCOMPARE(report.parameterCount, 272812LL);
     }
 };
 
