@@ -161,7 +161,7 @@ std::string describe(const json& e)
     if (kind == "validation") {
         std::string text = "validation epoch " + std::to_string(e.value("epoch", 0) + 1) +
                            ": loss " + std::to_string(e.value("val_loss", 0.0));
-        if (e.contains("dice")) {
+        if (e.contains("dice") && e["dice"].is_number()) {
             text += ", sampled Dice " + std::to_string(e["dice"].get<double>());
         }
         return text + (e.value("best", false) ? " (best)" : "");

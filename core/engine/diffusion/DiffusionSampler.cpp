@@ -155,7 +155,7 @@ at::Tensor DiffusionSampler::sample(const EpsilonFunction& epsilon, at::IntArray
         }
         const double alphaBar = m_schedule.alphasCumprod()[ti];
         const double sqrtOneMinus = m_schedule.sqrtOneMinusAlphasCumprod()[ti];
-        const at::Tensor x0Hat = (x - sqrtOneMinus * eps) / std::sqrt(alphaBar);
+        at::Tensor x0Hat = (x - sqrtOneMinus * eps) / std::sqrt(alphaBar);
         at::Tensor xNext;
         if (m_options.kind == SamplerKind::Ddpm) {
             // mu = 1/sqrt(alpha_t) (x - beta_t / sqrt(1 - alpha_bar_t) eps); no clipping.
@@ -171,7 +171,14 @@ at::Tensor DiffusionSampler::sample(const EpsilonFunction& epsilon, at::IntArray
                                  std::sqrt((1.0 - alphaBarNext) / (1.0 - alphaBar)) *
                                  std::sqrt(1.0 - alphaBar / alphaBarNext);
             const double direction = std::sqrt(std::max(0.0, 1.0 - alphaBarNext - sigma * sigma));
-            xNext = std::sqrt(alphaBarNext) * x0Hat + direction * eps;
+            at::Tensor epsUsed = eps;
+            if (m_options.clipX0) {
+                // The mask lives in [-1, 1]; an unclipped estimate from an imperfect denoiser is
+                // amplified by 1/sqrt(alpha_bar) (175x at t = T-1) at every jump and diverges.
+                x0Hat = x0Hat.clamp(-1.0, 1.0);
+                epsUsed = (x - std::sqrt(alphaBar) * x0Hat) / sqrtOneMinus;
+            }
+            xNext = std::sqrt(alphaBarNext) * x0Hat + direction * epsUsed;
             if (sigma > 0.0) {
                 xNext = xNext + sigma * noise.normal(shape, options);
             }

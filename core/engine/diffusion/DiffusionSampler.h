@@ -39,6 +39,10 @@ struct SamplerOptions
     /// moved to the device), so a row's chain does not depend on the batch it runs in nor on the
     /// device: K ensemble members in one batch equal K runs of one row with seeds seed..seed+K-1.
     std::uint64_t seed = 0;
+    /// DDIM only: clip the x0 estimate to [-1, 1] (the mask's range) and recompute the noise from
+    /// it before each jump, as guided-diffusion's clip_denoised; without it an imperfect denoiser
+    /// diverges within a few large jumps. DDPM always follows the reference (no clipping).
+    bool clipX0 = true;
 };
 
 /// What the per-step callback receives. The tensors live on the sampling device and are only

@@ -613,9 +613,20 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
                 so.steps = c.validationRun.diceSteps;
                 so.seed = seedFor(c.seed, kDice, 0);
                 const DiffusionSampler sampler(schedule, so);
-                const EnsembleResult sampled =
-                    sampleEnsemble(evalModel, sampler, batch.images.to(device),
-                                   c.validationRun.diceEnsemble, {}, cancel);
+                EnsembleResult sampled;
+                try {
+                    sampled = sampleEnsemble(evalModel, sampler, batch.images.to(device),
+                                             c.validationRun.diceEnsemble, {}, cancel);
+                } catch (const Error& e) {
+                    if (e.kind() != ErrorKind::InvalidValue) {
+                        throw;
+                    }
+                    // An early, poorly trained model may not sample yet; that is no reason to
+                    // stop training.
+                    message("warning", std::string("sampled Dice skipped: ") + e.what());
+                    result["dice"] = nullptr;
+                    return result;
+                }
                 const torch::Tensor pred = sampled.mask.to(torch::kCPU).to(torch::kBool);
                 const torch::Tensor gt = batch.masks > 0;
                 const double tp = (pred & gt).sum().item<double>();
@@ -776,7 +787,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             const double monitored = haveVal ? validation["val_loss"].get<double>() : trainLoss;
             std::optional<double> score;
             if (byDice) {
-                if (validation.contains("dice")) {
+                if (validation.contains("dice") && validation["dice"].is_number()) {
                     score = validation["dice"].get<double>();
                 }
             } else {

@@ -220,7 +220,8 @@ private Q_SLOTS:
     void ddimAtEtaZeroIsADeterministicMapOfTheStartNoise()
     {
         const NoiseSchedule s;
-        const DiffusionSampler sampler(s, SamplerOptions{SamplerKind::Ddim, 20, 0.0, 5});
+        // The unclipped update: the textbook formula checked here.
+        const DiffusionSampler sampler(s, SamplerOptions{SamplerKind::Ddim, 20, 0.0, 5, false});
         at::Tensor start;
         const at::Tensor out =
             sampler.sample(smoothDenoiser, {2, 1, 8, 8}, at::kFloat, [&](const SamplerStep& step) {
@@ -254,11 +255,37 @@ private Q_SLOTS:
         // mean is the posterior mean: with the same noise the chains coincide.
         const NoiseSchedule s;
         const DiffusionSampler ddpm(s, SamplerOptions{SamplerKind::Ddpm, 0, 0.0, 21});
-        const DiffusionSampler ddim(s, SamplerOptions{SamplerKind::Ddim, 250, 1.0, 21});
+        const DiffusionSampler ddim(s, SamplerOptions{SamplerKind::Ddim, 250, 1.0, 21, false});
         const at::Tensor a = ddpm.sample(smoothDenoiser, {3, 1, 8, 8}, at::kFloat);
         const at::Tensor b = ddim.sample(smoothDenoiser, {3, 1, 8, 8}, at::kFloat);
         QVERIFY2(maxAbs(a, b) < 1e-3, qPrintable(QString::number(maxAbs(a, b))));
         QVERIFY(a.abs().max().item<double>() > 0.1);
+    }
+
+    void ddimClipsTheX0EstimateAndStaysFinite()
+    {
+        // A useless denoiser (always zero noise) makes the unclipped x0 estimate x_t /
+        // sqrt(alpha_bar), 175x the state at t = T-1; clipped, every estimate stays in [-1, 1].
+        const NoiseSchedule s;
+        const auto zero = [](const at::Tensor& x, const at::Tensor&) {
+            return at::zeros_like(x);
+        };
+        const DiffusionSampler clipped(s, SamplerOptions{SamplerKind::Ddim, 10, 0.0, 3});
+        QVERIFY(clipped.options().clipX0);
+        double largest = 0.0;
+        const at::Tensor out =
+            clipped.sample(zero, {2, 1, 8, 8}, at::kFloat, [&](const SamplerStep& step) {
+                largest = std::max(largest, step.x0Hat.abs().max().item<double>());
+            });
+        QVERIFY(largest <= 1.0);
+        QVERIFY(at::isfinite(out).all().item<bool>());
+        QVERIFY(out.abs().max().item<double>() <= 1.0 + 1e-5);
+        const DiffusionSampler raw(s, SamplerOptions{SamplerKind::Ddim, 10, 0.0, 3, false});
+        double rawLargest = 0.0;
+        raw.sample(zero, {2, 1, 8, 8}, at::kFloat, [&](const SamplerStep& step) {
+            rawLargest = std::max(rawLargest, step.x0Hat.abs().max().item<double>());
+        });
+        QVERIFY(rawLargest > 10.0);
     }
 
     void ddpmStepIsTheReferenceFormula()
