@@ -2,6 +2,7 @@
 
 #include "TorchFileReader.h"
 #include "base/Error.h"
+#include "engine/diffunet/DiffUNet.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -155,17 +156,36 @@ nlohmann::json headerJson(const CheckpointInfo& info, bool hasEma)
     h["format"] = kFormatName;
     h["format_version"] = info.formatVersion;
     h["network"] = info.network;
-    h["model"] = nlohmann::json::parse(info.model.toJson());
-    h["schedule"] = {{"mode", scheduleModeName(info.schedule.mode)},
-                     {"timesteps", info.schedule.timesteps},
-                     {"beta_start", info.schedule.betaStart},
-                     {"beta_end", info.schedule.betaEnd}};
+    if (info.network == "diffunet") {
+        h["model"] = nlohmann::json::parse(info.diffunet.toJson());
+    } else {
+        h["model"] = nlohmann::json::parse(info.model.toJson());
+        h["schedule"] = {{"mode", scheduleModeName(info.schedule.mode)},
+                         {"timesteps", info.schedule.timesteps},
+                         {"beta_start", info.schedule.betaStart},
+                         {"beta_end", info.schedule.betaEnd}};
+    }
+    h["preprocessing"] = nlohmann::json::parse(info.preprocessingJson);
     h["input_size"] = info.inputSize;
     h["training"] = {{"step", info.step ? nlohmann::json(*info.step) : nlohmann::json(nullptr)},
                      {"epoch", info.epoch ? nlohmann::json(*info.epoch) : nlohmann::json(nullptr)}};
     h["ema"] = {{"present", hasEma}, {"step", info.emaStep}, {"initted", info.emaInitted}};
     h["source"] = info.source;
     return h;
+}
+
+void parseTrainingAndEma(const nlohmann::json& h, CheckpointInfo& info)
+{
+    const auto& training = h.at("training");
+    if (!training.at("step").is_null()) {
+        info.step = training.at("step").get<std::int64_t>();
+    }
+    if (!training.at("epoch").is_null()) {
+        info.epoch = training.at("epoch").get<std::int64_t>();
+    }
+    info.emaStep = h.at("ema").at("step").get<std::int64_t>();
+    info.emaInitted = h.at("ema").at("initted").get<bool>();
+    info.source = h.value("source", std::string());
 }
 
 CheckpointInfo parseHeader(const std::string& text, const std::string& path)
@@ -175,9 +195,28 @@ CheckpointInfo parseHeader(const std::string& text, const std::string& path)
         const nlohmann::json h = nlohmann::json::parse(text);
         info.formatVersion = h.at("format_version").get<int>();
         info.network = h.at("network").get<std::string>();
-        if (info.network != "dermosegdiff") {
+        if (info.network != "dermosegdiff" && info.network != "diffunet") {
             throw Error(ErrorKind::Unsupported, path,
                         "checkpoint of network '" + info.network + "', which this build lacks");
+        }
+        if (const auto p = h.find("preprocessing"); p != h.end()) {
+            if (!p->is_object()) {
+                throw Error(ErrorKind::Format, path, "header.preprocessing is not an object");
+            }
+            info.preprocessingJson = p->dump();
+        }
+        if (info.network == "diffunet") {
+            info.diffunet = DiffUNetConfig::fromJson(h.at("model").dump(), path + ": header.model");
+            info.inputSize = h.value("input_size", 128);
+            if (info.inputSize < info.diffunet.sizeMultiple() || info.inputSize > 1024 ||
+                info.inputSize % info.diffunet.sizeMultiple() != 0) {
+                throw Error(ErrorKind::Format, path,
+                            "header.input_size " + std::to_string(info.inputSize) +
+                                " is not a multiple of " +
+                                std::to_string(info.diffunet.sizeMultiple()) + " up to 1024");
+            }
+            parseTrainingAndEma(h, info);
+            return info;
         }
         info.model = DermoSegDiffConfig::fromJson(h.at("model").dump(), path + ": header.model");
         const auto& s = h.at("schedule");
@@ -196,16 +235,7 @@ CheckpointInfo parseHeader(const std::string& text, const std::string& path)
                             " is not a positive multiple of " +
                             std::to_string(info.model.sizeMultiple()) + " up to 4096");
         }
-        const auto& training = h.at("training");
-        if (!training.at("step").is_null()) {
-            info.step = training.at("step").get<std::int64_t>();
-        }
-        if (!training.at("epoch").is_null()) {
-            info.epoch = training.at("epoch").get<std::int64_t>();
-        }
-        info.emaStep = h.at("ema").at("step").get<std::int64_t>();
-        info.emaInitted = h.at("ema").at("initted").get<bool>();
-        info.source = h.value("source", std::string());
+        parseTrainingAndEma(h, info);
     } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorKind::Format, path, std::string("bad checkpoint header: ") + e.what());
     }
@@ -240,8 +270,12 @@ NamedTensors tensorsFromPickle(const PickleValue& dict, const std::string& path,
 
 void saveCheckpoint(const std::string& path, const Checkpoint& checkpoint)
 {
-    checkpoint.info.model.validate("checkpoint model config");
-    checkpoint.info.schedule.validate("checkpoint schedule");
+    if (checkpoint.info.network == "diffunet") {
+        checkpoint.info.diffunet.validate("checkpoint model config");
+    } else {
+        checkpoint.info.model.validate("checkpoint model config");
+        checkpoint.info.schedule.validate("checkpoint schedule");
+    }
     c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
     root.insert("format", std::string(kFormatName));
     root.insert("version", static_cast<std::int64_t>(checkpoint.info.formatVersion));
@@ -374,6 +408,40 @@ Checkpoint importReferenceCheckpoint(const std::string& path, const DermoSegDiff
     }
     requireFinite(checkpoint.model, path);
     requireFinite(checkpoint.ema, path + " (EMA weights)");
+    return checkpoint;
+}
+
+Checkpoint importReferenceDiffUNet(const std::string& path, const DiffUNetConfig& config)
+{
+    config.validate("model");
+    const PickleRef root = TorchFileReader::read(path);
+    if (!root->isDict()) {
+        throw Error(ErrorKind::Format, path,
+                    "expected a Diff-UNet state_dict (a dict), found a " + root->describe());
+    }
+    // Some trainers wrap the state_dict ({"model": ...} or {"state_dict": ...}).
+    const PickleValue* dict = root.get();
+    for (const char* key : {"model", "state_dict"}) {
+        if (const PickleValue* inner = root->find(key); inner != nullptr && inner->isDict()) {
+            dict = inner;
+        }
+    }
+    Checkpoint checkpoint;
+    checkpoint.info.network = "diffunet";
+    checkpoint.info.diffunet = config;
+    checkpoint.info.source = path;
+    NamedTensors weights = tensorsFromPickle(*dict, path, "state_dict");
+    // DataParallel prefixes every key with "module.".
+    for (auto& [name, tensor] : weights) {
+        if (name.rfind("module.", 0) == 0) {
+            name = name.substr(7);
+        }
+    }
+    checkpoint.model = canonicalDiffUNetWeights(weights, path);
+    if (checkpoint.model.empty()) {
+        throw Error(ErrorKind::Format, path, "holds no model weights");
+    }
+    requireFinite(checkpoint.model, path);
     return checkpoint;
 }
 

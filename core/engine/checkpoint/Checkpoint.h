@@ -1,5 +1,6 @@
 #pragma once
 
+#include "engine/diffunet/DiffUNetConfig.h"
 #include "engine/diffusion/NoiseSchedule.h"
 #include "engine/model/DermoSegDiffConfig.h"
 #include "engine/model/NamedTensors.h"
@@ -20,9 +21,14 @@ struct CheckpointInfo
     static constexpr int kFormatVersion = 1;
 
     int formatVersion = kFormatVersion;
-    std::string network = "dermosegdiff";
-    DermoSegDiffConfig model;
-    ScheduleConfig schedule;
+    std::string network = "dermosegdiff"; ///< "dermosegdiff" (2D) or "diffunet" (3D)
+    DermoSegDiffConfig model;             ///< dermosegdiff only
+    ScheduleConfig schedule;              ///< dermosegdiff only
+    DiffUNetConfig diffunet;              ///< diffunet only
+    /// How inputs were prepared for the network, as JSON text (the 3D pipeline's crop,
+    /// normalisation, target spacing and patch; "{}" when the network needs nothing beyond
+    /// inputSize). Inference reads it back so that it prepares volumes as training did.
+    std::string preprocessingJson = "{}";
     int inputSize = 128;               ///< side of the square model input in pixels (input_size)
     std::optional<std::int64_t> step;  ///< optimizer steps taken, when known
     std::optional<std::int64_t> epoch; ///< last finished epoch, when known
@@ -68,6 +74,12 @@ Checkpoint loadCheckpoint(const std::string& path);
 /// TorchFileReader).
 Checkpoint importReferenceCheckpoint(const std::string& path, const DermoSegDiffConfig& model,
                                      const ScheduleConfig& schedule);
+
+/// Imports a state_dict saved by the reference Diff-UNet trainer (`best_model_<dice>.pt`: a plain
+/// state_dict with `edge_model.*` and `denoise_model.*`, shared modules listed under several
+/// names). The reference stores no config, so the caller supplies it. Never runs code from the
+/// file.
+Checkpoint importReferenceDiffUNet(const std::string& path, const DiffUNetConfig& config);
 
 /// The module's parameters and buffers by name, detached (shares memory with the module).
 NamedTensors namedWeights(const torch::nn::Module& module);
