@@ -1,6 +1,7 @@
 #include "Trainer.h"
 
 #include "TrainingData.h"
+#include "TrainingSupport.h"
 #include "base/Error.h"
 #include "data/Augmentation.h"
 #include "engine/checkpoint/Checkpoint.h"
@@ -36,21 +37,6 @@ using nlohmann::json;
 
 constexpr int kTrainingStateVersion = 1;
 
-/// splitmix64: a portable mixer, so that the counters below give the same draws everywhere.
-std::uint64_t mix(std::uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-std::uint64_t seedFor(std::uint64_t seed, std::uint64_t stream, std::uint64_t a,
-                      std::uint64_t b = 0)
-{
-    return mix(mix(mix(seed ^ mix(stream)) ^ a) ^ b);
-}
-
 enum Stream : std::uint64_t
 {
     kOrder = 1,
@@ -60,69 +46,10 @@ enum Stream : std::uint64_t
     kDice = 5
 };
 
-/// Fisher-Yates with splitmix64 draws (std::shuffle differs between standard libraries).
-std::vector<std::size_t> epochOrder(std::size_t n, bool shuffle, std::uint64_t seed, int epoch)
+std::uint64_t seedFor(std::uint64_t seed, std::uint64_t stream, std::uint64_t a,
+                      std::uint64_t b = 0)
 {
-    std::vector<std::size_t> order(n);
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    if (!shuffle) {
-        return order;
-    }
-    std::uint64_t state = seedFor(seed, kOrder, static_cast<std::uint64_t>(epoch));
-    for (std::size_t i = n; i > 1; --i) {
-        state = mix(state);
-        const std::size_t j = static_cast<std::size_t>(state % i);
-        std::swap(order[i - 1], order[j]);
-    }
-    return order;
-}
-
-torch::Device resolveDevice(const std::string& requested)
-{
-    std::string name = requested.empty() ? "auto" : requested;
-    if (name == "gpu") {
-        name = "cuda";
-    }
-    if (name == "auto") {
-        return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0)
-                                           : torch::Device(torch::kCPU);
-    }
-    if (name == "cpu") {
-        return torch::Device(torch::kCPU);
-    }
-    if (name.rfind("cuda", 0) == 0) {
-        if (!torch::cuda::is_available()) {
-            throw Error(ErrorKind::Unsupported, "device " + name,
-                        "CUDA is not available (this LibTorch has no CUDA or no GPU is present); "
-                        "use --device cpu");
-        }
-        int index = 0;
-        if (name.size() > 4) {
-            if (name[4] != ':' || name.size() == 5 ||
-                name.find_first_not_of("0123456789", 5) != std::string::npos) {
-                throw Error(ErrorKind::Config, "device " + name, "expected cuda or cuda:N");
-            }
-            index = std::stoi(name.substr(5));
-        }
-        if (index >= static_cast<int>(torch::cuda::device_count())) {
-            throw Error(ErrorKind::Config, "device " + name,
-                        "there are only " + std::to_string(torch::cuda::device_count()) +
-                            " CUDA device(s)");
-        }
-        return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-    }
-    throw Error(ErrorKind::Config, "device " + name, "expected auto, cpu, gpu, cuda or cuda:N");
-}
-
-std::string nowIso()
-{
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
+    return streamSeed(seed, stream, a, b);
 }
 
 void writeTextAtomically(const std::string& path, const std::string& text)
@@ -187,31 +114,6 @@ Batch makeBatch(const TrainingData& data, const std::vector<std::size_t>& indice
     return batch;
 }
 
-std::vector<std::uint8_t> optimizerArchive(torch::optim::Optimizer& optimizer)
-{
-    torch::serialize::OutputArchive archive;
-    optimizer.save(archive);
-    std::vector<std::uint8_t> bytes;
-    archive.save_to([&](const void* data, std::size_t size) -> std::size_t {
-        const auto* p = static_cast<const std::uint8_t*>(data);
-        bytes.insert(bytes.end(), p, p + size);
-        return size;
-    });
-    return bytes;
-}
-
-/// JSON has no infinity: "nothing yet" is stored as null.
-json finiteOrNull(double value)
-{
-    return std::isfinite(value) ? json(value) : json(nullptr);
-}
-
-double numberOr(const json& object, const char* key, double fallback)
-{
-    const auto it = object.find(key);
-    return it != object.end() && it->is_number() ? it->get<double>() : fallback;
-}
-
 } // namespace
 
 struct Trainer::Impl
@@ -219,25 +121,12 @@ struct Trainer::Impl
     TrainingConfig config;
     TrainingOptions options;
     TrainingEventCallback onEvent;
-    std::ofstream log;
-    std::string runDir;
+    std::unique_ptr<TrainingRunFolder> folder;
 
-    void emit(json event)
-    {
-        event["time"] = nowIso();
-        const std::string line = event.dump();
-        if (log) {
-            log << line << '\n';
-            log.flush();
-        }
-        if (onEvent) {
-            onEvent(event);
-        }
-    }
-
+    void emit(json event) { folder->emit(std::move(event)); }
     void message(const std::string& level, const std::string& text)
     {
-        emit({{"event", "log"}, {"level", level}, {"message", text}});
+        folder->message(level, text);
     }
 
     TrainingSummary run(const CancelToken& cancel);
@@ -267,39 +156,23 @@ TrainingSummary Trainer::run(const TrainingEventCallback& onEvent, const CancelT
 TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
 {
     const TrainingConfig& c = config;
-    runDir = options.runDir.empty() ? defaultRunDir(c) : options.runDir;
-    std::error_code ec;
-    fs::create_directories(runDir, ec);
-    if (ec) {
-        throw Error(ErrorKind::Io, runDir, "cannot create the run folder: " + ec.message());
-    }
-    const std::string lastPath = (fs::path(runDir) / "last.dsckpt").string();
-    const std::string bestPath = (fs::path(runDir) / "best.dsckpt").string();
-    const std::string splitPath = (fs::path(runDir) / "split.json").string();
     const bool resume = options.resume || c.continueTraining;
-    const bool hasLast = fs::exists(lastPath, ec);
-    if (hasLast && !resume && !options.overwrite) {
-        throw Error(ErrorKind::Config, runDir,
-                    "the run folder already holds a checkpoint (last.dsckpt): pass --resume to "
-                    "continue it or --overwrite to start over");
-    }
-    if (resume && !hasLast) {
-        throw Error(ErrorKind::NotFound, lastPath, "nothing to resume: no checkpoint in the run");
-    }
-    if (options.overwrite && !resume) {
-        for (const char* name : {"last.dsckpt", "best.dsckpt", "split.json", "progress.jsonl"}) {
-            fs::remove(fs::path(runDir) / name, ec);
-        }
-        fs::remove_all(fs::path(runDir) / "samples", ec);
-    }
-    log.open(fs::path(runDir) / "progress.jsonl", std::ios::app);
+    folder = std::make_unique<TrainingRunFolder>(options.runDir.empty() ? defaultRunDir(c)
+                                                                        : options.runDir,
+                                                 resume, options.overwrite, onEvent);
+    const std::string& runDir = folder->dir();
+    const std::string lastPath = folder->lastPath();
+    const std::string bestPath = folder->bestPath();
+    const std::string splitPath = folder->path("split.json");
+    const bool hasLast = folder->hasLast();
+    std::error_code ec;
 
     TrainingSummary summary;
     summary.runDir = runDir;
     summary.lastCheckpoint = hasLast ? lastPath : std::string();
     try {
         const torch::Device device =
-            resolveDevice(options.device.empty() ? c.device : options.device);
+            resolveTrainingDevice(options.device.empty() ? c.device : options.device);
         const Clock::time_point started = Clock::now();
 
         // Resume state first: a resumed run must keep its own configuration's network.
@@ -406,17 +279,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             lr = state.value("lr", lr);
             epochLossSum = state.value("epoch_loss_sum", 0.0);
             epochLossCount = state.value("epoch_loss_count", std::int64_t{0});
-            const auto archive =
-                std::find_if(resumed->optimizer.begin(), resumed->optimizer.end(),
-                             [](const auto& item) { return item.first == "archive"; });
-            if (archive == resumed->optimizer.end()) {
-                throw Error(ErrorKind::Format, lastPath, "no optimizer state to resume from");
-            }
-            const torch::Tensor bytes = archive->second.contiguous().to(torch::kCPU);
-            torch::serialize::InputArchive in;
-            in.load_from(reinterpret_cast<const char*>(bytes.data_ptr<std::uint8_t>()),
-                         static_cast<std::size_t>(bytes.numel()), device);
-            optimizer->load(in);
+            restoreOptimizerState(*optimizer, resumed->optimizer, device, lastPath);
             if (ema) {
                 ema->restore(resumed->ema, resumed->info.emaStep, resumed->info.emaInitted);
             }
@@ -474,12 +337,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
                 ckpt.info.emaStep = ema->step();
                 ckpt.info.emaInitted = ema->initted();
             }
-            const std::vector<std::uint8_t> bytes = optimizerArchive(*optimizer);
-            ckpt.optimizer.emplace_back("archive",
-                                        torch::from_blob(const_cast<std::uint8_t*>(bytes.data()),
-                                                         {static_cast<std::int64_t>(bytes.size())},
-                                                         torch::kUInt8)
-                                            .clone());
+            ckpt.optimizer = optimizerState(*optimizer);
             ckpt.trainingState = json{
                 {"version", kTrainingStateVersion},
                 {"step", step},
@@ -684,7 +542,8 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
 
         while (epoch < c.epochs) {
             const std::vector<std::size_t> order =
-                epochOrder(data.train.size(), c.train.shuffle, c.seed, epoch);
+                shuffledOrder(data.train.size(), c.train.shuffle,
+                              seedFor(c.seed, kOrder, static_cast<std::uint64_t>(epoch)));
             const Clock::time_point epochStart = Clock::now();
             for (; batchInEpoch < stepsPerEpoch; ++batchInEpoch) {
                 if (cancel.isCancelled()) {

@@ -1,0 +1,196 @@
+#include "TrainingSupport.h"
+
+#include "base/Error.h"
+
+#include <torch/cuda.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <numeric>
+
+namespace diffseg::core::engine {
+
+namespace fs = std::filesystem;
+
+std::uint64_t mixBits(std::uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+std::uint64_t streamSeed(std::uint64_t seed, std::uint64_t stream, std::uint64_t a, std::uint64_t b)
+{
+    return mixBits(mixBits(mixBits(seed ^ mixBits(stream)) ^ a) ^ b);
+}
+
+std::vector<std::size_t> shuffledOrder(std::size_t n, bool shuffle, std::uint64_t seed)
+{
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    if (!shuffle) {
+        return order;
+    }
+    std::uint64_t state = seed;
+    for (std::size_t i = n; i > 1; --i) {
+        state = mixBits(state);
+        std::swap(order[i - 1], order[static_cast<std::size_t>(state % i)]);
+    }
+    return order;
+}
+
+torch::Device resolveTrainingDevice(const std::string& requested)
+{
+    std::string name = requested.empty() ? "auto" : requested;
+    if (name == "gpu") {
+        name = "cuda";
+    }
+    if (name == "auto") {
+        return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0)
+                                           : torch::Device(torch::kCPU);
+    }
+    if (name == "cpu") {
+        return torch::Device(torch::kCPU);
+    }
+    if (name.rfind("cuda", 0) == 0) {
+        if (!torch::cuda::is_available()) {
+            throw Error(ErrorKind::Unsupported, "device " + name,
+                        "CUDA is not available (this LibTorch has no CUDA or no GPU is present); "
+                        "use --device cpu");
+        }
+        int index = 0;
+        if (name.size() > 4) {
+            if (name[4] != ':' || name.size() == 5 ||
+                name.find_first_not_of("0123456789", 5) != std::string::npos || name.size() > 8) {
+                throw Error(ErrorKind::Config, "device " + name, "expected cuda or cuda:N");
+            }
+            index = std::stoi(name.substr(5));
+        }
+        if (index >= static_cast<int>(torch::cuda::device_count())) {
+            throw Error(ErrorKind::Config, "device " + name,
+                        "there are only " + std::to_string(torch::cuda::device_count()) +
+                            " CUDA device(s)");
+        }
+        return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+    }
+    throw Error(ErrorKind::Config, "device " + name, "expected auto, cpu, gpu, cuda or cuda:N");
+}
+
+std::string isoTimeNow()
+{
+    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+nlohmann::json finiteOrNull(double value)
+{
+    return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
+double numberOr(const nlohmann::json& object, const char* key, double fallback)
+{
+    const auto it = object.find(key);
+    return it != object.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+NamedTensors optimizerState(torch::optim::Optimizer& optimizer)
+{
+    // LibTorch's own archive: portable across LibTorch versions, unlike the state map's keys.
+    torch::serialize::OutputArchive archive;
+    optimizer.save(archive);
+    std::vector<std::uint8_t> bytes;
+    archive.save_to([&](const void* data, std::size_t size) -> std::size_t {
+        const auto* p = static_cast<const std::uint8_t*>(data);
+        bytes.insert(bytes.end(), p, p + size);
+        return size;
+    });
+    NamedTensors out;
+    out.emplace_back(
+        "archive",
+        torch::from_blob(bytes.data(), {static_cast<std::int64_t>(bytes.size())}, torch::kUInt8)
+            .clone());
+    return out;
+}
+
+void restoreOptimizerState(torch::optim::Optimizer& optimizer, const NamedTensors& state,
+                           const torch::Device& device, const std::string& source)
+{
+    const auto archive = std::find_if(state.begin(), state.end(),
+                                      [](const auto& item) { return item.first == "archive"; });
+    if (archive == state.end()) {
+        throw Error(ErrorKind::Format, source, "no optimizer state to resume from");
+    }
+    const torch::Tensor bytes = archive->second.contiguous().to(torch::kCPU);
+    try {
+        torch::serialize::InputArchive in;
+        in.load_from(reinterpret_cast<const char*>(bytes.data_ptr<std::uint8_t>()),
+                     static_cast<std::size_t>(bytes.numel()), device);
+        optimizer.load(in);
+    } catch (const c10::Error& e) {
+        const std::string what = e.what_without_backtrace();
+        throw Error(ErrorKind::Format, source,
+                    "the optimizer state cannot be restored: " + what.substr(0, what.find('\n')));
+    }
+}
+
+TrainingRunFolder::TrainingRunFolder(std::string dir, bool resume, bool overwrite,
+                                     TrainingEventCallback onEvent)
+    : m_dir(std::move(dir))
+    , m_onEvent(std::move(onEvent))
+{
+    std::error_code ec;
+    fs::create_directories(m_dir, ec);
+    if (ec) {
+        throw Error(ErrorKind::Io, m_dir, "cannot create the run folder: " + ec.message());
+    }
+    m_hasLast = fs::exists(lastPath(), ec);
+    if (m_hasLast && !resume && !overwrite) {
+        throw Error(ErrorKind::Config, m_dir,
+                    "the run folder already holds a checkpoint (last.dsckpt): pass --resume to "
+                    "continue it or --overwrite to start over");
+    }
+    if (resume && !m_hasLast) {
+        throw Error(ErrorKind::NotFound, lastPath(), "nothing to resume: no checkpoint in the run");
+    }
+    if (overwrite && !resume) {
+        for (const char* name : {"last.dsckpt", "best.dsckpt", "split.json", "progress.jsonl"}) {
+            fs::remove(fs::path(m_dir) / name, ec);
+        }
+        fs::remove_all(fs::path(m_dir) / "samples", ec);
+        m_hasLast = false;
+    }
+    m_log.open(fs::path(m_dir) / "progress.jsonl", std::ios::app);
+}
+
+std::string TrainingRunFolder::path(const char* name) const
+{
+    return (fs::path(m_dir) / name).string();
+}
+
+void TrainingRunFolder::emit(nlohmann::json event)
+{
+    event["time"] = isoTimeNow();
+    if (m_log) {
+        m_log << event.dump() << '\n';
+        m_log.flush();
+    }
+    if (m_onEvent) {
+        m_onEvent(event);
+    }
+}
+
+void TrainingRunFolder::message(const std::string& level, const std::string& text)
+{
+    emit({{"event", "log"}, {"level", level}, {"message", text}});
+}
+
+} // namespace diffseg::core::engine
