@@ -422,6 +422,7 @@ SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& o
     StepCacheConfig cacheConfig =
         StepCacheConfig::forImage(size, size, members, sampler.stepCount());
     cacheConfig.budgetBytes = options.stepCacheBudget;
+    cacheConfig.storeNoisy = options.storeNoisy;
     cacheConfig.timesteps = result.timesteps;
     cacheConfig.geometry.spacing = {inputSpacing[0], inputSpacing[1], 1.0};
     result.steps = std::make_shared<StepCache>(cacheConfig);
@@ -448,6 +449,14 @@ SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& o
                         pixels * sizeof(float));
             cached = cache->put(k, step.index, frame) || cached;
             frames.push_back(std::move(frame));
+        }
+        if (options.storeNoisy && cache->isKept(step.index)) {
+            const at::Tensor xT = step.xT.detach().to(at::kCPU, at::kFloat).contiguous();
+            const float* noisy = xT.data_ptr<float>();
+            for (int k = 0; k < members; ++k) {
+                cache->put(k, step.index, noisy + static_cast<std::size_t>(k) * pixels, pixels,
+                           FrameKind::Noisy);
+            }
         }
         recent.push_back(frames);
         if (static_cast<int>(recent.size()) > instabilityWindow) {

@@ -77,6 +77,10 @@ struct SegmentOptions
     std::size_t stepCacheBudget = StepCacheConfig::kDefaultBudget2D;
     /// The step-instability map looks at the last N steps (fewer when the run is shorter).
     int instabilitySteps = 10;
+    /// Also keep each step's noisy sample x_t (the state the denoiser saw) in the step cache as
+    /// FrameKind::Noisy, for the GUI's step browser; doubles the cache's memory per step, so the
+    /// same budget keeps fewer steps.
+    bool storeNoisy = false;
 };
 
 /// One reverse step, as it happens. Everything here is only valid during the call; the images in

@@ -263,6 +263,36 @@ private Q_SLOTS:
         }
     }
 
+    void noisySamplesAreCachedOnRequest()
+    {
+        Segmenter2D segmenter(m_checkpoint);
+        SegmentOptions options = fastOptions(5, 2);
+        const SegmentResult plain = segmenter.segment(syntheticPhoto(64, 64), options);
+        QVERIFY(!plain.steps->config().storeNoisy);
+        options.storeNoisy = true;
+        const SegmentResult r = segmenter.segment(syntheticPhoto(64, 64), options);
+        QVERIFY(r.steps->config().storeNoisy);
+        for (int k = 0; k < 2; ++k) {
+            QCOMPARE(r.steps->storedSteps(k, FrameKind::Noisy), r.steps->storedSteps(k));
+        }
+        // Step 0's x_t is the start noise: about N(0, 1), unlike its x0 estimate.
+        const Image2D noise = r.steps->get(0, 0, FrameKind::Noisy).image();
+        double sum = 0.0;
+        double squares = 0.0;
+        const float* v = noise.data<float>();
+        for (std::size_t i = 0; i < noise.pixelCount(); ++i) {
+            sum += v[i];
+            squares += double(v[i]) * v[i];
+        }
+        const double n = double(noise.pixelCount());
+        const double mean = sum / n;
+        const double sd = std::sqrt(squares / n - mean * mean);
+        QVERIFY2(std::abs(mean) < 0.1 && sd > 0.85 && sd < 1.15,
+                 qPrintable(QString("mean %1 sd %2").arg(mean).arg(sd)));
+        // Noise draws are the same with and without the x_t frames: the results agree.
+        QVERIFY(sameBytes(plain.meanX0, r.meanX0));
+    }
+
     void equalSeedsGiveEqualResults()
     {
         Segmenter2D segmenter(m_checkpoint);
