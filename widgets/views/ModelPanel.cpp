@@ -19,7 +19,7 @@ ModelPanel::ModelPanel(QWidget* parent)
 {
     m_checkpoint = new QComboBox(this);
     m_checkpoint->setObjectName(QStringLiteral("checkpointBox"));
-    m_checkpoint->setToolTip(tr("The trained model to run: a DiffSeg checkpoint (.dsgm) or a "
+    m_checkpoint->setToolTip(tr("The trained model to run: a DiffSeg checkpoint (.dsckpt) or a "
                                 "reference DermoSegDiff .pth"));
     m_checkpoint->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_checkpoint->setMinimumContentsLength(14);
@@ -122,6 +122,24 @@ void ModelPanel::setCurrentCheckpoint(const QString& path)
     if (index >= 0) {
         m_checkpoint->setCurrentIndex(index);
     }
+}
+
+void ModelPanel::clearCheckpoints()
+{
+    const QSignalBlocker block(m_checkpoint);
+    m_checkpoint->clear();
+    updateEnabled();
+}
+
+void ModelPanel::setRequest(const SamplingRequest& request)
+{
+    m_sampler->setCurrentIndex(request.ddim ? 0 : 1);
+    if (request.ddim) {
+        m_steps->setValue(request.steps);
+    }
+    m_ensemble->setValue(request.ensemble);
+    m_eta->setValue(request.eta);
+    m_seed->setValue(request.seed);
 }
 
 void ModelPanel::setModelTimesteps(int timesteps)

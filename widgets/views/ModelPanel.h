@@ -36,6 +36,10 @@ public:
     /// Adds a checkpoint to the chooser (no duplicates); `label` is what users read.
     void addCheckpoint(const QString& path, const QString& label);
     void setCurrentCheckpoint(const QString& path);
+    /// Removes every checkpoint (before listing them again).
+    void clearCheckpoints();
+    /// Sets the sampler, steps, ensemble, eta and seed (the checkpoint is left as chosen).
+    void setRequest(const SamplingRequest& request);
     /// The timesteps T of the chosen model, for DDPM's step count and the DDIM maximum.
     void setModelTimesteps(int timesteps);
     void setDeviceText(const QString& text);

@@ -123,6 +123,24 @@ int OverlayPanel::uncertaintyMapIndex() const
     return m_heatmap->currentIndex() >= 2 ? m_heatmap->currentIndex() - 2 : -1;
 }
 
+void OverlayPanel::setHeatmapChoice(int index)
+{
+    if (index < 0 || index >= m_heatmap->count()) {
+        return;
+    }
+    m_heatmap->setCurrentIndex(index);
+    applyHeatmap();
+    const int u = uncertaintyMapIndex();
+    if (u >= 0) {
+        Q_EMIT uncertaintyMapChosen(u);
+    }
+}
+
+int OverlayPanel::heatmapChoice() const
+{
+    return m_heatmap->currentIndex();
+}
+
 void OverlayPanel::applyHeatmap()
 {
     const int i = m_heatmap->currentIndex();

@@ -27,6 +27,10 @@ public:
     /// Names of the uncertainty maps offered (e.g. "Ensemble std", "Predictive entropy").
     void setUncertaintyMaps(const QStringList& names);
     int uncertaintyMapIndex() const;
+    /// Chooses the heatmap as the user would: 0 none, 1 probability, 2 + k uncertainty map k
+    /// (uncertaintyMapChosen(k) is emitted).
+    void setHeatmapChoice(int index);
+    int heatmapChoice() const;
     /// Shows live metrics against the ground truth; NaN hides them.
     void setMetrics(double dice, double iou);
     void setGroundTruthAvailable(bool available);

@@ -4,9 +4,8 @@
 
 #include <QKeyEvent>
 #include <QMouseEvent>
+#include <QPaintEvent>
 #include <QPainter>
-
-#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -15,29 +14,6 @@
 namespace diffseg::widgets {
 
 namespace {
-
-/// Vector outlines of a {0,1} mask through the centres of its boundary pixels, in image pixels.
-QPainterPath contourPath(const core::Image2D& mask)
-{
-    QPainterPath path;
-    if (mask.empty()) {
-        return path;
-    }
-    const cv::Mat m(mask.height(), mask.width(), CV_8UC1, const_cast<void*>(mask.rawData()));
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(m, contours, cv::RETR_LIST, cv::CHAIN_APPROX_SIMPLE);
-    for (const auto& c : contours) {
-        if (c.empty()) {
-            continue;
-        }
-        path.moveTo(c[0].x + 0.5, c[0].y + 0.5);
-        for (std::size_t i = 1; i < c.size(); ++i) {
-            path.lineTo(c[i].x + 0.5, c[i].y + 0.5);
-        }
-        path.closeSubpath();
-    }
-    return path;
-}
 
 /// Overlays must have the image's size and the expected single channel type.
 void requireLayer(const core::Image2D& layer, const core::Image2D& image, const char* what,
@@ -92,6 +68,7 @@ void SegmentationView2D::setImage2D(const core::Image2D& image)
     m_contour = {};
     m_gtContour = {};
     m_previewContour = {};
+    m_highlight = {};
     m_polygon.clear();
     setImage(toQImage(image));
     Q_EMIT maskEdited(QRect(0, 0, image.width(), image.height()));
@@ -119,7 +96,7 @@ void SegmentationView2D::setGroundTruth(const core::Image2D& mask)
 {
     requireMaskOfSize(mask, m_image2D, "ground-truth mask");
     m_groundTruth = mask;
-    m_gtContour = contourPath(mask);
+    m_gtContour = MaskOutline::fromMask(mask);
     update();
 }
 
@@ -134,7 +111,14 @@ void SegmentationView2D::setPreview(const core::Image2D& mask)
 {
     requireMaskOfSize(mask, m_image2D, "AI result");
     m_preview = mask;
-    m_previewContour = contourPath(mask);
+    m_previewContour = MaskOutline::fromMask(mask);
+    update();
+}
+
+void SegmentationView2D::setPreviewOutline(const QPainterPath& outline)
+{
+    m_preview = {};
+    m_previewContour = MaskOutline::fromPath(outline);
     update();
 }
 
@@ -145,20 +129,35 @@ void SegmentationView2D::clearPreview()
     update();
 }
 
-bool SegmentationView2D::acceptPreview()
+bool SegmentationView2D::acceptPreview(const std::string& title)
 {
     if (m_preview.empty() || !m_editor) {
         return false;
     }
-    std::vector<std::uint16_t> labels(m_preview.pixelCount());
-    const auto* p = m_preview.data<std::uint8_t>();
+    const core::Image2D preview = m_preview;
+    clearPreview();
+    replaceMask(preview, title);
+    return true;
+}
+
+void SegmentationView2D::replaceMask(const core::Image2D& mask, const std::string& title)
+{
+    requireMaskOfSize(mask, m_image2D, "mask");
+    if (!m_editor) {
+        return;
+    }
+    std::vector<std::uint16_t> labels(mask.pixelCount());
+    const auto* p = mask.data<std::uint8_t>();
     for (std::size_t i = 0; i < labels.size(); ++i) {
         labels[i] = p[i] ? 1 : 0;
     }
-    const core::IndexBox box = m_editor->replaceAll(labels, "Accept AI result");
-    clearPreview();
-    maskChanged(box, true);
-    return true;
+    maskChanged(m_editor->replaceAll(labels, title), true);
+}
+
+void SegmentationView2D::setHighlight(const QRectF& imageRect)
+{
+    m_highlight = imageRect;
+    update();
 }
 
 void SegmentationView2D::setProbabilityMap(const core::Image2D& map)
@@ -288,7 +287,7 @@ void SegmentationView2D::maskChanged(const core::IndexBox& box, bool finalChange
     updateFillLayer(region);
     if (finalChange) {
         // Outlines are cheap to rebuild once per gesture, not per mouse move.
-        m_contour = contourPath(m_mask);
+        m_contour = MaskOutline::fromMask(m_mask);
         update();
     } else {
         update(imageRectToWidget(region));
@@ -342,6 +341,12 @@ void SegmentationView2D::rebuildHeatLayer()
 }
 
 //------------------------------------------------------------------------------------------------
+void SegmentationView2D::paintEvent(QPaintEvent* e)
+{
+    m_exposed = e->rect();
+    ImageView::paintEvent(e);
+}
+
 void SegmentationView2D::paintOverlay(QPainter& painter)
 {
     if (!m_heatLayer.isNull()) {
@@ -351,6 +356,24 @@ void SegmentationView2D::paintOverlay(QPainter& painter)
         painter.drawImage(QPointF(0, 0), m_fillLayer);
     }
     painter.setRenderHint(QPainter::Antialiasing, true);
+    // Only what is being repainted (a brush dab repaints a few pixels) and on screen is drawn.
+    const QRect exposed = m_exposed.isEmpty() ? rect() : m_exposed;
+    const QRectF visible = QRectF(widgetToImage(exposed.topLeft()),
+                                  widgetToImage(exposed.bottomRight() + QPoint(1, 1)))
+                               .normalized()
+                               .adjusted(-2, -2, 2, 2);
+    const double screenPixel = 1.0 / std::max(zoom(), 1e-6);
+    auto drawOutline = [&](const MaskOutline& outline, const QColor& color, Qt::PenStyle style,
+                           double width) {
+        if (outline.isEmpty()) {
+            return;
+        }
+        QPen pen(color, width, style);
+        pen.setCosmetic(true);
+        painter.setPen(pen);
+        painter.setBrush(Qt::NoBrush);
+        outline.draw(painter, visible, 2.0 * screenPixel);
+    };
     auto drawPath = [&painter](const QPainterPath& path, const QColor& color, Qt::PenStyle style,
                                double width) {
         if (path.isEmpty()) {
@@ -363,12 +386,18 @@ void SegmentationView2D::paintOverlay(QPainter& painter)
         painter.drawPath(path);
     };
     if (m_showGroundTruth) {
-        drawPath(m_gtContour, m_gtColor, Qt::SolidLine, 2.0);
+        drawOutline(m_gtContour, m_gtColor, Qt::SolidLine, 2.0);
     }
     if (m_showContour) {
-        drawPath(m_contour, m_maskColor, Qt::SolidLine, 2.0);
+        drawOutline(m_contour, m_maskColor, Qt::SolidLine, 2.0);
     }
-    drawPath(m_previewContour, m_previewColor, Qt::DashLine, 2.0);
+    drawOutline(m_previewContour, m_previewColor, Qt::DashLine, 2.0);
+    if (!m_highlight.isEmpty()) {
+        QPainterPath frame;
+        frame.addRect(m_highlight);
+        drawPath(frame, QColor(0, 0, 0, 170), Qt::SolidLine, 3.5);
+        drawPath(frame, QColor(255, 255, 255), Qt::DashLine, 1.5);
+    }
 
     if (!m_polygon.empty()) {
         QPainterPath poly;

@@ -2,6 +2,7 @@
 
 #include "ColorMap.h"
 #include "ImageView.h"
+#include "MaskOutline.h"
 #include "base/Image2D.h"
 #include "segmentation/MaskEditor.h"
 #include "segmentation/UndoStack.h"
@@ -66,11 +67,23 @@ public:
 
     /// The AI result under review (uint8 {0,1}); shown dashed until accepted.
     void setPreview(const core::Image2D& mask);
+    /// Shows `outline` (image pixels) dashed like a preview but without a mask behind it (a step
+    /// being browsed, outlined at a lower resolution for speed): hasPreview() is false.
+    void setPreviewOutline(const QPainterPath& outline);
     void clearPreview();
     bool hasPreview() const { return !m_preview.empty(); }
     const core::Image2D& preview() const { return m_preview; }
-    /// Replaces the mask by the preview as one undo step; false when there is no preview.
-    bool acceptPreview();
+    /// Replaces the mask by the preview as one undo step titled `title`; false when there is no
+    /// preview.
+    bool acceptPreview(const std::string& title = "Accept AI result");
+    /// Replaces the mask by `mask` (uint8 {0,1}, the image's size) as one undo step titled
+    /// `title` (restoring an autosave, clearing); throws core::Error(Mismatch) on another size.
+    void replaceMask(const core::Image2D& mask, const std::string& title);
+
+    /// Marks a rectangle of the image (e.g. the uncertain region under review) with a dashed
+    /// frame; an empty rectangle removes it.
+    void setHighlight(const QRectF& imageRect);
+    QRectF highlight() const { return m_highlight; }
 
     /// Float maps in [0,1] of the image's size; an empty image removes the map.
     void setProbabilityMap(const core::Image2D& map);
@@ -108,6 +121,7 @@ Q_SIGNALS:
     void historyChanged();
 
 protected:
+    void paintEvent(QPaintEvent* e) override;
     void paintOverlay(QPainter& painter) override;
     bool toolPress(QMouseEvent* e, const QPointF& p) override;
     bool toolMove(QMouseEvent* e, const QPointF& p) override;
@@ -135,9 +149,11 @@ private:
 
     QImage m_fillLayer;
     QImage m_heatLayer;
-    QPainterPath m_contour;
-    QPainterPath m_gtContour;
-    QPainterPath m_previewContour;
+    MaskOutline m_contour;
+    MaskOutline m_gtContour;
+    MaskOutline m_previewContour;
+    QRect m_exposed; ///< the widget area being repainted (outlines outside it are skipped)
+    QRectF m_highlight;
 
     Tool m_tool = Tool::Navigate;
     double m_brushRadius = 12.0;
