@@ -4,6 +4,7 @@
 #include "CliCommand.h"
 #include "base/CancelToken.h"
 #include "base/Error.h"
+#include "engine/training/DiffUNetTrainer.h"
 #include "engine/training/Trainer.h"
 #include "runtime/Runtime.h"
 
@@ -145,6 +146,64 @@ std::vector<std::pair<std::string, std::string>> overridesOf(const TrainArgs& a)
     return o;
 }
 
+/// Diff-UNet configs take the overrides that have a meaning there; the DermoSegDiff-only ones
+/// are refused by name rather than silently ignored.
+std::vector<std::pair<std::string, std::string>> diffUNetOverridesOf(const TrainArgs& a)
+{
+    const std::vector<std::pair<const char*, bool>> refused{
+        {"-t/--timesteps", a.timesteps.has_value()},
+        {"-S/--ds_mode", a.scheduleMode.has_value()},
+        {"--beta_start", a.betaStart.has_value()},
+        {"--beta_end", a.betaEnd.has_value()},
+        {"-D/--model_dim_mults", !a.dimMults.empty()},
+        {"-E/--ensemble", a.ensemble.has_value()},
+        {"--model_dim_x", a.dimX.has_value()},
+        {"--model_dim_g", a.dimG.has_value()},
+        {"--model_dim_x_mults", !a.dimXMults.empty()},
+        {"--model_dim_g_mults", !a.dimGMults.empty()},
+        {"--training_optimizer_betas", !a.optimizerBetas.empty()},
+        {"--training_scheduler_factor", a.schedulerFactor.has_value()},
+        {"--training_scheduler_patience", a.schedulerPatience.has_value()},
+        {"--augmentation_p", a.augmentationP.has_value()}};
+    for (const auto& [flag, given] : refused) {
+        if (given) {
+            throw Error(ErrorKind::Config, flag,
+                        "is a DermoSegDiff option; a Diff-UNet config takes --set KEY=VALUE");
+        }
+    }
+    std::vector<std::pair<std::string, std::string>> o;
+    if (a.modelName) {
+        o.emplace_back("model.name", json(*a.modelName).dump());
+    }
+    if (a.inputSize) {
+        o.emplace_back("dataset.patch_size", yamlValue(*a.inputSize));
+    }
+    if (a.batchSize) {
+        o.emplace_back("data_loader.train.batch_size", yamlValue(*a.batchSize));
+    }
+    if (a.learningRate) {
+        o.emplace_back("training.optimizer.params.lr", yamlValue(*a.learningRate));
+    }
+    if (a.epochs) {
+        o.emplace_back("training.epochs", yamlValue(*a.epochs));
+    }
+    if (a.seed) {
+        o.emplace_back("training.seed", yamlValue(*a.seed));
+    }
+    if (!a.dataDir.empty()) {
+        o.emplace_back("dataset.data_dir", json(a.dataDir).dump());
+    }
+    for (const std::string& set : a.sets) {
+        const auto eq = set.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            throw Error(ErrorKind::Config, "--set " + set,
+                        "expected KEY=VALUE, e.g. training.epochs=10");
+        }
+        o.emplace_back(set.substr(0, eq), set.substr(eq + 1));
+    }
+    return o;
+}
+
 /// One human-readable line per event, for a person watching a run whose JSON goes to a file.
 std::string describe(const json& e)
 {
@@ -196,7 +255,8 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
 {
     auto* cmd = root.add_subcommand(
         "train",
-        "Train DermoSegDiff from a reference-style YAML config. Progress: one JSON object per line "
+        "Train DermoSegDiff from a reference-style YAML config, or Diff-UNet from ours "
+        "(model.network: diffunet). Progress: one JSON object per line "
         "on stdout (or --progress FILE). SIGINT/SIGTERM save a checkpoint and exit (status 3); "
         "--resume continues exactly where the last checkpoint left off");
     auto a = std::make_shared<TrainArgs>();
@@ -249,8 +309,14 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
     cmd->callback([a, &result] {
         namespace engine = diffseg::core::engine;
         diffseg::core::setComputeThreads(a->threads);
-        engine::TrainingConfig config =
-            engine::TrainingConfig::fromFile(a->config, overridesOf(*a));
+        std::string text;
+        {
+            std::ifstream in(a->config, std::ios::binary);
+            std::ostringstream buffer;
+            buffer << in.rdbuf();
+            text = buffer.str();
+        }
+        const bool diffunet = engine::DiffUNetTrainingConfig::isDiffUNetYaml(text);
 
         engine::TrainingOptions options;
         options.device = a->device;
@@ -293,8 +359,17 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
         cancel.reset();
         std::signal(SIGINT, onStopSignal);
         std::signal(SIGTERM, onStopSignal);
-        engine::Trainer trainer(std::move(config), options);
-        const engine::TrainingSummary summary = trainer.run(onEvent, cancel);
+        engine::TrainingSummary summary;
+        if (diffunet) {
+            engine::DiffUNetTrainer trainer(
+                engine::DiffUNetTrainingConfig::fromFile(a->config, diffUNetOverridesOf(*a)),
+                options);
+            summary = trainer.run(onEvent, cancel);
+        } else {
+            engine::Trainer trainer(engine::TrainingConfig::fromFile(a->config, overridesOf(*a)),
+                                    options);
+            summary = trainer.run(onEvent, cancel);
+        }
         std::signal(SIGINT, SIG_DFL);
         std::signal(SIGTERM, SIG_DFL);
         result.exitCode =
