@@ -1,0 +1,795 @@
+#include "Segmenter3D.h"
+
+#include "base/Error.h"
+#include "engine/checkpoint/Checkpoint.h"
+#include "engine/diffunet/DiffUNet.h"
+#include "uncertainty/UncertaintyMaps.h"
+
+#include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
+#include <c10/core/InferenceMode.h>
+#include <c10/util/Exception.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <new>
+
+namespace diffseg::core {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string lower(std::string text)
+{
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+std::string firstLine(const std::string& text)
+{
+    const auto end = text.find('\n');
+    return end == std::string::npos ? text : text.substr(0, end);
+}
+
+bool cudaUsable()
+{
+    return torch::cuda::is_available() && torch::cuda::device_count() > 0;
+}
+
+at::Device parseDevice(const std::string& text)
+{
+    const std::string name = lower(text);
+    if (name == "cpu") {
+        return at::Device(at::kCPU);
+    }
+    if (name == "auto") {
+        return cudaUsable() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+    }
+    if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+        int index = 0;
+        if (name != "cuda") {
+            const std::string digits = name.substr(5);
+            if (digits.empty() || digits.size() > 3 ||
+                !std::all_of(digits.begin(), digits.end(),
+                             [](unsigned char c) { return std::isdigit(c) != 0; })) {
+                throw Error(ErrorKind::Config, "device",
+                            "'" + text + "' is not cpu, cuda, cuda:N or auto");
+            }
+            index = std::stoi(digits);
+        }
+        if (!cudaUsable()) {
+            throw Error(ErrorKind::Unsupported, "device " + text,
+                        "CUDA is not available (this LibTorch is built without CUDA or no GPU is "
+                        "visible); use cpu");
+        }
+        const auto count = static_cast<int>(torch::cuda::device_count());
+        if (index >= count) {
+            throw Error(ErrorKind::Unsupported, "device " + text,
+                        "there are only " + std::to_string(count) + " CUDA device(s)");
+        }
+        return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    }
+    throw Error(ErrorKind::Config, "device", "'" + text + "' is not cpu, cuda, cuda:N or auto");
+}
+
+std::string deviceName(const at::Device& device)
+{
+    return device.is_cuda() ? "cuda:" + std::to_string(device.has_index() ? device.index() : 0)
+                            : std::string("cpu");
+}
+
+/// 64-bit FNV-1a over 8-byte words, as Segmenter2D identifies its weights.
+std::string weightsId(const engine::NamedTensors& weights)
+{
+    std::uint64_t state = 14695981039346656037ULL;
+    const auto mix = [&](std::uint64_t value) {
+        state ^= value;
+        state *= 1099511628211ULL;
+    };
+    const auto bytes = [&](const void* data, std::size_t size) {
+        const auto* p = static_cast<const unsigned char*>(data);
+        std::size_t i = 0;
+        for (; i + 8 <= size; i += 8) {
+            std::uint64_t word;
+            std::memcpy(&word, p + i, 8);
+            mix(word);
+        }
+        for (; i < size; ++i) {
+            mix(p[i]);
+        }
+    };
+    for (const auto& [name, tensor] : weights) {
+        bytes(name.data(), name.size());
+        mix(name.size());
+        for (const auto size : tensor.sizes()) {
+            bytes(&size, sizeof size);
+        }
+        const at::Tensor data = tensor.detach().to(at::kCPU, at::kFloat).contiguous();
+        bytes(data.data_ptr(), static_cast<std::size_t>(data.nbytes()));
+    }
+    static const char* kDigits = "0123456789abcdef";
+    std::string hex(16, '0');
+    for (int i = 0; i < 16; ++i) {
+        hex[static_cast<std::size_t>(15 - i)] = kDigits[(state >> (4 * i)) & 0xF];
+    }
+    return "dun-" + hex;
+}
+
+/// Engine and LibTorch failures that are not already an Error become one naming `subject`.
+template <class Fn>
+decltype(auto) translated(const std::string& subject, Fn&& fn)
+{
+    try {
+        return fn();
+    } catch (const Error&) {
+        throw;
+    } catch (const c10::OutOfMemoryError& e) {
+        throw Error(ErrorKind::Unsupported, subject,
+                    "out of device memory (try --window-batch 1, a smaller roi or the CPU): " +
+                        firstLine(e.what_without_backtrace()));
+    } catch (const c10::Error& e) {
+        throw Error(ErrorKind::Internal, subject, firstLine(e.what_without_backtrace()));
+    } catch (const std::bad_alloc&) {
+        throw Error(ErrorKind::InvalidValue, subject, "out of memory");
+    }
+}
+
+std::uint64_t splitMix64(std::uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+/// Noise seed of window batch `batch`, mirror pass `flip`: independent streams per pass.
+std::uint64_t passSeed(std::uint64_t seed, int batch, int flip)
+{
+    return splitMix64(seed ^ splitMix64(static_cast<std::uint64_t>(batch) * 8u +
+                                        static_cast<std::uint64_t>(flip) + 1u));
+}
+
+/// Tensor dims of mirror pass `flip` (bit 0 x = W = dim 4, bit 1 y = H = 3, bit 2 z = D = 2).
+std::vector<std::int64_t> flipDims(int flip)
+{
+    std::vector<std::int64_t> dims;
+    if ((flip & 4) != 0) {
+        dims.push_back(2);
+    }
+    if ((flip & 2) != 0) {
+        dims.push_back(3);
+    }
+    if ((flip & 1) != 0) {
+        dims.push_back(4);
+    }
+    return dims;
+}
+
+/// CUDA fp16 autocast for the scope of one segmentation (the reference predicts under it).
+class AutocastScope
+{
+public:
+    explicit AutocastScope(bool enable)
+        : m_enable(enable)
+    {
+        if (m_enable) {
+            m_previous = enabled();
+            setEnabled(true);
+        }
+    }
+    ~AutocastScope()
+    {
+        if (m_enable) {
+            setEnabled(m_previous);
+            at::autocast::clear_cache();
+        }
+    }
+    AutocastScope(const AutocastScope&) = delete;
+    AutocastScope& operator=(const AutocastScope&) = delete;
+
+private:
+    // LibTorch 2.4 replaced the CUDA-only calls by per-device ones (the old ones are deprecated,
+    // and warnings are errors here).
+    static bool enabled()
+    {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        return at::autocast::is_autocast_enabled(at::kCUDA);
+#else
+        return at::autocast::is_enabled();
+#endif
+    }
+    static void setEnabled(bool on)
+    {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        at::autocast::set_autocast_enabled(at::kCUDA, on);
+#else
+        at::autocast::set_enabled(on);
+#endif
+    }
+
+    bool m_enable;
+    bool m_previous = false;
+};
+
+/// softmax over the channels of planar logits, per voxel (max subtracted first).
+Volume softmaxChannels(const Volume& logits)
+{
+    const int classes = logits.channels();
+    const std::size_t n = logits.voxelCount();
+    Volume out(logits.size(), classes, PixelType::Float32, logits.geometry());
+    const float* in = logits.data<float>();
+    float* o = out.data<float>();
+    std::vector<double> e(static_cast<std::size_t>(classes));
+    for (std::size_t v = 0; v < n; ++v) {
+        double peak = in[v];
+        for (int c = 1; c < classes; ++c) {
+            peak = std::max(peak, static_cast<double>(in[static_cast<std::size_t>(c) * n + v]));
+        }
+        double sum = 0.0;
+        for (int c = 0; c < classes; ++c) {
+            e[static_cast<std::size_t>(c)] =
+                std::exp(static_cast<double>(in[static_cast<std::size_t>(c) * n + v]) - peak);
+            sum += e[static_cast<std::size_t>(c)];
+        }
+        for (int c = 0; c < classes; ++c) {
+            o[static_cast<std::size_t>(c) * n + v] =
+                static_cast<float>(e[static_cast<std::size_t>(c)] / sum);
+        }
+    }
+    return out;
+}
+
+/// argmax over the channels (the first maximum on ties), as class-index labels.
+LabelMap argmaxLabels(const Volume& scores)
+{
+    const int classes = scores.channels();
+    LabelMap labels(scores.size(), scores.geometry(),
+                    classes <= 256 ? PixelType::UInt8 : PixelType::UInt16);
+    const std::size_t n = scores.voxelCount();
+    const float* s = scores.data<float>();
+    for (std::size_t v = 0; v < n; ++v) {
+        int best = 0;
+        float bestValue = s[v];
+        for (int c = 1; c < classes; ++c) {
+            const float value = s[static_cast<std::size_t>(c) * n + v];
+            if (value > bestValue) {
+                best = c;
+                bestValue = value;
+            }
+        }
+        if (classes <= 256) {
+            labels.data<std::uint8_t>()[v] = static_cast<std::uint8_t>(best);
+        } else {
+            labels.data<std::uint16_t>()[v] = static_cast<std::uint16_t>(best);
+        }
+    }
+    return labels;
+}
+
+/// Logits outside the crop box: background certain (softmax ≈ 1 - (C-1) e^-30).
+std::vector<double> backgroundLogits(int classes)
+{
+    std::vector<double> fill(static_cast<std::size_t>(classes), -30.0);
+    fill[0] = 0.0;
+    return fill;
+}
+
+} // namespace
+
+// --- names and presets ---------------------------------------------------------------------------
+
+const char* stepFusionName(StepFusionMethod method) noexcept
+{
+    return method == StepFusionMethod::Mean ? "mean" : "uncertainty";
+}
+
+StepFusionMethod parseStepFusion(const std::string& name, const std::string& subject)
+{
+    const std::string n = lower(name);
+    if (n == "mean") {
+        return StepFusionMethod::Mean;
+    }
+    if (n == "uncertainty") {
+        return StepFusionMethod::Uncertainty;
+    }
+    throw Error(ErrorKind::Config, subject, "'" + name + "' is not mean or uncertainty");
+}
+
+const char* volumeUncertaintyName(VolumeUncertainty source) noexcept
+{
+    switch (source) {
+    case VolumeUncertainty::FusedEntropy:
+        return "entropy";
+    case VolumeUncertainty::StepEntropy:
+        return "steps";
+    case VolumeUncertainty::MirrorVariance:
+        return "mirror";
+    }
+    return "steps";
+}
+
+VolumeUncertainty parseVolumeUncertainty(const std::string& name, const std::string& subject)
+{
+    const std::string n = lower(name);
+    for (const VolumeUncertainty v :
+         {VolumeUncertainty::FusedEntropy, VolumeUncertainty::StepEntropy,
+          VolumeUncertainty::MirrorVariance}) {
+        if (n == volumeUncertaintyName(v)) {
+            return v;
+        }
+    }
+    throw Error(ErrorKind::Config, subject, "'" + name + "' is not entropy, steps or mirror");
+}
+
+DiffUNetReferencePreset DiffUNetReferencePreset::resolve(const std::string& name,
+                                                         const std::string& subject)
+{
+    const std::string n = lower(name);
+    DiffUNetReferencePreset p;
+    if (n == "aiib2023") {
+        p.name = "aiib2023";
+        p.network = engine::DiffUNetConfig::reference(1, 2);
+        // §B2.2: the median spacing [0.5, 0.70410156, 0.70410156] (z, y, x).
+        p.targetSpacing = {0.70410156, 0.70410156, 0.5};
+        p.channels = {"ct"};
+        p.labels = {"background", "airway"};
+        return p;
+    }
+    if (n == "brats2023") {
+        p.name = "brats2023";
+        p.network = engine::DiffUNetConfig::reference(4, 4);
+        VolumePreparationConfig prep;
+        prep.normalization = VolumePreparationConfig::Normalization::ZScore;
+        prep.cropToNonZero = true;
+        prep.targetSpacing = std::array<double, 3>{1.0, 1.0, 1.0};
+        p.preparation = prep;
+        p.targetSpacing = {1.0, 1.0, 1.0};
+        p.channels = {"t2w", "t2f", "t1n", "t1c"};
+        p.labels = {"background", "NCR", "ED", "ET"};
+        return p;
+    }
+    throw Error(ErrorKind::Config, subject,
+                "'" + name + "' is not a Diff-UNet reference preset (aiib2023, brats2023)");
+}
+
+// --- Segmenter3D ---------------------------------------------------------------------------------
+
+struct Segmenter3D::Impl
+{
+    VolumeModelInfo info;
+    at::Device device{at::kCPU};
+    engine::DiffUNet model{nullptr};
+    std::mutex mutex;
+};
+
+Segmenter3D::Segmenter3D(const std::string& checkpointPath, const VolumeModelLoadOptions& options)
+    : m_impl(std::make_unique<Impl>())
+{
+    const auto start = Clock::now();
+    Impl& impl = *m_impl;
+    // Refuse an unusable device before reading a possibly large file.
+    impl.device = parseDevice(options.device);
+    VolumeModelInfo& info = impl.info;
+    info.path = checkpointPath;
+    info.device = deviceName(impl.device);
+    info.autocast = options.autocastFp16 && impl.device.is_cuda();
+    translated(checkpointPath, [&] {
+        engine::Checkpoint checkpoint;
+        if (options.referenceNetwork) {
+            options.referenceNetwork->validate("reference network");
+            if (!options.preparation) {
+                throw Error(ErrorKind::Config, "preprocessing",
+                            "a reference Diff-UNet state_dict (" + checkpointPath +
+                                ") stores no preprocessing; give one (crop, normalisation, "
+                                "target spacing and for CT the dataset statistics)");
+            }
+            const int multiple = options.referenceNetwork->sizeMultiple();
+            if (options.referenceInputSize < multiple || options.referenceInputSize > 1024 ||
+                options.referenceInputSize % multiple != 0) {
+                throw Error(ErrorKind::Config, "input size",
+                            std::to_string(options.referenceInputSize) + " is not a multiple of " +
+                                std::to_string(multiple) + " up to 1024");
+            }
+            checkpoint = engine::importReferenceDiffUNet(checkpointPath, *options.referenceNetwork);
+            info.format = "reference";
+            info.referenceConfig = options.referenceName;
+            info.network = *options.referenceNetwork;
+            info.inputSize = options.referenceInputSize;
+        } else {
+            checkpoint = engine::loadCheckpoint(checkpointPath);
+            if (checkpoint.info.network != "diffunet") {
+                throw Error(ErrorKind::Mismatch, checkpointPath,
+                            "is a " + checkpoint.info.network +
+                                " (2D) checkpoint, not a Diff-UNet (3D) one: it segments 2D "
+                                "images (diffseg segment --input IMAGE)");
+            }
+            info.format = "diffseg";
+            info.network = checkpoint.info.diffunet;
+            info.inputSize = checkpoint.info.inputSize;
+            info.preparation = VolumePreparationConfig::fromJson(
+                checkpoint.info.preprocessingJson, checkpointPath + ": header.preprocessing");
+            info.preparationSource = "checkpoint";
+        }
+        if (options.preparation) {
+            options.preparation->validate("preprocessing");
+            info.preparation = *options.preparation;
+            info.preparationSource = "caller";
+        }
+        info.source = checkpoint.info.source;
+        info.step = checkpoint.info.step;
+        info.epoch = checkpoint.info.epoch;
+        info.usesEma = options.useEma && checkpoint.hasEma();
+        impl.model = engine::DiffUNet(info.network);
+        engine::loadWeights(*impl.model, info.usesEma ? checkpoint.ema : checkpoint.model,
+                            checkpointPath + (info.usesEma ? " (EMA weights)" : ""));
+        info.id = weightsId(engine::namedWeights(*impl.model));
+        info.parameterCount = impl.model->parameterCount();
+        impl.model->to(impl.device);
+        impl.model->eval();
+        return 0;
+    });
+    info.loadSeconds = secondsSince(start);
+}
+
+Segmenter3D::~Segmenter3D() = default;
+Segmenter3D::Segmenter3D(Segmenter3D&&) noexcept = default;
+Segmenter3D& Segmenter3D::operator=(Segmenter3D&&) noexcept = default;
+
+const VolumeModelInfo& Segmenter3D::info() const noexcept
+{
+    return m_impl->info;
+}
+
+SlidingWindowOptions Segmenter3D::windowOptions(const Segment3DOptions& options) const
+{
+    const VolumeModelInfo& info = m_impl->info;
+    const int roi = options.roi == 0 ? info.inputSize : options.roi;
+    const int multiple = info.network.sizeMultiple();
+    if (roi < multiple || roi > 1024 || roi % multiple != 0) {
+        throw Error(ErrorKind::Config, "roi",
+                    std::to_string(roi) + " is not a multiple of " + std::to_string(multiple) +
+                        " (2^(stages-1) of this network) up to 1024");
+    }
+    SlidingWindowOptions w;
+    w.roi = {roi, roi, roi};
+    w.overlap = options.overlap;
+    w.windowBatch = options.windowBatch;
+    w.blend = BlendMode::Gaussian;
+    w.sigmaScale = 0.125;
+    w.mirror = options.mirrorTta;
+    w.validate("sliding window");
+    return w;
+}
+
+Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions& options,
+                                     const Segment3DCallback& callback, const CancelToken& cancel)
+{
+    Impl& impl = *m_impl;
+    std::lock_guard<std::mutex> lock(impl.mutex);
+    const auto start = Clock::now();
+    const VolumeModelInfo& info = impl.info;
+    const int classes = info.network.numClasses;
+    const int steps = options.steps;
+    if (steps < 1 || steps > 1000) {
+        throw Error(ErrorKind::Config, "steps",
+                    "must lie in 1..1000, got " + std::to_string(steps));
+    }
+    const SlidingWindowOptions windowing = windowOptions(options);
+    if (options.uncertainty == VolumeUncertainty::MirrorVariance && !options.mirrorTta) {
+        throw Error(ErrorKind::Config, "uncertainty",
+                    "'mirror' needs mirror TTA (the variance over the 8 flips)");
+    }
+    if (options.uncertainty == VolumeUncertainty::StepEntropy && !options.stepPredictions) {
+        throw Error(ErrorKind::Config, "uncertainty",
+                    "'steps' needs the step predictions (stepPredictions)");
+    }
+    if (image.empty()) {
+        throw Error(ErrorKind::InvalidValue, "volume", "is empty");
+    }
+    if (image.channels() != info.network.inChannels) {
+        throw Error(ErrorKind::Mismatch, "volume",
+                    "has " + std::to_string(image.channels()) + " channel(s) but the model " +
+                        info.path + " expects " + std::to_string(info.network.inChannels));
+    }
+    cancel.throwIfCancelled("volume segmentation");
+
+    Segment3DResult result;
+    result.classes = classes;
+    result.steps = steps;
+    result.timings.load = info.loadSeconds;
+    const PreparedVolume prepared = prepareVolume(image, info.preparation, "volume");
+    const SlidingWindowPlan plan(prepared.image.size(), windowing);
+    result.windowCount = plan.windowCount();
+    result.batchCount = plan.batchCount();
+    result.flips = mirrorCount(options.mirrorTta);
+    result.roi = plan.roi();
+    result.preparedSize = prepared.image.size();
+    result.preparedGeometry = prepared.image.geometry();
+    result.cropBox = prepared.box;
+
+    const bool keepSteps = options.stepPredictions;
+    if (keepSteps) {
+        // Built before the windows run, so that a budget too small fails at once.
+        StepCacheConfig cacheConfig = StepCacheConfig::forVolume(image.size(), image.geometry(),
+                                                                 std::max(1, classes - 1), steps);
+        cacheConfig.budgetBytes = options.stepCacheBudget;
+        result.stepCache = std::make_shared<StepCache>(cacheConfig);
+    }
+    const std::shared_ptr<StepCache>& cache = result.stepCache;
+    WindowBlender fused(plan, classes);
+    std::vector<std::unique_ptr<WindowBlender>> stepBlenders;
+    if (keepSteps) {
+        for (int s = 0; s < steps; ++s) {
+            stepBlenders.push_back(std::make_unique<WindowBlender>(plan, classes));
+        }
+    }
+    std::optional<WindowBlender> variance;
+    if (options.mirrorTta) {
+        variance.emplace(plan, 1);
+    }
+    Volume meanStepProbability;
+    if (keepSteps) {
+        meanStepProbability = Volume(image.size(), classes, PixelType::Float32, image.geometry());
+    }
+    const std::vector<double> fill = backgroundLogits(classes);
+    result.timings.prepare = secondsSince(start);
+
+    // Step s's whole-volume prediction, once the last window batch has added its logits.
+    LabelMap stepLabels;
+    Volume stepProbabilities;
+    const auto completeStep = [&](int s) {
+        const auto t0 = Clock::now();
+        WindowBlender& blender = *stepBlenders[static_cast<std::size_t>(s)];
+        const Volume logits = blender.result(prepared.image.geometry());
+        blender.release();
+        stepProbabilities = softmaxChannels(restoreScores(logits, prepared, fill));
+        stepLabels = argmaxLabels(stepProbabilities);
+        const std::size_t n = stepProbabilities.voxelCount();
+        float* mean = meanStepProbability.data<float>();
+        const float* p = stepProbabilities.data<float>();
+        for (std::size_t i = 0; i < n * static_cast<std::size_t>(classes); ++i) {
+            mean[i] += p[i] / static_cast<float>(steps);
+        }
+        std::vector<float> x0(n);
+        for (int c = 1; c < classes; ++c) {
+            const float* pc = stepProbabilities.channelData<float>(c);
+            for (std::size_t i = 0; i < n; ++i) {
+                x0[i] = 2.0f * pc[i] - 1.0f;
+            }
+            cache->put(c - 1, s, x0.data(), n);
+        }
+        result.timings.steps += secondsSince(t0);
+    };
+
+    const c10::InferenceMode inferenceMode;
+    const AutocastScope autocast(info.autocast);
+    const auto windowsStart = Clock::now();
+    const int flips = result.flips;
+    const int total = plan.batchCount() * flips * steps;
+    const auto roiVoxels = static_cast<std::size_t>(plan.roiVoxels());
+    const std::size_t inStride = roiVoxels * static_cast<std::size_t>(image.channels());
+    const std::size_t outStride = roiVoxels * static_cast<std::size_t>(classes);
+    const auto& roi = plan.roi();
+    int done = 0;
+    std::vector<float> windows;
+    translated("volume segmentation", [&] {
+        for (int b = 0; b < plan.batchCount(); ++b) {
+            cancel.throwIfCancelled("volume segmentation");
+            // Plain ints, not structured bindings: the step lambda captures them (C++17).
+            const std::pair<int, int> span = plan.batch(b);
+            const int first = span.first;
+            const int count = span.second;
+            windows.resize(inStride * static_cast<std::size_t>(count));
+            for (int i = 0; i < count; ++i) {
+                plan.extractWindow(prepared.image, first + i,
+                                   windows.data() + inStride * static_cast<std::size_t>(i));
+            }
+            const at::Tensor input =
+                at::from_blob(windows.data(), {count, image.channels(), roi[2], roi[1], roi[0]},
+                              at::kFloat)
+                    .to(impl.device);
+            at::Tensor fusedSum;
+            at::Tensor probabilitySum;
+            at::Tensor probabilitySquares;
+            std::vector<at::Tensor> stepSum(static_cast<std::size_t>(steps));
+            for (int f = 0; f < flips; ++f) {
+                cancel.throwIfCancelled("volume segmentation");
+                const std::vector<std::int64_t> dims = flipDims(f);
+                const at::Tensor x = dims.empty() ? input : at::flip(input, dims);
+                engine::DiffUNetSampleOptions sampling;
+                sampling.steps = steps;
+                sampling.fusion = options.fusion == StepFusionMethod::Mean
+                                      ? engine::StepFusion::Mean
+                                      : engine::StepFusion::Uncertainty;
+                sampling.timeAsLogSnr = options.timeAsLogSnr;
+                sampling.seed = passSeed(options.seed, b, f);
+                const auto onStep = [&](const engine::DiffUNetStep& s) {
+                    bool completed = false;
+                    if (keepSteps) {
+                        at::Tensor logits = s.logits.to(at::kFloat);
+                        if (!dims.empty()) {
+                            logits = at::flip(logits, dims);
+                        }
+                        at::Tensor& sum = stepSum[static_cast<std::size_t>(s.index)];
+                        sum = f == 0 ? logits : sum + logits;
+                        if (f == flips - 1) {
+                            const at::Tensor mean =
+                                (flips > 1 ? sum / static_cast<double>(flips) : sum)
+                                    .to(at::kCPU)
+                                    .contiguous();
+                            sum = at::Tensor();
+                            const float* values = mean.data_ptr<float>();
+                            for (int i = 0; i < count; ++i) {
+                                stepBlenders[static_cast<std::size_t>(s.index)]->add(
+                                    first + i, values + outStride * static_cast<std::size_t>(i));
+                            }
+                            if (b == plan.batchCount() - 1) {
+                                completeStep(s.index);
+                                completed = true;
+                            }
+                        }
+                    }
+                    ++done;
+                    const double elapsed = secondsSince(windowsStart);
+                    if (completed && s.index == 0) {
+                        result.timings.firstStepVolume = secondsSince(start);
+                    }
+                    if (callback) {
+                        callback(Segment3DStep{
+                            b, plan.batchCount(), first, count, plan.windowCount(), f, flips,
+                            s.index, steps, done, total, secondsSince(start),
+                            elapsed / done * (total - done), completed ? &stepLabels : nullptr,
+                            completed ? &stepProbabilities : nullptr, cache});
+                    }
+                };
+                const engine::DiffUNetSample sample =
+                    impl.model->sample(x, sampling, onStep, cancel);
+                at::Tensor logits = sample.logits.to(at::kFloat);
+                if (!dims.empty()) {
+                    logits = at::flip(logits, dims);
+                }
+                fusedSum = f == 0 ? logits : fusedSum + logits;
+                if (variance) {
+                    const at::Tensor p = at::softmax(logits, 1);
+                    probabilitySum = f == 0 ? p : probabilitySum + p;
+                    probabilitySquares = f == 0 ? p * p : probabilitySquares + p * p;
+                }
+            }
+            const at::Tensor mean = (flips > 1 ? fusedSum / static_cast<double>(flips) : fusedSum)
+                                        .to(at::kCPU)
+                                        .contiguous();
+            for (int i = 0; i < count; ++i) {
+                fused.add(first + i,
+                          mean.data_ptr<float>() + outStride * static_cast<std::size_t>(i));
+            }
+            if (variance) {
+                const at::Tensor p = probabilitySum / static_cast<double>(flips);
+                const at::Tensor v = (probabilitySquares / static_cast<double>(flips) - p * p)
+                                         .clamp_min(0.0)
+                                         .mean(1)
+                                         .to(at::kCPU)
+                                         .contiguous();
+                for (int i = 0; i < count; ++i) {
+                    variance->add(first + i,
+                                  v.data_ptr<float>() + roiVoxels * static_cast<std::size_t>(i));
+                }
+            }
+        }
+        return 0;
+    });
+    stepLabels = LabelMap();
+    stepProbabilities = Volume();
+    result.timings.windows = secondsSince(windowsStart);
+    result.timings.perPass =
+        result.timings.windows / static_cast<double>(plan.batchCount() * flips);
+
+    cancel.throwIfCancelled("volume segmentation");
+    const auto postStart = Clock::now();
+    const Volume logits = fused.result(prepared.image.geometry());
+    fused.release();
+    result.probabilities = softmaxChannels(restoreScores(logits, prepared, fill));
+    result.labels = argmaxLabels(result.probabilities);
+    result.entropy = multiClassEntropy(result.probabilities, EntropyScale::Nats);
+    if (keepSteps) {
+        result.stepEntropy = multiClassEntropy(meanStepProbability, EntropyScale::Nats);
+    }
+    if (variance) {
+        result.mirrorVariance =
+            restoreScores(variance->result(prepared.image.geometry()), prepared, {0.0});
+    }
+    result.uncertaintySource = options.uncertainty;
+    switch (options.uncertainty) {
+    case VolumeUncertainty::FusedEntropy:
+        result.uncertainty = result.entropy;
+        break;
+    case VolumeUncertainty::StepEntropy:
+        result.uncertainty = result.stepEntropy;
+        break;
+    case VolumeUncertainty::MirrorVariance:
+        result.uncertainty = result.mirrorVariance;
+        break;
+    }
+    result.timings.postprocess = secondsSince(postStart);
+    result.timings.total = secondsSince(start);
+    return result;
+}
+
+LabelMap Segmenter3D::stepLabelsFromCache(const StepCache& cache, int step)
+{
+    const int members = cache.config().members;
+    std::vector<StepFrame> frames;
+    for (int m = 0; m < members; ++m) {
+        frames.push_back(cache.get(m, step));
+        if (!frames.back().valid()) {
+            throw Error(ErrorKind::InvalidValue, "step cache",
+                        "holds no frame of class " + std::to_string(m + 1) + " yet");
+        }
+    }
+    const Volume& grid = frames.front().values;
+    LabelMap labels(grid.size(), grid.geometry(),
+                    members < 256 ? PixelType::UInt8 : PixelType::UInt16);
+    const std::size_t n = grid.voxelCount();
+    for (std::size_t v = 0; v < n; ++v) {
+        float background = 1.0f;
+        int best = 0;
+        float bestValue = -1.0f;
+        for (int m = 0; m < members; ++m) {
+            const float p = std::clamp(
+                (frames[static_cast<std::size_t>(m)].values.data<float>()[v] + 1.0f) * 0.5f, 0.0f,
+                1.0f);
+            background -= p;
+            if (p > bestValue) {
+                best = m + 1;
+                bestValue = p;
+            }
+        }
+        const int label = background >= bestValue ? 0 : best;
+        if (members < 256) {
+            labels.data<std::uint8_t>()[v] = static_cast<std::uint8_t>(label);
+        } else {
+            labels.data<std::uint16_t>()[v] = static_cast<std::uint16_t>(label);
+        }
+    }
+    return labels;
+}
+
+Volume Segmenter3D::stepForegroundFromCache(const StepCache& cache, int step)
+{
+    const int members = cache.config().members;
+    Volume out;
+    for (int m = 0; m < members; ++m) {
+        const StepFrame frame = cache.get(m, step);
+        if (!frame.valid()) {
+            throw Error(ErrorKind::InvalidValue, "step cache",
+                        "holds no frame of class " + std::to_string(m + 1) + " yet");
+        }
+        if (out.empty()) {
+            out = Volume(frame.values.size(), 1, PixelType::Float32, frame.values.geometry());
+        }
+        float* o = out.data<float>();
+        const float* x0 = frame.values.data<float>();
+        for (std::size_t v = 0; v < out.voxelCount(); ++v) {
+            o[v] += std::clamp((x0[v] + 1.0f) * 0.5f, 0.0f, 1.0f);
+        }
+    }
+    float* o = out.data<float>();
+    for (std::size_t v = 0; v < out.voxelCount(); ++v) {
+        o[v] = std::min(o[v], 1.0f);
+    }
+    return out;
+}
+
+} // namespace diffseg::core
