@@ -36,6 +36,13 @@
 
 namespace fs = std::filesystem;
 namespace app = diffseg::app;
+
+namespace diffseg::app {
+// CommandSegmentVolume.cpp: volumes and Diff-UNet checkpoints go to `segment3d`.
+bool isVolumeSegmentation(const std::string& model, const std::string& input,
+                          const std::string& referenceConfig);
+void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result);
+} // namespace diffseg::app
 using namespace diffseg::core;
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
@@ -1009,7 +1016,20 @@ void registerSegment(CLI::App& root, app::CliResult& result)
                      "the step-instability map looks at the last N steps")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
-    command->callback([args, &result] { runSegment(*args, result); });
+    // segment3d's options (--fusion, --tta, ...) are extras here until the input is known.
+    command->allow_extras();
+    command->callback([args, &result, command] {
+        if (app::isVolumeSegmentation(args->model, args->input, args->referenceConfig)) {
+            app::runSegmentVolumeFrom(*command, result);
+            return;
+        }
+        if (!command->remaining().empty()) {
+            auto extras = command->remaining();
+            std::reverse(extras.begin(), extras.end()); // ExtrasError lists them reversed
+            throw CLI::ExtrasError("segment", extras);
+        }
+        runSegment(*args, result);
+    });
 }
 
 } // namespace

@@ -1,0 +1,1252 @@
+// diffseg segment3d (and `diffseg segment` when given a volume or a Diff-UNet checkpoint):
+// segments CT/MRI volumes with a Diff-UNet checkpoint and writes, per case, the label map in the
+// source geometry, the class probabilities, uncertainty maps, chosen step predictions and a JSON
+// summary (with metrics against a ground truth in mm).
+
+#include "CasePairing.h"
+#include "CliCommand.h"
+#include "base/CancelToken.h"
+#include "base/Error.h"
+#include "data/DatasetLayout.h"
+#include "inference/Segmenter3D.h"
+#include "io/AtomicWrite.h"
+#include "io/FileUtils.h"
+#include "io/VolumeReader.h"
+#include "io/VolumeWriter.h"
+#include "metrics/MetricsAccumulator.h"
+#include "metrics/MetricsReport.h"
+#include "metrics/SegmentationMetrics.h"
+#include "runtime/Runtime.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+namespace app = diffseg::app;
+using namespace diffseg::core;
+using Json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+namespace diffseg::app {
+// Used by CommandSegment.cpp to hand volumes over to this command.
+bool isVolumeSegmentation(const std::string& model, const std::string& input,
+                          const std::string& referenceConfig);
+void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result);
+} // namespace diffseg::app
+
+namespace {
+
+struct VolumeArgs
+{
+    std::string model;
+    std::string input;
+    std::string out;
+    int steps = 3;
+    std::string fusion = "mean";
+    double overlap = 0.5;
+    int windowBatch = 1;
+    bool tta = false;
+    std::uint64_t seed = 0;
+    std::string device = "auto";
+    int threads = 0;
+    std::string gt;
+    std::string referenceConfig;
+    std::string preprocessing;
+    std::string format = "nii.gz";
+    std::string saveSteps = "all";
+    std::string progress = "auto";
+    std::string uncertainty = "steps";
+    double cacheMiB = 512.0;
+    int roi = 0;
+    bool fp16 = false;
+    bool noEma = false;
+};
+
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double rounded(double seconds)
+{
+    return std::round(seconds * 1e4) / 1e4;
+}
+
+std::string format(const char* pattern, double value)
+{
+    char text[64];
+    std::snprintf(text, sizeof text, pattern, value);
+    return text;
+}
+
+// --- SIGINT / SIGTERM ---------------------------------------------------------------------------
+
+const CancelToken* g_signalCancel = nullptr;
+
+void onSignal(int)
+{
+    // CancelToken::cancel() is one relaxed atomic store: async-signal-safe.
+    if (g_signalCancel != nullptr) {
+        g_signalCancel->cancel();
+    }
+}
+
+/// The first SIGINT/SIGTERM asks for cancellation; SA_RESETHAND restores the default action, so a
+/// second one ends the process at once if the clean shutdown hangs.
+class SignalScope
+{
+public:
+    explicit SignalScope(const CancelToken& token)
+    {
+        g_signalCancel = &token;
+        struct sigaction action
+        {};
+        action.sa_handler = onSignal;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESETHAND;
+        sigaction(SIGINT, &action, &m_oldInt);
+        sigaction(SIGTERM, &action, &m_oldTerm);
+    }
+    ~SignalScope()
+    {
+        sigaction(SIGINT, &m_oldInt, nullptr);
+        sigaction(SIGTERM, &m_oldTerm, nullptr);
+        g_signalCancel = nullptr;
+    }
+    SignalScope(const SignalScope&) = delete;
+    SignalScope& operator=(const SignalScope&) = delete;
+
+private:
+    struct sigaction m_oldInt
+    {};
+    struct sigaction m_oldTerm
+    {};
+};
+
+std::string utcNow()
+{
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[40];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    char out[48];
+    std::snprintf(out, sizeof out, "%s.%03dZ", text, static_cast<int>(millis));
+    return out;
+}
+
+// --- progress -----------------------------------------------------------------------------------
+
+/// A bar on stderr for people, or one JSON object per line on stdout for programs (messages for
+/// people always go to stderr, so stdout stays pure JSON lines).
+class ProgressOutput
+{
+public:
+    enum class Mode
+    {
+        Bar,
+        Json,
+        None
+    };
+
+    explicit ProgressOutput(Mode mode)
+        : m_mode(mode)
+    {}
+
+    Mode mode() const noexcept { return m_mode; }
+
+    void event(const Json& object)
+    {
+        if (m_mode == Mode::Json) {
+            Json line = object;
+            line["time"] = utcNow();
+            std::fputs((line.dump() + "\n").c_str(), stdout);
+            std::fflush(stdout);
+        }
+    }
+
+    void message(const std::string& text)
+    {
+        clearBar();
+        std::fprintf(stderr, "%s\n", text.c_str());
+    }
+
+    void step(const std::string& id, int caseIndex, int caseCount, const Segment3DStep& s)
+    {
+        if (m_mode == Mode::Json) {
+            event({{"event", "step"},
+                   {"case", id},
+                   {"batch", s.batch},
+                   {"batches", s.batchCount},
+                   {"window", s.firstWindow},
+                   {"windows_in_batch", s.windows},
+                   {"windows", s.windowCount},
+                   {"flip", s.flip},
+                   {"flips", s.flips},
+                   {"step", s.step},
+                   {"steps", s.steps},
+                   {"done", s.done},
+                   {"total", s.total},
+                   {"elapsed_s", rounded(s.elapsedSeconds)},
+                   {"eta_s", rounded(s.etaSeconds)}});
+            return;
+        }
+        if (m_mode != Mode::Bar) {
+            return;
+        }
+        const auto now = Clock::now();
+        if (s.done < s.total && m_drawn &&
+            std::chrono::duration<double>(now - m_lastDraw).count() < 0.1) {
+            return;
+        }
+        m_lastDraw = now;
+        constexpr int kWidth = 24;
+        const int filled = s.done * kWidth / std::max(1, s.total);
+        std::string bar(static_cast<std::size_t>(filled), '#');
+        bar.resize(kWidth, '-');
+        std::string flip;
+        if (s.flips > 1) {
+            flip = " flip " + std::to_string(s.flip + 1) + "/" + std::to_string(s.flips);
+        }
+        std::fprintf(stderr, "\r[%d/%d] %s [%s] window %d/%d%s step %d/%d %.1fs ETA %.1fs   ",
+                     caseIndex + 1, caseCount, id.c_str(), bar.c_str(), s.firstWindow + s.windows,
+                     s.windowCount, flip.c_str(), s.step + 1, s.steps, s.elapsedSeconds,
+                     s.etaSeconds);
+        std::fflush(stderr);
+        m_drawn = true;
+    }
+
+    void clearBar()
+    {
+        if (m_drawn) {
+            std::fputs("\r\033[K", stderr);
+            m_drawn = false;
+        }
+    }
+
+private:
+    Mode m_mode;
+    bool m_drawn = false;
+    Clock::time_point m_lastDraw{};
+};
+
+ProgressOutput::Mode progressMode(const std::string& name)
+{
+    if (name == "bar") {
+        return ProgressOutput::Mode::Bar;
+    }
+    if (name == "json") {
+        return ProgressOutput::Mode::Json;
+    }
+    if (name == "none") {
+        return ProgressOutput::Mode::None;
+    }
+    return ::isatty(STDERR_FILENO) != 0 ? ProgressOutput::Mode::Bar : ProgressOutput::Mode::Json;
+}
+
+// --- options ------------------------------------------------------------------------------------
+
+/// --save-steps: "all", "none", "every:N" (0, N, 2N, ... and the last) or a list of indices.
+std::set<int> parseSaveSteps(const std::string& spec, int count)
+{
+    std::set<int> steps;
+    const auto fail = [&](const std::string& problem) {
+        throw Error(ErrorKind::Config, "--save-steps", "'" + spec + "': " + problem);
+    };
+    const auto parseInt = [&](const std::string& text) {
+        if (text.empty() || text.size() > 9 ||
+            !std::all_of(text.begin(), text.end(),
+                         [](unsigned char c) { return std::isdigit(c); })) {
+            fail("'" + text + "' is not a step index");
+        }
+        return std::stoi(text);
+    };
+    if (spec == "all") {
+        for (int i = 0; i < count; ++i) {
+            steps.insert(i);
+        }
+    } else if (spec == "none") {
+    } else if (spec.rfind("every:", 0) == 0) {
+        const int every = parseInt(spec.substr(6));
+        if (every < 1) {
+            fail("the stride must be at least 1");
+        }
+        for (int i = 0; i < count; i += every) {
+            steps.insert(i);
+        }
+        steps.insert(count - 1);
+    } else {
+        std::size_t start = 0;
+        while (start <= spec.size()) {
+            const std::size_t comma = spec.find(',', start);
+            const std::string item =
+                spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            const int step = parseInt(item);
+            if (step >= count) {
+                fail("step " + item + " is outside 0.." + std::to_string(count - 1));
+            }
+            steps.insert(step);
+            if (comma == std::string::npos) {
+                break;
+            }
+            start = comma + 1;
+        }
+    }
+    return steps;
+}
+
+/// Reads --preprocessing: inline JSON or a JSON file.
+VolumePreparationConfig readPreprocessing(const std::string& spec)
+{
+    std::string text = spec;
+    std::string subject = "--preprocessing";
+    const auto first = spec.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos || spec[first] != '{') {
+        std::ifstream in(spec);
+        if (!in) {
+            throw Error(ErrorKind::NotFound, spec, "preprocessing JSON file not found");
+        }
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        subject = spec;
+    }
+    return VolumePreparationConfig::fromJson(text, subject);
+}
+
+// --- inputs -------------------------------------------------------------------------------------
+
+struct VolumeCaseInput
+{
+    std::string id;
+    std::vector<std::string> images; ///< one file or DICOM folder, or one file per channel
+    std::string gt;                  ///< empty: no ground truth
+    std::string gtOrigin;            ///< "--gt" or "dataset"
+};
+
+bool isDicomFile(const std::string& path)
+{
+    try {
+        return detectVolumeFormat(path) == VolumeFormat::Dicom;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+/// A folder whose regular files include DICOM files (checked on the first few, by content).
+bool isDicomFolder(const std::string& folder)
+{
+    std::error_code ec;
+    int checked = 0;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end && checked < 8;
+         it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.empty() || name[0] == '.' || !it->is_regular_file(ec) ||
+            app::hasVolumeExtension(name) || app::hasImageExtension(name)) {
+            continue;
+        }
+        ++checked;
+        if (isDicomFile(it->path().string())) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::vector<VolumeCaseInput> collectCases(const VolumeArgs& args)
+{
+    std::error_code ec;
+    if (!fs::exists(args.input, ec)) {
+        throw Error(ErrorKind::NotFound, args.input, "input volume or folder not found");
+    }
+    std::vector<VolumeCaseInput> cases;
+    bool folderOfCases = false;
+    if (fs::is_directory(args.input, ec)) {
+        const std::optional<DatasetLayout> layout = detectDatasetLayout(args.input);
+        if (layout && *layout != DatasetLayout::Isic2018 && *layout != DatasetLayout::Ph2) {
+            // A dataset folder: its label maps are the ground truth.
+            const DatasetScan scan = scanDataset(args.input, *layout);
+            for (const DatasetSample& s : scan.samples) {
+                cases.push_back({s.id, s.images, s.mask, "dataset"});
+            }
+            folderOfCases = true;
+            if (cases.empty()) {
+                throw Error(ErrorKind::NotFound, args.input,
+                            std::string("holds no complete ") + datasetLayoutName(*layout) +
+                                " case");
+            }
+        } else {
+            const auto files = app::listFiles(args.input, [](const std::string& f) {
+                return app::hasVolumeExtension(f) && pairingStem(f) == fileStem(f);
+            });
+            if (!files.empty()) {
+                app::indexByStem(files); // one output folder per stem
+                for (const std::string& f : files) {
+                    cases.push_back({fileStem(f), {f}, {}, {}});
+                }
+                folderOfCases = true;
+            } else if (isDicomFolder(args.input)) {
+                cases.push_back({fs::path(args.input).lexically_normal().filename().string(),
+                                 {args.input},
+                                 {},
+                                 {}});
+                if (cases.back().id.empty()) {
+                    cases.back().id = fs::absolute(args.input).parent_path().filename().string();
+                }
+            } else {
+                throw Error(ErrorKind::NotFound, args.input,
+                            "holds no volumes (.nii, .nii.gz, .nrrd, .mha, .mhd), DICOM files or "
+                            "dataset layout (brats2023, aiib2023, images/ + masks/)");
+            }
+        }
+    } else {
+        cases.push_back({fileStem(args.input), {args.input}, {}, {}});
+    }
+    if (args.gt.empty()) {
+        return cases;
+    }
+    if (!fs::exists(args.gt, ec)) {
+        throw Error(ErrorKind::NotFound, args.gt, "ground-truth label map or folder not found");
+    }
+    if (fs::is_directory(args.gt, ec)) {
+        const auto maps = app::indexByStem(app::listFiles(args.gt, app::hasVolumeExtension));
+        for (VolumeCaseInput& c : cases) {
+            const auto it = maps.find(pairingStem(c.id));
+            if (it != maps.end()) {
+                c.gt = it->second;
+                c.gtOrigin = "--gt";
+            } else if (!folderOfCases) {
+                throw Error(ErrorKind::NotFound, args.gt,
+                            "holds no label map for " + c.id + " (stem '" + pairingStem(c.id) +
+                                "')");
+            }
+        }
+    } else if (folderOfCases) {
+        throw Error(ErrorKind::Config, args.gt,
+                    "--gt must be a folder of label maps when --input is a folder of cases");
+    } else {
+        cases.front().gt = args.gt;
+        cases.front().gtOrigin = "--gt";
+    }
+    return cases;
+}
+
+// --- helpers ------------------------------------------------------------------------------------
+
+void writeJsonFile(const std::string& path, const Json& json)
+{
+    const std::string text = json.dump(2) + "\n";
+    writeFileAtomically(path, text.data(), text.size());
+}
+
+Json geometryJson(const Volume& v)
+{
+    const Geometry& g = v.geometry();
+    return {{"size", v.size()},
+            {"spacing_mm", g.spacing},
+            {"origin_mm", g.origin},
+            {"direction", g.direction},
+            {"orientation", g.orientationCode()}};
+}
+
+Json mapStats(const Volume& map)
+{
+    const float* v = map.data<float>();
+    double sum = 0.0;
+    double max = 0.0;
+    for (std::size_t i = 0; i < map.voxelCount(); ++i) {
+        sum += v[i];
+        max = std::max(max, double(v[i]));
+    }
+    return {{"mean", sum / double(map.voxelCount())}, {"max", max}};
+}
+
+int labelAt(const LabelMap& l, std::size_t i)
+{
+    return l.pixelType() == PixelType::UInt8 ? l.data<std::uint8_t>()[i]
+                                             : l.data<std::uint16_t>()[i];
+}
+
+/// A {0, 1} label map of the voxels whose label is in `labels` (BraTS regions).
+LabelMap regionMap(const LabelMap& l, const std::set<int>& labels)
+{
+    LabelMap out(l.size(), l.geometry());
+    std::uint8_t* o = out.data<std::uint8_t>();
+    for (std::size_t i = 0; i < l.voxelCount(); ++i) {
+        o[i] = labels.count(labelAt(l, i)) != 0 ? 1 : 0;
+    }
+    return out;
+}
+
+Json metricsJson(const CaseMetrics& metrics)
+{
+    return Json::parse(caseMetricsToJson(metrics).dump());
+}
+
+std::string stepName(int step, int count)
+{
+    const int digits = std::max(2, static_cast<int>(std::to_string(count - 1).size()));
+    char text[32];
+    std::snprintf(text, sizeof text, "step_%0*d", digits, step);
+    return text;
+}
+
+/// Removes the half-written output folder of a case unless it was committed.
+class PartialFolder
+{
+public:
+    explicit PartialFolder(fs::path path)
+        : m_path(std::move(path))
+    {
+        std::error_code ec;
+        fs::remove_all(m_path, ec);
+        if (!fs::create_directories(m_path / "steps", ec) || ec) {
+            throw Error(ErrorKind::Io, m_path.string(),
+                        "cannot create the output folder: " + ec.message());
+        }
+    }
+    ~PartialFolder()
+    {
+        if (!m_committed) {
+            std::error_code ec;
+            fs::remove_all(m_path, ec);
+        }
+    }
+    PartialFolder(const PartialFolder&) = delete;
+    PartialFolder& operator=(const PartialFolder&) = delete;
+
+    const fs::path& path() const noexcept { return m_path; }
+
+    void commit(const fs::path& target)
+    {
+        std::error_code ec;
+        fs::remove_all(target, ec);
+        fs::rename(m_path, target, ec);
+        if (ec) {
+            throw Error(ErrorKind::Io, target.string(),
+                        "cannot move the finished output into place: " + ec.message());
+        }
+        m_committed = true;
+    }
+
+private:
+    fs::path m_path;
+    bool m_committed = false;
+};
+
+// --- one case -----------------------------------------------------------------------------------
+
+struct CaseOutcome
+{
+    std::optional<CaseMetrics> foreground; ///< any non-zero label
+};
+
+class VolumeRun
+{
+public:
+    VolumeRun(const VolumeArgs& args, Segmenter3D& segmenter, const Segment3DOptions& options,
+              std::optional<DiffUNetReferencePreset> preset, ProgressOutput& progress,
+              const CancelToken& cancel)
+        : m_args(args)
+        , m_segmenter(segmenter)
+        , m_options(options)
+        , m_preset(std::move(preset))
+        , m_progress(progress)
+        , m_cancel(cancel)
+    {}
+
+    CaseOutcome run(const VolumeCaseInput& input, int index, int count)
+    {
+        const auto caseStart = Clock::now();
+        const VolumeModelInfo& info = m_segmenter.info();
+        const std::string& name = input.images.front();
+        Json timings;
+        auto phase = Clock::now();
+        const LoadedVolume loaded =
+            input.images.size() == 1 ? readVolume(name) : readVolumeChannels(input.images);
+        const Volume& image = loaded.volume;
+        if (image.channels() != info.network.inChannels) {
+            throw Error(ErrorKind::Mismatch, name,
+                        "has " + std::to_string(image.channels()) + " channel(s) but the model " +
+                            info.path + " expects " + std::to_string(info.network.inChannels) +
+                            (m_preset ? " (" + m_preset->name + ": " + channelList() + ")" : ""));
+        }
+        LabelMap gt;
+        if (!input.gt.empty()) {
+            gt = readLabelMap(input.gt).labels;
+            if (!gt.isAlignedWith(image, 1e-3)) {
+                throw Error(ErrorKind::Mismatch, input.gt,
+                            "does not lie on the grid of " + name + " (" + gt.describe() + " vs " +
+                                image.describe() + ")");
+            }
+        }
+        timings["read"] = rounded(secondsSince(phase));
+
+        const fs::path outDir = fs::path(m_args.out) / input.id;
+        PartialFolder folder(fs::path(m_args.out) /
+                             ("." + input.id + ".partial-" + std::to_string(::getpid())));
+        const fs::path& dir = folder.path();
+
+        Json stepVolumes = Json::array();
+        const auto onStep = [&](const Segment3DStep& s) {
+            m_progress.step(input.id, index, count, s);
+            if (s.stepLabels != nullptr) {
+                std::size_t foreground = 0;
+                for (std::size_t v = 0; v < s.stepLabels->voxelCount(); ++v) {
+                    foreground += labelAt(*s.stepLabels, v) != 0 ? 1 : 0;
+                }
+                const double fraction = double(foreground) / double(s.stepLabels->voxelCount());
+                m_progress.event({{"event", "step_volume"},
+                                  {"case", input.id},
+                                  {"step", s.step},
+                                  {"steps", s.steps},
+                                  {"foreground_fraction", fraction},
+                                  {"elapsed_s", rounded(s.elapsedSeconds)}});
+                stepVolumes.push_back({{"step", s.step}, {"foreground_fraction", fraction}});
+            }
+        };
+        Segment3DResult result;
+        try {
+            result = m_segmenter.segment(image, m_options, onStep, m_cancel);
+        } catch (const Error& e) {
+            // The library names the volume "volume"; the user knows it by its file.
+            if (e.subject() == "volume") {
+                throw Error(e.kind(), name, e.problem());
+            }
+            throw;
+        }
+        m_progress.clearBar();
+
+        phase = Clock::now();
+        const std::string labelsFile = "labels." + m_args.format;
+        const std::string labelsPath = (dir / labelsFile).string();
+        writeLabelMap(result.labels, labelsPath);
+        // Reopen the header: the file must overlay the input exactly.
+        const VolumeHeader written = readVolumeHeader(labelsPath);
+        if (written.size != image.size() || !written.geometry.isClose(image.geometry(), 1e-4)) {
+            throw Error(ErrorKind::Internal, labelsPath,
+                        "the written label map does not overlay " + name);
+        }
+        writeVolume(result.probabilities, (dir / "probabilities.nii.gz").string());
+        Json outputs;
+        outputs["labels"] = {{"file", labelsFile},
+                             {"meaning",
+                              "argmax of the fused logits (mean of the step logits + the edge "
+                              "logits), blended over windows and restored to the source grid; "
+                              "label = class index, 0 outside the crop box"},
+                             {"labels", labelNames()},
+                             {"verified_geometry", true}};
+        outputs["probabilities"] = {
+            {"file", "probabilities.nii.gz"},
+            {"channels", result.classes},
+            {"meaning", "softmax of the restored fused logits, float32, channel c = class c"}};
+        struct MapOut
+        {
+            const char* key;
+            const char* file;
+            const Volume* map;
+            const char* formula;
+        };
+        const MapOut maps[] = {
+            {"uncertainty_entropy", "uncertainty_entropy.nii.gz", &result.entropy,
+             "H = -sum_c p_c ln p_c of the fused softmax, nats in [0, ln C]"},
+            {"uncertainty_steps", "uncertainty_steps.nii.gz", &result.stepEntropy,
+             "H(mean_s softmax(L_s)) over the S step predictions (denoiser logits), nats"},
+            {"uncertainty_mirror", "uncertainty_mirror.nii.gz", &result.mirrorVariance,
+             "(1/C) sum_c variance over the 8 mirror passes of p_c, in [0, 0.25]"}};
+        Json uncertainty;
+        for (const MapOut& m : maps) {
+            if (m.map->empty()) {
+                continue;
+            }
+            writeVolume(*m.map, (dir / m.file).string());
+            outputs[m.key] = {{"file", m.file}, {"formula", m.formula}};
+            uncertainty[m.key] = mapStats(*m.map);
+        }
+        uncertainty["shown"] = volumeUncertaintyName(result.uncertaintySource);
+
+        Json savedSteps = Json::array();
+        if (result.stepCache) {
+            for (const int s : m_saveSteps) {
+                const std::string base = stepName(s, result.steps);
+                const std::string labels = "steps/" + base + "_labels." + m_args.format;
+                const std::string fg = "steps/" + base + "_foreground.nii.gz";
+                writeLabelMap(Segmenter3D::stepLabelsFromCache(*result.stepCache, s),
+                              (dir / labels).string());
+                writeVolume(Segmenter3D::stepForegroundFromCache(*result.stepCache, s),
+                            (dir / fg).string());
+                savedSteps.push_back({{"step", s},
+                                      {"stored_step", result.stepCache->get(0, s).step},
+                                      {"files", Json::array({labels, fg})}});
+            }
+        }
+        const double writeSeconds = secondsSince(phase);
+
+        // Metrics in mm with the volume's spacing.
+        CaseOutcome outcome;
+        Json metrics = nullptr;
+        const auto metricsStart = Clock::now();
+        if (!input.gt.empty()) {
+            metrics = Json::object();
+            outcome.foreground = computeCaseMetrics(result.labels, gt, LabelSelection::any(),
+                                                    MetricsOptions{}, input.id);
+            metrics["foreground"] = metricsJson(*outcome.foreground);
+            const int top = std::max(result.classes - 1, gt.maxLabel());
+            Json perLabel = Json::object();
+            for (int label = 1; label <= top; ++label) {
+                perLabel[std::to_string(label)] = metricsJson(computeCaseMetrics(
+                    result.labels, gt, LabelSelection::only(label), MetricsOptions{}, input.id));
+            }
+            metrics["labels"] = perLabel;
+            if (m_preset && m_preset->name == "brats2023") {
+                // §B2.1 / §B8: TC = {1, 3}, WT = {1, 2, 3}, ET = {3}, BraTS empty convention.
+                MetricsOptions brats;
+                brats.emptyConvention = EmptyConvention::BraTS;
+                Json regions = Json::object();
+                for (const auto& [region, set] :
+                     {std::pair<const char*, std::set<int>>{"TC", {1, 3}},
+                      {"WT", {1, 2, 3}},
+                      {"ET", {3}}}) {
+                    regions[region] = metricsJson(
+                        computeCaseMetrics(regionMap(result.labels, set), regionMap(gt, set),
+                                           LabelSelection::only(1), brats, input.id));
+                }
+                metrics["brats_regions"] = regions;
+            }
+        }
+        const double metricsSeconds = secondsSince(metricsStart);
+
+        std::map<int, std::size_t> counts;
+        for (std::size_t v = 0; v < result.labels.voxelCount(); ++v) {
+            ++counts[labelAt(result.labels, v)];
+        }
+        const Geometry& g = image.geometry();
+        const double voxelMl = g.spacing[0] * g.spacing[1] * g.spacing[2] / 1000.0;
+        Json labelVolumes = Json::object();
+        for (const auto& [label, n] : counts) {
+            labelVolumes[std::to_string(label)] = {{"voxels", n}, {"ml", double(n) * voxelMl}};
+        }
+
+        Json summary;
+        summary["diffseg_version"] = libraryVersions().diffseg;
+        Json inputJson = geometryJson(image);
+        inputJson["paths"] = input.images;
+        inputJson["channels"] = image.channels();
+        inputJson["stored_type"] = loaded.source.storedType;
+        inputJson["format"] = volumeFormatName(loaded.source.format);
+        summary["input"] = inputJson;
+        summary["ground_truth"] =
+            input.gt.empty() ? Json(nullptr) : Json({{"path", input.gt}, {"from", input.gtOrigin}});
+        summary["model"] = modelJson(info);
+        summary["settings"] = settingsJson();
+        summary["windows"] = {
+            {"roi", result.roi},
+            {"count", result.windowCount},
+            {"batches", result.batchCount},
+            {"mirror_passes", result.flips},
+            {"prepared_size", result.preparedSize},
+            {"prepared_spacing_mm", result.preparedGeometry.spacing},
+            {"crop_box", {{"begin", result.cropBox.begin}, {"end", result.cropBox.end}}}};
+        summary["outputs"] = outputs;
+        summary["label_volumes"] = labelVolumes;
+        summary["uncertainty"] = uncertainty;
+        Json stepsJson = {{"count", result.steps}, {"volumes", stepVolumes}, {"saved", savedSteps}};
+        if (result.stepCache) {
+            stepsJson["cache"] = {{"budget_bytes", result.stepCache->budgetBytes()},
+                                  {"bytes_used", result.stepCache->bytesUsed()},
+                                  {"members", result.stepCache->config().members},
+                                  {"kept_steps", result.stepCache->keptSteps()},
+                                  {"encoding", "member c-1 = class c, x0 = 2p - 1 in 8 bits"}};
+        }
+        summary["steps"] = stepsJson;
+        summary["metrics"] = metrics;
+        timings["load"] = rounded(result.timings.load);
+        timings["prepare"] = rounded(result.timings.prepare);
+        timings["windows"] = rounded(result.timings.windows);
+        timings["step_volumes"] = rounded(result.timings.steps);
+        timings["per_pass"] = rounded(result.timings.perPass);
+        timings["postprocess"] = rounded(result.timings.postprocess);
+        timings["first_step_volume"] = rounded(result.timings.firstStepVolume);
+        timings["segment_total"] = rounded(result.timings.total);
+        timings["write"] = rounded(writeSeconds);
+        timings["metrics"] = rounded(metricsSeconds);
+        timings["case_total"] = rounded(secondsSince(caseStart));
+        summary["timings_s"] = timings;
+        writeJsonFile((dir / "summary.json").string(), summary);
+
+        m_cancel.throwIfCancelled("volume segmentation");
+        folder.commit(outDir);
+        Json done = {{"event", "case"},
+                     {"case", input.id},
+                     {"status", "done"},
+                     {"output", outDir.string()},
+                     {"seconds", rounded(secondsSince(caseStart))}};
+        std::string text = input.id + ": done in " + format("%.2f", secondsSince(caseStart)) + " s";
+        if (outcome.foreground) {
+            done["dice"] = metrics["foreground"]["dice"];
+            text += ", foreground Dice " + format("%.4f", outcome.foreground->overlap.dice);
+        }
+        m_progress.event(done);
+        if (m_progress.mode() == ProgressOutput::Mode::Bar) {
+            m_progress.message(text + " -> " + outDir.string());
+        }
+        return outcome;
+    }
+
+    void setSaveSteps(std::set<int> steps) { m_saveSteps = std::move(steps); }
+
+    static Json modelJson(const VolumeModelInfo& info)
+    {
+        return {{"path", info.path},
+                {"format", info.format},
+                {"reference_config",
+                 info.referenceConfig.empty() ? Json(nullptr) : Json(info.referenceConfig)},
+                {"id", info.id},
+                {"source", info.source},
+                {"network", "diffunet"},
+                {"config", Json::parse(info.network.toJson())},
+                {"preprocessing", Json::parse(info.preparation.toJson())},
+                {"preprocessing_from", info.preparationSource},
+                {"input_size", info.inputSize},
+                {"uses_ema", info.usesEma},
+                {"step", info.step ? Json(*info.step) : Json(nullptr)},
+                {"epoch", info.epoch ? Json(*info.epoch) : Json(nullptr)},
+                {"parameters", info.parameterCount},
+                {"device", info.device},
+                {"autocast_fp16", info.autocast},
+                {"load_s", rounded(info.loadSeconds)}};
+    }
+
+private:
+    Json settingsJson() const
+    {
+        return {{"steps", m_options.steps},
+                {"fusion", stepFusionName(m_options.fusion)},
+                {"seed", m_options.seed},
+                {"overlap", m_options.overlap},
+                {"window_batch", m_options.windowBatch},
+                {"roi", m_segmenter.windowOptions(m_options).roi[0]},
+                {"mirror_tta", m_options.mirrorTta},
+                {"time_input", m_options.timeAsLogSnr ? "log-SNR (reference)" : "tau"},
+                {"uncertainty", volumeUncertaintyName(m_options.uncertainty)},
+                {"device", m_segmenter.info().device},
+                {"threads", computeThreads()},
+                {"step_cache_budget_bytes", m_options.stepCacheBudget},
+                {"save_steps", m_args.saveSteps},
+                {"format", m_args.format}};
+    }
+
+    std::string channelList() const
+    {
+        std::string text;
+        for (const std::string& c : m_preset->channels) {
+            text += (text.empty() ? "" : ", ") + c;
+        }
+        return text;
+    }
+
+    Json labelNames() const
+    {
+        Json names = Json::object();
+        const int classes = m_segmenter.info().network.numClasses;
+        for (int c = 0; c < classes; ++c) {
+            names[std::to_string(c)] =
+                m_preset && c < static_cast<int>(m_preset->labels.size())
+                    ? m_preset->labels[static_cast<std::size_t>(c)]
+                    : (c == 0 ? std::string("background") : "class " + std::to_string(c));
+        }
+        return names;
+    }
+
+    const VolumeArgs& m_args;
+    Segmenter3D& m_segmenter;
+    Segment3DOptions m_options;
+    std::optional<DiffUNetReferencePreset> m_preset;
+    ProgressOutput& m_progress;
+    const CancelToken& m_cancel;
+    std::set<int> m_saveSteps;
+};
+
+// --- the command --------------------------------------------------------------------------------
+
+void writeSummaryFiles(const fs::path& out, const std::vector<CaseMetrics>& cases)
+{
+    if (cases.empty()) {
+        return;
+    }
+    const MetricsSummary summary = summarizeCases(cases);
+    writeMetricsCsv((out / "metrics.csv").string(), summary);
+    writeMetricsJson((out / "metrics.json").string(), summary);
+}
+
+void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
+{
+    setComputeThreads(args.threads);
+    const auto runStart = Clock::now();
+    CancelToken cancel;
+    SignalScope signals(cancel);
+    ProgressOutput progress(progressMode(args.progress));
+
+    if (args.format != "nii.gz" && args.format != "nrrd" && args.format != "mha" &&
+        args.format != "nii" && args.format != "seg.nrrd") {
+        throw Error(ErrorKind::Config, "--format",
+                    "'" + args.format + "' is not nii.gz, nii, nrrd, seg.nrrd or mha");
+    }
+    Segment3DOptions options;
+    options.steps = args.steps;
+    options.fusion = parseStepFusion(args.fusion, "--fusion");
+    options.seed = args.seed;
+    options.overlap = args.overlap;
+    options.windowBatch = args.windowBatch;
+    options.mirrorTta = args.tta;
+    options.roi = args.roi;
+    options.uncertainty = parseVolumeUncertainty(args.uncertainty, "--uncertainty");
+    options.stepCacheBudget = static_cast<std::size_t>(args.cacheMiB * 1024.0 * 1024.0);
+    if (options.steps < 1 || options.steps > 1000) {
+        throw Error(ErrorKind::Config, "--steps",
+                    "must lie in 1..1000 for Diff-UNet, got " + std::to_string(options.steps));
+    }
+    if (options.uncertainty == VolumeUncertainty::MirrorVariance && !options.mirrorTta) {
+        throw Error(ErrorKind::Config, "--uncertainty", "'mirror' needs --tta");
+    }
+    const std::set<int> saveSteps = parseSaveSteps(args.saveSteps, options.steps);
+
+    const std::vector<VolumeCaseInput> cases = collectCases(args);
+
+    VolumeModelLoadOptions load;
+    load.device = args.device;
+    load.autocastFp16 = args.fp16;
+    load.useEma = !args.noEma;
+    std::optional<DiffUNetReferencePreset> preset;
+    if (!args.referenceConfig.empty()) {
+        preset = DiffUNetReferencePreset::resolve(args.referenceConfig, "--reference-config");
+        load.referenceNetwork = preset->network;
+        load.referenceName = preset->name;
+        load.referenceInputSize = preset->inputSize;
+        load.preparation = preset->preparation;
+    }
+    if (!args.preprocessing.empty()) {
+        load.preparation = readPreprocessing(args.preprocessing);
+    }
+    if (preset && !load.preparation) {
+        const auto& t = preset->targetSpacing;
+        throw Error(ErrorKind::Config, "--preprocessing",
+                    preset->name +
+                        " normalises CT with its training set's foreground statistics, which the "
+                        "state_dict does not store: pass --preprocessing '{\"normalization\": "
+                        "\"ct\", \"clip_low\": P0.5, \"clip_high\": P99.5, \"mean\": M, \"std\": "
+                        "S, \"target_spacing\": [" +
+                        format("%.8g", t[0]) + ", " + format("%.8g", t[1]) + ", " +
+                        format("%.8g", t[2]) + "]}' (or a file holding it)");
+    }
+    std::optional<Segmenter3D> segmenter;
+    try {
+        segmenter.emplace(args.model, load);
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::Format && !preset) {
+            throw Error(e.kind(), e.subject(),
+                        e.problem() + " (for a state_dict of the reference code pass "
+                                      "--reference-config aiib2023|brats2023)");
+        }
+        throw;
+    }
+    cancel.throwIfCancelled("volume segmentation");
+    try {
+        segmenter->windowOptions(options);
+    } catch (const Error& e) {
+        throw Error(e.kind(), e.subject() == "roi" ? "--roi" : "--" + e.subject(), e.problem());
+    }
+
+    std::error_code ec;
+    fs::create_directories(args.out, ec);
+    if (!fs::is_directory(args.out, ec)) {
+        throw Error(ErrorKind::Io, args.out, "cannot create the output folder");
+    }
+
+    const VolumeModelInfo& info = segmenter->info();
+    const int roi = segmenter->windowOptions(options).roi[0];
+    progress.event({{"event", "start"},
+                    {"model", info.path},
+                    {"model_id", info.id},
+                    {"device", info.device},
+                    {"load_s", rounded(info.loadSeconds)},
+                    {"inputs", cases.size()},
+                    {"steps", options.steps},
+                    {"fusion", stepFusionName(options.fusion)},
+                    {"mirror_tta", options.mirrorTta},
+                    {"roi", roi},
+                    {"overlap", options.overlap},
+                    {"window_batch", options.windowBatch},
+                    {"classes", info.network.numClasses},
+                    {"out", args.out}});
+    if (progress.mode() == ProgressOutput::Mode::Bar) {
+        progress.message("model " + info.path + " (" + info.id + ", " +
+                         std::to_string(info.parameterCount) + " parameters, Diff-UNet " +
+                         std::to_string(info.network.inChannels) + " -> " +
+                         std::to_string(info.network.numClasses) + " classes) on " + info.device +
+                         ", loaded in " + format("%.2f", info.loadSeconds) + " s; window " +
+                         std::to_string(roi) + "^3, " + std::to_string(options.steps) + " steps" +
+                         (options.mirrorTta ? ", mirror TTA" : ""));
+    }
+
+    VolumeRun run(args, *segmenter, options, preset, progress, cancel);
+    run.setSaveSteps(saveSteps);
+    std::vector<CaseMetrics> metrics;
+    std::vector<Error> failures;
+    const int total = static_cast<int>(cases.size());
+    for (int i = 0; i < total; ++i) {
+        const VolumeCaseInput& input = cases[static_cast<std::size_t>(i)];
+        progress.event({{"event", "input"},
+                        {"index", i},
+                        {"count", total},
+                        {"case", input.id},
+                        {"paths", input.images},
+                        {"ground_truth", input.gt.empty() ? Json(nullptr) : Json(input.gt)}});
+        if (input.gt.empty() && !args.gt.empty()) {
+            progress.message("warning: no ground-truth label map for " + input.id + " in " +
+                             args.gt);
+        }
+        try {
+            cancel.throwIfCancelled("volume segmentation");
+            const CaseOutcome outcome = run.run(input, i, total);
+            if (outcome.foreground) {
+                metrics.push_back(*outcome.foreground);
+            }
+        } catch (const Error& e) {
+            progress.clearBar();
+            if (e.kind() == ErrorKind::Cancelled) {
+                progress.event({{"event", "cancelled"}, {"case", input.id}});
+                progress.message("cancelled while segmenting " + input.images.front() +
+                                 "; its partial output was removed");
+                throw;
+            }
+            progress.event({{"event", "error"},
+                            {"case", input.id},
+                            {"path", input.images.front()},
+                            {"kind", errorKindName(e.kind())},
+                            {"message", e.what()}});
+            progress.message("error: " + std::string(e.what()));
+            failures.push_back(e);
+        }
+    }
+
+    const fs::path out(args.out);
+    writeSummaryFiles(out, metrics);
+    Json finished = {{"event", "finished"},
+                     {"cases", total},
+                     {"succeeded", total - static_cast<int>(failures.size())},
+                     {"failed", failures.size()},
+                     {"seconds", rounded(secondsSince(runStart))}};
+    if (!metrics.empty()) {
+        const MetricsSummary summary = summarizeCases(metrics);
+        finished["pooled_dice"] = summary.pooled.dice;
+        const std::string table = "foreground metrics -> " + (out / "metrics.csv").string() + "\n" +
+                                  metricsTable(summary);
+        std::fputs(table.c_str(), progress.mode() == ProgressOutput::Mode::Json ? stderr : stdout);
+    }
+    progress.event(finished);
+    if (!failures.empty()) {
+        const Error& first = failures.front();
+        if (failures.size() == 1) {
+            throw first;
+        }
+        throw Error(first.kind(), first.subject(),
+                    first.problem() + " (" + std::to_string(failures.size()) +
+                        " cases failed, see above)");
+    }
+    result.exitCode = app::kExitOk;
+}
+
+void addVolumeOptions(CLI::App* command, const std::shared_ptr<VolumeArgs>& args)
+{
+    command
+        ->add_option("--model", args->model,
+                     "Diff-UNet checkpoint: ours, or a reference state_dict with "
+                     "--reference-config")
+        ->required();
+    command
+        ->add_option("--input", args->input,
+                     "a volume (.nii, .nii.gz, .nrrd, .seg.nrrd, .mha, .mhd), a DICOM folder, a "
+                     "folder of volumes or a dataset folder (brats2023, aiib2023, images/ + "
+                     "masks/, whose label maps are the ground truth)")
+        ->required();
+    command->add_option("--out", args->out, "output folder (one subfolder per case)")->required();
+    command->add_option("--steps", args->steps, "denoiser steps per window (the reference: 3)")
+        ->capture_default_str();
+    command
+        ->add_option("--fusion", args->fusion,
+                     "step fusion: mean (the released code) or uncertainty (SUF weights)")
+        ->capture_default_str();
+    command->add_option("--overlap", args->overlap, "window overlap in [0, 1)")
+        ->capture_default_str();
+    command->add_option("--window-batch", args->windowBatch, "windows per network call")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
+    command->add_flag("--tta", args->tta,
+                      "mirror test-time augmentation: identity + 7 flips, averaged in logit space "
+                      "(8x the time)");
+    command->add_option("--seed", args->seed, "noise seed (equal seeds, equal results)")
+        ->capture_default_str();
+    command->add_option("--device", args->device, "cpu, cuda, cuda:N or auto")
+        ->capture_default_str();
+    command->add_flag("--fp16", args->fp16, "CUDA autocast fp16, as the reference predicts");
+    command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    command->add_option("--gt", args->gt,
+                        "ground-truth label map (or folder of label maps paired by stem): "
+                        "metrics per label in mm go into summary.json and DIR/metrics.*");
+    command->add_option("--reference-config", args->referenceConfig,
+                        "for a reference state_dict: aiib2023 (1 -> 2) or brats2023 (4 -> 4)");
+    command->add_option(
+        "--preprocessing", args->preprocessing,
+        "preparation JSON (inline or a file): normalization ct|zscore|none, "
+        "crop_to_nonzero, target_spacing [x, y, z], clip_low, clip_high, mean, std");
+    command->add_option("--roi", args->roi, "window side (0 = the checkpoint's input size)")
+        ->check(CLI::Range(0, 1024))
+        ->capture_default_str();
+    command->add_option("--format", args->format, "label map format: nii.gz, nrrd or mha")
+        ->capture_default_str();
+    command
+        ->add_option("--save-steps", args->saveSteps,
+                     "steps whose label map and foreground probability go to steps/: all, none, "
+                     "every:N or a list 0,2")
+        ->capture_default_str();
+    command
+        ->add_option("--uncertainty", args->uncertainty,
+                     "the map summaries show first: steps (entropy of the mean step prediction), "
+                     "entropy (of the fused prediction) or mirror (variance over --tta flips)")
+        ->capture_default_str();
+    command->add_option("--cache-mib", args->cacheMiB, "memory for the 8-bit step cache, MiB")
+        ->check(CLI::Range(0.001, 1048576.0))
+        ->capture_default_str();
+    command->add_flag("--no-ema", args->noEma, "use the online weights even when EMA is present");
+    command
+        ->add_option("--progress", args->progress,
+                     "auto (bar on a terminal, else json), bar, json or none")
+        ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
+        ->capture_default_str();
+}
+
+void registerSegment3d(CLI::App& root, app::CliResult& result)
+{
+    auto* command = root.add_subcommand(
+        "segment3d",
+        "Segment CT/MRI volumes with a Diff-UNet checkpoint (sliding windows, optional mirror "
+        "TTA): per case DIR/<case>/ gets labels.<fmt> in the source geometry, probabilities, "
+        "uncertainty maps, steps/ and summary.json (metrics with --gt). `diffseg segment` "
+        "hands volumes here. SIGINT/SIGTERM cancel cleanly (exit 3)");
+    auto args = std::make_shared<VolumeArgs>();
+    addVolumeOptions(command, args);
+    command->callback([args, &result] { runSegmentVolume(*args, result); });
+}
+
+/// Our checkpoint's JSON header or a reference state_dict's key names, in the first bytes of the
+/// file (LibTorch's zip stores data.pkl first and uncompressed), so that dispatching does not
+/// read a whole network.
+bool looksLikeDiffUNetCheckpoint(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return false;
+    }
+    std::string head(std::size_t(4) << 20, '\0');
+    in.read(&head[0], static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    return head.find("\"network\":\"diffunet\"") != std::string::npos ||
+           (head.find("edge_model.") != std::string::npos &&
+            head.find("denoise_model.") != std::string::npos);
+}
+
+bool looksLikeVolumeInput(const std::string& input)
+{
+    std::error_code ec;
+    if (!fs::is_directory(input, ec)) {
+        return app::hasVolumeExtension(input);
+    }
+    if (const auto layout = detectDatasetLayout(input)) {
+        return *layout == DatasetLayout::Brats2023 || *layout == DatasetLayout::Aiib2023;
+    }
+    for (fs::directory_iterator it(input, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->is_regular_file(ec) && app::hasVolumeExtension(it->path().string())) {
+            return true;
+        }
+    }
+    return isDicomFolder(input);
+}
+
+} // namespace
+
+namespace diffseg::app {
+
+bool isVolumeSegmentation(const std::string& model, const std::string& input,
+                          const std::string& referenceConfig)
+{
+    const std::string preset = [&] {
+        std::string p = referenceConfig;
+        std::transform(p.begin(), p.end(), p.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        return p;
+    }();
+    if (preset == "aiib2023" || preset == "brats2023") {
+        return true;
+    }
+    try {
+        return looksLikeVolumeInput(input) || looksLikeDiffUNetCheckpoint(model);
+    } catch (const Error&) {
+        return false; // let the 2D path report the missing file
+    }
+}
+
+void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result)
+{
+    // Rebuild the command line `segment` parsed (its own options, then what it did not know, in
+    // order) and parse it as segment3d: 2D-only options are then refused by name.
+    std::vector<std::string> argv;
+    for (const CLI::Option* option : segment.get_options()) {
+        if (option->count() == 0 || option->get_name().empty()) {
+            continue;
+        }
+        const std::string name = option->get_name();
+        if (option->get_expected_max() == 0) {
+            for (std::size_t i = 0; i < option->count(); ++i) {
+                argv.push_back(name);
+            }
+            continue;
+        }
+        for (const std::string& value : option->results()) {
+            argv.push_back(name);
+            argv.push_back(value);
+        }
+    }
+    for (const std::string& extra : segment.remaining()) {
+        argv.push_back(extra);
+    }
+    CLI::App volume{"diffseg segment (volume)", "segment"};
+    auto args = std::make_shared<VolumeArgs>();
+    addVolumeOptions(&volume, args);
+    std::reverse(argv.begin(), argv.end()); // CLI11 takes its vector reversed
+    volume.parse(argv);
+    runSegmentVolume(*args, result);
+}
+
+} // namespace diffseg::app
+
+DIFFSEG_CLI_COMMAND(segment3d, registerSegment3d)

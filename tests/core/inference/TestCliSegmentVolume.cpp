@@ -1,0 +1,380 @@
+// Runs the real diffseg executable on volumes: `segment3d` on the shared spinal-cord NIfTI with
+// --gt (every output file, labels reopened aligned with the input, metrics in summary.json), a
+// folder of generated volumes with --format nrrd and mirror TTA, `segment` handing volumes over
+// (and refusing 2D-only options), SIGTERM, and bad inputs (a 2D checkpoint, a volume with the
+// wrong channel count, missing files) that exit 1 naming the file. Tiny freshly initialised
+// Diff-UNets keep each run to seconds.
+
+#include "TestSupport.h"
+#include "base/LabelMap.h"
+#include "engine/checkpoint/Checkpoint.h"
+#include "engine/diffunet/DiffUNet.h"
+#include "io/ImageWriter.h"
+#include "io/VolumeReader.h"
+#include "io/VolumeWriter.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QtTest>
+
+#include <torch/utils.h>
+
+#include <cmath>
+
+using namespace diffseg::core;
+using namespace diffseg::core::engine;
+
+namespace {
+
+std::string makeCheckpoint(const QString& path, int in, int classes, int inputSize,
+                           const std::string& preprocessing)
+{
+    DiffUNetConfig config;
+    config.inChannels = in;
+    config.numClasses = classes;
+    config.baseFeatures = 4;
+    config.maxFeatures = 8;
+    config.nStages = 3;
+    torch::manual_seed(21);
+    DiffUNet model(config);
+    Checkpoint checkpoint;
+    checkpoint.info.network = "diffunet";
+    checkpoint.info.diffunet = config;
+    checkpoint.info.inputSize = inputSize;
+    checkpoint.info.preprocessingJson = preprocessing;
+    checkpoint.info.source = "TestCliSegmentVolume";
+    checkpoint.model = namedWeights(*model);
+    saveCheckpoint(path.toStdString(), checkpoint);
+    return path.toStdString();
+}
+
+/// A small volume with a zero border and a bright blob, on an oblique grid.
+Volume blobVolume(const std::array<std::int64_t, 3>& size, int channels, double shift)
+{
+    Geometry g;
+    g.spacing = {1.5, 1.25, 2.0};
+    g.origin = {-20.0 + shift, 5.0, 30.0};
+    g.direction = {0, 1, 0, -1, 0, 0, 0, 0, 1};
+    Volume v(size, channels, PixelType::Float32, g);
+    for (int c = 0; c < channels; ++c) {
+        for (std::int64_t k = 1; k < size[2] - 1; ++k) {
+            for (std::int64_t j = 1; j < size[1] - 1; ++j) {
+                for (std::int64_t i = 1; i < size[0] - 1; ++i) {
+                    const double d =
+                        std::hypot(i - size[0] / 2.0, j - size[1] / 2.0, k - size[2] / 2.0);
+                    v.channelData<float>(c)[v.linearIndex(i, j, k)] =
+                        static_cast<float>((d < 6.0 ? 200.0 : 50.0) + 10.0 * std::sin(i + j + k));
+                }
+            }
+        }
+    }
+    return v;
+}
+
+QJsonObject readJson(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        return {};
+    }
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+QList<QJsonObject> jsonLines(const QString& out)
+{
+    QList<QJsonObject> events;
+    for (const QString& line : out.split('\n', Qt::SkipEmptyParts)) {
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(line.toUtf8(), &error);
+        if (error.error != QJsonParseError::NoError || !doc.isObject()) {
+            return {};
+        }
+        events.push_back(doc.object());
+    }
+    return events;
+}
+
+int countEvents(const QList<QJsonObject>& events, const QString& name)
+{
+    int n = 0;
+    for (const QJsonObject& e : events) {
+        n += e.value("event").toString() == name ? 1 : 0;
+    }
+    return n;
+}
+
+} // namespace
+
+class TestCliSegmentVolume : public QObject
+{
+    Q_OBJECT
+
+private:
+    struct Run
+    {
+        int exitCode;
+        QString out;
+        QString err;
+    };
+
+    QString m_dir;
+    QString m_model;   ///< (1, 2), input 32, z-score, crop, 2 mm
+    QString m_model16; ///< (1, 2), input 16, z-score, crop, native grid: many windows
+    QString m_twoD;    ///< a DermoSegDiff checkpoint header (dummy weights)
+
+    Run runCli(const QStringList& args, int timeoutMs = 240000)
+    {
+        QProcess p;
+        p.start(QString::fromLocal8Bit(qgetenv("DIFFSEG_CLI")), args);
+        if (!p.waitForFinished(timeoutMs)) {
+            p.kill();
+            p.waitForFinished();
+            return {-1, {}, QStringLiteral("timeout")};
+        }
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2,
+                QString::fromUtf8(p.readAllStandardOutput()),
+                QString::fromUtf8(p.readAllStandardError())};
+    }
+
+    static QStringList cpu() { return {"--device", "cpu", "--threads", "2"}; }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(!qgetenv("DIFFSEG_CLI").isEmpty(), "DIFFSEG_CLI is not set");
+        m_dir = diffseg::test::scratchDir("cli-segment-volume");
+        m_model = QString::fromStdString(makeCheckpoint(
+            m_dir + "/tiny3d.dsckpt", 1, 2, 32,
+            R"({"normalization": "zscore", "crop_to_nonzero": true, "target_spacing": [2, 2, 2]})"));
+        m_model16 = QString::fromStdString(
+            makeCheckpoint(m_dir + "/tiny3d16.dsckpt", 1, 2, 16, R"({"normalization": "zscore"})"));
+        Checkpoint dsd;
+        dsd.info.network = "dermosegdiff";
+        dsd.model.emplace_back("w", torch::zeros({1}));
+        m_twoD = m_dir + "/photo_model.dsckpt";
+        saveCheckpoint(m_twoD.toStdString(), dsd);
+    }
+
+    void segment3dOnASharedNiftiWithGroundTruth()
+    {
+        DIFFSEG_REQUIRE_SHARED(input, "data/volumes/sct_spinalcord/t2/t2.nii.gz");
+        DIFFSEG_REQUIRE_SHARED(gt, "data/volumes/sct_spinalcord/t2/t2_seg-manual.nii.gz");
+        const QString out = m_dir + "/cord";
+        const Run r = runCli(QStringList{"segment3d", "--model", m_model, "--input", input, "--gt",
+                                         gt, "--out", out, "--steps", "2", "--seed", "4"} +
+                             cpu());
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const QList<QJsonObject> events = jsonLines(r.out);
+        QVERIFY2(!events.isEmpty(), qPrintable(r.out));
+        QCOMPARE(events.front().value("event").toString(), QString("start"));
+        QCOMPARE(events.front().value("roi").toInt(), 32);
+        QCOMPARE(countEvents(events, "step_volume"), 2);
+        QCOMPARE(countEvents(events, "case"), 1);
+        QCOMPARE(events.back().value("event").toString(), QString("finished"));
+        QVERIFY(events.back().contains("pooled_dice"));
+
+        const QString dir = out + "/t2";
+        for (const char* file :
+             {"labels.nii.gz", "probabilities.nii.gz", "uncertainty_entropy.nii.gz",
+              "uncertainty_steps.nii.gz", "steps/step_00_labels.nii.gz",
+              "steps/step_00_foreground.nii.gz", "steps/step_01_labels.nii.gz",
+              "steps/step_01_foreground.nii.gz", "summary.json"}) {
+            QVERIFY2(QFileInfo::exists(dir + "/" + file), file);
+        }
+        QVERIFY(!QFileInfo::exists(dir + "/uncertainty_mirror.nii.gz"));
+        QVERIFY(QFileInfo::exists(out + "/metrics.csv"));
+        QVERIFY(QFileInfo::exists(out + "/metrics.json"));
+        QCOMPARE(QDir(out).entryList(QDir::Dirs | QDir::Hidden | QDir::NoDotAndDotDot).size(), 1);
+
+        // The label map overlays the input exactly.
+        const Volume image = readVolume(input.toStdString()).volume;
+        const LabelMap labels = readLabelMap((dir + "/labels.nii.gz").toStdString()).labels;
+        QVERIFY(labels.isAlignedWith(image));
+        QVERIFY(labels.maxLabel() <= 1);
+        const Volume probabilities =
+            readVolume((dir + "/probabilities.nii.gz").toStdString()).volume;
+        QCOMPARE(probabilities.channels(), 2);
+        QCOMPARE(probabilities.size(), image.size());
+        QVERIFY(probabilities.geometry().isClose(image.geometry()));
+        const LabelMap step1 =
+            readLabelMap((dir + "/steps/step_01_labels.nii.gz").toStdString()).labels;
+        QVERIFY(step1.isAlignedWith(image));
+
+        const QJsonObject summary = readJson(dir + "/summary.json");
+        QVERIFY(!summary.isEmpty());
+        QCOMPARE(summary["input"].toObject()["orientation"].toString(), QString("PSR"));
+        QVERIFY(summary["model"].toObject()["id"].toString().startsWith("dun-"));
+        QCOMPARE(summary["model"].toObject()["network"].toString(), QString("diffunet"));
+        QCOMPARE(summary["settings"].toObject()["steps"].toInt(), 2);
+        QCOMPARE(summary["settings"].toObject()["fusion"].toString(), QString("mean"));
+        QVERIFY(summary["outputs"].toObject()["labels"].toObject()["verified_geometry"].toBool());
+        const QJsonObject metrics = summary["metrics"].toObject();
+        const double dice = metrics["foreground"].toObject()["dice"].toDouble(-1.0);
+        QVERIFY(dice >= 0.0 && dice <= 1.0);
+        QVERIFY(metrics["labels"].toObject().contains("1"));
+        QVERIFY(metrics["foreground"].toObject().contains("hd95_mm"));
+        QVERIFY(summary["steps"].toObject()["cache"].toObject()["bytes_used"].toDouble() ==
+                2.0 * 60 * 55 * 52);
+        QCOMPARE(summary["steps"].toObject()["saved"].toArray().size(), 2);
+        const QJsonObject timings = summary["timings_s"].toObject();
+        for (const char* stage : {"read", "load", "prepare", "windows", "postprocess",
+                                  "first_step_volume", "write", "metrics", "case_total"}) {
+            QVERIFY2(timings.contains(stage) && timings[stage].toDouble(-1.0) >= 0.0, stage);
+        }
+        QVERIFY(summary["windows"].toObject()["count"].toInt() >= 1);
+    }
+
+    void folderNrrdAndMirrorTta()
+    {
+        const QString in = m_dir + "/volumes";
+        QDir().mkpath(in);
+        writeVolume(blobVolume({22, 20, 14}, 1, 0.0), (in + "/case_a.nii.gz").toStdString());
+        writeVolume(blobVolume({18, 24, 12}, 1, 3.0), (in + "/case_b.mha").toStdString());
+        const QString out = m_dir + "/folder";
+        const Run r =
+            runCli(QStringList{"segment3d", "--model", m_model, "--input", in, "--out", out,
+                               "--steps", "1", "--tta", "--format", "nrrd", "--uncertainty",
+                               "mirror", "--save-steps", "none", "--window-batch", "2"} +
+                   cpu());
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const QList<QJsonObject> events = jsonLines(r.out);
+        QCOMPARE(countEvents(events, "case"), 2);
+        int flips = 0;
+        for (const QJsonObject& e : events) {
+            if (e["event"].toString() == "step") {
+                flips = std::max(flips, e["flips"].toInt());
+            }
+        }
+        QCOMPARE(flips, 8);
+        for (const char* id : {"case_a", "case_b"}) {
+            const QString dir = out + "/" + id;
+            QVERIFY2(QFileInfo::exists(dir + "/labels.nrrd"), id);
+            QVERIFY2(QFileInfo::exists(dir + "/uncertainty_mirror.nii.gz"), id);
+            QVERIFY(QDir(dir + "/steps").entryList(QDir::Files).isEmpty());
+            const QJsonObject summary = readJson(dir + "/summary.json");
+            QCOMPARE(summary["uncertainty"].toObject()["shown"].toString(), QString("mirror"));
+            QCOMPARE(summary["windows"].toObject()["mirror_passes"].toInt(), 8);
+        }
+        const Volume b = readVolume((in + "/case_b.mha").toStdString()).volume;
+        const LabelMap labels = readLabelMap((out + "/case_b/labels.nrrd").toStdString()).labels;
+        QVERIFY(labels.isAlignedWith(b));
+    }
+
+    void segmentHandsVolumesOver()
+    {
+        const QString volume = m_dir + "/single.nii.gz";
+        writeVolume(blobVolume({20, 20, 12}, 1, 0.0), volume.toStdString());
+        const QString out = m_dir + "/dispatch";
+        // `segment` with a volume: segment3d's options pass through.
+        const Run r = runCli(QStringList{"segment", "--model", m_model, "--input", volume, "--out",
+                                         out, "--steps", "1", "--fusion", "uncertainty",
+                                         "--overlap", "0.25", "--progress", "json"} +
+                             cpu());
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QVERIFY(QFileInfo::exists(out + "/single/labels.nii.gz"));
+        const QJsonObject summary = readJson(out + "/single/summary.json");
+        QCOMPARE(summary["settings"].toObject()["fusion"].toString(), QString("uncertainty"));
+        QCOMPARE(summary["settings"].toObject()["overlap"].toDouble(), 0.25);
+        // A 2D-only option with a volume is a usage error naming it.
+        const Run sampler = runCli(QStringList{"segment", "--model", m_model, "--input", volume,
+                                               "--out", out, "--sampler", "ddpm"} +
+                                   cpu());
+        QCOMPARE(sampler.exitCode, 2);
+        QVERIFY2(sampler.err.contains("--sampler"), qPrintable(sampler.err));
+        // A 3D-only option with a 2D image is one too.
+        Image2D photo(16, 16, 3, PixelType::UInt8);
+        const QString png = m_dir + "/photo.png";
+        writeImage(photo, png.toStdString());
+        const Run fusion = runCli(QStringList{"segment", "--model", m_twoD, "--input", png, "--out",
+                                              out, "--fusion", "mean"} +
+                                  cpu());
+        QCOMPARE(fusion.exitCode, 2);
+        QVERIFY2(fusion.err.contains("--fusion"), qPrintable(fusion.err));
+    }
+
+    void sigtermCancels()
+    {
+        // The native grid with 16^3 windows, 8 mirror passes and 50 steps takes long enough.
+        const QString volume = m_dir + "/large.nii.gz";
+        writeVolume(blobVolume({48, 48, 40}, 1, 0.0), volume.toStdString());
+        const QString out = m_dir + "/cancel";
+        QProcess p;
+        p.start(QString::fromLocal8Bit(qgetenv("DIFFSEG_CLI")),
+                QStringList{"segment3d", "--model", m_model16, "--input", volume, "--out", out,
+                            "--steps", "50", "--tta"} +
+                    cpu());
+        QVERIFY(p.waitForStarted());
+        QString seen;
+        while (!seen.contains("\"event\":\"step\"") && p.waitForReadyRead(60000)) {
+            seen += QString::fromUtf8(p.readAllStandardOutput());
+        }
+        QVERIFY2(seen.contains("\"event\":\"step\""), qPrintable(seen));
+        p.terminate(); // SIGTERM
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 3);
+        seen += QString::fromUtf8(p.readAllStandardOutput());
+        QVERIFY2(seen.contains("\"event\":\"cancelled\""), qPrintable(seen));
+        // Nothing half-written stays.
+        QVERIFY(QDir(out).entryList(QDir::Dirs | QDir::Hidden | QDir::NoDotAndDotDot).isEmpty());
+    }
+
+    void badInputsNameTheFile()
+    {
+        const QString volume = m_dir + "/ok.nii.gz";
+        writeVolume(blobVolume({16, 16, 10}, 1, 0.0), volume.toStdString());
+        const QString out = m_dir + "/bad";
+        // A 2D checkpoint.
+        Run r = runCli(
+            QStringList{"segment3d", "--model", m_twoD, "--input", volume, "--out", out} + cpu());
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(m_twoD) && r.err.contains("2D"), qPrintable(r.err));
+        // A volume with the wrong channel count.
+        const QString twoChannels = m_dir + "/two_channels.nii.gz";
+        writeVolume(blobVolume({16, 16, 10}, 2, 0.0), twoChannels.toStdString());
+        r = runCli(
+            QStringList{"segment3d", "--model", m_model, "--input", twoChannels, "--out", out} +
+            cpu());
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(twoChannels) && r.err.contains("2 channel"), qPrintable(r.err));
+        // Missing files.
+        const QString missing = m_dir + "/missing.nii.gz";
+        r = runCli(QStringList{"segment3d", "--model", m_model, "--input", missing, "--out", out} +
+                   cpu());
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(missing), qPrintable(r.err));
+        const QString missingModel = m_dir + "/missing.dsckpt";
+        r = runCli(
+            QStringList{"segment3d", "--model", missingModel, "--input", volume, "--out", out} +
+            cpu());
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(missingModel), qPrintable(r.err));
+        // A ground truth on another grid.
+        const QString otherGrid = m_dir + "/other_grid.nii.gz";
+        writeLabelMap(LabelMap({16, 16, 11}, Geometry{}), otherGrid.toStdString());
+        r = runCli(QStringList{"segment3d", "--model", m_model, "--input", volume, "--gt",
+                               otherGrid, "--out", out} +
+                   cpu());
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(otherGrid), qPrintable(r.err));
+        // Options: a roi the network cannot take, AIIB without its CT statistics.
+        r = runCli(QStringList{"segment3d", "--model", m_model, "--input", volume, "--out", out,
+                               "--roi", "30"} +
+                   cpu());
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("--roi"), qPrintable(r.err));
+        r = runCli(QStringList{"segment3d", "--model", m_model, "--input", volume, "--out", out,
+                               "--reference-config", "aiib2023"} +
+                   cpu());
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("--preprocessing"), qPrintable(r.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliSegmentVolume)
+#include "TestCliSegmentVolume.moc"
