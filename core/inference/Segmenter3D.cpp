@@ -533,7 +533,10 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
     std::vector<std::unique_ptr<WindowBlender>> stepBlenders;
     if (keepSteps) {
         for (int s = 0; s < steps; ++s) {
-            stepBlenders.push_back(std::make_unique<WindowBlender>(plan, classes));
+            // Float sums: the step volumes are previews and inputs of the step entropy, and float
+            // halves their memory (they all live until the last window batch).
+            stepBlenders.push_back(
+                std::make_unique<WindowBlender>(plan, classes, BlendPrecision::Float));
         }
     }
     std::optional<WindowBlender> variance;

@@ -120,8 +120,8 @@ struct Segment3DOptions
     /// The reference feeds λ(τ) to the time embedding while sampling (§B3); false feeds τ.
     bool timeAsLogSnr = true;
     /// Keep per-step whole-volume predictions (the step cache, the step callbacks' volumes and
-    /// the step entropy). Costs 8 bytes per class per prepared voxel per step while the windows
-    /// run; turn off for very large volumes.
+    /// the step entropy). Costs 4 bytes per class per prepared voxel per step while the windows
+    /// run (the fused blend costs 8, the weights 8 per voxel); turn off for very large volumes.
     bool stepPredictions = true;
     /// Memory for the 8-bit per-step probabilities (StepCache's policy drops steps beyond it).
     std::size_t stepCacheBudget = StepCacheConfig::kDefaultBudget3D;

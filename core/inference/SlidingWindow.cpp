@@ -224,24 +224,28 @@ void SlidingWindowPlan::extractWindow(const Volume& input, int w, float* out) co
     }
 }
 
-WindowBlender::WindowBlender(const SlidingWindowPlan& plan, int channels)
+WindowBlender::WindowBlender(const SlidingWindowPlan& plan, int channels, BlendPrecision precision)
     : m_plan(&plan)
     , m_channels(channels)
+    , m_precision(precision)
 {
     if (channels < 1 || channels > Volume::kMaxChannels) {
         throw Error(ErrorKind::InvalidValue, "sliding window",
                     "output channels must lie in 1.." + std::to_string(Volume::kMaxChannels));
     }
     const auto& s = plan.size();
-    m_sum.assign(static_cast<std::size_t>(channels) * static_cast<std::size_t>(s[0] * s[1] * s[2]),
-                 0.0);
+    const std::size_t n =
+        static_cast<std::size_t>(channels) * static_cast<std::size_t>(s[0] * s[1] * s[2]);
+    if (precision == BlendPrecision::Double) {
+        m_sum.assign(n, 0.0);
+    } else {
+        m_sumFloat.assign(n, 0.0f);
+    }
 }
 
-void WindowBlender::add(int w, const float* values)
+template <class T>
+void WindowBlender::accumulate(std::vector<T>& sums, int w, const float* values)
 {
-    if (m_sum.empty()) {
-        throw Error(ErrorKind::Internal, "sliding window", "blender used after release()");
-    }
     const SlidingWindowPlan& plan = *m_plan;
     const auto& start = plan.window(w);
     const auto& roi = plan.roi();
@@ -254,7 +258,7 @@ void WindowBlender::add(int w, const float* values)
     for (int c = 0; c < m_channels; ++c) {
         const float* in =
             values + static_cast<std::size_t>(c) * static_cast<std::size_t>(plan.roiVoxels());
-        double* channel = m_sum.data() + static_cast<std::size_t>(c) * voxels;
+        T* channel = sums.data() + static_cast<std::size_t>(c) * voxels;
         for (std::int64_t k = 0; k < roi[2]; ++k) {
             const std::int64_t z = start[2] + k - pad[2];
             if (z < 0 || z >= size[2]) {
@@ -266,38 +270,59 @@ void WindowBlender::add(int w, const float* values)
                     continue;
                 }
                 const std::int64_t row = (k * roi[1] + j) * roi[0];
-                double* sum = channel + (z * size[1] + y) * size[0] + start[0] - pad[0];
+                T* sum = channel + (z * size[1] + y) * size[0] + start[0] - pad[0];
                 for (std::int64_t i = x0; i < x1; ++i) {
-                    // float x float is exact in double: only the additions round.
-                    sum[i] +=
-                        static_cast<double>(importance[row + i]) * static_cast<double>(in[row + i]);
+                    sum[i] += static_cast<T>(importance[row + i]) * static_cast<T>(in[row + i]);
                 }
             }
         }
     }
 }
 
-Volume WindowBlender::result(const Geometry& geometry) const
+template <class T>
+void WindowBlender::divide(const std::vector<T>& sums, float* out) const
 {
-    if (m_sum.empty()) {
-        throw Error(ErrorKind::Internal, "sliding window", "blender used after release()");
-    }
-    Volume out(m_plan->size(), m_channels, PixelType::Float32, geometry);
     const std::vector<double>& weight = m_plan->weightSum();
     const std::size_t voxels = weight.size();
-    float* o = out.data<float>();
     for (int c = 0; c < m_channels; ++c) {
         const std::size_t offset = static_cast<std::size_t>(c) * voxels;
         for (std::size_t v = 0; v < voxels; ++v) {
-            o[offset + v] = static_cast<float>(m_sum[offset + v] / weight[v]);
+            out[offset + v] = static_cast<float>(static_cast<double>(sums[offset + v]) / weight[v]);
         }
+    }
+}
+
+void WindowBlender::add(int w, const float* values)
+{
+    if (m_released) {
+        throw Error(ErrorKind::Internal, "sliding window", "blender used after release()");
+    }
+    if (m_precision == BlendPrecision::Double) {
+        accumulate(m_sum, w, values);
+    } else {
+        accumulate(m_sumFloat, w, values);
+    }
+}
+
+Volume WindowBlender::result(const Geometry& geometry) const
+{
+    if (m_released) {
+        throw Error(ErrorKind::Internal, "sliding window", "blender used after release()");
+    }
+    Volume out(m_plan->size(), m_channels, PixelType::Float32, geometry);
+    if (m_precision == BlendPrecision::Double) {
+        divide(m_sum, out.data<float>());
+    } else {
+        divide(m_sumFloat, out.data<float>());
     }
     return out;
 }
 
 void WindowBlender::release()
 {
+    m_released = true;
     std::vector<double>().swap(m_sum);
+    std::vector<float>().swap(m_sumFloat);
 }
 
 void flipWindow(float* values, int channels, const std::array<std::int64_t, 3>& roi, int flip)

@@ -117,28 +117,48 @@ private:
 std::vector<float> importanceMap(const std::array<std::int64_t, 3>& roi, BlendMode blend,
                                  double sigmaScale);
 
+/// Precision of a WindowBlender's sums.
+enum class BlendPrecision
+{
+    Double, ///< 8 bytes per channel and voxel; constant and identity models blend back exactly
+    Float   ///< 4 bytes; the blend is then within a few float ulps (previews, step predictions)
+};
+
 /// Accumulates weighted window outputs for one output (any channel count) and returns the blend
-/// Σ_w importance_w · out_w / Σ_w importance_w on the input grid. Sums are kept in double, so a
-/// model that outputs a constant c (or its own input) blends back to exactly c (its input) in
-/// float32. Memory: 8 bytes per channel per input voxel. Not thread-safe (one writer).
+/// Σ_w importance_w · out_w / Σ_w importance_w on the input grid. With double sums (the default)
+/// a model that outputs a constant c (or its own input) blends back to exactly c (its input) in
+/// float32, because float x float products are exact in double and only the additions round.
+/// Memory: 8 (double) or 4 (float) bytes per channel per input voxel. Not thread-safe (one
+/// writer); the plan must outlive the blender.
 class WindowBlender
 {
 public:
-    WindowBlender(const SlidingWindowPlan& plan, int channels);
+    /// Throws Error(InvalidValue) for channels outside 1..Volume::kMaxChannels.
+    WindowBlender(const SlidingWindowPlan& plan, int channels,
+                  BlendPrecision precision = BlendPrecision::Double);
 
     int channels() const noexcept { return m_channels; }
+    BlendPrecision precision() const noexcept { return m_precision; }
     /// Adds window `w`'s output: channels x roi voxels, x fastest (the voxels in the padding are
     /// dropped).
     void add(int w, const float* values);
     /// The blended output, Float32 with `channels()` channels, on the input grid with `geometry`.
     Volume result(const Geometry& geometry) const;
-    /// Releases the sums (the blender is unusable afterwards).
+    /// Releases the sums (the blender is unusable afterwards: Error(Internal)).
     void release();
 
 private:
+    template <class T>
+    void accumulate(std::vector<T>& sums, int w, const float* values);
+    template <class T>
+    void divide(const std::vector<T>& sums, float* out) const;
+
     const SlidingWindowPlan* m_plan;
     int m_channels;
+    BlendPrecision m_precision;
+    bool m_released = false;
     std::vector<double> m_sum;
+    std::vector<float> m_sumFloat;
 };
 
 /// Mirror pass `flip` (0..7) as a bit mask: bit 0 flips x (W), bit 1 y (H), bit 2 z (D); 0 is the

@@ -209,6 +209,33 @@ private Q_SLOTS:
         QVERIFY(exactlyEqual(out, input));
     }
 
+    void floatSumsAreClose()
+    {
+        SlidingWindowOptions o;
+        o.roi = {16, 16, 16};
+        const Volume input = rampVolume({37, 29, 23}, 1);
+        const SlidingWindowPlan plan(input.size(), o);
+        WindowBlender exact(plan, 1);
+        WindowBlender single(plan, 1, BlendPrecision::Float);
+        QCOMPARE(single.precision(), BlendPrecision::Float);
+        std::vector<float> window(static_cast<std::size_t>(plan.roiVoxels()));
+        for (int w = 0; w < plan.windowCount(); ++w) {
+            plan.extractWindow(input, w, window.data());
+            exact.add(w, window.data());
+            single.add(w, window.data());
+        }
+        const Volume a = exact.result(input.geometry());
+        const Volume b = single.result(input.geometry());
+        QVERIFY(exactlyEqual(a, input));
+        for (std::size_t i = 0; i < input.voxelCount(); ++i) {
+            const float x = input.data<float>()[i];
+            QVERIFY(std::abs(b.data<float>()[i] - x) <= 1e-5f * (1.0f + std::abs(x)));
+        }
+        single.release();
+        QVERIFY_THROWS_EXCEPTION(Error, single.add(0, window.data()));
+        QVERIFY_THROWS_EXCEPTION(Error, single.result(input.geometry()));
+    }
+
     void paddingIsZeroAndCroppedBack()
     {
         // 10 x 16 x 5 of ones in a 16^3 window: 3 zero columns before and 3 after along x, none
