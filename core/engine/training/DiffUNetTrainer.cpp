@@ -324,7 +324,7 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
     summary.runDir = folder->dir();
     summary.lastCheckpoint = folder->hasLast() ? lastPath : std::string();
     std::error_code ec;
-    try {
+    return runReportingFailures(*folder, summary, [&]() -> TrainingSummary {
         const torch::Device device = resolveTrainingDevice(options.device);
         const Clock::time_point started = Clock::now();
         std::optional<Checkpoint> resumed;
@@ -822,36 +822,7 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                        summary.bestCheckpoint.empty() ? json(nullptr) : json(summary.bestScore)},
                       {"seconds", std::chrono::duration<double>(Clock::now() - started).count()}});
         return summary;
-    } catch (const Error& e) {
-        if (e.kind() == ErrorKind::Cancelled) {
-            summary.reason = "stopped";
-            folder->emit({{"event", "finished"},
-                          {"reason", "stopped"},
-                          {"last_checkpoint", summary.lastCheckpoint}});
-            return summary;
-        }
-        folder->emit({{"event", "failed"},
-                      {"reason", e.what()},
-                      {"error_kind", errorKindName(e.kind())},
-                      {"last_checkpoint", summary.lastCheckpoint}});
-        throw;
-    } catch (const c10::Error& e) {
-        const std::string what = e.what_without_backtrace();
-        const bool memory = what.find("out of memory") != std::string::npos;
-        folder->emit({{"event", "failed"},
-                      {"reason", what.substr(0, what.find('\n'))},
-                      {"error_kind", memory ? "out of memory" : "internal"},
-                      {"last_checkpoint", summary.lastCheckpoint}});
-        throw Error(memory ? ErrorKind::InvalidValue : ErrorKind::Internal, "training",
-                    what.substr(0, what.find('\n')));
-    } catch (const std::bad_alloc&) {
-        folder->emit({{"event", "failed"},
-                      {"reason", "out of memory"},
-                      {"error_kind", "out of memory"},
-                      {"last_checkpoint", summary.lastCheckpoint}});
-        throw Error(ErrorKind::InvalidValue, "training",
-                    "out of memory (try a smaller patch or batch size)");
-    }
+    });
 }
 
 } // namespace diffseg::core::engine

@@ -44,19 +44,7 @@ DiffUNetTrainingConfig::fromYaml(const std::string& text, const std::string& sou
                                  const std::vector<std::pair<std::string, std::string>>& overrides)
 {
     const YamlKeyReader p(sourceName);
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-        throw Error(ErrorKind::Config, sourceName,
-                    "not valid YAML (line " + std::to_string(e.mark.line + 1) + "): " + e.msg);
-    }
-    if (!root.IsMap()) {
-        throw Error(ErrorKind::Config, sourceName, "the top level must be a mapping of sections");
-    }
-    for (const auto& [path, value] : overrides) {
-        applyOverride(root, path, value, sourceName);
-    }
+    const YAML::Node root = loadConfigRoot(text, sourceName, overrides);
     DiffUNetTrainingConfig c;
     c.sourceName = sourceName;
     const YamlKey top{root, ""};
@@ -175,17 +163,7 @@ DiffUNetTrainingConfig
 DiffUNetTrainingConfig::fromFile(const std::string& path,
                                  const std::vector<std::pair<std::string, std::string>>& overrides)
 {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) {
-        throw Error(ErrorKind::NotFound, path, "no such configuration file");
-    }
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in && !in.eof()) {
-        throw Error(ErrorKind::Io, path, "cannot be read");
-    }
-    DiffUNetTrainingConfig c = fromYaml(text.str(), path, overrides);
+    DiffUNetTrainingConfig c = fromYaml(readConfigText(path), path, overrides);
     c.dataDir = resolveAgainst(c.dataDir, path);
     c.saveDir = resolveAgainst(c.saveDir, path);
     return c;

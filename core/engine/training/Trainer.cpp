@@ -170,7 +170,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
     TrainingSummary summary;
     summary.runDir = runDir;
     summary.lastCheckpoint = hasLast ? lastPath : std::string();
-    try {
+    return runReportingFailures(*folder, summary, [&]() -> TrainingSummary {
         const torch::Device device =
             resolveTrainingDevice(options.device.empty() ? c.device : options.device);
         const Clock::time_point started = Clock::now();
@@ -698,38 +698,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
                summary.bestCheckpoint.empty() ? json(nullptr) : json(summary.bestScore)},
               {"seconds", std::chrono::duration<double>(Clock::now() - started).count()}});
         return summary;
-    } catch (const Error& e) {
-        if (e.kind() == ErrorKind::Cancelled) {
-            // Cancelled inside caching or validation: nothing half-done is saved.
-            summary.reason = "stopped";
-            emit({{"event", "finished"},
-                  {"reason", "stopped"},
-                  {"last_checkpoint", summary.lastCheckpoint}});
-            return summary;
-        }
-        emit({{"event", "failed"},
-              {"reason", e.what()},
-              {"error_kind", errorKindName(e.kind())},
-              {"last_checkpoint", summary.lastCheckpoint}});
-        throw;
-    } catch (const c10::Error& e) {
-        const std::string what = e.what_without_backtrace();
-        const bool memory = what.find("out of memory") != std::string::npos ||
-                            what.find("alloc") != std::string::npos;
-        emit({{"event", "failed"},
-              {"reason", what.substr(0, what.find('\n'))},
-              {"error_kind", memory ? "out of memory" : "internal"},
-              {"last_checkpoint", summary.lastCheckpoint}});
-        throw Error(memory ? ErrorKind::InvalidValue : ErrorKind::Internal, "training",
-                    what.substr(0, what.find('\n')));
-    } catch (const std::bad_alloc&) {
-        emit({{"event", "failed"},
-              {"reason", "out of memory"},
-              {"error_kind", "out of memory"},
-              {"last_checkpoint", summary.lastCheckpoint}});
-        throw Error(ErrorKind::InvalidValue, "training",
-                    "out of memory (try a smaller batch size with -b)");
-    }
+    });
 }
 
 } // namespace diffseg::core::engine

@@ -32,22 +32,7 @@ TrainingConfig::fromYaml(const std::string& text, const std::string& sourceName,
                          const std::vector<std::pair<std::string, std::string>>& overrides)
 {
     const Parser p(sourceName);
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-        throw Error(ErrorKind::Config, sourceName,
-                    "not valid YAML (line " + std::to_string(e.mark.line + 1) + "): " + e.msg);
-    }
-    if (!root || root.IsNull()) {
-        root = YAML::Node(YAML::NodeType::Map);
-    }
-    if (!root.IsMap()) {
-        throw Error(ErrorKind::Config, sourceName, "the top level must be a mapping of sections");
-    }
-    for (const auto& [path, value] : overrides) {
-        applyOverride(root, path, value, sourceName);
-    }
+    const YAML::Node root = loadConfigRoot(text, sourceName, overrides);
 
     TrainingConfig c;
     c.sourceName = sourceName;
@@ -225,20 +210,7 @@ TrainingConfig
 TrainingConfig::fromFile(const std::string& path,
                          const std::vector<std::pair<std::string, std::string>>& overrides)
 {
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
-        throw Error(ErrorKind::NotFound, path, "no such configuration file");
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(ErrorKind::Io, path, "cannot be read");
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (text.str().size() > (4u << 20)) {
-        throw Error(ErrorKind::Config, path, "is larger than 4 MiB: not a configuration file");
-    }
-    TrainingConfig c = fromYaml(text.str(), path, overrides);
+    TrainingConfig c = fromYaml(readConfigText(path), path, overrides);
     c.dataDir = resolveAgainst(c.dataDir, path);
     c.saveDir = resolveAgainst(c.saveDir, path);
     c.cacheDir = resolveAgainst(c.cacheDir, path);

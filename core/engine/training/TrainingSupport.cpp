@@ -193,4 +193,43 @@ void TrainingRunFolder::message(const std::string& level, const std::string& tex
     emit({{"event", "log"}, {"level", level}, {"message", text}});
 }
 
+TrainingSummary runReportingFailures(TrainingRunFolder& folder, TrainingSummary& summary,
+                                     const std::function<TrainingSummary()>& body)
+{
+    using nlohmann::json;
+    try {
+        return body();
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::Cancelled) {
+            summary.reason = "stopped";
+            folder.emit({{"event", "finished"},
+                         {"reason", "stopped"},
+                         {"last_checkpoint", summary.lastCheckpoint}});
+            return summary;
+        }
+        folder.emit({{"event", "failed"},
+                     {"reason", e.what()},
+                     {"error_kind", errorKindName(e.kind())},
+                     {"last_checkpoint", summary.lastCheckpoint}});
+        throw;
+    } catch (const c10::Error& e) {
+        const std::string what = e.what_without_backtrace();
+        const std::string first = what.substr(0, what.find('\n'));
+        const bool memory = what.find("out of memory") != std::string::npos ||
+                            what.find("alloc") != std::string::npos;
+        folder.emit({{"event", "failed"},
+                     {"reason", first},
+                     {"error_kind", memory ? "out of memory" : "internal"},
+                     {"last_checkpoint", summary.lastCheckpoint}});
+        throw Error(memory ? ErrorKind::InvalidValue : ErrorKind::Internal, "training", first);
+    } catch (const std::bad_alloc&) {
+        folder.emit({{"event", "failed"},
+                     {"reason", "out of memory"},
+                     {"error_kind", "out of memory"},
+                     {"last_checkpoint", summary.lastCheckpoint}});
+        throw Error(ErrorKind::InvalidValue, "training",
+                    "out of memory (try a smaller batch size or patch)");
+    }
+}
+
 } // namespace diffseg::core::engine

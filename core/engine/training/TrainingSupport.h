@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -69,5 +70,12 @@ private:
     std::ofstream m_log;
     TrainingEventCallback m_onEvent;
 };
+
+/// Runs a training body and reports how it ended: cancelled inside (Error(Cancelled) thrown
+/// before anything could be saved) returns `summary` with reason "stopped"; an Error, a LibTorch
+/// error or an allocation failure emits a `failed` event naming the last checkpoint and leaves as
+/// an Error (out-of-memory named as such).
+TrainingSummary runReportingFailures(TrainingRunFolder& folder, TrainingSummary& summary,
+                                     const std::function<TrainingSummary()>& body);
 
 } // namespace diffseg::core::engine

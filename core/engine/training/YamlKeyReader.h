@@ -12,10 +12,13 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace diffseg::core::engine {
@@ -260,6 +263,49 @@ inline std::string resolveAgainst(const std::string& path, const std::string& co
     }
     const std::filesystem::path base = std::filesystem::path(configFile).parent_path();
     return (base / path).lexically_normal().string();
+}
+
+/// Parses a configuration's text into its root mapping and applies the overrides (dotted key,
+/// YAML value) before any key is read. Error(Config) naming `sourceName` for invalid YAML.
+inline YAML::Node loadConfigRoot(const std::string& text, const std::string& sourceName,
+                                 const std::vector<std::pair<std::string, std::string>>& overrides)
+{
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        throw Error(ErrorKind::Config, sourceName,
+                    "not valid YAML (line " + std::to_string(e.mark.line + 1) + "): " + e.msg);
+    }
+    if (!root || root.IsNull()) {
+        root = YAML::Node(YAML::NodeType::Map);
+    }
+    if (!root.IsMap()) {
+        throw Error(ErrorKind::Config, sourceName, "the top level must be a mapping of sections");
+    }
+    for (const auto& [path, value] : overrides) {
+        applyOverride(root, path, value, sourceName);
+    }
+    return root;
+}
+
+/// A configuration file's text: Error(NotFound/Io) naming it, Error(Config) above 4 MiB.
+inline std::string readConfigText(const std::string& path)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw Error(ErrorKind::NotFound, path, "no such configuration file");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorKind::Io, path, "cannot be read");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (text.str().size() > (4u << 20)) {
+        throw Error(ErrorKind::Config, path, "is larger than 4 MiB: not a configuration file");
+    }
+    return text.str();
 }
 
 } // namespace diffseg::core::engine
