@@ -16,10 +16,12 @@
 #include <QtTest>
 
 #include <torch/cuda.h>
+#include <torch/serialize.h>
 #include <torch/utils.h>
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <set>
 
 using namespace diffseg::core;
@@ -374,6 +376,48 @@ private Q_SLOTS:
         checkResult(c, crop, 2);
         QCOMPARE(c.labels.geometry().orientationCode(), std::string("RAS"));
         QCOMPARE(c.preparedSize, (Size3{72, 60, 30}));
+    }
+
+    void referenceStateDictWithACallerPreprocessing()
+    {
+        // The tiny network's weights as the reference trainer saves them: a plain state_dict
+        // with edge_model.* / denoise_model.* keys, wrapped in "module." by DataParallel.
+        const Checkpoint ours = loadCheckpoint(m_binary);
+        c10::impl::GenericDict dict(c10::StringType::get(), c10::TensorType::get());
+        for (const auto& [name, tensor] : ours.model) {
+            dict.insert("module." + name, tensor);
+        }
+        const std::vector<char> bytes = torch::pickle_save(dict);
+        const std::string path = (m_dir + "/best_model_0.5000.pt").toStdString();
+        std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+
+        VolumeModelLoadOptions load;
+        load.referenceNetwork = tiny(1, 2);
+        load.referenceName = "tiny test network";
+        load.referenceInputSize = 16;
+        load.preparation = VolumePreparationConfig::fromJson(ours.info.preprocessingJson);
+        Segmenter3D reference(path, load);
+        Segmenter3D native(m_binary);
+        QCOMPARE(reference.info().format, std::string("reference"));
+        QCOMPARE(reference.info().referenceConfig, std::string("tiny test network"));
+        QCOMPARE(reference.info().preparationSource, std::string("caller"));
+        QCOMPARE(reference.info().id, native.info().id); // the same weights
+        const Volume image = phantom({30, 26, 19}, 1);
+        Segment3DOptions options;
+        options.steps = 2;
+        const Segment3DResult a = reference.segment(image, options);
+        const Segment3DResult b = native.segment(image, options);
+        QVERIFY(sameBytes(a.probabilities, b.probabilities));
+        QVERIFY(sameBytes(a.labels, b.labels));
+        // The wrong network for the weights: a shape mismatch naming the file.
+        load.referenceNetwork = tiny(4, 4);
+        try {
+            Segmenter3D wrong(path, load);
+            QFAIL("loaded a (1, 2) state_dict as (4, 4)");
+        } catch (const Error& e) {
+            QCOMPARE(e.kind(), ErrorKind::Mismatch);
+            QVERIFY2(std::string(e.what()).find(path) != std::string::npos, e.what());
+        }
     }
 
     void cancellation()
