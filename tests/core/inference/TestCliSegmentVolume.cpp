@@ -265,6 +265,42 @@ private Q_SLOTS:
         QVERIFY(labels.isAlignedWith(b));
     }
 
+    void dicomFolderAndDatasetLayout()
+    {
+        // An oblique 4-slice DICOM MR series: the labels carry its geometry.
+        DIFFSEG_REQUIRE_SHARED(series, "data/volumes/dicom2nifti_mr/hitachi_anatomical_001/series");
+        const QString out = m_dir + "/dicom";
+        Run r = runCli(QStringList{"segment3d", "--model", m_model, "--input", series, "--out", out,
+                                   "--steps", "1", "--format", "mha"} +
+                       cpu());
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const Volume mr = readVolume(series.toStdString()).volume;
+        const LabelMap labels = readLabelMap((out + "/series/labels.mha").toStdString()).labels;
+        QVERIFY(labels.isAlignedWith(mr));
+        QCOMPARE(readJson(out + "/series/summary.json")["input"].toObject()["format"].toString(),
+                 QString("DICOM series"));
+
+        // images/ + masks/: the masks are the ground truth.
+        const QString root = m_dir + "/dataset";
+        QDir().mkpath(root + "/images");
+        QDir().mkpath(root + "/masks");
+        const Volume image = blobVolume({20, 18, 12}, 1, 1.0);
+        writeVolume(image, (root + "/images/p01.nii.gz").toStdString());
+        LabelMap mask = LabelMap::like(image);
+        for (std::size_t i = 0; i < mask.voxelCount(); i += 3) {
+            mask.data<std::uint8_t>()[i] = 1;
+        }
+        writeLabelMap(mask, (root + "/masks/p01_seg.nii.gz").toStdString());
+        r = runCli(QStringList{"segment3d", "--model", m_model, "--input", root, "--out",
+                               m_dir + "/dataset_out", "--steps", "1"} +
+                   cpu());
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const QJsonObject summary = readJson(m_dir + "/dataset_out/p01/summary.json");
+        QCOMPARE(summary["ground_truth"].toObject()["from"].toString(), QString("dataset"));
+        QVERIFY(summary["metrics"].toObject()["foreground"].toObject().contains("dice"));
+        QVERIFY(QFileInfo::exists(m_dir + "/dataset_out/metrics.csv"));
+    }
+
     void segmentHandsVolumesOver()
     {
         const QString volume = m_dir + "/single.nii.gz";
