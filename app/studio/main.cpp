@@ -2,6 +2,8 @@
 
 #include "MainWindow.h"
 #include "runtime/Runtime.h"
+#include "views/ModelPanel.h"
+#include "views/OverlayPanel.h"
 #include "views/VolumeView3D.h"
 #include "vtkqt/GlSetup.h"
 #include "vtkqt/VtkRenderWidget.h"
@@ -9,6 +11,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileInfo>
 #include <QTimer>
 
@@ -16,18 +19,30 @@
 
 namespace {
 
-/// Saves a picture of the whole window once the 3D view has rendered, then quits. Used for the
+/// Saves a picture of the whole window and quits (status 1 when `ok` is false or it fails).
+void saveScreenshot(diffseg::app::MainWindow& window, const QString& path, bool ok)
+{
+    QCoreApplication::processEvents();
+    const bool saved = window.grab().save(path);
+    std::fprintf(saved ? stdout : stderr, "%s %s\n",
+                 saved ? "screenshot saved to" : "could not save",
+                 qPrintable(QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath())));
+    QCoreApplication::exit(saved && ok ? 0 : 1);
+}
+
+/// Saves a picture of the whole window once the views have rendered, then quits. Used for the
 /// README screenshot and by tests: the grab includes the OpenGL views.
 void scheduleScreenshot(diffseg::app::MainWindow& window, const QString& path)
 {
-    auto* view = window.volumeView()->renderWidget();
     auto take = [&window, path] {
-        QCoreApplication::processEvents();
-        const bool ok = window.grab().save(path);
-        std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "screenshot saved to" : "could not save",
-                     qPrintable(QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath())));
-        QCoreApplication::exit(ok ? 0 : 1);
+        saveScreenshot(window, path, true);
     };
+    if (!window.volumeDock()->isVisible()) {
+        // No OpenGL view to wait for.
+        QTimer::singleShot(800, &window, take);
+        return;
+    }
+    auto* view = window.volumeView()->renderWidget();
     QObject::connect(
         view, &diffseg::widgets::VtkRenderWidget::frameRendered, &window,
         [take] { QTimer::singleShot(300, take); }, Qt::SingleShotConnection);
@@ -60,15 +75,50 @@ int main(int argc, char** argv)
                                                  "file is given)."));
     QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
-        QStringLiteral("Save a picture of the window to <png> once it has rendered, then quit."),
+        QStringLiteral("Save a picture of the window to <png> once it has rendered (with "
+                       "--segment: once the segmentation has finished), then quit."),
         QStringLiteral("png"));
     QCommandLineOption sizeOption(QStringLiteral("size"),
                                   QStringLiteral("Window size, e.g. 1280x800."),
                                   QStringLiteral("WxH"));
-    parser.addOptions({sampleOption, screenshotOption, sizeOption});
+    QCommandLineOption modelOption(QStringLiteral("model"),
+                                   QStringLiteral("Add a checkpoint to the model chooser and "
+                                                  "select it."),
+                                   QStringLiteral("checkpoint"));
+    QCommandLineOption referenceOption(
+        QStringLiteral("reference-config"),
+        QStringLiteral("Preset (isic2018, ph2, ham10000) or config file of a reference .pth."),
+        QStringLiteral("name"));
+    QCommandLineOption gtOption(QStringLiteral("gt"),
+                                QStringLiteral("Ground-truth mask of the image."),
+                                QStringLiteral("mask"));
+    QCommandLineOption segmentOption(QStringLiteral("segment"),
+                                     QStringLiteral("Segment the image once the window is up."));
+    QCommandLineOption stepsOption(QStringLiteral("steps"),
+                                   QStringLiteral("DDIM steps (with --segment)."),
+                                   QStringLiteral("n"));
+    QCommandLineOption ensembleOption(QStringLiteral("ensemble"),
+                                      QStringLiteral("Ensemble members (with --segment)."),
+                                      QStringLiteral("k"));
+    QCommandLineOption heatmapOption(
+        QStringLiteral("heatmap"),
+        QStringLiteral("Heatmap to show: 0 none, 1 probability, 2 std, 3 entropy, 4 instability."),
+        QStringLiteral("index"));
+    QCommandLineOption settingsOption(
+        QStringLiteral("settings"),
+        QStringLiteral("Keep the settings in this INI file instead of the user's."),
+        QStringLiteral("ini"));
+    QCommandLineOption noRestoreOption(
+        QStringLiteral("no-restore"),
+        QStringLiteral("Do not offer to restore autosaved edits of a crashed session."));
+    parser.addOptions({sampleOption, screenshotOption, sizeOption, modelOption, referenceOption,
+                       gtOption, segmentOption, stepsOption, ensembleOption, heatmapOption,
+                       settingsOption, noRestoreOption});
     parser.process(app);
 
-    diffseg::app::MainWindow window;
+    diffseg::app::MainWindowOptions options;
+    options.settingsFile = parser.value(settingsOption);
+    diffseg::app::MainWindow window(options);
     if (parser.isSet(sizeOption)) {
         const QStringList wh = parser.value(sizeOption).split(QLatin1Char('x'));
         if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0) {
@@ -76,13 +126,52 @@ int main(int argc, char** argv)
         }
     }
     const QStringList files = parser.positionalArguments();
-    window.openSamples();
-    if (!files.isEmpty() && !parser.isSet(sampleOption)) {
-        window.openPath(files.first());
+    // With a photo to open, the window stays 2D (the 3D view opens when asked for).
+    if (files.isEmpty() || parser.isSet(sampleOption)) {
+        window.openSamples();
+    } else if (!window.openPath(files.first())) {
+        window.openSamples();
     }
+    if (parser.isSet(gtOption)) {
+        window.loadGroundTruth(parser.value(gtOption));
+    }
+    if (parser.isSet(modelOption)) {
+        window.addModel(parser.value(modelOption), parser.value(referenceOption));
+    }
+    diffseg::widgets::SamplingRequest request = window.modelPanel()->request();
+    if (parser.isSet(stepsOption)) {
+        request.steps = parser.value(stepsOption).toInt();
+    }
+    if (parser.isSet(ensembleOption)) {
+        request.ensemble = parser.value(ensembleOption).toInt();
+    }
+    window.modelPanel()->setRequest(request);
     window.show();
-    if (parser.isSet(screenshotOption)) {
-        scheduleScreenshot(window, parser.value(screenshotOption));
+    const bool segment = parser.isSet(segmentOption);
+    const QString screenshot = parser.value(screenshotOption);
+    const int heatmap = parser.isSet(heatmapOption) ? parser.value(heatmapOption).toInt() : -1;
+    if (segment) {
+        QObject::connect(&window, &diffseg::app::MainWindow::segmentationEnded, &window,
+                         [&window, screenshot, heatmap](bool ok) {
+                             if (heatmap >= 0) {
+                                 window.overlayPanel()->setHeatmapChoice(heatmap);
+                             }
+                             if (!screenshot.isEmpty()) {
+                                 QTimer::singleShot(500, &window, [&window, screenshot, ok] {
+                                     saveScreenshot(window, screenshot, ok);
+                                 });
+                             }
+                         });
+        QTimer::singleShot(0, &window, [&window, screenshot] {
+            if (!window.startSegmentation() && !screenshot.isEmpty()) {
+                saveScreenshot(window, screenshot, false);
+            }
+        });
+    } else if (!screenshot.isEmpty()) {
+        scheduleScreenshot(window, screenshot);
+    }
+    if (!parser.isSet(noRestoreOption) && screenshot.isEmpty()) {
+        QTimer::singleShot(0, &window, [&window] { window.offerAutosaveRestore(); });
     }
     return QApplication::exec();
 }

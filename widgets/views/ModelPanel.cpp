@@ -66,6 +66,11 @@ ModelPanel::ModelPanel(QWidget* parent)
     m_device = new QLabel(this);
     m_device->setWordWrap(true);
     m_device->setStyleSheet(QStringLiteral("color: palette(mid)"));
+    // Wrapped labels in a scrolled dock get no height-for-width: reserve their lines.
+    m_status->setMinimumHeight(2 * m_status->fontMetrics().lineSpacing() + 4);
+    m_device->setMinimumHeight(3 * m_device->fontMetrics().lineSpacing() + 4);
+    m_status->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_device->setAlignment(Qt::AlignLeft | Qt::AlignTop);
 
     auto* checkpointRow = new QHBoxLayout;
     checkpointRow->addWidget(m_checkpoint, 1);

@@ -69,6 +69,7 @@ void SegmentationView2D::setImage2D(const core::Image2D& image)
     m_gtContour = {};
     m_previewContour = {};
     m_highlight = {};
+    m_maskEmpty = true;
     m_polygon.clear();
     setImage(toQImage(image));
     Q_EMIT maskEdited(QRect(0, 0, image.width(), image.height()));
@@ -285,12 +286,16 @@ void SegmentationView2D::maskChanged(const core::IndexBox& box, bool finalChange
         return;
     }
     updateFillLayer(region);
-    if (finalChange) {
+    if (!finalChange) {
+        m_maskEmpty = m_maskEmpty && !(m_stroking && m_strokeValue != 0);
+        update(imageRectToWidget(region));
+    } else {
+        const auto* p = m_mask.data<std::uint8_t>();
+        const auto* end = p + m_mask.pixelCount();
+        m_maskEmpty = std::find_if(p, end, [](std::uint8_t v) { return v != 0; }) == end;
         // Outlines are cheap to rebuild once per gesture, not per mouse move.
         m_contour = MaskOutline::fromMask(m_mask);
         update();
-    } else {
-        update(imageRectToWidget(region));
     }
     Q_EMIT maskEdited(region);
 }
@@ -349,19 +354,25 @@ void SegmentationView2D::paintEvent(QPaintEvent* e)
 
 void SegmentationView2D::paintOverlay(QPainter& painter)
 {
-    if (!m_heatLayer.isNull()) {
-        painter.drawImage(QPointF(0, 0), m_heatLayer);
-    }
-    if (m_showFill && !m_fillLayer.isNull()) {
-        painter.drawImage(QPointF(0, 0), m_fillLayer);
-    }
-    painter.setRenderHint(QPainter::Antialiasing, true);
     // Only what is being repainted (a brush dab repaints a few pixels) and on screen is drawn.
     const QRect exposed = m_exposed.isEmpty() ? rect() : m_exposed;
     const QRectF visible = QRectF(widgetToImage(exposed.topLeft()),
                                   widgetToImage(exposed.bottomRight() + QPoint(1, 1)))
                                .normalized()
                                .adjusted(-2, -2, 2, 2);
+    auto drawLayer = [&](const QImage& layer) {
+        const QRect source = visible.toAlignedRect().intersected(layer.rect());
+        if (!source.isEmpty()) {
+            painter.drawImage(QRectF(source), layer, QRectF(source));
+        }
+    };
+    if (!m_heatLayer.isNull()) {
+        drawLayer(m_heatLayer);
+    }
+    if (m_showFill && !m_fillLayer.isNull() && !m_maskEmpty) {
+        drawLayer(m_fillLayer);
+    }
+    painter.setRenderHint(QPainter::Antialiasing, true);
     const double screenPixel = 1.0 / std::max(zoom(), 1e-6);
     auto drawOutline = [&](const MaskOutline& outline, const QColor& color, Qt::PenStyle style,
                            double width) {

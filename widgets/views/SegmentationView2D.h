@@ -152,7 +152,8 @@ private:
     MaskOutline m_contour;
     MaskOutline m_gtContour;
     MaskOutline m_previewContour;
-    QRect m_exposed; ///< the widget area being repainted (outlines outside it are skipped)
+    QRect m_exposed;         ///< the widget area being repainted (outlines outside it are skipped)
+    bool m_maskEmpty = true; ///< no lesion pixel: the fill layer is not drawn
     QRectF m_highlight;
 
     Tool m_tool = Tool::Navigate;

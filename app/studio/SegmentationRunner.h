@@ -1,0 +1,128 @@
+#pragma once
+
+#include "base/CancelToken.h"
+#include "base/Image2D.h"
+#include "inference/Segmenter2D.h"
+
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+class QThread;
+
+namespace diffseg::app {
+
+/// What one segmentation run needs: the model (and how to load it), the image and the options.
+struct SegmentationJob
+{
+    QString checkpoint;      ///< our checkpoint or a reference .pth
+    QString referencePreset; ///< for a .pth: "isic2018", "ph2", "ham10000" or a config file
+    QString device = QStringLiteral("auto");
+    core::Image2D image; ///< RGB uint8 as readImage(..., Rgb) gives
+    core::SegmentOptions options;
+    int galleryMaxSide = 768; ///< the ensemble gallery's masks are made at most this large
+};
+
+/// The newest sampling step, handed from the sampling thread to the GUI.
+struct StepUpdate
+{
+    int index = -1;
+    int count = 0;
+    int t = 0;
+    double elapsedSeconds = 0.0;
+    double samplingSeconds = 0.0;
+    std::vector<core::Image2D> x0; ///< per member, float32 at the model's input size
+    std::shared_ptr<core::StepCache> cache;
+};
+
+/// What a finished run produced, with the maps the GUI shows already computed on the worker.
+struct SegmentationOutput
+{
+    std::shared_ptr<const core::SegmentResult> result;
+    core::ModelInfo model;
+    core::SegmentOptions options;
+    /// Ensemble std, predictive entropy, step instability at the image's size, scaled to [0, 1]
+    /// (std / 0.5, entropy / ln 2, instability as is) for the heatmap.
+    std::vector<core::Image2D> uncertaintyDisplay;
+    core::Image2D galleryImage;              ///< the image, at most galleryMaxSide
+    std::vector<core::Image2D> galleryMasks; ///< each member's final mask at galleryImage's size
+    std::vector<core::Image2D> memberMasks;  ///< each member's final mask at the image's size
+};
+
+/// Runs Segmenter2D on a worker thread, one run at a time, and keeps the loaded model between
+/// runs while the checkpoint, its reference preset and the device stay the same.
+///
+/// Threads: start(), cancel() and the accessors are for the GUI thread; the signals are emitted on
+/// the GUI thread (results are posted from the worker with queued invocations). Step previews
+/// are coalesced: the worker keeps only the newest step and posts at most one notification until
+/// the GUI takes it (takeLatestStep()), so a slow GUI skips frames instead of queueing them.
+/// Ownership: owns the thread and the cached model; the destructor cancels a run and waits.
+/// Errors: a failed load or run is reported by failed() with a message naming the file and the
+/// problem; nothing throws into the GUI.
+class SegmentationRunner : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit SegmentationRunner(QObject* parent = nullptr);
+    ~SegmentationRunner() override;
+
+    /// Starts a run; false (and nothing happens) while another runs.
+    bool start(SegmentationJob job);
+    /// Asks the run to stop at the next step; failed(..., true) follows.
+    void cancel();
+    bool isRunning() const { return m_running; }
+    /// Waits until the worker thread ends (tests, shutdown); true when it did within `ms`.
+    bool waitForIdle(int ms);
+
+    /// The newest step not yet taken (empty when there is none).
+    std::optional<StepUpdate> takeLatestStep();
+    /// The output of the last successful run.
+    const std::shared_ptr<const SegmentationOutput>& output() const { return m_output; }
+    /// The model of the last run (valid after modelReady()).
+    const std::optional<core::ModelInfo>& modelInfo() const { return m_modelInfo; }
+    /// The timesteps the running job visits, in order (valid after runStarted()).
+    const std::vector<int>& plannedTimesteps() const { return m_planned; }
+    /// Steps the sampler produced and steps whose notification was coalesced with a newer one.
+    int stepsProduced() const { return m_produced.load(); }
+    int stepsSkipped() const { return m_skipped.load(); }
+
+Q_SIGNALS:
+    /// The model is loaded (or reused) and sampling is about to start.
+    void modelReady();
+    /// Sampling starts: plannedTimesteps() holds the steps.
+    void runStarted();
+    /// A newer step is available from takeLatestStep().
+    void stepAvailable();
+    void finished();
+    /// The run ended without a result: `cancelled`, or an error described by `message`.
+    void failed(const QString& message, bool cancelled);
+
+private:
+    void runJob(SegmentationJob job, core::CancelToken cancel);
+    void postStep(const core::SegmentStep& step);
+
+    QThread* m_thread = nullptr;
+    core::CancelToken m_cancel;
+    bool m_running = false;
+
+    std::shared_ptr<core::Segmenter2D> m_model; ///< touched by the worker only while it runs
+    QString m_modelKey;
+
+    std::mutex m_stepMutex;
+    std::optional<StepUpdate> m_latest; ///< guarded by m_stepMutex
+    std::atomic<bool> m_stepPosted{false};
+    std::atomic<int> m_produced{0};
+    std::atomic<int> m_skipped{0};
+
+    std::shared_ptr<const SegmentationOutput> m_output;
+    std::optional<core::ModelInfo> m_modelInfo;
+    std::vector<int> m_planned;
+};
+
+} // namespace diffseg::app
