@@ -67,6 +67,7 @@ void SegmentationView2D::setImage2D(const core::Image2D& image)
     m_heatLayer = {};
     m_contour = {};
     m_gtContour = {};
+    ++m_outlineVersion;
     m_previewContour = {};
     m_highlight = {};
     m_maskEmpty = true;
@@ -98,6 +99,7 @@ void SegmentationView2D::setGroundTruth(const core::Image2D& mask)
     requireMaskOfSize(mask, m_image2D, "ground-truth mask");
     m_groundTruth = mask;
     m_gtContour = MaskOutline::fromMask(mask);
+    ++m_outlineVersion;
     update();
 }
 
@@ -105,6 +107,7 @@ void SegmentationView2D::clearGroundTruth()
 {
     m_groundTruth = {};
     m_gtContour = {};
+    ++m_outlineVersion;
     update();
 }
 
@@ -223,12 +226,14 @@ void SegmentationView2D::setFillOpacity(double opacity)
 void SegmentationView2D::setShowContour(bool show)
 {
     m_showContour = show;
+    ++m_outlineVersion;
     update();
 }
 
 void SegmentationView2D::setShowGroundTruth(bool show)
 {
     m_showGroundTruth = show;
+    ++m_outlineVersion;
     update();
 }
 
@@ -295,6 +300,7 @@ void SegmentationView2D::maskChanged(const core::IndexBox& box, bool finalChange
         m_maskEmpty = std::find_if(p, end, [](std::uint8_t v) { return v != 0; }) == end;
         // Outlines are cheap to rebuild once per gesture, not per mouse move.
         m_contour = MaskOutline::fromMask(m_mask);
+        ++m_outlineVersion;
         update();
     }
     Q_EMIT maskEdited(region);
@@ -396,12 +402,50 @@ void SegmentationView2D::paintOverlay(QPainter& painter)
         painter.setBrush(Qt::NoBrush);
         painter.drawPath(path);
     };
-    if (m_showGroundTruth) {
-        drawOutline(m_gtContour, m_gtColor, Qt::SolidLine, 2.0);
+    // The mask and ground-truth outlines change once per gesture but are repainted with every
+    // step of the browser and every brush dab: they are drawn once into a layer at screen
+    // resolution and blitted until they, the zoom or the pan change.
+    const QPointF origin = imageToWidget(QPointF(0, 0));
+    const QPointF unit = imageToWidget(QPointF(1, 1)) - origin;
+    const qreal dpr = devicePixelRatioF();
+    const std::array<double, 7> key{
+        double(m_outlineVersion), origin.x(),      origin.y(), unit.x(), unit.y(),
+        double(width()),          double(height())};
+    if (key != m_outlineKey || m_outlineLayer.devicePixelRatio() != dpr) {
+        m_outlineKey = key;
+        m_outlineLayer =
+            QImage((QSizeF(size()) * dpr).toSize(), QImage::Format_ARGB32_Premultiplied);
+        m_outlineLayer.setDevicePixelRatio(dpr);
+        m_outlineLayer.fill(Qt::transparent);
+        if ((m_showGroundTruth && !m_gtContour.isEmpty()) ||
+            (m_showContour && !m_contour.isEmpty())) {
+            QPainter layer(&m_outlineLayer);
+            layer.setRenderHint(QPainter::Antialiasing, true);
+            layer.setTransform(QTransform(unit.x(), 0, 0, unit.y(), origin.x(), origin.y()));
+            const QRectF all =
+                QRectF(widgetToImage(QPointF(0, 0)), widgetToImage(QPointF(width(), height())))
+                    .normalized()
+                    .adjusted(-2, -2, 2, 2);
+            auto strokeLayer = [&](const MaskOutline& outline, const QColor& color) {
+                QPen pen(color, 2.0);
+                pen.setCosmetic(true);
+                layer.setPen(pen);
+                layer.setBrush(Qt::NoBrush);
+                outline.draw(layer, all, 2.0 * screenPixel);
+            };
+            if (m_showGroundTruth) {
+                strokeLayer(m_gtContour, m_gtColor);
+            }
+            if (m_showContour) {
+                strokeLayer(m_contour, m_maskColor);
+            }
+        }
     }
-    if (m_showContour) {
-        drawOutline(m_contour, m_maskColor, Qt::SolidLine, 2.0);
-    }
+    painter.save();
+    painter.resetTransform();
+    painter.drawImage(QRectF(exposed), m_outlineLayer,
+                      QRectF(QPointF(exposed.topLeft()) * dpr, QSizeF(exposed.size()) * dpr));
+    painter.restore();
     drawOutline(m_previewContour, m_previewColor, Qt::DashLine, 2.0);
     if (!m_highlight.isEmpty()) {
         QPainterPath frame;

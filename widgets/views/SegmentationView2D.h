@@ -10,6 +10,7 @@
 #include <QColor>
 #include <QPainterPath>
 
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -154,6 +155,10 @@ private:
     MaskOutline m_previewContour;
     QRect m_exposed;         ///< the widget area being repainted (outlines outside it are skipped)
     bool m_maskEmpty = true; ///< no lesion pixel: the fill layer is not drawn
+    int m_outlineVersion =
+        0;                 ///< bumped when the mask / ground-truth outlines or their toggles change
+    QImage m_outlineLayer; ///< those outlines drawn at screen resolution
+    std::array<double, 7> m_outlineKey{}; ///< version, pan, zoom and size the layer was drawn for
     QRectF m_highlight;
 
     Tool m_tool = Tool::Navigate;
