@@ -385,11 +385,16 @@ void SegmentationView2D::paintOverlay(QPainter& painter)
         if (outline.isEmpty()) {
             return;
         }
-        QPen pen(color, width, style);
+        // Hundreds of specks (a noisy early step) are drawn plain: dashed antialiased strokes
+        // of each would cost tens of milliseconds per frame, and noise needs no finesse.
+        const bool speckled = outline.polygonCount() > 256;
+        QPen pen(color, width, speckled ? Qt::SolidLine : style);
         pen.setCosmetic(true);
         painter.setPen(pen);
         painter.setBrush(Qt::NoBrush);
+        painter.setRenderHint(QPainter::Antialiasing, !speckled);
         outline.draw(painter, visible, 2.0 * screenPixel);
+        painter.setRenderHint(QPainter::Antialiasing, true);
     };
     auto drawPath = [&painter](const QPainterPath& path, const QColor& color, Qt::PenStyle style,
                                double width) {
