@@ -1182,6 +1182,10 @@ bool looksLikeVolumeInput(const std::string& input)
         return app::hasVolumeExtension(input);
     }
     if (const auto layout = detectDatasetLayout(input)) {
+        if (*layout == DatasetLayout::ImagesMasks) {
+            // images/ + masks/ holds photos or volumes: look at images/.
+            return looksLikeVolumeInput((fs::path(input) / "images").string());
+        }
         return *layout == DatasetLayout::Brats2023 || *layout == DatasetLayout::Aiib2023;
     }
     for (fs::directory_iterator it(input, ec), end; !ec && it != end; it.increment(ec)) {

@@ -316,6 +316,14 @@ private Q_SLOTS:
         const QJsonObject summary = readJson(out + "/single/summary.json");
         QCOMPARE(summary["settings"].toObject()["fusion"].toString(), QString("uncertainty"));
         QCOMPARE(summary["settings"].toObject()["overlap"].toDouble(), 0.25);
+        // An images/ + masks/ folder of volumes is recognised by its content: with a 2D
+        // checkpoint the volume path names the checkpoint as the problem.
+        const Run dataset = runCli(
+            QStringList{"segment", "--model", m_twoD, "--input", m_dir + "/dataset", "--out", out} +
+            cpu());
+        QCOMPARE(dataset.exitCode, 1);
+        QVERIFY2(dataset.err.contains(m_twoD) && dataset.err.contains("2D"),
+                 qPrintable(dataset.err));
         // A 2D-only option with a volume is a usage error naming it.
         const Run sampler = runCli(QStringList{"segment", "--model", m_model, "--input", volume,
                                                "--out", out, "--sampler", "ddpm"} +
