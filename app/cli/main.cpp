@@ -3,6 +3,7 @@
 
 #include "CliCommand.h"
 #include "base/Error.h"
+#include "runtime/ResourcePaths.h"
 #include "runtime/Runtime.h"
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,8 @@ std::string versionText()
         << (v.cudaAvailable ? "available, " + std::to_string(v.cudaDeviceCount) + " device(s)"
                             : std::string("not available (CPU only)"))
         << "\n  compute threads: " << v.computeThreads;
+    const std::string resources = diffseg::core::resourceDir();
+    out << "\n  resources: " << (resources.empty() ? std::string("not found") : resources);
     return out.str();
 }
 
