@@ -292,6 +292,7 @@ void MainWindow::createDocks()
     });
     resizeDocks({m_modelDock}, {300}, Qt::Horizontal);
     resizeDocks({m_stepDock}, {210}, Qt::Vertical);
+    resizeDocks({m_modelDock, m_overlayDock}, {320, 330}, Qt::Vertical);
 
     m_stepBrowser->setFrameProvider(
         [this](int step, int member, widgets::StepBrowser::Mode mode, const QSize& size) {
@@ -790,6 +791,7 @@ void MainWindow::resetResultState()
     m_timesteps.clear();
     m_shownStep = -1;
     m_acceptNote.clear();
+    m_acceptedAtUndo = 0;
     m_regions.clear();
     m_regionCursor = 0;
     m_stepBrowser->reset(0, 1);
@@ -1047,7 +1049,7 @@ bool MainWindow::exportReport(const QString& path, bool quiet)
         in.metrics.append({tr("Ground truth"), QFileInfo(m_groundTruthPath).fileName()});
     }
     in.metrics.append(
-        {tr("Manual edits (undo steps)"), QString::number(m_view->undoStack().undoCount())});
+        {tr("Steps in the undo history"), QString::number(m_view->undoStack().undoCount())});
     if (m_output) {
         const core::SegmentResult& r = *m_output->result;
         const int index = std::clamp(m_uncertaintyIndex, 0, 2);
@@ -1084,13 +1086,12 @@ bool MainWindow::exportReport(const QString& path, bool quiet)
     } else {
         in.settings.append({tr("Model"), tr("none (manual mask)")});
     }
-    in.notes =
-        m_acceptNote.isEmpty()
-            ? tr("The mask was drawn by hand.")
-            : tr("The mask started from %1 and has %2 manual edit(s) since.")
-                  .arg(m_acceptNote)
-                  .arg(m_view->undoStack().undoCount() > 0 ? m_view->undoStack().undoCount() - 1
-                                                           : 0);
+    const std::size_t undoCount = m_view->undoStack().undoCount();
+    in.notes = m_acceptNote.isEmpty() || undoCount < m_acceptedAtUndo
+                   ? tr("The mask was drawn by hand.")
+                   : tr("The mask started from %1 and has %n manual edit(s) since.", nullptr,
+                        static_cast<int>(undoCount - m_acceptedAtUndo))
+                         .arg(m_acceptNote);
     QString error;
     try {
         const widgets::ReportContent content = composeReport(in);
@@ -1422,6 +1423,7 @@ void MainWindow::presentResult(const std::shared_ptr<const SegmentationOutput>& 
     if (countNonZero(m_view->mask()) == 0) {
         m_view->acceptPreview("Accept AI result");
         m_acceptNote = tr("the AI result (final step, ensemble mean)");
+        m_acceptedAtUndo = m_view->undoStack().undoCount();
         message = tr("Segmented: the result is the mask (Ctrl+Z undoes). N jumps to uncertain "
                      "regions.");
     } else {
@@ -1520,6 +1522,7 @@ void MainWindow::acceptStep(int step, int member)
     const QString who = member >= 0 ? tr("member %1").arg(member + 1) : tr("ensemble mean");
     m_view->acceptPreview(tr("Use step %1").arg(step + 1).toStdString());
     m_acceptNote = tr("%1 (%2)").arg(stepLabel(step), who);
+    m_acceptedAtUndo = m_view->undoStack().undoCount();
     statusBar()->showMessage(tr("The mask is now %1 (Ctrl+Z undoes)").arg(m_acceptNote));
 }
 
@@ -1536,8 +1539,9 @@ void MainWindow::acceptAiResult()
         return;
     }
     m_view->acceptPreview("Accept AI result");
+    m_acceptedAtUndo = m_view->undoStack().undoCount();
     if (m_acceptNote.isEmpty()) {
-        m_acceptNote = m_shownStep >= 0 ? stepLabel(m_shownStep) : tr("the AI result");
+        m_acceptNote = tr("the AI result");
     }
     statusBar()->showMessage(tr("Accepted %1 as the mask (Ctrl+Z undoes)").arg(m_acceptNote));
 }
@@ -1747,6 +1751,7 @@ bool MainWindow::restoreAutosave(const AutosaveRecord& record)
         loadGroundTruth(record.groundTruthPath, true);
     }
     m_view->replaceMask(mask, "Restore autosaved edits");
+    m_acceptedAtUndo = m_view->undoStack().undoCount();
     m_acceptNote = tr("edits restored from an autosave of %1")
                        .arg(record.saved.toLocalTime().toString(Qt::ISODate));
     AutosaveStore::remove(record);

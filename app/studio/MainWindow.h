@@ -247,7 +247,8 @@ private:
     std::vector<core::Image2D> m_liveX0;
     std::vector<int> m_timesteps;
     int m_shownStep = -1;
-    QString m_acceptNote;
+    QString m_acceptNote;             ///< where the mask came from, for the report
+    std::size_t m_acceptedAtUndo = 0; ///< undo steps right after that accept
     std::vector<core::UncertainRegion> m_regions;
     int m_regionCursor = 0;
     int m_uncertaintyIndex = 1; ///< entropy until the user picks another map
