@@ -484,6 +484,19 @@ int labelAt(const LabelMap& l, std::size_t i)
                                              : l.data<std::uint16_t>()[i];
 }
 
+/// A probability volume in 8 bits, p = code / 255: the step cache holds no more than that, and
+/// uint8 volumes compress and write several times faster than float ones.
+Volume toCodes(const Volume& probability)
+{
+    Volume codes(probability.size(), 1, PixelType::UInt8, probability.geometry());
+    const float* p = probability.data<float>();
+    std::uint8_t* c = codes.data<std::uint8_t>();
+    for (std::size_t i = 0; i < probability.voxelCount(); ++i) {
+        c[i] = static_cast<std::uint8_t>(std::lround(std::clamp(p[i], 0.0f, 1.0f) * 255.0f));
+    }
+    return codes;
+}
+
 /// A {0, 1} label map of the voxels whose label is in `labels` (BraTS regions).
 LabelMap regionMap(const LabelMap& l, const std::set<int>& labels)
 {
@@ -683,6 +696,15 @@ public:
         uncertainty["shown"] = volumeUncertaintyName(result.uncertaintySource);
 
         Json savedSteps = Json::array();
+        if (result.stepCache && !m_saveSteps.empty()) {
+            outputs["steps"] = {
+                {"folder", "steps"},
+                {"labels",
+                 "step_<i>_labels." + m_args.format + ": argmax of (1 - sum_c p_c, p_1, ...)"},
+                {"foreground",
+                 "step_<i>_foreground.nii.gz: uint8 code, 1 - p_background = code / 255 "
+                 "(the step cache keeps 8 bits)"}};
+        }
         if (result.stepCache) {
             for (const int s : m_saveSteps) {
                 const std::string base = stepName(s, result.steps);
@@ -690,7 +712,7 @@ public:
                 const std::string fg = "steps/" + base + "_foreground.nii.gz";
                 writeLabelMap(Segmenter3D::stepLabelsFromCache(*result.stepCache, s),
                               (dir / labels).string());
-                writeVolume(Segmenter3D::stepForegroundFromCache(*result.stepCache, s),
+                writeVolume(toCodes(Segmenter3D::stepForegroundFromCache(*result.stepCache, s)),
                             (dir / fg).string());
                 savedSteps.push_back({{"step", s},
                                       {"stored_step", result.stepCache->get(0, s).step},
