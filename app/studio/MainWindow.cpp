@@ -195,6 +195,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     });
 
     refreshModels();
+    const QStringList gone = m_recent->pruneMissing();
     rebuildRecentMenu();
     updateHistoryActions();
     updateActionsEnabled();
@@ -203,7 +204,10 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         restoreState(m_settings->value(QStringLiteral("window/state")).toByteArray());
     }
     statusBar()->showMessage(
-        tr("Ready. Open an image with File > Open (Ctrl+O) or drop one here."));
+        gone.isEmpty() ? tr("Ready. Open an image with File > Open (Ctrl+O) or drop one here.")
+                       : tr("Removed %n missing file(s) from the recent list: %1", nullptr,
+                            static_cast<int>(gone.size()))
+                             .arg(gone.join(QStringLiteral(", "))));
 }
 
 MainWindow::~MainWindow()

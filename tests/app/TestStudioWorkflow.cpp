@@ -32,6 +32,7 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTableWidget>
 #include <QThread>
 #include <QTimer>
@@ -454,6 +455,13 @@ private Q_SLOTS:
         QSettings settings(dir + "/recent.ini", QSettings::IniFormat);
         QCOMPARE(settings.value("recentFiles").toStringList(),
                  QStringList{QFileInfo(a).absoluteFilePath()});
+        // A file gone between sessions is dropped at start, with a message.
+        QVERIFY(QFile::remove(a));
+        MainWindow restarted(test::testOptions(dir, "recent"));
+        QVERIFY2(restarted.statusBar()->currentMessage().contains("a.png"),
+                 qPrintable(restarted.statusBar()->currentMessage()));
+        settings.sync();
+        QVERIFY(settings.value("recentFiles").toStringList().isEmpty());
     }
 
     void dragAndDropOpensImagesGroundTruthAndModels()
