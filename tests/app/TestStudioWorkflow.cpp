@@ -404,6 +404,16 @@ private Q_SLOTS:
         QCOMPARE(records.size(), std::size_t(1));
         QCOMPARE(records[0].imagePath, QFileInfo(m_photo).absoluteFilePath());
         QCOMPARE(records[0].edits, 1);
+        {
+            // Interactive: the start-up question names the photo; closing it keeps the autosave.
+            diffseg::app::MainWindowOptions asking = test::testOptions(m_dir, name);
+            asking.interactive = true;
+            MainWindow prompted(asking);
+            const QString box = test::catchMessageBox([&] { prompted.offerAutosaveRestore(); });
+            QVERIFY2(box.contains("lesion_0001.png") && box.contains("Restore"), qPrintable(box));
+            QCOMPARE(prompted.currentPath(), QString());
+        }
+        QCOMPARE(next.recoverableAutosaves().size(), std::size_t(1));
         next.offerAutosaveRestore(); // not interactive: asks nothing, changes nothing
         QCOMPARE(next.currentPath(), QString());
         QVERIFY(next.restoreAutosave(records[0]));
