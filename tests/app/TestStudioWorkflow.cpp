@@ -127,6 +127,12 @@ private:
         // The mask was empty: the result became the mask.
         QCOMPARE(test::lesionPixels(view->mask()), test::lesionPixels(result.mask));
         window.grab().save(QDir(test::outputDir()).filePath("Studio_" + tag + "_segmented.png"));
+        if (auto* ensemble = window.findChild<QDockWidget*>(QStringLiteral("galleryDock"))) {
+            ensemble->raise();
+            QApplication::processEvents();
+            window.grab().save(QDir(test::outputDir()).filePath("Studio_" + tag + "_ensemble.png"));
+            window.findChild<QDockWidget*>(QStringLiteral("stepDock"))->raise();
+        }
 
         // Browse: the displayed frame changes, instantly.
         StepBrowser* browser = window.stepBrowser();
