@@ -4,6 +4,7 @@
 
 #include "CasePairing.h"
 #include "CliCommand.h"
+#include "CliSupport.h"
 #include "base/CancelToken.h"
 #include "base/Error.h"
 #include "imaging/Resize2D.h"
@@ -46,6 +47,14 @@ void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result);
 using namespace diffseg::core;
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
+using diffseg::app::format;
+using diffseg::app::parseSaveSteps;
+using diffseg::app::PartialFolder;
+using diffseg::app::ProgressOutput;
+using diffseg::app::rounded;
+using diffseg::app::secondsSince;
+using diffseg::app::StopSignalScope;
+using diffseg::app::writeJsonFile;
 
 namespace {
 
@@ -71,220 +80,31 @@ struct SegmentArgs
     int instabilitySteps = 10;
 };
 
-double secondsSince(Clock::time_point start)
+/// One step of a case: a JSON line, or the bar.
+void reportStep(ProgressOutput& progress, const std::string& stem, int caseIndex, int caseCount,
+                const SegmentStep& s)
 {
-    return std::chrono::duration<double>(Clock::now() - start).count();
+    const double perStep = s.samplingSeconds / double(s.index + 1);
+    const double eta = perStep * double(s.count - s.index - 1);
+    if (progress.mode() == ProgressOutput::Mode::Json) {
+        progress.event({{"event", "step"},
+                        {"stem", stem},
+                        {"step", s.index},
+                        {"steps", s.count},
+                        {"t", s.t},
+                        {"elapsed_s", rounded(s.elapsedSeconds)},
+                        {"eta_s", rounded(eta)}});
+        return;
+    }
+    char suffix[160];
+    std::snprintf(suffix, sizeof suffix, "%d/%d t=%d %.1fs ETA %.1fs", s.index + 1, s.count, s.t,
+                  s.elapsedSeconds, eta);
+    progress.bar("[" + std::to_string(caseIndex + 1) + "/" + std::to_string(caseCount) + "] " +
+                     stem,
+                 double(s.index + 1) / double(s.count), suffix, s.index + 1 == s.count);
 }
-
-double rounded(double seconds)
-{
-    return std::round(seconds * 1e4) / 1e4;
-}
-
-std::string format(const char* pattern, double value)
-{
-    char text[64];
-    std::snprintf(text, sizeof text, pattern, value);
-    return text;
-}
-
-// --- SIGINT / SIGTERM -------------------------------------------------------------------------
-
-const CancelToken* g_signalCancel = nullptr;
-
-void onSignal(int)
-{
-    // CancelToken::cancel() is one relaxed atomic store: async-signal-safe.
-    if (g_signalCancel != nullptr) {
-        g_signalCancel->cancel();
-    }
-}
-
-/// Turns the first SIGINT/SIGTERM into a cancellation request; SA_RESETHAND restores the default
-/// action, so a second signal ends the process at once if the clean shutdown hangs.
-class SignalScope
-{
-public:
-    explicit SignalScope(const CancelToken& token)
-    {
-        g_signalCancel = &token;
-        struct sigaction action
-        {};
-        action.sa_handler = onSignal;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = SA_RESETHAND;
-        sigaction(SIGINT, &action, &m_oldInt);
-        sigaction(SIGTERM, &action, &m_oldTerm);
-    }
-    ~SignalScope()
-    {
-        sigaction(SIGINT, &m_oldInt, nullptr);
-        sigaction(SIGTERM, &m_oldTerm, nullptr);
-        g_signalCancel = nullptr;
-    }
-    SignalScope(const SignalScope&) = delete;
-    SignalScope& operator=(const SignalScope&) = delete;
-
-private:
-    struct sigaction m_oldInt
-    {};
-    struct sigaction m_oldTerm
-    {};
-};
-
-/// UTC time as ISO 8601 with milliseconds, as `diffseg train` stamps its progress lines.
-std::string utcNow()
-{
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-        1000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[40];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    char out[48];
-    std::snprintf(out, sizeof out, "%s.%03dZ", text, static_cast<int>(millis));
-    return out;
-}
-
-// --- progress -----------------------------------------------------------------------------------
-
-/// Progress for people (a bar on stderr) or for programs (one JSON object per line on stdout).
-/// Human-readable messages always go to stderr, so stdout stays pure JSON lines.
-class ProgressOutput
-{
-public:
-    enum class Mode
-    {
-        Bar,
-        Json,
-        None
-    };
-
-    explicit ProgressOutput(Mode mode)
-        : m_mode(mode)
-    {}
-
-    Mode mode() const noexcept { return m_mode; }
-
-    void event(const Json& object)
-    {
-        if (m_mode == Mode::Json) {
-            Json line = object;
-            line["time"] = utcNow();
-            std::fputs((line.dump() + "\n").c_str(), stdout);
-            std::fflush(stdout);
-        }
-    }
-
-    void message(const std::string& text)
-    {
-        clearBar();
-        std::fprintf(stderr, "%s\n", text.c_str());
-    }
-
-    void step(const std::string& stem, int caseIndex, int caseCount, const SegmentStep& s)
-    {
-        const double perStep = s.samplingSeconds / double(s.index + 1);
-        const double eta = perStep * double(s.count - s.index - 1);
-        if (m_mode == Mode::Json) {
-            event({{"event", "step"},
-                   {"stem", stem},
-                   {"step", s.index},
-                   {"steps", s.count},
-                   {"t", s.t},
-                   {"elapsed_s", rounded(s.elapsedSeconds)},
-                   {"eta_s", rounded(eta)}});
-            return;
-        }
-        if (m_mode != Mode::Bar) {
-            return;
-        }
-        const auto now = Clock::now();
-        if (s.index + 1 < s.count && m_drawn &&
-            std::chrono::duration<double>(now - m_lastDraw).count() < 0.1) {
-            return;
-        }
-        m_lastDraw = now;
-        constexpr int kWidth = 28;
-        const int filled = (s.index + 1) * kWidth / s.count;
-        std::string bar(static_cast<std::size_t>(filled), '#');
-        bar.resize(kWidth, '-');
-        std::fprintf(stderr, "\r[%d/%d] %s [%s] %d/%d t=%d %.1fs ETA %.1fs   ", caseIndex + 1,
-                     caseCount, stem.c_str(), bar.c_str(), s.index + 1, s.count, s.t,
-                     s.elapsedSeconds, eta);
-        std::fflush(stderr);
-        m_drawn = true;
-    }
-
-    void clearBar()
-    {
-        if (m_drawn) {
-            std::fputs("\r\033[K", stderr);
-            m_drawn = false;
-        }
-    }
-
-private:
-    Mode m_mode;
-    bool m_drawn = false;
-    Clock::time_point m_lastDraw{};
-};
 
 // --- options ------------------------------------------------------------------------------------
-
-/// --save-steps: "all", "none", "every:N" (0, N, 2N, ... and the last step) or a comma list of
-/// step indices 0..count-1.
-std::set<int> parseSaveSteps(const std::string& spec, int count)
-{
-    std::set<int> steps;
-    const auto fail = [&](const std::string& problem) {
-        throw Error(ErrorKind::Config, "--save-steps", "'" + spec + "': " + problem);
-    };
-    const auto parseInt = [&](const std::string& text) {
-        if (text.empty() || text.size() > 9 ||
-            !std::all_of(text.begin(), text.end(),
-                         [](unsigned char c) { return std::isdigit(c); })) {
-            fail("'" + text + "' is not a step index");
-        }
-        return std::stoi(text);
-    };
-    if (spec == "all") {
-        for (int i = 0; i < count; ++i) {
-            steps.insert(i);
-        }
-    } else if (spec == "none") {
-    } else if (spec.rfind("every:", 0) == 0) {
-        const int every = parseInt(spec.substr(6));
-        if (every < 1) {
-            fail("the stride must be at least 1");
-        }
-        for (int i = 0; i < count; i += every) {
-            steps.insert(i);
-        }
-        steps.insert(count - 1);
-    } else {
-        std::size_t start = 0;
-        while (start <= spec.size()) {
-            const std::size_t comma = spec.find(',', start);
-            const std::string item =
-                spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-            const int step = parseInt(item);
-            if (step >= count) {
-                fail("step " + item + " is outside 0.." + std::to_string(count - 1) +
-                     " (this run has " + std::to_string(count) + " steps)");
-            }
-            steps.insert(step);
-            if (comma == std::string::npos) {
-                break;
-            }
-            start = comma + 1;
-        }
-    }
-    return steps;
-}
 
 /// Without --save-steps: the mean x0 of up to 10 evenly spaced steps, first and last included
 /// (the reference saves 10 per chain as well).
@@ -353,12 +173,6 @@ double foregroundFraction(const Image2D& mask)
     return double(count) / double(mask.pixelCount());
 }
 
-void writeJsonFile(const std::string& path, const Json& json)
-{
-    const std::string text = json.dump(2) + "\n";
-    writeFileAtomically(path, text.data(), text.size());
-}
-
 std::string stepName(int step, int count, int t)
 {
     const int digits = std::max(3, static_cast<int>(std::to_string(count - 1).size()));
@@ -381,51 +195,6 @@ struct CaseOutcome
     std::optional<CaseMetrics> metrics;          ///< original size
     std::optional<CaseMetrics> metricsInputSize; ///< the reference's 128 x 128 convention
     std::optional<CaseMetrics> baselineMetrics;
-};
-
-/// Removes the half-written output folder of a case unless it was committed.
-class PartialFolder
-{
-public:
-    explicit PartialFolder(fs::path path)
-        : m_path(std::move(path))
-    {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-        if (!fs::create_directories(m_path / "steps", ec) || ec) {
-            throw Error(ErrorKind::Io, m_path.string(),
-                        "cannot create the output folder: " + ec.message());
-        }
-        fs::create_directories(m_path / "input_size", ec);
-    }
-    ~PartialFolder()
-    {
-        if (!m_committed) {
-            std::error_code ec;
-            fs::remove_all(m_path, ec);
-        }
-    }
-    PartialFolder(const PartialFolder&) = delete;
-    PartialFolder& operator=(const PartialFolder&) = delete;
-
-    const fs::path& path() const noexcept { return m_path; }
-
-    /// Replaces `target` (a previous run's output for the same stem) by this folder.
-    void commit(const fs::path& target)
-    {
-        std::error_code ec;
-        fs::remove_all(target, ec);
-        fs::rename(m_path, target, ec);
-        if (ec) {
-            throw Error(ErrorKind::Io, target.string(),
-                        "cannot move the finished output into place: " + ec.message());
-        }
-        m_committed = true;
-    }
-
-private:
-    fs::path m_path;
-    bool m_committed = false;
 };
 
 class SegmentRun
@@ -465,12 +234,13 @@ public:
 
         const fs::path outDir = fs::path(m_args.out) / input.stem;
         PartialFolder folder(fs::path(m_args.out) /
-                             ("." + input.stem + ".partial-" + std::to_string(::getpid())));
+                                 ("." + input.stem + ".partial-" + std::to_string(::getpid())),
+                             {"steps", "input_size"});
         const fs::path& dir = folder.path();
 
         Json savedSteps = Json::array();
         const auto onStep = [&](const SegmentStep& s) {
-            m_progress.step(input.stem, index, count, s);
+            reportStep(m_progress, input.stem, index, count, s);
             if (m_saveSteps.count(s.index) != 0) {
                 savedSteps.push_back(saveStep(dir, s));
             }
@@ -769,20 +539,6 @@ std::vector<CaseInput> collectInputs(const SegmentArgs& args)
     return inputs;
 }
 
-ProgressOutput::Mode progressMode(const std::string& name)
-{
-    if (name == "bar") {
-        return ProgressOutput::Mode::Bar;
-    }
-    if (name == "json") {
-        return ProgressOutput::Mode::Json;
-    }
-    if (name == "none") {
-        return ProgressOutput::Mode::None;
-    }
-    return ::isatty(STDERR_FILENO) != 0 ? ProgressOutput::Mode::Bar : ProgressOutput::Mode::Json;
-}
-
 void writeSummaryFiles(const fs::path& out, const std::string& name,
                        const std::vector<CaseMetrics>& cases)
 {
@@ -799,8 +555,8 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
     setComputeThreads(args.threads);
     const auto runStart = Clock::now();
     CancelToken cancel;
-    SignalScope signals(cancel);
-    ProgressOutput progress(progressMode(args.progress));
+    StopSignalScope signals(cancel);
+    ProgressOutput progress(ProgressOutput::modeFromName(args.progress));
 
     const std::vector<CaseInput> inputs = collectInputs(args);
     ModelLoadOptions load;

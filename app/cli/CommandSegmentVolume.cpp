@@ -5,6 +5,7 @@
 
 #include "CasePairing.h"
 #include "CliCommand.h"
+#include "CliSupport.h"
 #include "base/CancelToken.h"
 #include "base/Error.h"
 #include "data/DatasetLayout.h"
@@ -41,6 +42,14 @@ namespace app = diffseg::app;
 using namespace diffseg::core;
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
+using diffseg::app::format;
+using diffseg::app::parseSaveSteps;
+using diffseg::app::PartialFolder;
+using diffseg::app::ProgressOutput;
+using diffseg::app::rounded;
+using diffseg::app::secondsSince;
+using diffseg::app::StopSignalScope;
+using diffseg::app::writeJsonFile;
 
 namespace diffseg::app {
 // Used by CommandSegment.cpp to hand volumes over to this command.
@@ -77,241 +86,38 @@ struct VolumeArgs
     bool noEma = false;
 };
 
-double secondsSince(Clock::time_point start)
+/// One window/step of a case: a JSON line, or the bar.
+void reportStep(ProgressOutput& progress, const std::string& id, int caseIndex, int caseCount,
+                const Segment3DStep& s)
 {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double rounded(double seconds)
-{
-    return std::round(seconds * 1e4) / 1e4;
-}
-
-std::string format(const char* pattern, double value)
-{
-    char text[64];
-    std::snprintf(text, sizeof text, pattern, value);
-    return text;
-}
-
-// --- SIGINT / SIGTERM ---------------------------------------------------------------------------
-
-const CancelToken* g_signalCancel = nullptr;
-
-void onSignal(int)
-{
-    // CancelToken::cancel() is one relaxed atomic store: async-signal-safe.
-    if (g_signalCancel != nullptr) {
-        g_signalCancel->cancel();
+    if (progress.mode() == ProgressOutput::Mode::Json) {
+        progress.event({{"event", "step"},
+                        {"case", id},
+                        {"batch", s.batch},
+                        {"batches", s.batchCount},
+                        {"window", s.firstWindow},
+                        {"windows_in_batch", s.windows},
+                        {"windows", s.windowCount},
+                        {"flip", s.flip},
+                        {"flips", s.flips},
+                        {"step", s.step},
+                        {"steps", s.steps},
+                        {"done", s.done},
+                        {"total", s.total},
+                        {"elapsed_s", rounded(s.elapsedSeconds)},
+                        {"eta_s", rounded(s.etaSeconds)}});
+        return;
     }
-}
-
-/// The first SIGINT/SIGTERM asks for cancellation; SA_RESETHAND restores the default action, so a
-/// second one ends the process at once if the clean shutdown hangs.
-class SignalScope
-{
-public:
-    explicit SignalScope(const CancelToken& token)
-    {
-        g_signalCancel = &token;
-        struct sigaction action
-        {};
-        action.sa_handler = onSignal;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = SA_RESETHAND;
-        sigaction(SIGINT, &action, &m_oldInt);
-        sigaction(SIGTERM, &action, &m_oldTerm);
+    std::string flip;
+    if (s.flips > 1) {
+        flip = " flip " + std::to_string(s.flip + 1) + "/" + std::to_string(s.flips);
     }
-    ~SignalScope()
-    {
-        sigaction(SIGINT, &m_oldInt, nullptr);
-        sigaction(SIGTERM, &m_oldTerm, nullptr);
-        g_signalCancel = nullptr;
-    }
-    SignalScope(const SignalScope&) = delete;
-    SignalScope& operator=(const SignalScope&) = delete;
-
-private:
-    struct sigaction m_oldInt
-    {};
-    struct sigaction m_oldTerm
-    {};
-};
-
-std::string utcNow()
-{
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-        1000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[40];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    char out[48];
-    std::snprintf(out, sizeof out, "%s.%03dZ", text, static_cast<int>(millis));
-    return out;
-}
-
-// --- progress -----------------------------------------------------------------------------------
-
-/// A bar on stderr for people, or one JSON object per line on stdout for programs (messages for
-/// people always go to stderr, so stdout stays pure JSON lines).
-class ProgressOutput
-{
-public:
-    enum class Mode
-    {
-        Bar,
-        Json,
-        None
-    };
-
-    explicit ProgressOutput(Mode mode)
-        : m_mode(mode)
-    {}
-
-    Mode mode() const noexcept { return m_mode; }
-
-    void event(const Json& object)
-    {
-        if (m_mode == Mode::Json) {
-            Json line = object;
-            line["time"] = utcNow();
-            std::fputs((line.dump() + "\n").c_str(), stdout);
-            std::fflush(stdout);
-        }
-    }
-
-    void message(const std::string& text)
-    {
-        clearBar();
-        std::fprintf(stderr, "%s\n", text.c_str());
-    }
-
-    void step(const std::string& id, int caseIndex, int caseCount, const Segment3DStep& s)
-    {
-        if (m_mode == Mode::Json) {
-            event({{"event", "step"},
-                   {"case", id},
-                   {"batch", s.batch},
-                   {"batches", s.batchCount},
-                   {"window", s.firstWindow},
-                   {"windows_in_batch", s.windows},
-                   {"windows", s.windowCount},
-                   {"flip", s.flip},
-                   {"flips", s.flips},
-                   {"step", s.step},
-                   {"steps", s.steps},
-                   {"done", s.done},
-                   {"total", s.total},
-                   {"elapsed_s", rounded(s.elapsedSeconds)},
-                   {"eta_s", rounded(s.etaSeconds)}});
-            return;
-        }
-        if (m_mode != Mode::Bar) {
-            return;
-        }
-        const auto now = Clock::now();
-        if (s.done < s.total && m_drawn &&
-            std::chrono::duration<double>(now - m_lastDraw).count() < 0.1) {
-            return;
-        }
-        m_lastDraw = now;
-        constexpr int kWidth = 24;
-        const int filled = s.done * kWidth / std::max(1, s.total);
-        std::string bar(static_cast<std::size_t>(filled), '#');
-        bar.resize(kWidth, '-');
-        std::string flip;
-        if (s.flips > 1) {
-            flip = " flip " + std::to_string(s.flip + 1) + "/" + std::to_string(s.flips);
-        }
-        std::fprintf(stderr, "\r[%d/%d] %s [%s] window %d/%d%s step %d/%d %.1fs ETA %.1fs   ",
-                     caseIndex + 1, caseCount, id.c_str(), bar.c_str(), s.firstWindow + s.windows,
-                     s.windowCount, flip.c_str(), s.step + 1, s.steps, s.elapsedSeconds,
-                     s.etaSeconds);
-        std::fflush(stderr);
-        m_drawn = true;
-    }
-
-    void clearBar()
-    {
-        if (m_drawn) {
-            std::fputs("\r\033[K", stderr);
-            m_drawn = false;
-        }
-    }
-
-private:
-    Mode m_mode;
-    bool m_drawn = false;
-    Clock::time_point m_lastDraw{};
-};
-
-ProgressOutput::Mode progressMode(const std::string& name)
-{
-    if (name == "bar") {
-        return ProgressOutput::Mode::Bar;
-    }
-    if (name == "json") {
-        return ProgressOutput::Mode::Json;
-    }
-    if (name == "none") {
-        return ProgressOutput::Mode::None;
-    }
-    return ::isatty(STDERR_FILENO) != 0 ? ProgressOutput::Mode::Bar : ProgressOutput::Mode::Json;
-}
-
-// --- options ------------------------------------------------------------------------------------
-
-/// --save-steps: "all", "none", "every:N" (0, N, 2N, ... and the last) or a list of indices.
-std::set<int> parseSaveSteps(const std::string& spec, int count)
-{
-    std::set<int> steps;
-    const auto fail = [&](const std::string& problem) {
-        throw Error(ErrorKind::Config, "--save-steps", "'" + spec + "': " + problem);
-    };
-    const auto parseInt = [&](const std::string& text) {
-        if (text.empty() || text.size() > 9 ||
-            !std::all_of(text.begin(), text.end(),
-                         [](unsigned char c) { return std::isdigit(c); })) {
-            fail("'" + text + "' is not a step index");
-        }
-        return std::stoi(text);
-    };
-    if (spec == "all") {
-        for (int i = 0; i < count; ++i) {
-            steps.insert(i);
-        }
-    } else if (spec == "none") {
-    } else if (spec.rfind("every:", 0) == 0) {
-        const int every = parseInt(spec.substr(6));
-        if (every < 1) {
-            fail("the stride must be at least 1");
-        }
-        for (int i = 0; i < count; i += every) {
-            steps.insert(i);
-        }
-        steps.insert(count - 1);
-    } else {
-        std::size_t start = 0;
-        while (start <= spec.size()) {
-            const std::size_t comma = spec.find(',', start);
-            const std::string item =
-                spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-            const int step = parseInt(item);
-            if (step >= count) {
-                fail("step " + item + " is outside 0.." + std::to_string(count - 1));
-            }
-            steps.insert(step);
-            if (comma == std::string::npos) {
-                break;
-            }
-            start = comma + 1;
-        }
-    }
-    return steps;
+    char suffix[200];
+    std::snprintf(suffix, sizeof suffix, "window %d/%d%s step %d/%d %.1fs ETA %.1fs",
+                  s.firstWindow + s.windows, s.windowCount, flip.c_str(), s.step + 1, s.steps,
+                  s.elapsedSeconds, s.etaSeconds);
+    progress.bar("[" + std::to_string(caseIndex + 1) + "/" + std::to_string(caseCount) + "] " + id,
+                 double(s.done) / double(std::max(1, s.total)), suffix, s.done >= s.total);
 }
 
 /// Reads --preprocessing: inline JSON or a JSON file.
@@ -450,12 +256,6 @@ std::vector<VolumeCaseInput> collectCases(const VolumeArgs& args)
 
 // --- helpers ------------------------------------------------------------------------------------
 
-void writeJsonFile(const std::string& path, const Json& json)
-{
-    const std::string text = json.dump(2) + "\n";
-    writeFileAtomically(path, text.data(), text.size());
-}
-
 Json geometryJson(const Volume& v)
 {
     const Geometry& g = v.geometry();
@@ -521,49 +321,6 @@ std::string stepName(int step, int count)
     return text;
 }
 
-/// Removes the half-written output folder of a case unless it was committed.
-class PartialFolder
-{
-public:
-    explicit PartialFolder(fs::path path)
-        : m_path(std::move(path))
-    {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-        if (!fs::create_directories(m_path / "steps", ec) || ec) {
-            throw Error(ErrorKind::Io, m_path.string(),
-                        "cannot create the output folder: " + ec.message());
-        }
-    }
-    ~PartialFolder()
-    {
-        if (!m_committed) {
-            std::error_code ec;
-            fs::remove_all(m_path, ec);
-        }
-    }
-    PartialFolder(const PartialFolder&) = delete;
-    PartialFolder& operator=(const PartialFolder&) = delete;
-
-    const fs::path& path() const noexcept { return m_path; }
-
-    void commit(const fs::path& target)
-    {
-        std::error_code ec;
-        fs::remove_all(target, ec);
-        fs::rename(m_path, target, ec);
-        if (ec) {
-            throw Error(ErrorKind::Io, target.string(),
-                        "cannot move the finished output into place: " + ec.message());
-        }
-        m_committed = true;
-    }
-
-private:
-    fs::path m_path;
-    bool m_committed = false;
-};
-
 // --- one case -----------------------------------------------------------------------------------
 
 struct CaseOutcome
@@ -614,12 +371,13 @@ public:
 
         const fs::path outDir = fs::path(m_args.out) / input.id;
         PartialFolder folder(fs::path(m_args.out) /
-                             ("." + input.id + ".partial-" + std::to_string(::getpid())));
+                                 ("." + input.id + ".partial-" + std::to_string(::getpid())),
+                             {"steps"});
         const fs::path& dir = folder.path();
 
         Json stepVolumes = Json::array();
         const auto onStep = [&](const Segment3DStep& s) {
-            m_progress.step(input.id, index, count, s);
+            reportStep(m_progress, input.id, index, count, s);
             if (s.stepLabels != nullptr) {
                 std::size_t foreground = 0;
                 for (std::size_t v = 0; v < s.stepLabels->voxelCount(); ++v) {
@@ -923,8 +681,8 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
     setComputeThreads(args.threads);
     const auto runStart = Clock::now();
     CancelToken cancel;
-    SignalScope signals(cancel);
-    ProgressOutput progress(progressMode(args.progress));
+    StopSignalScope signals(cancel);
+    ProgressOutput progress(ProgressOutput::modeFromName(args.progress));
 
     if (args.format != "nii.gz" && args.format != "nrrd" && args.format != "mha" &&
         args.format != "nii" && args.format != "seg.nrrd") {

@@ -2,6 +2,7 @@
 // Also the GUI's background worker: progress goes out as JSON lines, SIGTERM/SIGINT stop cleanly.
 
 #include "CliCommand.h"
+#include "CliSupport.h"
 #include "base/CancelToken.h"
 #include "base/Error.h"
 #include "engine/training/DiffUNetTrainer.h"
@@ -11,7 +12,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -26,18 +26,6 @@ using diffseg::core::CancelToken;
 using diffseg::core::Error;
 using diffseg::core::ErrorKind;
 using nlohmann::json;
-
-/// The token the signal handlers set; CancelToken::cancel is a lock-free store.
-CancelToken& signalToken()
-{
-    static CancelToken token;
-    return token;
-}
-
-extern "C" void onStopSignal(int)
-{
-    signalToken().cancel();
-}
 
 struct TrainArgs
 {
@@ -355,10 +343,8 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
             }
         };
 
-        CancelToken& cancel = signalToken();
-        cancel.reset();
-        std::signal(SIGINT, onStopSignal);
-        std::signal(SIGTERM, onStopSignal);
+        const CancelToken cancel;
+        const diffseg::app::StopSignalScope signals(cancel);
         engine::TrainingSummary summary;
         if (diffunet) {
             engine::DiffUNetTrainer trainer(
@@ -370,8 +356,6 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
                                     options);
             summary = trainer.run(onEvent, cancel);
         }
-        std::signal(SIGINT, SIG_DFL);
-        std::signal(SIGTERM, SIG_DFL);
         result.exitCode =
             summary.reason == "stopped" ? diffseg::app::kExitCancelled : diffseg::app::kExitOk;
     });
