@@ -22,6 +22,8 @@
 #include <QDockWidget>
 #include <QFile>
 #include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPainter>
@@ -497,6 +499,50 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!controller.isRunning(), 10000);
         QCOMPARE(panel.runStatus(runs + "/no-exe"), QString("failed"));
         QVERIFY2(panel.message().contains("no-such-diffseg"), qPrintable(panel.message()));
+
+        // A worker that runs out of memory (CUDA's allocator: a `failed` event, exit status 1):
+        // a stand-in that speaks the protocol, since no test machine can be made to run out.
+        const QString oomRun = QFileInfo(runs + "/oom").absoluteFilePath();
+        const QString oomCheckpoint = oomRun + "/last.dsckpt";
+        QByteArray events;
+        for (const QJsonObject& e :
+             {QJsonObject{{"event", "started"}, {"epochs", 10}, {"total_steps", 30}},
+              QJsonObject{{"event", "step"},
+                          {"epoch", 1},
+                          {"epochs", 10},
+                          {"step", 3},
+                          {"total_steps", 30},
+                          {"loss", 0.9}},
+              QJsonObject{
+                  {"event", "checkpoint"}, {"kind", "last"}, {"path", oomCheckpoint}, {"step", 3}},
+              QJsonObject{{"event", "failed"},
+                          {"reason", "CUDA out of memory. Tried to allocate 2.00 GiB"},
+                          {"error_kind", "out of memory"},
+                          {"last_checkpoint", oomCheckpoint}}}) {
+            events += QJsonDocument(e).toJson(QJsonDocument::Compact) + "\n";
+        }
+        const QString oom = m_dir + "/oom.sh";
+        QFile oomScript(oom);
+        QVERIFY(oomScript.open(QIODevice::WriteOnly));
+        oomScript.write("#!/bin/sh\ncd '" + oomRun.toUtf8() + "' || exit 9\n: > last.dsckpt\n" +
+                        "cat > progress.jsonl <<'EOF'\n" + events +
+                        "EOF\ncat progress.jsonl >> gui-progress.jsonl\n" +
+                        "echo 'failed: CUDA out of memory' >&2\nexit 1\n");
+        oomScript.close();
+        oomScript.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        controller.process()->setExecutable(oom);
+        fillForm(&panel, m_config, m_data, runs, "oom", 3);
+        QVERIFY(controller.start(panel.request()));
+        QTRY_VERIFY_WITH_TIMEOUT(!controller.isRunning(), 10000);
+        QCOMPARE(panel.runStatus(oomRun), QString("failed"));
+        QVERIFY2(panel.message().contains("out of memory") &&
+                     panel.message().contains("smaller batch size") &&
+                     panel.message().contains(oomCheckpoint),
+                 qPrintable(panel.message()));
+        QCOMPARE(panel.charts()->pointCount(TrainingCharts::Series::StepLoss), 1);
+        QCOMPARE(panel.selectedRun(), oomRun);
+        QVERIFY(panel.resumeButton()->isEnabled());
+        QVERIFY(panel.startButton()->isEnabled());
 
         // A worker that ignores SIGTERM is killed after the stop timeout, with a message.
         const QString stubborn = m_dir + "/stubborn.sh";
