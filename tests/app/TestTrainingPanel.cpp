@@ -33,6 +33,8 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTextBlock>
+#include <QTextDocument>
 #include <QTreeWidget>
 #include <QtTest>
 
@@ -227,6 +229,18 @@ private Q_SLOTS:
                                              "--progress", m_dir + "/runs/x/gui-progress.jsonl"}));
         c.resume = true;
         QCOMPARE(c.arguments().last(), QString("--resume"));
+
+        // Errors are red in the log, and the lines after them are not.
+        panel.appendLog("the worker said no", true);
+        panel.appendLog("the worker carries on");
+        const QTextDocument* log = panel.logView()->document();
+        const auto colourOf = [log](int fromEnd) {
+            const QTextBlock block = log->findBlockByNumber(log->blockCount() - fromEnd);
+            return block.begin().fragment().charFormat().foreground().color();
+        };
+        QCOMPARE(log->lastBlock().text(), QString("the worker carries on"));
+        QCOMPARE(colourOf(2), QColor(192, 40, 40));
+        QVERIFY(colourOf(1) != QColor(192, 40, 40));
 
         // Every control says what it does.
         panel.show();

@@ -28,6 +28,9 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QTextBlock>
+#include <QTextCursor>
+#include <QTextDocument>
 #include <QThread>
 #include <QToolButton>
 #include <QTreeWidget>
@@ -976,11 +979,22 @@ void TrainingPanel::showSamples(int epoch, double dice, const QJsonArray& sample
 
 void TrainingPanel::appendLog(const QString& line, bool error)
 {
+    // Every line gets its own explicit format: after appendHtml() a red span's colour carries
+    // over into the lines appended after it.
+    QScrollBar* bar = m_log->verticalScrollBar();
+    const bool atEnd = bar->value() >= bar->maximum();
+    QTextCharFormat format;
     if (error) {
-        m_log->appendHtml(
-            QStringLiteral("<span style=\"color:#c02828\">%1</span>").arg(line.toHtmlEscaped()));
-    } else {
-        m_log->appendPlainText(line);
+        format.setForeground(QColor(192, 40, 40));
+    }
+    QTextCursor cursor(m_log->document());
+    cursor.movePosition(QTextCursor::End);
+    if (!m_log->document()->isEmpty()) {
+        cursor.insertBlock(QTextBlockFormat(), format);
+    }
+    cursor.insertText(line, format);
+    if (atEnd) {
+        bar->setValue(bar->maximum());
     }
 }
 
