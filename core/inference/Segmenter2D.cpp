@@ -1,6 +1,7 @@
 #include "Segmenter2D.h"
 
 #include "base/Error.h"
+#include "engine/ComputeDevice.h"
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/diffusion/DiffusionSampler.h"
 #include "engine/model/DermoSegDiff.h"
@@ -46,110 +47,6 @@ std::string firstLine(const std::string& text)
 {
     const auto end = text.find('\n');
     return end == std::string::npos ? text : text.substr(0, end);
-}
-
-bool cudaUsable()
-{
-    return torch::cuda::is_available() && torch::cuda::device_count() > 0;
-}
-
-at::Device parseDevice(const std::string& text)
-{
-    const std::string name = lower(text);
-    if (name == "cpu") {
-        return at::Device(at::kCPU);
-    }
-    if (name == "auto") {
-        return cudaUsable() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
-    }
-    if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
-        int index = 0;
-        if (name != "cuda") {
-            const std::string digits = name.substr(5);
-            if (digits.empty() || digits.size() > 3 ||
-                !std::all_of(digits.begin(), digits.end(),
-                             [](unsigned char c) { return std::isdigit(c) != 0; })) {
-                throw Error(ErrorKind::Config, "device",
-                            "'" + text + "' is not cpu, cuda, cuda:N or auto");
-            }
-            index = std::stoi(digits);
-        }
-        if (!cudaUsable()) {
-            throw Error(ErrorKind::Unsupported, "device " + text,
-                        "CUDA is not available (this LibTorch is built without CUDA or no GPU is "
-                        "visible); use cpu");
-        }
-        const auto count = static_cast<int>(torch::cuda::device_count());
-        if (index >= count) {
-            throw Error(ErrorKind::Unsupported, "device " + text,
-                        "there are only " + std::to_string(count) + " CUDA device(s), cuda:0.." +
-                            "cuda:" + std::to_string(count - 1));
-        }
-        return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
-    }
-    throw Error(ErrorKind::Config, "device", "'" + text + "' is not cpu, cuda, cuda:N or auto");
-}
-
-std::string deviceName(const at::Device& device)
-{
-    return device.is_cuda() ? "cuda:" + std::to_string(device.has_index() ? device.index() : 0)
-                            : std::string("cpu");
-}
-
-/// 64-bit FNV-1a over 8-byte words (bytes for the tail), so that hashing a 1.3 GB network costs
-/// a fraction of reading it.
-class WeightHash
-{
-public:
-    void bytes(const void* data, std::size_t size)
-    {
-        const auto* p = static_cast<const unsigned char*>(data);
-        std::size_t i = 0;
-        for (; i + 8 <= size; i += 8) {
-            std::uint64_t word;
-            std::memcpy(&word, p + i, 8);
-            mix(word);
-        }
-        for (; i < size; ++i) {
-            mix(p[i]);
-        }
-    }
-    void text(const std::string& s)
-    {
-        bytes(s.data(), s.size());
-        mix(s.size());
-    }
-    std::string hex() const
-    {
-        static const char* kDigits = "0123456789abcdef";
-        std::string out(16, '0');
-        for (int i = 0; i < 16; ++i) {
-            out[static_cast<std::size_t>(15 - i)] = kDigits[(m_state >> (4 * i)) & 0xF];
-        }
-        return out;
-    }
-
-private:
-    void mix(std::uint64_t value)
-    {
-        m_state ^= value;
-        m_state *= 1099511628211ULL;
-    }
-    std::uint64_t m_state = 14695981039346656037ULL;
-};
-
-std::string weightsId(const engine::NamedTensors& weights)
-{
-    WeightHash hash;
-    for (const auto& [name, tensor] : weights) {
-        hash.text(name);
-        for (const auto size : tensor.sizes()) {
-            hash.bytes(&size, sizeof size);
-        }
-        const at::Tensor data = tensor.detach().to(at::kCPU, at::kFloat).contiguous();
-        hash.bytes(data.data_ptr(), static_cast<std::size_t>(data.nbytes()));
-    }
-    return "dsd-" + hash.hex();
 }
 
 engine::SamplerOptions samplerOptions(const SegmentOptions& options)
@@ -273,10 +170,10 @@ Segmenter2D::Segmenter2D(const std::string& checkpointPath, const ModelLoadOptio
     const auto start = Clock::now();
     Impl& impl = *m_impl;
     // Refuse an unusable device before reading a possibly large file.
-    impl.device = parseDevice(options.device);
+    impl.device = engine::parseComputeDevice(options.device);
     ModelInfo& info = impl.info;
     info.path = checkpointPath;
-    info.device = deviceName(impl.device);
+    info.device = engine::computeDeviceName(impl.device);
     translated(checkpointPath, [&] {
         engine::Checkpoint checkpoint;
         if (options.reference) {
@@ -301,7 +198,7 @@ Segmenter2D::Segmenter2D(const std::string& checkpointPath, const ModelLoadOptio
         impl.model = engine::DermoSegDiff(info.model, engine::WeightInit::None);
         engine::loadWeights(*impl.model, info.usesEma ? checkpoint.ema : checkpoint.model,
                             checkpointPath + (info.usesEma ? " (EMA weights)" : ""));
-        info.id = weightsId(engine::namedWeights(*impl.model));
+        info.id = engine::weightsId(engine::namedWeights(*impl.model), "dsd-");
         info.parameterCount = impl.model->parameterCount();
         impl.model->to(impl.device);
         impl.model->eval();

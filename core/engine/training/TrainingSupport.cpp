@@ -1,6 +1,7 @@
 #include "TrainingSupport.h"
 
 #include "base/Error.h"
+#include "engine/ComputeDevice.h"
 
 #include <torch/cuda.h>
 #include <torch/serialize/input-archive.h>
@@ -46,39 +47,7 @@ std::vector<std::size_t> shuffledOrder(std::size_t n, bool shuffle, std::uint64_
 
 torch::Device resolveTrainingDevice(const std::string& requested)
 {
-    std::string name = requested.empty() ? "auto" : requested;
-    if (name == "gpu") {
-        name = "cuda";
-    }
-    if (name == "auto") {
-        return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0)
-                                           : torch::Device(torch::kCPU);
-    }
-    if (name == "cpu") {
-        return torch::Device(torch::kCPU);
-    }
-    if (name.rfind("cuda", 0) == 0) {
-        if (!torch::cuda::is_available()) {
-            throw Error(ErrorKind::Unsupported, "device " + name,
-                        "CUDA is not available (this LibTorch has no CUDA or no GPU is present); "
-                        "use --device cpu");
-        }
-        int index = 0;
-        if (name.size() > 4) {
-            if (name[4] != ':' || name.size() == 5 ||
-                name.find_first_not_of("0123456789", 5) != std::string::npos || name.size() > 8) {
-                throw Error(ErrorKind::Config, "device " + name, "expected cuda or cuda:N");
-            }
-            index = std::stoi(name.substr(5));
-        }
-        if (index >= static_cast<int>(torch::cuda::device_count())) {
-            throw Error(ErrorKind::Config, "device " + name,
-                        "there are only " + std::to_string(torch::cuda::device_count()) +
-                            " CUDA device(s)");
-        }
-        return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-    }
-    throw Error(ErrorKind::Config, "device " + name, "expected auto, cpu, gpu, cuda or cuda:N");
+    return parseComputeDevice(requested);
 }
 
 std::string isoTimeNow()

@@ -480,10 +480,14 @@ private Q_SLOTS:
         QVERIFY2(QString(e.what()).contains("text.dsckpt"), e.what());
 
         ModelLoadOptions device;
-        device.device = "gpu";
+        device.device = "tpu";
         e = expectError([&] { Segmenter2D s(m_checkpoint, device); });
         QCOMPARE(e.kind(), ErrorKind::Config);
+        QVERIFY2(QString(e.what()).contains("tpu"), e.what());
         if (!torch::cuda::is_available()) {
+            device.device = "gpu"; // an alias of cuda, as in diffseg train
+            e = expectError([&] { Segmenter2D s(m_checkpoint, device); });
+            QCOMPARE(e.kind(), ErrorKind::Unsupported);
             device.device = "cuda:0";
             e = expectError([&] { Segmenter2D s(m_checkpoint, device); });
             QCOMPARE(e.kind(), ErrorKind::Unsupported);
