@@ -468,7 +468,8 @@ public:
                 const std::string base = stepName(s, result.steps);
                 const std::string labels = "steps/" + base + "_labels." + m_args.format;
                 const std::string fg = "steps/" + base + "_foreground.nii.gz";
-                writeLabelMap(Segmenter3D::stepLabelsFromCache(*result.stepCache, s),
+                writeLabelMap(Segmenter3D::stepLabelsFromCache(*result.stepCache, s,
+                                                               m_segmenter.info().labelValues),
                               (dir / labels).string());
                 writeVolume(toCodes(Segmenter3D::stepForegroundFromCache(*result.stepCache, s)),
                             (dir / fg).string());
@@ -488,7 +489,9 @@ public:
             outcome.foreground = computeCaseMetrics(result.labels, gt, LabelSelection::any(),
                                                     MetricsOptions{}, input.id);
             metrics["foreground"] = metricsJson(*outcome.foreground);
-            const int top = std::max(result.classes - 1, gt.maxLabel());
+            // Up to the largest label either map holds: a model may write label values (its
+            // dataset.label_values) above its class count.
+            const int top = std::max({result.classes - 1, result.labels.maxLabel(), gt.maxLabel()});
             Json perLabel = Json::object();
             for (int label = 1; label <= top; ++label) {
                 perLabel[std::to_string(label)] = metricsJson(computeCaseMetrics(
@@ -645,9 +648,14 @@ private:
     Json labelNames() const
     {
         Json names = Json::object();
-        const int classes = m_segmenter.info().network.numClasses;
+        const VolumeModelInfo& info = m_segmenter.info();
+        const int classes = info.network.numClasses;
         for (int c = 0; c < classes; ++c) {
-            names[std::to_string(c)] =
+            // Keyed by the value written in the label map.
+            const int value = c < static_cast<int>(info.labelValues.size())
+                                  ? info.labelValues[static_cast<std::size_t>(c)]
+                                  : c;
+            names[std::to_string(value)] =
                 m_preset && c < static_cast<int>(m_preset->labels.size())
                     ? m_preset->labels[static_cast<std::size_t>(c)]
                     : (c == 0 ? std::string("background") : "class " + std::to_string(c));

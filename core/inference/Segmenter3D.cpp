@@ -1,6 +1,7 @@
 #include "Segmenter3D.h"
 
 #include "base/Error.h"
+#include "engine/ComputeDevice.h"
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/diffunet/DiffUNet.h"
 #include "uncertainty/UncertaintyMaps.h"
@@ -42,90 +43,6 @@ std::string firstLine(const std::string& text)
 {
     const auto end = text.find('\n');
     return end == std::string::npos ? text : text.substr(0, end);
-}
-
-bool cudaUsable()
-{
-    return torch::cuda::is_available() && torch::cuda::device_count() > 0;
-}
-
-at::Device parseDevice(const std::string& text)
-{
-    const std::string name = lower(text);
-    if (name == "cpu") {
-        return at::Device(at::kCPU);
-    }
-    if (name == "auto") {
-        return cudaUsable() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
-    }
-    if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
-        int index = 0;
-        if (name != "cuda") {
-            const std::string digits = name.substr(5);
-            if (digits.empty() || digits.size() > 3 ||
-                !std::all_of(digits.begin(), digits.end(),
-                             [](unsigned char c) { return std::isdigit(c) != 0; })) {
-                throw Error(ErrorKind::Config, "device",
-                            "'" + text + "' is not cpu, cuda, cuda:N or auto");
-            }
-            index = std::stoi(digits);
-        }
-        if (!cudaUsable()) {
-            throw Error(ErrorKind::Unsupported, "device " + text,
-                        "CUDA is not available (this LibTorch is built without CUDA or no GPU is "
-                        "visible); use cpu");
-        }
-        const auto count = static_cast<int>(torch::cuda::device_count());
-        if (index >= count) {
-            throw Error(ErrorKind::Unsupported, "device " + text,
-                        "there are only " + std::to_string(count) + " CUDA device(s)");
-        }
-        return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
-    }
-    throw Error(ErrorKind::Config, "device", "'" + text + "' is not cpu, cuda, cuda:N or auto");
-}
-
-std::string deviceName(const at::Device& device)
-{
-    return device.is_cuda() ? "cuda:" + std::to_string(device.has_index() ? device.index() : 0)
-                            : std::string("cpu");
-}
-
-/// 64-bit FNV-1a over 8-byte words, as Segmenter2D identifies its weights.
-std::string weightsId(const engine::NamedTensors& weights)
-{
-    std::uint64_t state = 14695981039346656037ULL;
-    const auto mix = [&](std::uint64_t value) {
-        state ^= value;
-        state *= 1099511628211ULL;
-    };
-    const auto bytes = [&](const void* data, std::size_t size) {
-        const auto* p = static_cast<const unsigned char*>(data);
-        std::size_t i = 0;
-        for (; i + 8 <= size; i += 8) {
-            std::uint64_t word;
-            std::memcpy(&word, p + i, 8);
-            mix(word);
-        }
-        for (; i < size; ++i) {
-            mix(p[i]);
-        }
-    };
-    for (const auto& [name, tensor] : weights) {
-        bytes(name.data(), name.size());
-        mix(name.size());
-        for (const auto size : tensor.sizes()) {
-            bytes(&size, sizeof size);
-        }
-        const at::Tensor data = tensor.detach().to(at::kCPU, at::kFloat).contiguous();
-        bytes(data.data_ptr(), static_cast<std::size_t>(data.nbytes()));
-    }
-    static const char* kDigits = "0123456789abcdef";
-    std::string hex(16, '0');
-    for (int i = 0; i < 16; ++i) {
-        hex[static_cast<std::size_t>(15 - i)] = kDigits[(state >> (4 * i)) & 0xF];
-    }
-    return "dun-" + hex;
 }
 
 /// Engine and LibTorch failures that are not already an Error become one naming `subject`.
@@ -253,6 +170,43 @@ Volume softmaxChannels(const Volume& logits)
 }
 
 /// argmax over the channels (the first maximum on ties), as class-index labels.
+LabelMap argmaxLabels(const Volume& scores);
+
+} // namespace
+
+LabelMap withLabelValues(LabelMap classIndices, const std::vector<int>& values)
+{
+    if (values.empty()) {
+        return classIndices;
+    }
+    const std::size_t n = classIndices.voxelCount();
+    const auto valueOf = [&](int index) {
+        if (index < 0 || index >= static_cast<int>(values.size())) {
+            throw Error(ErrorKind::InvalidValue, "label values",
+                        "class " + std::to_string(index) + " has no label value (" +
+                            std::to_string(values.size()) + " given)");
+        }
+        return values[static_cast<std::size_t>(index)];
+    };
+    const bool narrow = *std::max_element(values.begin(), values.end()) <= 255;
+    LabelMap out(classIndices.size(), classIndices.geometry(),
+                 narrow ? PixelType::UInt8 : PixelType::UInt16);
+    for (std::size_t v = 0; v < n; ++v) {
+        const int index = classIndices.pixelType() == PixelType::UInt8
+                              ? classIndices.data<std::uint8_t>()[v]
+                              : classIndices.data<std::uint16_t>()[v];
+        const int value = valueOf(index);
+        if (narrow) {
+            out.data<std::uint8_t>()[v] = static_cast<std::uint8_t>(value);
+        } else {
+            out.data<std::uint16_t>()[v] = static_cast<std::uint16_t>(value);
+        }
+    }
+    return out;
+}
+
+namespace {
+
 LabelMap argmaxLabels(const Volume& scores)
 {
     const int classes = scores.channels();
@@ -381,10 +335,10 @@ Segmenter3D::Segmenter3D(const std::string& checkpointPath, const VolumeModelLoa
     const auto start = Clock::now();
     Impl& impl = *m_impl;
     // Refuse an unusable device before reading a possibly large file.
-    impl.device = parseDevice(options.device);
+    impl.device = engine::parseComputeDevice(options.device);
     VolumeModelInfo& info = impl.info;
     info.path = checkpointPath;
-    info.device = deviceName(impl.device);
+    info.device = engine::computeDeviceName(impl.device);
     info.autocast = options.autocastFp16 && impl.device.is_cuda();
     translated(checkpointPath, [&] {
         engine::Checkpoint checkpoint;
@@ -422,6 +376,7 @@ Segmenter3D::Segmenter3D(const std::string& checkpointPath, const VolumeModelLoa
             info.preparation = VolumePreparationConfig::fromJson(
                 checkpoint.info.preprocessingJson, checkpointPath + ": header.preprocessing");
             info.preparationSource = "checkpoint";
+            info.labelValues = checkpoint.info.labelValues;
         }
         if (options.preparation) {
             options.preparation->validate("preprocessing");
@@ -435,7 +390,7 @@ Segmenter3D::Segmenter3D(const std::string& checkpointPath, const VolumeModelLoa
         impl.model = engine::DiffUNet(info.network);
         engine::loadWeights(*impl.model, info.usesEma ? checkpoint.ema : checkpoint.model,
                             checkpointPath + (info.usesEma ? " (EMA weights)" : ""));
-        info.id = weightsId(engine::namedWeights(*impl.model));
+        info.id = engine::weightsId(engine::namedWeights(*impl.model), "dun-");
         info.parameterCount = impl.model->parameterCount();
         impl.model->to(impl.device);
         impl.model->eval();
@@ -559,7 +514,7 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
         const Volume logits = blender.result(prepared.image.geometry());
         blender.release();
         stepProbabilities = softmaxChannels(restoreScores(logits, prepared, fill));
-        stepLabels = argmaxLabels(stepProbabilities);
+        stepLabels = withLabelValues(argmaxLabels(stepProbabilities), m_impl->info.labelValues);
         const std::size_t n = stepProbabilities.voxelCount();
         float* mean = meanStepProbability.data<float>();
         const float* p = stepProbabilities.data<float>();
@@ -704,7 +659,7 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
     const Volume logits = fused.result(prepared.image.geometry());
     fused.release();
     result.probabilities = softmaxChannels(restoreScores(logits, prepared, fill));
-    result.labels = argmaxLabels(result.probabilities);
+    result.labels = withLabelValues(argmaxLabels(result.probabilities), m_impl->info.labelValues);
     result.entropy = multiClassEntropy(result.probabilities, EntropyScale::Nats);
     if (keepSteps) {
         result.stepEntropy = multiClassEntropy(meanStepProbability, EntropyScale::Nats);

@@ -71,6 +71,9 @@ struct VolumeModelInfo
     std::string id;
     std::string source; ///< CheckpointInfo::source
     engine::DiffUNetConfig network;
+    /// The label value written for each class (the training's dataset.label_values); empty when
+    /// the checkpoint does not say (a reference state_dict, an older file): class index.
+    std::vector<int> labelValues;
     VolumePreparationConfig preparation;
     std::string preparationSource; ///< "checkpoint" or "caller"
     int inputSize = 128;           ///< the training patch side: the default window side
@@ -213,6 +216,10 @@ struct Segment3DResult
     Segment3DTimings timings;
 };
 
+/// Class-index labels (0..C-1) written as `values[index]`, UInt8 when every value fits, else
+/// UInt16; `values` empty: returned unchanged. Error(InvalidValue) for an index without a value.
+LabelMap withLabelValues(LabelMap classIndices, const std::vector<int>& values);
+
 /// A loaded Diff-UNet that segments CT/MRI volumes.
 ///
 /// Pipeline of segment() (seed spec §B2.2, §B7): the volume is prepared as the checkpoint says
@@ -254,6 +261,12 @@ public:
     /// Step `step`'s label map from a result's step cache (argmax over the background 1 − Σ p_c
     /// and the cached p_c; the nearest stored step when the budget dropped it). Source grid.
     static LabelMap stepLabelsFromCache(const StepCache& cache, int step);
+    /// The same with class indices written as `labelValues[index]` (VolumeModelInfo::labelValues).
+    static LabelMap stepLabelsFromCache(const StepCache& cache, int step,
+                                        const std::vector<int>& labelValues)
+    {
+        return withLabelValues(stepLabelsFromCache(cache, step), labelValues);
+    }
     /// Step `step`'s foreground probability Σ_{c≥1} p_c from the cache, Float32, source grid.
     static Volume stepForegroundFromCache(const StepCache& cache, int step);
 

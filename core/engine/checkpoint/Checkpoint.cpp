@@ -10,6 +10,7 @@
 #include <torch/nn/module.h>
 #include <torch/serialize.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -158,6 +159,9 @@ nlohmann::json headerJson(const CheckpointInfo& info, bool hasEma)
     h["network"] = info.network;
     if (info.network == "diffunet") {
         h["model"] = nlohmann::json::parse(info.diffunet.toJson());
+        if (!info.labelValues.empty()) {
+            h["label_values"] = info.labelValues;
+        }
     } else {
         h["model"] = nlohmann::json::parse(info.model.toJson());
         h["schedule"] = {{"mode", scheduleModeName(info.schedule.mode)},
@@ -188,6 +192,23 @@ void parseTrainingAndEma(const nlohmann::json& h, CheckpointInfo& info)
     info.source = h.value("source", std::string());
 }
 
+/// One distinct label value in 0..65535 (what a uint16 label map holds) per class.
+void validateLabelValues(const std::vector<int>& values, int classes, const std::string& path)
+{
+    if (static_cast<int>(values.size()) != classes) {
+        throw Error(ErrorKind::Format, path,
+                    "header.label_values has " + std::to_string(values.size()) +
+                        " values for a model of " + std::to_string(classes) + " classes");
+    }
+    std::vector<int> sorted = values;
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted.front() < 0 || sorted.back() > 65535 ||
+        std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+        throw Error(ErrorKind::Format, path,
+                    "header.label_values must be distinct values in 0..65535");
+    }
+}
+
 CheckpointInfo parseHeader(const std::string& text, const std::string& path)
 {
     CheckpointInfo info;
@@ -214,6 +235,10 @@ CheckpointInfo parseHeader(const std::string& text, const std::string& path)
                             "header.input_size " + std::to_string(info.inputSize) +
                                 " is not a multiple of " +
                                 std::to_string(info.diffunet.sizeMultiple()) + " up to 1024");
+            }
+            if (const auto v = h.find("label_values"); v != h.end()) {
+                info.labelValues = v->get<std::vector<int>>();
+                validateLabelValues(info.labelValues, info.diffunet.numClasses, path);
             }
             parseTrainingAndEma(h, info);
             return info;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace torch::nn {
 class Module;
@@ -25,6 +26,10 @@ struct CheckpointInfo
     DermoSegDiffConfig model;             ///< dermosegdiff only
     ScheduleConfig schedule;              ///< dermosegdiff only
     DiffUNetConfig diffunet;              ///< diffunet only
+    /// diffunet only: the raw label value that each class stands for in the training label maps
+    /// (dataset.label_values), so that inference writes label maps in the dataset's own values.
+    /// Empty in files written before it was recorded: class index = label value.
+    std::vector<int> labelValues;
     /// How inputs were prepared for the network, as JSON text (the 3D pipeline's crop,
     /// normalisation, target spacing and patch; "{}" when the network needs nothing beyond
     /// inputSize). Inference reads it back so that it prepares volumes as training did.

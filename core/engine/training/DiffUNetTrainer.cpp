@@ -514,6 +514,7 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
             Checkpoint ckpt;
             ckpt.info.network = "diffunet";
             ckpt.info.diffunet = c.model;
+            ckpt.info.labelValues = c.labelValues;
             ckpt.info.inputSize = c.patchSize;
             ckpt.info.preprocessingJson = prep.toJson();
             ckpt.info.step = step;

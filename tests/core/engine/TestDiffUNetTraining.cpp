@@ -181,6 +181,7 @@ private Q_SLOTS:
         QCOMPARE(last.info.network, std::string("diffunet"));
         QVERIFY(last.info.diffunet == c.model);
         QCOMPARE(last.info.inputSize, 16);
+        QCOMPARE(last.info.labelValues, (std::vector<int>{0, 1})); // the default: 0..C-1
         const auto prep = VolumePreparationConfig::fromJson(last.info.preprocessingJson);
         QCOMPARE((*prep.targetSpacing)[0], 2.0);
         QVERIFY(!done.bestCheckpoint.empty());

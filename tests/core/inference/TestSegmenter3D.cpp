@@ -44,7 +44,8 @@ DiffUNetConfig tiny(int in, int classes)
 
 /// Saves a freshly initialised tiny Diff-UNet in our checkpoint format.
 std::string makeCheckpoint(const QString& dir, const QString& name, const DiffUNetConfig& config,
-                           int inputSize, const std::string& preprocessing, std::uint64_t seed)
+                           int inputSize, const std::string& preprocessing, std::uint64_t seed,
+                           const std::vector<int>& labelValues = {})
 {
     torch::manual_seed(seed);
     DiffUNet model(config);
@@ -54,6 +55,7 @@ std::string makeCheckpoint(const QString& dir, const QString& name, const DiffUN
     checkpoint.info.inputSize = inputSize;
     checkpoint.info.preprocessingJson = preprocessing;
     checkpoint.info.source = "TestSegmenter3D";
+    checkpoint.info.labelValues = labelValues;
     for (const auto& [key, tensor] : namedWeights(*model)) {
         checkpoint.model.emplace_back(key, tensor.clone());
     }
@@ -449,6 +451,48 @@ private Q_SLOTS:
         Segment3DOptions one;
         one.steps = 1;
         QCOMPARE(segmenter.segment(image, one, {}, cancel).labels.size(), image.size());
+    }
+
+    void labelMapsUseTheTrainingsLabelValues()
+    {
+        // Same weights (seed 4) as m_brats, trained on labels {0, 2, 4, 300}: the label map holds
+        // those values (UInt16 for 300), class for class, and the step maps too.
+        const std::string valued =
+            makeCheckpoint(m_dir, "valued.dsckpt", tiny(4, 4), 16, "{}", 4, {0, 2, 4, 300});
+        Segmenter3D plain(m_brats);
+        Segmenter3D named(valued);
+        QCOMPARE(named.info().labelValues, (std::vector<int>{0, 2, 4, 300}));
+        QVERIFY(plain.info().labelValues.empty());
+        const Volume image = phantom({20, 18, 22}, 4);
+        Segment3DOptions options;
+        options.steps = 2;
+        const Segment3DResult a = plain.segment(image, options);
+        const Segment3DResult b = named.segment(image, options);
+        QCOMPARE(b.labels.pixelType(), PixelType::UInt16);
+        const int values[] = {0, 2, 4, 300};
+        std::set<int> seen;
+        for (std::size_t v = 0; v < image.voxelCount(); ++v) {
+            const int index = a.labels.data<std::uint8_t>()[v];
+            QCOMPARE(int(b.labels.data<std::uint16_t>()[v]), values[index]);
+            seen.insert(index);
+        }
+        QVERIFY2(seen.size() >= 2, "an untrained network predicts more than one class");
+        const LabelMap step =
+            Segmenter3D::stepLabelsFromCache(*b.stepCache, 1, named.info().labelValues);
+        QVERIFY(step.maxLabel() == 0 || step.maxLabel() == 2 || step.maxLabel() == 4 ||
+                step.maxLabel() == 300);
+        // A header whose values do not fit the model is refused, naming the file.
+        Checkpoint broken = loadCheckpoint(valued);
+        broken.info.labelValues = {0, 2, 2, 5};
+        const std::string duplicate = (m_dir + "/duplicate-values.dsckpt").toStdString();
+        saveCheckpoint(duplicate, broken);
+        try {
+            loadCheckpoint(duplicate);
+            QFAIL("duplicate label values accepted");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("label_values") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find(duplicate) != std::string::npos, e.what());
+        }
     }
 
     void badCheckpointsAndVolumes()
