@@ -44,7 +44,8 @@ if(DIFFSEG_BUILD_GUI)
     VTK::FiltersModeling VTK::InteractionStyle VTK::InteractionWidgets VTK::RenderingUI
     VTK::ImagingCore VTK::ImagingGeneral VTK::ImagingMath VTK::IOImage)
 else()
-  find_package(Qt6 6.4 QUIET COMPONENTS Core Test)
+  # QtGui only for the tests that write or compare images (QImage); no widgets, no display.
+  find_package(Qt6 6.4 QUIET COMPONENTS Core Gui Test)
 endif()
 
 # Clang builds (the libFuzzer targets): Debian's ITK headers only recognise GCC; see the header.

@@ -713,10 +713,11 @@ void registerSegment(CLI::App& root, app::CliResult& result)
 {
     auto* command = root.add_subcommand(
         "segment",
-        "Segment 2D dermoscopy images with a DermoSegDiff checkpoint: per image DIR/<stem>/ gets "
+        "Segment dermoscopy images with a DermoSegDiff checkpoint: per image DIR/<stem>/ gets "
         "mask.png (original size), probability and uncertainty maps, the x0 of chosen steps and "
-        "summary.json (timings, metrics with --gt). Progress: a bar on a terminal, JSON lines on "
-        "stdout otherwise. SIGINT/SIGTERM cancel cleanly (exit 3)");
+        "summary.json (timings, metrics with --gt). Volumes (NIfTI, NRRD, MetaImage, DICOM "
+        "folders) or a Diff-UNet checkpoint go to segment3d with the same arguments. Progress: a "
+        "bar on a terminal, JSON lines on stdout otherwise. SIGINT/SIGTERM cancel cleanly (exit 3)");
     auto args = std::make_shared<SegmentArgs>();
     command
         ->add_option("--model", args->model,
