@@ -1,6 +1,12 @@
+// VolumeWorkspace: linked crosshair, window/level and edits; label surfaces in 3D; the AI result
+// accepted as one undo step; the heat map in the slices and in 3D (colour volume, painted on the
+// surface); ground-truth and preview outlines; baselines of the four views (axial, sagittal,
+// coronal, 3D) of a generated CT phantom.
+
 #include "ImageCompare.h"
 #include "TestSupport.h"
 #include "base/SampleData.h"
+#include "data/DemoData.h"
 #include "views/VolumeView3D.h"
 #include "views/VolumeWorkspace.h"
 #include "vtkqt/GlSetup.h"
@@ -8,12 +14,78 @@
 
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QSignalSpy>
 #include <QtTest>
 
 using diffseg::widgets::SliceView;
+using diffseg::widgets::VolumeScene;
 using diffseg::widgets::VolumeWorkspace;
 namespace core = diffseg::core;
+
+namespace {
+
+/// A heat map that is high on the labels' boundaries: 1 - |2p - 1| of the labels' foreground
+/// box-blurred over 5 x 5 x 3 voxels (what an uncertainty map of a good model looks like).
+core::Volume boundaryMap(const core::LabelMap& labels)
+{
+    const auto& n = labels.size();
+    core::Volume out(n, 1, core::PixelType::Float32, labels.geometry());
+    const std::uint8_t* l = labels.data<std::uint8_t>();
+    float* u = out.data<float>();
+    for (std::int64_t k = 0; k < n[2]; ++k) {
+        for (std::int64_t j = 0; j < n[1]; ++j) {
+            for (std::int64_t i = 0; i < n[0]; ++i) {
+                int inside = 0;
+                int count = 0;
+                for (std::int64_t dk = -1; dk <= 1; ++dk) {
+                    for (std::int64_t dj = -2; dj <= 2; ++dj) {
+                        for (std::int64_t di = -2; di <= 2; ++di) {
+                            const auto a = std::clamp<std::int64_t>(i + di, 0, n[0] - 1);
+                            const auto b = std::clamp<std::int64_t>(j + dj, 0, n[1] - 1);
+                            const auto c = std::clamp<std::int64_t>(k + dk, 0, n[2] - 1);
+                            inside += l[labels.linearIndex(a, b, c)] != 0 ? 1 : 0;
+                            ++count;
+                        }
+                    }
+                }
+                const double p = static_cast<double>(inside) / count;
+                u[out.linearIndex(i, j, k)] = static_cast<float>(1.0 - std::abs(2.0 * p - 1.0));
+            }
+        }
+    }
+    return out;
+}
+
+/// Pixels of `image` close to `color` (each channel within `delta`).
+int countColor(const QImage& image, const QColor& color, int delta = 40)
+{
+    int count = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        for (int x = 0; x < image.width(); ++x) {
+            const QColor c = image.pixelColor(x, y);
+            count += std::abs(c.red() - color.red()) <= delta &&
+                             std::abs(c.green() - color.green()) <= delta &&
+                             std::abs(c.blue() - color.blue()) <= delta
+                         ? 1
+                         : 0;
+        }
+    }
+    return count;
+}
+
+/// Renders the 3D view once more and returns its frame.
+QImage renderedFrame(diffseg::widgets::VtkRenderWidget* gl)
+{
+    const int before = gl->renderCount();
+    gl->requestRender();
+    if (!QTest::qWaitFor([&] { return gl->renderCount() > before; }, 60000)) {
+        return {};
+    }
+    return gl->grabFramebuffer();
+}
+
+} // namespace
 
 class TestVolumeWorkspace : public QObject
 {
@@ -21,6 +93,7 @@ class TestVolumeWorkspace : public QObject
 
 private:
     core::SamplePhantom m_phantom = core::makeSamplePhantom(64, 4.0, 11);
+    core::CtPhantomDemo m_ct = core::generateCtPhantomDemo({128, 128, 48}, 5);
 
 private Q_SLOTS:
     void initTestCase()
@@ -86,7 +159,7 @@ private Q_SLOTS:
         QVERIFY(ws.view3D()->scene().labelTriangles() > 100);
         auto* gl = ws.view3D()->renderWidget();
         QVERIFY(QTest::qWaitFor([&] { return gl->renderCount() > 0; }, 30000));
-        ws.sliceView(core::SliceOrientation::Axial)->setCrosshair({40.5, 30.5, 30.5});
+        ws.setCrosshair({40.5, 30.5, 30.5});
         QTest::qWait(200);
         ws.grab().save(QDir(diffseg::test::outputDir()).filePath("VolumeWorkspace_phantom.png"));
         ws.view3D()->findChild<QCheckBox*>("showVolume")->setChecked(false);
@@ -106,6 +179,155 @@ private Q_SLOTS:
         QVERIFY(ws.labels().isAlignedWith(ws.volume()));
         core::LabelMap misaligned({10, 10, 10}, core::Geometry{});
         QVERIFY_THROWS_EXCEPTION(core::Error, ws.setLabels(misaligned));
+    }
+
+    void acceptsAResultAsOneUndoStep()
+    {
+        VolumeWorkspace ws;
+        ws.resize(900, 700);
+        ws.setVolume(m_ct.volume, true);
+        ws.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&ws));
+        QSignalSpy history(&ws, &VolumeWorkspace::historyChanged);
+        ws.replaceLabels(m_ct.labels, "Accept AI result");
+        QCOMPARE(ws.undoStack().size(), std::size_t(1));
+        QCOMPARE(ws.undoStack().undoTitle(), std::string("Accept AI result"));
+        QVERIFY(history.count() >= 1);
+        const auto equalToResult = [&] {
+            return std::equal(ws.labels().data<std::uint8_t>(),
+                              ws.labels().data<std::uint8_t>() + ws.labels().voxelCount(),
+                              m_ct.labels.data<std::uint8_t>());
+        };
+        QVERIFY(equalToResult());
+        QVERIFY(ws.labels().isAlignedWith(m_ct.volume, 0.0));
+
+        // A brush stroke on the result, then undo back to the result, then to empty labels.
+        ws.setTool(SliceView::Tool::Brush);
+        auto* axial = ws.sliceView(core::SliceOrientation::Axial);
+        const QPoint a = axial->imageToWidget(QPointF(30.5, 30.5)).toPoint();
+        const QPoint b = axial->imageToWidget(QPointF(50.5, 40.5)).toPoint();
+        QTest::mousePress(axial, Qt::LeftButton, {}, a);
+        QTest::mouseMove(axial, b);
+        QTest::mouseRelease(axial, Qt::LeftButton, {}, b);
+        QCOMPARE(ws.undoStack().size(), std::size_t(2));
+        QVERIFY(!equalToResult());
+        ws.undo();
+        QVERIFY(equalToResult());
+        ws.undo();
+        QCOMPARE(ws.labels().maxLabel(), 0);
+        ws.redo();
+        QVERIFY(equalToResult());
+
+        // Maps on another grid are refused, naming what they are.
+        core::LabelMap other({10, 10, 10}, core::Geometry{});
+        QVERIFY_THROWS_EXCEPTION(core::Error, ws.replaceLabels(other, "x"));
+        QVERIFY_THROWS_EXCEPTION(core::Error, ws.setGroundTruth(other));
+        QVERIFY_THROWS_EXCEPTION(core::Error, ws.setOverlay(other, 1.0));
+    }
+
+    void showsHeatMapAndOutlines()
+    {
+        VolumeWorkspace ws;
+        ws.resize(900, 700);
+        ws.setVolume(m_ct.volume, true);
+        ws.setLabels(m_ct.labels);
+        ws.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&ws));
+        auto* axial = ws.sliceView(core::SliceOrientation::Axial);
+        axial->setCrosshair({64.5, 64.5, 30.5});
+        const QImage plain = axial->grab().toImage();
+
+        // The ground truth in yellow and a preview in magenta.
+        ws.setGroundTruth(m_ct.labels);
+        ws.setPreviewLabels(m_ct.labels);
+        const QImage outlined = axial->grab().toImage();
+        QVERIFY(countColor(outlined, QColor(255, 60, 255)) > 20);
+        ws.setPreviewLabels({});
+        QVERIFY(countColor(axial->grab().toImage(), QColor(255, 220, 40)) > 20);
+        ws.setGroundTruth({});
+
+        // The heat map changes the slice; 8-bit codes with scale 1/255 look like the float map.
+        const core::Volume map = boundaryMap(m_ct.labels);
+        ws.setOverlay(map, 1.0);
+        const QImage heat = axial->grab().toImage();
+        const auto d = diffseg::test::compareImages(heat, plain);
+        QVERIFY2(d.fractionOver > 0.003, qPrintable(QString::number(d.fractionOver)));
+        core::Volume codes(map.size(), 1, core::PixelType::UInt8, map.geometry());
+        for (std::size_t i = 0; i < map.voxelCount(); ++i) {
+            codes.data<std::uint8_t>()[i] =
+                static_cast<std::uint8_t>(map.data<float>()[i] * 255.0f + 0.5f);
+        }
+        ws.setOverlay(codes, 1.0 / 255.0);
+        const auto same = diffseg::test::compareImages(axial->grab().toImage(), heat);
+        QVERIFY2(same.meanAbsolute < 0.002, qPrintable(QString::number(same.meanAbsolute)));
+
+        // In 3D: the chooser is enabled; painted on the surface, then as a colour volume.
+        auto* gl = ws.view3D()->renderWidget();
+        QVERIFY(QTest::qWaitFor([&] { return gl->renderCount() > 0; }, 60000));
+        auto* chooser = ws.view3D()->findChild<QComboBox*>("overlay3dMode");
+        QVERIFY(chooser && chooser->isEnabled());
+        ws.view3D()->findChild<QCheckBox*>("showVolume")->setChecked(false);
+        const QImage surface = renderedFrame(gl);
+        ws.view3D()->setOverlayMode(VolumeScene::OverlayMode::Surface);
+        QCOMPARE(ws.view3D()->scene().overlayMode(), VolumeScene::OverlayMode::Surface);
+        const QImage painted = renderedFrame(gl);
+        QVERIFY(!painted.isNull());
+        const auto paintDiff = diffseg::test::compareImages(painted, surface);
+        QVERIFY2(paintDiff.fractionOver > 0.01,
+                 qPrintable(QString::number(paintDiff.fractionOver)));
+        ws.view3D()->setOverlayMode(VolumeScene::OverlayMode::ColourVolume);
+        const QImage colourVolume = renderedFrame(gl);
+        QVERIFY(!colourVolume.isNull());
+        painted.save(QDir(diffseg::test::outputDir()).filePath("VolumeWorkspace_heat_surface.png"));
+        colourVolume.save(
+            QDir(diffseg::test::outputDir()).filePath("VolumeWorkspace_heat_volume.png"));
+        ws.setOverlay({}, 1.0);
+        QVERIFY(!chooser->isEnabled());
+    }
+
+    /// The four views of a CT phantom with its labels, the ground truth outlined and a heat map on
+    /// the boundaries, against tests/baselines/Volume_*.png.
+    void baselinesOfTheFourViews()
+    {
+        VolumeWorkspace ws;
+        ws.resize(1000, 760);
+        ws.setVolume(m_ct.volume, true);
+        ws.setLabels(m_ct.labels);
+        ws.setOverlay(boundaryMap(m_ct.labels), 1.0);
+        ws.setOverlayOpacity(0.5);
+        ws.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&ws));
+        ws.setCrosshair({80.5, 60.5, 26.5});
+        // Each view shows the slice through the crosshair (radiological display, 1-based titles).
+        QCOMPARE(ws.sliceView(core::SliceOrientation::Axial)->slice(), 26);
+        QCOMPARE(ws.sliceView(core::SliceOrientation::Sagittal)->slice(), 80);
+        QCOMPARE(ws.sliceView(core::SliceOrientation::Coronal)->slice(), 60);
+        auto* gl = ws.view3D()->renderWidget();
+        QVERIFY(QTest::qWaitFor([&] { return gl->renderCount() > 0; }, 60000));
+        ws.view3D()->setOverlayMode(VolumeScene::OverlayMode::Hidden);
+        const QImage frame = renderedFrame(gl);
+        QVERIFY(!frame.isNull());
+        QStringList failures;
+        const struct
+        {
+            const char* name;
+            core::SliceOrientation orientation;
+        } slices[] = {{"Volume_axial", core::SliceOrientation::Axial},
+                      {"Volume_sagittal", core::SliceOrientation::Sagittal},
+                      {"Volume_coronal", core::SliceOrientation::Coronal}};
+        for (const auto& s : slices) {
+            const QString why = diffseg::test::checkAgainstBaseline(
+                ws.sliceView(s.orientation)->grab().toImage(), QLatin1String(s.name));
+            if (!why.isEmpty()) {
+                failures << why;
+            }
+        }
+        // Software ray casting varies a little more between runs than the slices do.
+        const QString why3d = diffseg::test::checkAgainstBaseline(frame, "Volume_3d", 0.03, 0.04);
+        if (!why3d.isEmpty()) {
+            failures << why3d;
+        }
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.join("\n")));
     }
 };
 

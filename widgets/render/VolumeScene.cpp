@@ -10,8 +10,10 @@
 #include <vtkLookupTable.h>
 #include <vtkMatrix4x4.h>
 #include <vtkPiecewiseFunction.h>
+#include <vtkPointData.h>
 #include <vtkPolyData.h>
 #include <vtkPolyDataMapper.h>
+#include <vtkProbeFilter.h>
 #include <vtkProperty.h>
 #include <vtkRenderer.h>
 #include <vtkSmartVolumeMapper.h>
@@ -73,6 +75,14 @@ VolumeScene::VolumeScene()
     , m_surfaceMapper(vtkSmartPointer<vtkPolyDataMapper>::New())
     , m_labelColors(vtkSmartPointer<vtkLookupTable>::New())
     , m_surfaceActor(vtkSmartPointer<vtkActor>::New())
+    , m_overlayVolume(vtkSmartPointer<vtkVolume>::New())
+    , m_overlayMapper(vtkSmartPointer<vtkSmartVolumeMapper>::New())
+    , m_overlayColors(vtkSmartPointer<vtkColorTransferFunction>::New())
+    , m_overlayOpacity(vtkSmartPointer<vtkPiecewiseFunction>::New())
+    , m_probe(vtkSmartPointer<vtkProbeFilter>::New())
+    , m_paintedMapper(vtkSmartPointer<vtkPolyDataMapper>::New())
+    , m_overlayLut(vtkSmartPointer<vtkLookupTable>::New())
+    , m_paintedActor(vtkSmartPointer<vtkActor>::New())
 {
     m_renderer->SetBackground(0.08, 0.09, 0.11);
     m_renderer->SetBackground2(0.22, 0.24, 0.29);
@@ -105,6 +115,30 @@ VolumeScene::VolumeScene()
     m_surfaceActor->SetMapper(m_surfaceMapper);
     m_surfaceActor->GetProperty()->SetSpecular(0.3);
     m_surfaceActor->GetProperty()->SetSpecularPower(20);
+
+    // The heat map as a volume: no shading, so that its colours read like the legend's.
+    auto* overlayProperty = vtkVolumeProperty::New();
+    overlayProperty->SetColor(m_overlayColors);
+    overlayProperty->SetScalarOpacity(m_overlayOpacity);
+    overlayProperty->SetInterpolationTypeToLinear();
+    overlayProperty->ShadeOff();
+    m_overlayVolume->SetProperty(overlayProperty);
+    overlayProperty->Delete();
+    m_overlayVolume->SetMapper(m_overlayMapper);
+    m_overlayMapper->SetBlendModeToComposite();
+
+    // The heat map on the label surfaces: sampled (trilinearly) at the smoothed vertices, which
+    // lie in the same index x spacing frame as the map's image.
+    m_probe->SetInputConnection(m_smoother->GetOutputPort());
+    m_paintedMapper->SetInputConnection(m_probe->GetOutputPort());
+    m_paintedMapper->SetColorModeToMapScalars();
+    m_paintedMapper->SetScalarModeToUsePointFieldData();
+    m_paintedMapper->SelectColorArray("voxels");
+    m_paintedMapper->SetLookupTable(m_overlayLut);
+    m_paintedMapper->UseLookupTableScalarRangeOn();
+    m_paintedActor->SetMapper(m_paintedMapper);
+    m_paintedActor->GetProperty()->SetSpecular(0.2);
+    m_paintedActor->GetProperty()->SetSpecularPower(20);
 }
 
 VolumeScene::~VolumeScene() = default;
@@ -120,6 +154,8 @@ void VolumeScene::setVolume(const core::Volume& volume, int channel)
     m_mapper->SetInputData(image);
     m_volume->SetUserMatrix(VtkImageAdapter::placement(volume.geometry()));
     m_percentiles = percentileRange(volume, channel);
+    m_volumeSize = volume.size();
+    setOverlay({}, 1.0, {});
     if (!m_hasVolume) {
         m_renderer->AddVolume(m_volume);
         m_hasVolume = true;
@@ -131,7 +167,8 @@ void VolumeScene::setVolume(const core::Volume& volume, int channel)
 void VolumeScene::setLabels(const core::LabelMap& labels)
 {
     if (labels.empty() || labels.maxLabel() == 0) {
-        m_renderer->RemoveActor(m_surfaceActor);
+        m_hasLabels = false;
+        applyOverlay();
         return;
     }
     const int maxLabel = labels.maxLabel();
@@ -145,14 +182,84 @@ void VolumeScene::setLabels(const core::LabelMap& labels)
     }
     m_labelColors->Build();
     m_surfaceActor->SetUserMatrix(VtkImageAdapter::placement(labels.geometry()));
-    if (!m_renderer->HasViewProp(m_surfaceActor)) {
-        m_renderer->AddActor(m_surfaceActor);
-    }
+    m_paintedActor->SetUserMatrix(VtkImageAdapter::placement(labels.geometry()));
+    m_hasLabels = true;
+    applyOverlay();
 }
 
 void VolumeScene::setLabelsVisible(bool visible)
 {
+    m_labelsVisible = visible;
     m_surfaceActor->SetVisibility(visible);
+    m_paintedActor->SetVisibility(visible);
+}
+
+void VolumeScene::setOverlay(const core::Volume& map, double scale,
+                             const std::vector<std::array<double, 3>>& colours)
+{
+    if (map.empty()) {
+        m_hasOverlay = false;
+        m_probe->RemoveAllInputConnections(1);
+        m_overlayMapper->RemoveAllInputConnections(0);
+        applyOverlay();
+        return;
+    }
+    if (map.size() != m_volumeSize || (map.pixelType() != core::PixelType::Float32 &&
+                                       map.pixelType() != core::PixelType::UInt8)) {
+        throw core::Error(core::ErrorKind::Mismatch, "3D overlay",
+                          "must be a float32 or uint8 map with the size of the volume shown");
+    }
+    if (colours.size() != 256 || !(scale > 0.0)) {
+        throw core::Error(core::ErrorKind::InvalidValue, "3D overlay",
+                          "needs 256 colours and a positive scale");
+    }
+    vtkSmartPointer<vtkImageData> image = VtkImageAdapter::toImageData(map, 0);
+    m_overlayMapper->SetInputData(image);
+    m_overlayVolume->SetUserMatrix(VtkImageAdapter::placement(map.geometry()));
+    m_probe->SetSourceData(image);
+    // Colours and opacity in the map's own units: t = value x scale.
+    const double top = 1.0 / scale;
+    m_overlayColors->RemoveAllPoints();
+    m_overlayLut->SetNumberOfTableValues(256);
+    for (int i = 0; i < 256; ++i) {
+        const auto& c = colours[static_cast<std::size_t>(i)];
+        if (i % 15 == 0 || i == 255) {
+            m_overlayColors->AddRGBPoint(top * i / 255.0, c[0], c[1], c[2]);
+        }
+        m_overlayLut->SetTableValue(i, c[0], c[1], c[2], 1.0);
+    }
+    m_overlayLut->SetTableRange(0.0, top);
+    m_overlayLut->Build();
+    // Certain voxels (t < 0.15) stay invisible so that the uncertain shell shows.
+    m_overlayOpacity->RemoveAllPoints();
+    m_overlayOpacity->AddPoint(0.0, 0.0);
+    m_overlayOpacity->AddPoint(0.15 * top, 0.0);
+    m_overlayOpacity->AddPoint(0.5 * top, 0.25);
+    m_overlayOpacity->AddPoint(top, 0.7);
+    m_hasOverlay = true;
+    applyOverlay();
+}
+
+void VolumeScene::setOverlayMode(OverlayMode mode)
+{
+    m_overlayMode = mode;
+    applyOverlay();
+}
+
+void VolumeScene::applyOverlay()
+{
+    const bool painted = m_hasOverlay && m_hasLabels && m_overlayMode == OverlayMode::Surface;
+    const bool colourVolume = m_hasOverlay && m_overlayMode == OverlayMode::ColourVolume;
+    auto show = [this](vtkProp* prop, bool on) {
+        if (on && !m_renderer->HasViewProp(prop)) {
+            m_renderer->AddViewProp(prop);
+        } else if (!on && m_renderer->HasViewProp(prop)) {
+            m_renderer->RemoveViewProp(prop);
+        }
+    };
+    show(m_surfaceActor, m_hasLabels && !painted);
+    show(m_paintedActor, painted);
+    show(m_overlayVolume, colourVolume);
 }
 
 void VolumeScene::setVolumeVisible(bool visible)
@@ -162,7 +269,7 @@ void VolumeScene::setVolumeVisible(bool visible)
 
 long long VolumeScene::labelTriangles() const
 {
-    if (!m_renderer->HasViewProp(m_surfaceActor)) {
+    if (!m_hasLabels) {
         return 0;
     }
     m_smoother->Update();
@@ -192,10 +299,12 @@ void VolumeScene::setPreset(Preset preset)
 
 void VolumeScene::setPreferCpuRayCast(bool cpu)
 {
-    if (cpu) {
-        m_mapper->SetRequestedRenderModeToRayCast();
-    } else {
-        m_mapper->SetRequestedRenderModeToDefault();
+    for (vtkSmartVolumeMapper* mapper : {m_mapper.Get(), m_overlayMapper.Get()}) {
+        if (cpu) {
+            mapper->SetRequestedRenderModeToRayCast();
+        } else {
+            mapper->SetRequestedRenderModeToDefault();
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 #include <vtkSmartPointer.h>
 
 #include <array>
+#include <vector>
 
 class vtkActor;
 class vtkColorTransferFunction;
@@ -13,7 +14,9 @@ class vtkDiscreteFlyingEdges3D;
 class vtkLookupTable;
 class vtkPolyDataMapper;
 class vtkWindowedSincPolyDataFilter;
+class vtkImageData;
 class vtkPiecewiseFunction;
+class vtkProbeFilter;
 class vtkRenderer;
 class vtkSmartVolumeMapper;
 class vtkVolume;
@@ -21,7 +24,9 @@ class vtkVolumeProperty;
 
 namespace diffseg::widgets {
 
-/// A VTK scene that volume-renders one channel of a core::Volume in its LPS placement.
+/// A VTK scene that volume-renders one channel of a core::Volume in its LPS placement, with the
+/// label map as smoothed surfaces and an optional heat map (uncertainty, probability) shown as a
+/// second, colour-mapped volume or painted onto the label surfaces.
 ///
 /// Owns its renderer and pipeline; attach renderer() to any render window (the bridge widget, or
 /// an offscreen window in tests). Shares voxels with the Volume (no copy). GUI thread only.
@@ -38,6 +43,14 @@ public:
         CtBone,
         CtLung,
         Auto
+    };
+
+    /// How the heat map of setOverlay() appears in 3D.
+    enum class OverlayMode
+    {
+        Hidden,       ///< not shown
+        ColourVolume, ///< volume-rendered with its colour map; low values transparent
+        Surface       ///< sampled at the label surfaces' vertices and painted on them
     };
 
     VolumeScene();
@@ -63,11 +76,21 @@ public:
     void setVolumeVisible(bool visible);
     /// Number of triangles of the label surfaces (0 without labels).
     long long labelTriangles() const;
+
+    /// A heat map on the volume's grid (same size; Float32, or UInt8 codes): t = value x `scale`
+    /// in [0, 1] is coloured by `colours` (256 RGB fractions, entry i for t = i / 255). Shares the
+    /// voxels; an empty map removes it. Throws core::Error(Mismatch) for another size or type.
+    void setOverlay(const core::Volume& map, double scale,
+                    const std::vector<std::array<double, 3>>& colours);
+    bool hasOverlay() const { return m_hasOverlay; }
+    void setOverlayMode(OverlayMode mode);
+    OverlayMode overlayMode() const { return m_overlayMode; }
     /// The colour of label `label` as RGB fractions; the same table as the slice views.
     static std::array<double, 3> labelColor(int label);
 
 private:
     void applyPreset();
+    void applyOverlay();
 
     vtkSmartPointer<vtkRenderer> m_renderer;
     vtkSmartPointer<vtkVolume> m_volume;
@@ -80,6 +103,19 @@ private:
     vtkSmartPointer<vtkPolyDataMapper> m_surfaceMapper;
     vtkSmartPointer<vtkLookupTable> m_labelColors;
     vtkSmartPointer<vtkActor> m_surfaceActor;
+    vtkSmartPointer<vtkVolume> m_overlayVolume;
+    vtkSmartPointer<vtkSmartVolumeMapper> m_overlayMapper;
+    vtkSmartPointer<vtkColorTransferFunction> m_overlayColors;
+    vtkSmartPointer<vtkPiecewiseFunction> m_overlayOpacity;
+    vtkSmartPointer<vtkProbeFilter> m_probe;
+    vtkSmartPointer<vtkPolyDataMapper> m_paintedMapper;
+    vtkSmartPointer<vtkLookupTable> m_overlayLut;
+    vtkSmartPointer<vtkActor> m_paintedActor;
+    std::array<std::int64_t, 3> m_volumeSize{0, 0, 0};
+    OverlayMode m_overlayMode = OverlayMode::Hidden;
+    bool m_hasOverlay = false;
+    bool m_hasLabels = false;
+    bool m_labelsVisible = true;
     Preset m_preset = Preset::Auto;
     std::array<double, 2> m_percentiles{0.0, 1.0};
     bool m_hasVolume = false;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace diffseg::widgets {
 
@@ -56,8 +57,12 @@ void SliceView::setVolume(const core::Volume& volume, int channel)
     m_geometry.emplace(volume.geometry(), volume.size(), m_orientation);
     m_labels = {};
     m_overlay = {};
+    m_groundTruth = {};
+    m_preview = {};
     m_labelLayer = {};
     m_overlayLayer = {};
+    m_groundTruthLayer = {};
+    m_previewLayer = {};
     const auto& size = volume.size();
     m_crosshair = {size[0] / 2.0, size[1] / 2.0, size[2] / 2.0};
     m_slice = static_cast<int>(std::floor(m_crosshair[m_geometry->sliceAxis()]));
@@ -78,15 +83,45 @@ void SliceView::setLabels(const core::LabelMap& labels)
     update();
 }
 
-void SliceView::setFloatOverlay(const core::Volume& map)
+void SliceView::setFloatOverlay(const core::Volume& map, double scale)
 {
     if (!map.empty() &&
-        (map.size() != m_volume.size() || map.pixelType() != core::PixelType::Float32)) {
+        (map.size() != m_volume.size() || (map.pixelType() != core::PixelType::Float32 &&
+                                           map.pixelType() != core::PixelType::UInt8))) {
         throw core::Error(core::ErrorKind::Mismatch, "overlay",
-                          "must be a float map with the size of the volume shown");
+                          "must be a float32 or uint8 map with the size of the volume shown");
     }
-    m_overlay = map;
+    m_overlay = map.empty() ? core::Volume() : map.channel(0);
+    m_overlayScale = scale;
     renderOverlay();
+    update();
+}
+
+void SliceView::setGroundTruth(const core::LabelMap& labels)
+{
+    if (!labels.empty() && labels.size() != m_volume.size()) {
+        throw core::Error(core::ErrorKind::Mismatch, "ground truth",
+                          "does not have the size of the volume shown");
+    }
+    m_groundTruth = labels;
+    renderOutlines();
+    update();
+}
+
+void SliceView::setPreviewLabels(const core::LabelMap& labels)
+{
+    if (!labels.empty() && labels.size() != m_volume.size()) {
+        throw core::Error(core::ErrorKind::Mismatch, "preview",
+                          "does not have the size of the volume shown");
+    }
+    m_preview = labels;
+    renderOutlines();
+    update();
+}
+
+void SliceView::setLabelsVisible(bool visible)
+{
+    m_labelsVisible = visible;
     update();
 }
 
@@ -223,6 +258,7 @@ void SliceView::renderSlice()
     replaceImage(image);
     renderLabels();
     renderOverlay();
+    renderOutlines();
 }
 
 void SliceView::renderLabels()
@@ -262,19 +298,80 @@ void SliceView::renderOverlay()
     const auto size = m_geometry->sliceSize();
     m_overlayLayer = QImage(static_cast<int>(size[0]), static_cast<int>(size[1]),
                             QImage::Format_ARGB32_Premultiplied);
-    const float* data = m_overlay.data<float>();
-    for (int y = 0; y < m_overlayLayer.height(); ++y) {
-        auto* row = reinterpret_cast<QRgb*>(m_overlayLayer.scanLine(y));
-        for (int x = 0; x < m_overlayLayer.width(); ++x) {
+    // One premultiplied colour per 8-bit level of t: the colour map has 256 entries anyway, and
+    // low values fade out so that certain tissue keeps showing the image underneath.
+    QRgb lut[256];
+    for (int i = 0; i < 256; ++i) {
+        const double t = i / 255.0;
+        const QRgb c = m_colorMap.color(t);
+        const int alpha =
+            static_cast<int>(std::lround(255 * m_overlayOpacity * std::clamp(t / 0.5, 0.0, 1.0)));
+        lut[i] = qPremultiply(qRgba(qRed(c), qGreen(c), qBlue(c), alpha));
+    }
+    const double scale = m_overlayScale * 255.0;
+    core::dispatchPixelType(m_overlay.pixelType(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* data = static_cast<const T*>(m_overlay.rawData());
+        for (int y = 0; y < m_overlayLayer.height(); ++y) {
+            auto* row = reinterpret_cast<QRgb*>(m_overlayLayer.scanLine(y));
+            for (int x = 0; x < m_overlayLayer.width(); ++x) {
+                const auto v = m_geometry->voxelAt(x, y, m_slice);
+                const double value =
+                    static_cast<double>(data[m_overlay.linearIndex(v[0], v[1], v[2])]);
+                const double code = std::isfinite(value) ? value * scale : 255.0;
+                row[x] = lut[static_cast<int>(std::clamp(code + 0.5, 0.0, 255.0))];
+            }
+        }
+    });
+}
+
+QImage SliceView::renderOutline(const core::LabelMap& labels, QRgb color) const
+{
+    const auto size = m_geometry->sliceSize();
+    const int w = static_cast<int>(size[0]);
+    const int h = static_cast<int>(size[1]);
+    // The slice's labels first, then every labelled pixel with a differently labelled
+    // 4-neighbour (or the slice's edge) is on the outline.
+    std::vector<std::uint16_t> plane(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+    const bool wide = labels.pixelType() == core::PixelType::UInt16;
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
             const auto v = m_geometry->voxelAt(x, y, m_slice);
-            const float value = data[m_overlay.linearIndex(v[0], v[1], v[2])];
-            const double t = std::isfinite(value) ? value : 1.0;
-            const QRgb c = m_colorMap.color(t);
-            const int alpha = static_cast<int>(
-                std::lround(255 * m_overlayOpacity * std::clamp(t / 0.5, 0.0, 1.0)));
-            row[x] = qPremultiply(qRgba(qRed(c), qGreen(c), qBlue(c), alpha));
+            const std::size_t n = labels.linearIndex(v[0], v[1], v[2]);
+            plane[static_cast<std::size_t>(y) * w + x] =
+                wide ? labels.data<std::uint16_t>()[n] : labels.data<std::uint8_t>()[n];
         }
     }
+    QImage layer(w, h, QImage::Format_ARGB32_Premultiplied);
+    layer.fill(Qt::transparent);
+    const QRgb on = qPremultiply(color);
+    for (int y = 0; y < h; ++y) {
+        auto* row = reinterpret_cast<QRgb*>(layer.scanLine(y));
+        const std::uint16_t* p = plane.data() + static_cast<std::size_t>(y) * w;
+        for (int x = 0; x < w; ++x) {
+            const std::uint16_t l = p[x];
+            if (l == 0) {
+                continue;
+            }
+            const bool edge = x == 0 || y == 0 || x == w - 1 || y == h - 1 || p[x - 1] != l ||
+                              p[x + 1] != l || p[x - w] != l || p[x + w] != l;
+            if (edge) {
+                row[x] = on;
+            }
+        }
+    }
+    return layer;
+}
+
+void SliceView::renderOutlines()
+{
+    if (!m_geometry) {
+        return;
+    }
+    m_groundTruthLayer =
+        m_groundTruth.empty() ? QImage() : renderOutline(m_groundTruth, qRgba(255, 220, 40, 255));
+    m_previewLayer =
+        m_preview.empty() ? QImage() : renderOutline(m_preview, qRgba(255, 60, 255, 255));
 }
 
 //------------------------------------------------------------------------------------------------
@@ -286,8 +383,14 @@ void SliceView::paintOverlay(QPainter& painter)
     if (!m_overlayLayer.isNull()) {
         painter.drawImage(QPointF(0, 0), m_overlayLayer);
     }
-    if (!m_labelLayer.isNull()) {
+    if (!m_labelLayer.isNull() && m_labelsVisible) {
         painter.drawImage(QPointF(0, 0), m_labelLayer);
+    }
+    if (!m_groundTruthLayer.isNull()) {
+        painter.drawImage(QPointF(0, 0), m_groundTruthLayer);
+    }
+    if (!m_previewLayer.isNull()) {
+        painter.drawImage(QPointF(0, 0), m_previewLayer);
     }
     const auto size = m_geometry->sliceSize();
     const auto c = m_geometry->screenOf(m_crosshair);
@@ -490,6 +593,12 @@ void SliceView::keyPressEvent(QKeyEvent* e)
         break;
     case Qt::Key_PageDown:
         setSlice(m_slice - std::max(1, sliceCount() / 10));
+        break;
+    case Qt::Key_Home:
+        setSlice(0);
+        break;
+    case Qt::Key_End:
+        setSlice(sliceCount() - 1);
         break;
     case Qt::Key_BracketLeft:
         setBrushRadiusMm(m_brushMm / 1.25);

@@ -15,10 +15,12 @@
 namespace diffseg::widgets {
 
 /// One orthogonal slice view (axial, coronal or sagittal) of a volume, in radiological convention
-/// (see core::SliceGeometry), with window/level, the label map, an optional float overlay
-/// (probability or uncertainty) and a crosshair linked to the other views.
+/// (see core::SliceGeometry), with window/level, the label map, an optional heat-map overlay
+/// (probability or uncertainty), two outline layers (a ground truth in yellow and a preview, e.g.
+/// a reverse-diffusion step, in magenta) and a crosshair linked to the other views.
 ///
-/// Mouse and keys: wheel, Up/Down or PgUp/PgDn scroll slices; Ctrl+wheel zooms; right drag sets
+/// Mouse and keys: wheel, Up/Down or PgUp/PgDn scroll slices, Home/End go to the first/last
+/// slice; Ctrl+wheel zooms; right drag sets
 /// window (horizontal) and level (vertical); middle drag pans; with the Navigate tool a left click
 /// moves the crosshair (all linked views follow); with Brush/Eraser the left button paints the
 /// current label into the label map on this slice through the shared MaskEditor (one stroke = one
@@ -45,11 +47,19 @@ public:
     core::SliceOrientation orientation() const { return m_orientation; }
     /// Label map on the volume's grid (must be aligned); an empty map removes it.
     void setLabels(const core::LabelMap& labels);
-    /// A float map in [0,1] on the volume's grid drawn with a colour map; empty removes it.
-    void setFloatOverlay(const core::Volume& map);
+    /// A heat map on the volume's grid drawn with the colour map at t = value x `scale` (t in
+    /// [0, 1]; Float32 maps, or UInt8 codes with scale 1/255 for 8-bit probabilities); empty
+    /// removes it. Shares the voxels. Throws core::Error(Mismatch) for another size or type.
+    void setFloatOverlay(const core::Volume& map, double scale = 1.0);
+    /// A label map drawn as the outline of each label: the ground truth (yellow); empty removes it.
+    void setGroundTruth(const core::LabelMap& labels);
+    /// A label map drawn as a magenta outline (a step's or an unaccepted AI result); empty removes.
+    void setPreviewLabels(const core::LabelMap& labels);
     void setLabelOpacity(double opacity);
+    void setLabelsVisible(bool visible);
     void setOverlayOpacity(double opacity);
     void setColorMap(ColorMap::Name name);
+    const ColorMap& colorMap() const { return m_colorMap; }
 
     void setWindowLevel(double window, double level);
     double window() const { return m_window; }
@@ -102,6 +112,8 @@ private:
     void renderSlice();
     void renderLabels();
     void renderOverlay();
+    QImage renderOutline(const core::LabelMap& labels, QRgb color) const;
+    void renderOutlines();
     double voxelValue(const std::array<std::int64_t, 3>& v) const;
     std::array<double, 2> planeCoords(const QPointF& screen) const;
     void moveCrosshairTo(const QPointF& screen);
@@ -111,6 +123,10 @@ private:
     int m_channel = 0;
     core::LabelMap m_labels;
     core::Volume m_overlay;
+    double m_overlayScale = 1.0;
+    core::LabelMap m_groundTruth;
+    core::LabelMap m_preview;
+    bool m_labelsVisible = true;
     std::optional<core::SliceGeometry> m_geometry;
     int m_slice = 0;
     std::array<double, 3> m_crosshair{0.0, 0.0, 0.0};
@@ -121,6 +137,8 @@ private:
     ColorMap m_colorMap{ColorMap::Name::Inferno};
     QImage m_labelLayer;
     QImage m_overlayLayer;
+    QImage m_groundTruthLayer;
+    QImage m_previewLayer;
 
     core::MaskEditor* m_editor = nullptr;
     Tool m_tool = Tool::Navigate;

@@ -27,10 +27,25 @@ VolumeView3D::VolumeView3D(QWidget* parent)
     m_presets->addItem(tr("CT soft tissue"), int(VolumeScene::Preset::CtSoftTissue));
     m_presets->addItem(tr("CT bone"), int(VolumeScene::Preset::CtBone));
     m_presets->addItem(tr("CT lung"), int(VolumeScene::Preset::CtLung));
-    m_presets->addItem(tr("Auto (MRI, other)"), int(VolumeScene::Preset::Auto));
+    m_presets->addItem(tr("MRI / auto range"), int(VolumeScene::Preset::Auto));
     m_presets->setCurrentIndex(3);
+    m_presets->setObjectName(QStringLiteral("renderPreset"));
     m_presets->setToolTip(tr("Transfer function: which intensities are shown, in which colour"));
     connect(m_presets, qOverload<int>(&QComboBox::activated), this, &VolumeView3D::onPresetChosen);
+
+    m_overlayMode = new QComboBox(this);
+    m_overlayMode->setObjectName(QStringLiteral("overlay3dMode"));
+    m_overlayMode->addItem(tr("No heat map"), int(VolumeScene::OverlayMode::Hidden));
+    m_overlayMode->addItem(tr("Heat map as volume"), int(VolumeScene::OverlayMode::ColourVolume));
+    m_overlayMode->addItem(tr("Heat map on surface"), int(VolumeScene::OverlayMode::Surface));
+    m_overlayMode->setToolTip(tr("The chosen heat map (uncertainty, probability) in 3D: as a "
+                                 "colour volume, or painted on the label surfaces"));
+    m_overlayMode->setEnabled(false);
+    connect(m_overlayMode, qOverload<int>(&QComboBox::activated), this, [this](int index) {
+        m_scene->setOverlayMode(
+            static_cast<VolumeScene::OverlayMode>(m_overlayMode->itemData(index).toInt()));
+        m_view->requestRender();
+    });
 
     auto* reset = new QToolButton(this);
     reset->setText(tr("Reset view"));
@@ -59,10 +74,17 @@ VolumeView3D::VolumeView3D(QWidget* parent)
     m_message->setWordWrap(true);
     m_message->hide();
 
+    // The 3D view shares a 2 x 2 grid with the slices: its bar must not make its column wider
+    // than theirs, so the choosers shrink to a few characters (their lists stay readable).
+    for (QComboBox* box : {m_presets, m_overlayMode}) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(8);
+    }
     auto* bar = new QHBoxLayout;
     bar->setContentsMargins(4, 2, 4, 2);
     bar->addWidget(new QLabel(tr("Preset:"), this));
     bar->addWidget(m_presets, 1);
+    bar->addWidget(m_overlayMode, 1);
     bar->addWidget(showVolume);
     bar->addWidget(showLabels);
     bar->addWidget(reset);
@@ -93,6 +115,18 @@ void VolumeView3D::setVolume(const core::Volume& volume, bool isCt, int channel)
     m_scene->setPreset(preset);
     m_presets->setCurrentIndex(m_presets->findData(int(preset)));
     m_view->requestRender();
+}
+
+void VolumeView3D::setOverlayMode(VolumeScene::OverlayMode mode)
+{
+    m_scene->setOverlayMode(mode);
+    m_overlayMode->setCurrentIndex(m_overlayMode->findData(int(mode)));
+    m_view->requestRender();
+}
+
+void VolumeView3D::setOverlayAvailable(bool available)
+{
+    m_overlayMode->setEnabled(available);
 }
 
 void VolumeView3D::resetView()

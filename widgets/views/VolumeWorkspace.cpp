@@ -1,6 +1,7 @@
 #include "VolumeWorkspace.h"
 
 #include "VolumeView3D.h"
+#include "base/Error.h"
 #include "vtkqt/VtkRenderWidget.h"
 
 #include <QButtonGroup>
@@ -117,6 +118,11 @@ VolumeWorkspace::VolumeWorkspace(QWidget* parent)
     grid->addWidget(m_slices[2], 0, 1);
     grid->addWidget(m_slices[1], 1, 0);
     grid->addWidget(m_view3d, 1, 1);
+    // Four views of equal size, whatever their bars and titles ask for.
+    for (int i = 0; i < 2; ++i) {
+        grid->setColumnStretch(i, 1);
+        grid->setRowStretch(i, 1);
+    }
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(bar);
@@ -172,12 +178,23 @@ void VolumeWorkspace::linkViews()
         connect(v, &SliceView::labelsEdited, this, [this, v] { labelsEditedIn(v); });
         connect(v, &SliceView::hovered, this,
                 [this](const std::array<std::int64_t, 3>& voxel, double value, int label) {
-                    Q_EMIT hovered(tr("voxel (%1, %2, %3)   value %4   label %5")
+                    QString text = tr("voxel (%1, %2, %3)   value %4   label %5")
                                        .arg(voxel[0])
                                        .arg(voxel[1])
                                        .arg(voxel[2])
                                        .arg(value, 0, 'g', 5)
-                                       .arg(label));
+                                       .arg(label);
+                    if (!m_overlay.empty()) {
+                        const std::size_t n = m_overlay.linearIndex(voxel[0], voxel[1], voxel[2]);
+                        const double raw =
+                            core::dispatchPixelType(m_overlay.pixelType(), [&](auto tag) {
+                                using T = decltype(tag);
+                                return static_cast<double>(
+                                    static_cast<const T*>(m_overlay.rawData())[n]);
+                            });
+                        text += tr("   heat map %1").arg(raw * m_overlayScale, 0, 'f', 3);
+                    }
+                    Q_EMIT hovered(text);
                 });
     }
 }
@@ -187,6 +204,9 @@ void VolumeWorkspace::setVolume(const core::Volume& volume, bool isCt, int chann
     m_volume = volume.channel(channel);
     m_isCt = isCt;
     m_labels = core::LabelMap::like(m_volume);
+    m_groundTruth = {};
+    m_surfaceLabels = {};
+    m_overlay = {};
     m_editor = std::make_unique<core::MaskEditor>(core::LabelCanvas(m_labels), m_undo);
     m_undo.clear();
     m_autoWindow = percentileWindow(m_volume);
@@ -201,7 +221,136 @@ void VolumeWorkspace::setVolume(const core::Volume& volume, bool isCt, int chann
     m_presets->setCurrentText(isCt ? QStringLiteral("Soft tissue") : QStringLiteral("Auto"));
     m_view3d->setVolume(m_volume, isCt);
     m_view3d->scene().setLabels(m_labels);
+    m_view3d->setOverlayAvailable(false);
     Q_EMIT labelsChanged();
+}
+
+void VolumeWorkspace::checkAligned(const core::Volume& map, const char* what) const
+{
+    if (map.size() != m_volume.size() || !map.geometry().isClose(m_volume.geometry())) {
+        throw core::Error(core::ErrorKind::Mismatch, what,
+                          "is not on the grid of the volume shown (size, spacing, origin or "
+                          "direction differ)");
+    }
+}
+
+void VolumeWorkspace::replaceLabels(const core::LabelMap& labels, const std::string& title)
+{
+    checkAligned(labels, "label map");
+    if (!m_editor) {
+        return;
+    }
+    std::vector<std::uint16_t> values(labels.voxelCount());
+    if (labels.pixelType() == core::PixelType::UInt16) {
+        std::copy_n(labels.data<std::uint16_t>(), values.size(), values.begin());
+    } else {
+        std::copy_n(labels.data<std::uint8_t>(), values.size(), values.begin());
+    }
+    if (!m_editor->replaceAll(values, title).empty()) {
+        labelsEditedIn(nullptr);
+    }
+}
+
+void VolumeWorkspace::setOverlay(const core::Volume& map, double scale)
+{
+    if (!map.empty()) {
+        checkAligned(map, "heat map");
+    }
+    m_overlay = map;
+    m_overlayScale = scale;
+    for (SliceView* v : m_slices) {
+        v->setFloatOverlay(map, scale);
+    }
+    applyOverlayTo3d();
+}
+
+void VolumeWorkspace::applyOverlayTo3d()
+{
+    std::vector<std::array<double, 3>> colours;
+    colours.reserve(256);
+    const ColorMap map(m_colorMap);
+    for (const QRgb c : map.table()) {
+        colours.push_back({qRed(c) / 255.0, qGreen(c) / 255.0, qBlue(c) / 255.0});
+    }
+    m_view3d->scene().setOverlay(m_overlay, m_overlayScale, colours);
+    m_view3d->setOverlayAvailable(!m_overlay.empty());
+    m_view3d->renderWidget()->requestRender();
+}
+
+void VolumeWorkspace::setOverlayColorMap(ColorMap::Name name)
+{
+    m_colorMap = name;
+    for (SliceView* v : m_slices) {
+        v->setColorMap(name);
+    }
+    if (!m_overlay.empty()) {
+        applyOverlayTo3d();
+    }
+}
+
+void VolumeWorkspace::setOverlayOpacity(double opacity)
+{
+    for (SliceView* v : m_slices) {
+        v->setOverlayOpacity(opacity);
+    }
+}
+
+void VolumeWorkspace::setLabelOpacity(double opacity)
+{
+    for (SliceView* v : m_slices) {
+        v->setLabelOpacity(opacity);
+    }
+}
+
+void VolumeWorkspace::setGroundTruth(const core::LabelMap& labels)
+{
+    if (!labels.empty()) {
+        checkAligned(labels, "ground truth");
+    }
+    m_groundTruth = labels;
+    for (SliceView* v : m_slices) {
+        v->setGroundTruth(labels);
+    }
+}
+
+void VolumeWorkspace::setPreviewLabels(const core::LabelMap& labels)
+{
+    if (!labels.empty()) {
+        checkAligned(labels, "preview");
+    }
+    for (SliceView* v : m_slices) {
+        v->setPreviewLabels(labels);
+    }
+}
+
+void VolumeWorkspace::setSurfaceLabels(const core::LabelMap& labels)
+{
+    if (!labels.empty()) {
+        checkAligned(labels, "surface labels");
+    }
+    m_surfaceLabels = labels;
+    m_surfaceTimer->start();
+}
+
+void VolumeWorkspace::setBrushRadiusMm(double mm)
+{
+    m_brushSize->setValue(mm);
+}
+
+double VolumeWorkspace::brushRadiusMm() const
+{
+    return m_brushSize->value();
+}
+
+void VolumeWorkspace::setPaintLabel(int label)
+{
+    m_label->setValue(label);
+}
+
+void VolumeWorkspace::rebuildSurfaceNow()
+{
+    m_surfaceTimer->stop();
+    rebuildSurface();
 }
 
 void VolumeWorkspace::setLabels(const core::LabelMap& labels)
@@ -213,6 +362,8 @@ void VolumeWorkspace::setLabels(const core::LabelMap& labels)
     }
     // A copy: edits here must not change the caller's label map behind its back.
     m_labels = core::LabelMap::fromVolume(labels.clone());
+    // The copy takes the volume's geometry exactly: saved label maps then carry the source's.
+    m_labels.setGeometry(m_volume.geometry());
     m_editor->setCanvas(core::LabelCanvas(m_labels));
     for (SliceView* v : m_slices) {
         v->setLabels(m_labels);
@@ -223,14 +374,19 @@ void VolumeWorkspace::setLabels(const core::LabelMap& labels)
 
 void VolumeWorkspace::setUncertainty(const core::Volume& map)
 {
-    for (SliceView* v : m_slices) {
-        v->setFloatOverlay(map);
-    }
+    setOverlay(map, 1.0);
 }
 
 SliceView* VolumeWorkspace::sliceView(core::SliceOrientation orientation) const
 {
     return m_slices[static_cast<std::size_t>(orientation)];
+}
+
+void VolumeWorkspace::setCrosshair(const std::array<double, 3>& voxel)
+{
+    for (SliceView* v : m_slices) {
+        v->setCrosshair(voxel);
+    }
 }
 
 QStringList VolumeWorkspace::windowPresetNames() const
@@ -297,7 +453,7 @@ void VolumeWorkspace::redo()
 
 void VolumeWorkspace::rebuildSurface()
 {
-    m_view3d->scene().setLabels(m_labels);
+    m_view3d->scene().setLabels(m_surfaceLabels.empty() ? m_labels : m_surfaceLabels);
     m_view3d->renderWidget()->requestRender();
 }
 

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <memory>
+#include <string>
 
 class QComboBox;
 class QDoubleSpinBox;
@@ -25,7 +26,13 @@ class VolumeView3D;
 /// layout), with one crosshair and one window/level for the three slices, and label editing with
 /// a shared undo history: an edit in any slice updates the others and, shortly after, the 3D label
 /// surface. Owns the label map it edits (the volume's grid and geometry) and the history.
-/// GUI thread only.
+///
+/// Besides the edited labels it shows, on the same grid: a ground truth (yellow outline), a
+/// preview label map (magenta outline: a reverse-diffusion step or an AI result not yet
+/// accepted) and one heat map (uncertainty or probability) with a colour map and opacity, in the
+/// slices and, as a colour volume or painted on the label surfaces, in 3D. The 3D surface shows
+/// the edited labels, or another label map set with setSurfaceLabels() (a step's).
+/// Every map shares its voxels with the caller (no copies). GUI thread only.
 class VolumeWorkspace : public QWidget
 {
     Q_OBJECT
@@ -43,10 +50,38 @@ public:
     /// Throws core::Error(Mismatch) unless it lies on the volume's grid.
     void setLabels(const core::LabelMap& labels);
     const core::LabelMap& labels() const { return m_labels; }
+    /// Replaces the labels as one undo step named `title` ("Accept AI result", "Use step 3").
+    /// Throws core::Error(Mismatch) unless `labels` lies on the volume's grid.
+    void replaceLabels(const core::LabelMap& labels, const std::string& title);
     /// A float map in [0,1] on the volume's grid (uncertainty), shown in the slices; empty hides.
     void setUncertainty(const core::Volume& map);
+    /// The heat map: t = value x `scale` in [0, 1] (Float32 maps or UInt8 codes), in the slices
+    /// and in 3D; an empty map removes it. Throws core::Error(Mismatch) for another grid.
+    void setOverlay(const core::Volume& map, double scale);
+    const core::Volume& overlay() const { return m_overlay; }
+    void setOverlayColorMap(ColorMap::Name name);
+    void setOverlayOpacity(double opacity);
+    void setLabelOpacity(double opacity);
+    /// A reference label map drawn as a yellow outline; empty removes it. Throws
+    /// core::Error(Mismatch) unless it lies on the volume's grid.
+    void setGroundTruth(const core::LabelMap& labels);
+    const core::LabelMap& groundTruth() const { return m_groundTruth; }
+    /// A label map drawn as a magenta outline (not edited); empty removes it.
+    void setPreviewLabels(const core::LabelMap& labels);
+    /// The labels the 3D surface shows instead of the edited ones (a step's); empty: the edited.
+    void setSurfaceLabels(const core::LabelMap& labels);
+    bool isCt() const { return m_isCt; }
+    void setBrushRadiusMm(double mm);
+    double brushRadiusMm() const;
+    /// The label value the brush paints (1..255).
+    void setPaintLabel(int label);
+    /// Rebuilds the 3D label surface now (it otherwise follows edits after a short delay).
+    void rebuildSurfaceNow();
 
     SliceView* sliceView(core::SliceOrientation orientation) const;
+    /// Moves the crosshair of all three slice views to `voxel` (continuous voxel indices, i j k);
+    /// each view shows the slice through it.
+    void setCrosshair(const std::array<double, 3>& voxel);
     VolumeView3D* view3D() const { return m_view3d; }
     core::UndoStack& undoStack() { return m_undo; }
     /// Applies a window/level preset by name ("Soft tissue", "Lung", "Bone", "Brain", "Auto").
@@ -68,9 +103,16 @@ private:
     void linkViews();
     void labelsEditedIn(SliceView* source);
     void rebuildSurface();
+    void applyOverlayTo3d();
+    void checkAligned(const core::Volume& map, const char* what) const;
 
     core::Volume m_volume;
     core::LabelMap m_labels;
+    core::LabelMap m_groundTruth;
+    core::LabelMap m_surfaceLabels;
+    core::Volume m_overlay;
+    double m_overlayScale = 1.0;
+    ColorMap::Name m_colorMap = ColorMap::Name::Inferno;
     core::UndoStack m_undo;
     std::unique_ptr<core::MaskEditor> m_editor;
     bool m_isCt = false;
