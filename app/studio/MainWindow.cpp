@@ -1,16 +1,21 @@
 #include "MainWindow.h"
 
+#include "CheckpointKind.h"
 #include "MaskOps.h"
 #include "ModelCatalog.h"
 #include "RecentFiles.h"
 #include "ReportComposer.h"
 #include "SegmentationRunner.h"
 #include "ShortcutsDialog.h"
+#include "TrainingController.h"
+#include "VolumeMode.h"
 #include "base/Error.h"
 #include "base/SampleData.h"
 #include "data/DatasetLayout.h"
+#include "data/DemoData.h"
 #include "io/ImageReader.h"
 #include "io/ImageWriter.h"
+#include "runtime/ResourcePaths.h"
 #include "runtime/Runtime.h"
 #include "views/EnsembleGallery.h"
 #include "views/ImageConversion.h"
@@ -19,6 +24,7 @@
 #include "views/OverlayPanel.h"
 #include "views/ReportWriter.h"
 #include "views/SegmentationView2D.h"
+#include "views/TrainingPanel.h"
 #include "views/VolumeView3D.h"
 #include "vtkqt/VtkRenderWidget.h"
 
@@ -59,8 +65,27 @@ namespace {
 constexpr int kSampleImageSize = 512;
 constexpr int kSampleVolumeSize = 96;
 constexpr std::uint32_t kSampleSeed = 2024;
+/// The demo photo: 512 px like the sample, at the first seed the demo model's held-out images use
+/// (packaging/make-demo-models.sh trains on seeds 0..239 and scores seeds 10000..10007).
+constexpr int kDemoImageSize = 512;
+constexpr std::uint64_t kDemoSeed = 10000;
 /// Normalised uncertainty above which a pixel belongs to an "uncertain region".
 constexpr float kRegionThreshold = 0.5f;
+
+/// The checkpoints installed with the application (the demo models in resourceDir()/models).
+QStringList packagedModels()
+{
+    const QString folder = QString::fromStdString(core::resourcePath("models"));
+    QStringList out;
+    if (!folder.isEmpty()) {
+        const QDir dir(folder);
+        for (const QString& name :
+             dir.entryList({QStringLiteral("*.dsckpt")}, QDir::Files, QDir::Name)) {
+            out.append(dir.absoluteFilePath(name));
+        }
+    }
+    return out;
+}
 
 const QStringList kUncertaintyNames = {QStringLiteral("Ensemble std"),
                                        QStringLiteral("Predictive entropy"),
@@ -132,9 +157,13 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     m_autosavePeriodic->start();
 
     createDocks();
+    createTrainingDock();
     createActions();
     createMenus();
     createToolBar();
+    // The volume (CT/MRI) workflow: its own workspace, docks and actions (VolumeMode.h).
+    m_volumeMode = new VolumeMode(this, m_options.interactive);
+    connect(m_volumeMode, &VolumeMode::segmentationEnded, this, &MainWindow::segmentationEnded);
 
     m_pixelLabel = new QLabel(this);
     m_maskLabel = new QLabel(this);
@@ -184,13 +213,17 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(m_runner, &SegmentationRunner::modelReady, this, [this] {
         if (const auto& info = m_runner->modelInfo()) {
             m_modelPanel->setModelTimesteps(info->schedule.timesteps);
-            m_modelPanel->setDeviceText(tr("%1, %2 parameters, %3x%3 input, T = %4%5; runs on %6")
-                                            .arg(QString::fromStdString(info->id))
-                                            .arg(info->parameterCount)
-                                            .arg(info->inputSize)
-                                            .arg(info->schedule.timesteps)
-                                            .arg(info->usesEma ? tr(", EMA weights") : QString())
-                                            .arg(QString::fromStdString(info->device)));
+            m_modelPanel->setDeviceText(
+                tr("%1, %2 parameters, %3x%3 input, T = %4%5; runs on %6")
+                    .arg(QString::fromStdString(info->id))
+                    .arg(info->parameterCount)
+                    .arg(info->inputSize)
+                    .arg(info->schedule.timesteps)
+                    .arg(info->usesEma ? tr(", EMA weights") : QString())
+                    .arg(QString::fromStdString(info->device) +
+                         (info->device == "cpu" && !core::libraryVersions().cudaAvailable
+                              ? tr(" (no CUDA GPU found)")
+                              : QString())));
         }
     });
 
@@ -345,6 +378,51 @@ void MainWindow::createDocks()
     });
 }
 
+void MainWindow::createTrainingDock()
+{
+    // Training runs in a `diffseg train` child process (TrainingProcess), so a worker that
+    // crashes or runs out of memory never takes the window with it. The dock stays hidden until
+    // Model > Train a Model (or View > Training) asks for it.
+    auto* panel = new widgets::TrainingPanel(this);
+    panel->setObjectName(QStringLiteral("trainingPanel"));
+    m_trainingDock = new QDockWidget(tr("Training"), this);
+    m_trainingDock->setObjectName(QStringLiteral("trainingDock"));
+    m_trainingDock->setWidget(panel);
+    addDockWidget(Qt::RightDockWidgetArea, m_trainingDock);
+    m_trainingDock->hide();
+    m_training = new TrainingController(panel, *m_settings, this);
+    // A finished or stopped run's checkpoint joins the model chooser: runs under the runs folder
+    // are listed by refreshModels(), one elsewhere (resumed from the index) is added as a file.
+    connect(m_training, &TrainingController::checkpointAvailable, this,
+            [this](const QString& path) {
+                const QString runs = m_training->runsFolder();
+                const QString parent = QFileInfo(QFileInfo(path).absolutePath()).absolutePath();
+                if (QFileInfo(parent) == QFileInfo(runs)) {
+                    refreshModels();
+                } else {
+                    addModel(path);
+                }
+                statusBar()->showMessage(tr("The model chooser now offers %1").arg(path), 8000);
+            });
+    connect(m_training, &TrainingController::runsFolderChanged, this, [this](const QString& f) {
+        m_settings->setValue(QStringLiteral("models/runsFolder"), f);
+        refreshModels();
+    });
+    auto* train = new QAction(tr("&Train a Model..."), this);
+    train->setObjectName(QStringLiteral("train"));
+    train->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
+    train->setToolTip(tr("Show the Training panel: train DermoSegDiff or Diff-UNet on a dataset "
+                         "folder in a background process, with live curves (Ctrl+Shift+T)"));
+    train->setStatusTip(train->toolTip());
+    addAction(train);
+    m_actions.insert(QStringLiteral("train"), train);
+    connect(train, &QAction::triggered, this, [this] {
+        m_trainingDock->show();
+        m_trainingDock->raise();
+        resizeDocks({m_trainingDock}, {std::max(760, width() / 2)}, Qt::Horizontal);
+    });
+}
+
 void MainWindow::createActions()
 {
     auto make = [this](const QString& name, const QString& text, const QString& tip,
@@ -372,6 +450,10 @@ void MainWindow::createActions()
     connect(
         make("openSample", tr("Open &sample data"), tr("A generated lesion image and CT phantom")),
         &QAction::triggered, this, &MainWindow::openSamples);
+    connect(make("openDemo", tr("Open the &demo"),
+                 tr("A generated dermoscopy photo with its ground truth and the demo model "
+                    "selected: press Segment (Ctrl+R) to run it")),
+            &QAction::triggered, this, [this] { openDemo(); });
     connect(make("loadGroundTruth", tr("Load &Ground Truth..."),
                  tr("Load a reference mask of the open image to see Dice and IoU live"),
                  {QKeySequence(Qt::CTRL | Qt::Key_G)}),
@@ -523,6 +605,7 @@ void MainWindow::createActions()
             &QAction::triggered, this, &MainWindow::refreshModels);
     m_deviceGroup = new QActionGroup(this);
     const QString device = m_settings->value(QStringLiteral("models/device"), "auto").toString();
+    const bool cudaAvailable = core::libraryVersions().cudaAvailable;
     for (const auto& [id, text] :
          {std::pair<QString, QString>{"auto", tr("Automatic (GPU when usable)")},
           {"cpu", tr("CPU")},
@@ -533,7 +616,14 @@ void MainWindow::createActions()
         a->setData(id);
         a->setToolTip(tr("Where the model runs; a GPU is much faster"));
         a->setActionGroup(m_deviceGroup);
-        a->setChecked(id == device);
+        a->setChecked(id == device || (id == "auto" && device == "cuda" && !cudaAvailable));
+        if (id == "cuda" && !cudaAvailable) {
+            // Said up front rather than as an error after pressing Segment.
+            a->setEnabled(false);
+            a->setText(tr("CUDA GPU (none found)"));
+            a->setToolTip(tr("No CUDA GPU found (this LibTorch has no CUDA, or no GPU is "
+                             "visible): models run on the CPU"));
+        }
         connect(a, &QAction::triggered, this,
                 [this, id = id] { m_settings->setValue(QStringLiteral("models/device"), id); });
     }
@@ -603,6 +693,7 @@ void MainWindow::createMenus()
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     m_recentMenu->setToolTip(tr("Images opened lately"));
     file->addAction(a("openSample"));
+    file->addAction(a("openDemo"));
     file->addAction(a("loadGroundTruth"));
     file->addSeparator();
     file->addAction(a("saveMask"));
@@ -640,6 +731,7 @@ void MainWindow::createMenus()
     model->addAction(a("modelsFolder"));
     model->addAction(a("runsFolder"));
     model->addAction(a("refreshModels"));
+    model->addAction(a("train"));
     QMenu* device = model->addMenu(tr("&Device"));
     device->addActions(m_deviceGroup->actions());
 
@@ -659,6 +751,7 @@ void MainWindow::createMenus()
     for (QDockWidget* d : {m_modelDock, m_overlayDock, m_stepDock, m_galleryDock, m_volumeDock}) {
         view->addAction(d->toggleViewAction());
     }
+    view->addAction(m_trainingDock->toggleViewAction());
     view->addAction(a("reset3d"));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -777,7 +870,10 @@ bool MainWindow::maybeSaveChanges()
 void MainWindow::openWithDialog()
 {
     const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open image"), QFileInfo(m_currentPath).absolutePath(), imageFilter());
+        this, tr("Open image or volume"), QFileInfo(m_currentPath).absolutePath(),
+        tr("Images and volumes (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.nrrd "
+           "*.nhdr *.mha *.mhd *.dcm);;") +
+            imageFilter());
     if (!path.isEmpty()) {
         openPath(path);
     }
@@ -806,6 +902,10 @@ void MainWindow::resetResultState()
 
 bool MainWindow::openPath(const QString& path, bool quiet)
 {
+    if (VolumeMode::isVolumePath(path)) {
+        // CT/MRI volumes and DICOM folders open in the volume workspace.
+        return m_volumeMode->openPath(path, quiet);
+    }
     core::Image2D image;
     try {
         core::ImageReadOptions options;
@@ -822,6 +922,7 @@ bool MainWindow::openPath(const QString& path, bool quiet)
     m_loading = true;
     ++m_imageSerial;
     resetResultState();
+    m_volumeMode->setActive(false);
     m_image = image;
     m_currentPath = QFileInfo(path).absoluteFilePath();
     m_groundTruthPath.clear();
@@ -860,6 +961,7 @@ void MainWindow::openSamples()
     m_loading = true;
     ++m_imageSerial;
     resetResultState();
+    m_volumeMode->setActive(false);
     const core::SampleLesion lesion = core::makeSampleLesion(kSampleImageSize, kSampleSeed);
     m_image = lesion.image;
     m_view->setImage2D(lesion.image);
@@ -882,6 +984,67 @@ void MainWindow::openSamples()
         tr("Showing generated sample data: a %1 px lesion image and a %2^3 CT phantom")
             .arg(kSampleImageSize)
             .arg(kSampleVolumeSize));
+}
+
+QString MainWindow::demoModelPath()
+{
+    return QString::fromStdString(core::resourcePath("models/dermoscopy-demo.dsckpt"));
+}
+
+bool MainWindow::openDemo()
+{
+    // Written afresh each time (a few milliseconds), so the photo always matches this version's
+    // generator; images/ and masks/ as `diffseg demo-data` writes them, so the ground truth is
+    // found next to the photo like any other.
+    const QString folder =
+        QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + QStringLiteral("/demo");
+    const QString stem = QStringLiteral("demo_%1").arg(kDemoSeed);
+    const QString image = folder + QStringLiteral("/images/") + stem + QStringLiteral(".png");
+    const QString mask =
+        folder + QStringLiteral("/masks/") + stem + QStringLiteral("_segmentation.png");
+    try {
+        if (!QDir().mkpath(QFileInfo(image).absolutePath()) ||
+            !QDir().mkpath(QFileInfo(mask).absolutePath())) {
+            throw core::Error(core::ErrorKind::Io, folder.toStdString(), "cannot create it");
+        }
+        const core::DermoscopyDemo demo =
+            core::generateDermoscopyDemo(kDemoImageSize, kDemoImageSize, kDemoSeed);
+        core::writeImage(demo.image, image.toStdString());
+        core::writeMaskPng(demo.mask, mask.toStdString());
+    } catch (const std::exception& e) {
+        reportError(tr("Demo"),
+                    tr("Could not write the demo photo under %1:\n%2")
+                        .arg(folder, QString::fromLocal8Bit(e.what())),
+                    false);
+        return false;
+    }
+    if (!openPath(image)) {
+        return false;
+    }
+    setWindowTitle(tr("Demo photo (generated) - DiffSeg Studio"));
+    const QString model = demoModelPath();
+    if (model.isEmpty()) {
+        statusBar()->showMessage(
+            tr("Demo photo (generated) with its ground truth. The demo model is not installed: "
+               "open a DermoSegDiff checkpoint with File > Open Model (Ctrl+M)"));
+        return true;
+    }
+    refreshModels(); // lists the packaged models
+    m_modelPanel->setCurrentCheckpoint(QFileInfo(model).absoluteFilePath());
+    // The demo's run ends with the steps playing like a film (only for this photo).
+    connect(
+        this, &MainWindow::segmentationEnded, this,
+        [this, image](bool ok) {
+            if (ok && m_currentPath == QFileInfo(image).absoluteFilePath() && m_output) {
+                m_stepBrowser->setPlaying(true);
+            }
+        },
+        Qt::SingleShotConnection);
+    statusBar()->showMessage(
+        tr("Demo: a generated dermoscopy photo with its ground truth, and the demo model %1 "
+           "selected. Press Segment (Ctrl+R) to run it.")
+            .arg(QFileInfo(model).fileName()));
+    return true;
 }
 
 QString MainWindow::findGroundTruthFor(const QString& imagePath)
@@ -1152,13 +1315,16 @@ void MainWindow::refreshModels()
     if (runs.isEmpty()) {
         runs = QDir::current().filePath(QStringLiteral("runs"));
     }
-    const std::vector<ModelEntry> entries =
-        ModelCatalog::scan(m_settings->value(QStringLiteral("models/folder")).toString(), runs,
-                           m_settings->value(QStringLiteral("models/files")).toStringList(),
-                           m_settings->value(QStringLiteral("models/presets")).toStringList());
+    const std::vector<ModelEntry> entries = ModelCatalog::scan(
+        m_settings->value(QStringLiteral("models/folder")).toString(), runs,
+        m_settings->value(QStringLiteral("models/files")).toStringList() + packagedModels(),
+        m_settings->value(QStringLiteral("models/presets")).toStringList());
     m_modelPanel->clearCheckpoints();
     m_presets.clear();
     for (const ModelEntry& e : entries) {
+        if (checkpointKind(e.path) == CheckpointKind::Volume) {
+            continue; // listed by the volume workspace
+        }
         m_modelPanel->addCheckpoint(e.path, e.label);
         m_presets.insert(e.path, e.referencePreset);
     }
@@ -1170,6 +1336,9 @@ void MainWindow::refreshModels()
         m_modelPanel->setStatus(tr("%n model(s) available", nullptr, int(entries.size())));
     }
     updateActionsEnabled();
+    if (m_volumeMode) {
+        m_volumeMode->refreshModels();
+    }
 }
 
 void MainWindow::addModel(const QString& path, const QString& referencePreset)
@@ -1190,8 +1359,17 @@ void MainWindow::addModel(const QString& path, const QString& referencePreset)
         m_settings->setValue(QStringLiteral("models/presets"), pairs);
     }
     m_settings->setValue(QStringLiteral("models/current"), absolute);
+    if (checkpointKind(absolute) == CheckpointKind::Volume) {
+        // The volume chooser selects what was added last, as the photo chooser does.
+        m_settings->setValue(QStringLiteral("models/currentVolume"), absolute);
+    }
     refreshModels();
     m_modelPanel->setCurrentCheckpoint(absolute);
+    if (checkpointKind(absolute) == CheckpointKind::Volume) {
+        statusBar()->showMessage(tr("%1 is a Diff-UNet (volume) model: the Volume workspace's "
+                                    "model chooser lists it")
+                                     .arg(QFileInfo(absolute).fileName()));
+    }
 }
 
 void MainWindow::openModelWithDialog()
@@ -1233,6 +1411,9 @@ void MainWindow::setRunsFolder(const QString& folder)
 {
     m_settings->setValue(QStringLiteral("models/runsFolder"), QFileInfo(folder).absoluteFilePath());
     refreshModels();
+    if (m_training) {
+        m_training->setRunsFolder(folder); // one runs folder for the chooser and the Training panel
+    }
 }
 
 //------------------------------------------------------------------------------------------------
@@ -1245,6 +1426,9 @@ bool MainWindow::isSegmenting() const
 
 bool MainWindow::startSegmentation()
 {
+    if (m_volumeMode->isActive()) {
+        return m_volumeMode->startSegmentation();
+    }
     if (m_runner->isRunning()) {
         return false;
     }
@@ -1263,6 +1447,14 @@ bool MainWindow::startSegmentation()
                     tr("%1\n\nThe checkpoint file no longer exists.").arg(request.checkpoint),
                     false);
         refreshModels();
+        return false;
+    }
+    if (checkpointKind(request.checkpoint) == CheckpointKind::Volume) {
+        reportError(tr("Not a photo model"),
+                    tr("%1\n\nis a Diff-UNet model for CT/MRI volumes. A photo needs a "
+                       "DermoSegDiff checkpoint; open a volume (File > Open) to use this one.")
+                        .arg(request.checkpoint),
+                    false);
         return false;
     }
     SegmentationJob job;
@@ -1922,7 +2114,7 @@ void MainWindow::dropEvent(QDropEvent* e)
 
 void MainWindow::closeEvent(QCloseEvent* e)
 {
-    if (!maybeSaveChanges()) {
+    if (!maybeSaveChanges() || !m_volumeMode->maybeSaveChanges()) {
         e->ignore();
         return;
     }

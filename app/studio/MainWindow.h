@@ -32,6 +32,7 @@ class ModelPanel;
 class OverlayPanel;
 class SegmentationView2D;
 class VolumeView3D;
+class TrainingPanel;
 struct SamplingRequest;
 } // namespace diffseg::widgets
 
@@ -39,6 +40,8 @@ namespace diffseg::app {
 
 class RecentFiles;
 class SegmentationRunner;
+class VolumeMode;
+class TrainingController;
 struct SegmentationOutput;
 
 /// How a main window behaves; the defaults are the application's, tests change them.
@@ -81,6 +84,16 @@ public:
     bool openPath(const QString& path, bool quiet = false);
     /// Shows the generated sample lesion image and CT phantom.
     void openSamples();
+    /// The first-run demo: a dermoscopy photo from the generator the demo model was trained on
+    /// (`diffseg demo-data`, at a seed it never saw), written with its ground truth under the
+    /// cache folder and opened like any photo, with the packaged demo model selected, so that
+    /// Segment runs at once; the step browser plays when that run ends. False (after telling
+    /// why) when the photo cannot be written or opened. Without the demo model the photo still
+    /// opens and the status bar says what is missing.
+    bool openDemo();
+    /// The packaged 2D demo model (resourceDir()/models/dermoscopy-demo.dsckpt), or an empty
+    /// string when it is not installed.
+    static QString demoModelPath();
     /// Loads a ground-truth mask for the open image; false (after telling why unless `quiet`)
     /// when it cannot be read or has another size than the image.
     bool loadGroundTruth(const QString& path, bool quiet = false);
@@ -137,6 +150,11 @@ public:
     widgets::ImageView* stepFrameView() const { return m_stepView; }
     widgets::EnsembleGallery* ensembleGallery() const { return m_gallery; }
     QDockWidget* volumeDock() const { return m_volumeDock; }
+    /// The volume (CT/MRI) workflow: its workspace, docks and actions (VolumeMode.h).
+    VolumeMode* volumeMode() const { return m_volumeMode; }
+    /// Training (issue 9): the dock with the Training panel and its controller.
+    QDockWidget* trainingDock() const { return m_trainingDock; }
+    TrainingController* trainingController() const { return m_training; }
     SegmentationRunner* runner() const { return m_runner; }
     QSettings& settings() const { return *m_settings; }
     QAction* undoAction() const { return m_undoAction; }
@@ -170,6 +188,7 @@ protected:
 
 private:
     void createDocks();
+    void createTrainingDock();
     void createActions();
     void createMenus();
     void createToolBar();
@@ -212,6 +231,8 @@ private:
     QDockWidget* m_stepDock = nullptr;
     widgets::EnsembleGallery* m_gallery = nullptr;
     QDockWidget* m_galleryDock = nullptr;
+    QDockWidget* m_trainingDock = nullptr;
+    TrainingController* m_training = nullptr;
     QSpinBox* m_brushSize = nullptr;
     QLabel* m_pixelLabel = nullptr;
     QLabel* m_glLabel = nullptr;
@@ -225,6 +246,7 @@ private:
     QAction* m_stepPreviewAction = nullptr;
 
     SegmentationRunner* m_runner = nullptr;
+    VolumeMode* m_volumeMode = nullptr;
     QTimer* m_metricsTimer = nullptr;
     QTimer* m_autosaveDebounce = nullptr;
     QTimer* m_autosavePeriodic = nullptr;

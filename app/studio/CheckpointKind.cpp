@@ -1,0 +1,83 @@
+#include "CheckpointKind.h"
+
+#include <QByteArray>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+
+#include <mutex>
+
+namespace diffseg::app {
+
+namespace {
+
+CheckpointKind sniff(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        return CheckpointKind::Unknown;
+    }
+    // The header (or a state_dict's key names) sits in data.pkl, the zip's first entry; 4 MiB
+    // covers it for every network we write (as `diffseg segment` dispatches).
+    const QByteArray head = file.read(qint64(4) << 20);
+    if (head.contains("\"network\":\"diffunet\"")) {
+        return CheckpointKind::Volume;
+    }
+    if (head.contains("\"network\":\"dermosegdiff\"")) {
+        return CheckpointKind::Photo;
+    }
+    if (head.contains("edge_model.") && head.contains("denoise_model.")) {
+        return CheckpointKind::Volume;
+    }
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix == QLatin1String("pth") || suffix == QLatin1String("pt") ||
+        head.contains("diffseg-checkpoint")) {
+        // Reference DermoSegDiff files, and our checkpoints from before the header had a network.
+        return CheckpointKind::Photo;
+    }
+    return CheckpointKind::Unknown;
+}
+
+} // namespace
+
+CheckpointKind checkpointKind(const QString& path)
+{
+    static std::mutex mutex;
+    static QHash<QString, CheckpointKind> cache;
+    const QFileInfo info(path);
+    if (!info.isFile()) {
+        return CheckpointKind::Unknown;
+    }
+    const QString key = QStringLiteral("%1|%2|%3")
+                            .arg(info.absoluteFilePath())
+                            .arg(info.size())
+                            .arg(info.lastModified().toMSecsSinceEpoch());
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = cache.constFind(key);
+        if (it != cache.constEnd()) {
+            return *it;
+        }
+    }
+    const CheckpointKind kind = sniff(info.absoluteFilePath());
+    std::lock_guard<std::mutex> lock(mutex);
+    cache.insert(key, kind);
+    return kind;
+}
+
+QString checkpointKindText(CheckpointKind kind)
+{
+    switch (kind) {
+    case CheckpointKind::Photo:
+        return QCoreApplication::translate("CheckpointKind", "a DermoSegDiff (photo) model");
+    case CheckpointKind::Volume:
+        return QCoreApplication::translate("CheckpointKind", "a Diff-UNet (volume) model");
+    case CheckpointKind::Unknown:
+        break;
+    }
+    return QCoreApplication::translate("CheckpointKind", "not a checkpoint DiffSeg knows");
+}
+
+} // namespace diffseg::app

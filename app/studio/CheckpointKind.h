@@ -1,0 +1,25 @@
+#pragma once
+
+#include <QString>
+
+namespace diffseg::app {
+
+/// Which workflow a checkpoint file belongs to.
+enum class CheckpointKind
+{
+    Unknown, ///< not a checkpoint we recognise (or unreadable)
+    Photo,   ///< DermoSegDiff (2D dermoscopy photos): ours or a reference .pth
+    Volume   ///< Diff-UNet (3D CT/MRI volumes): ours or a reference state_dict
+};
+
+/// Tells a photo model from a volume model by the file's first bytes (our checkpoint's JSON
+/// header names its network; a reference Diff-UNet state_dict has edge_model.* and
+/// denoise_model.* keys), without loading the network: LibTorch's zip stores the header first and
+/// uncompressed. Reference .pth/.pt files that are not Diff-UNet are photo models. Results are
+/// cached per file (path, size, modification time). Any thread; never throws.
+CheckpointKind checkpointKind(const QString& path);
+
+/// "a DermoSegDiff (photo) model", "a Diff-UNet (volume) model", "not a checkpoint we know".
+QString checkpointKindText(CheckpointKind kind);
+
+} // namespace diffseg::app

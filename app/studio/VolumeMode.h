@@ -1,0 +1,200 @@
+#pragma once
+
+#include "VolumeSegmentationRunner.h"
+#include "base/LabelMap.h"
+#include "base/Volume.h"
+#include "io/VolumeReader.h"
+#include "views/VolumeStepBrowser.h"
+
+#include <QHash>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QStackedWidget;
+class QTimer;
+class QToolBar;
+
+namespace diffseg::widgets {
+class VolumePanel;
+class VolumeWorkspace;
+} // namespace diffseg::widgets
+
+namespace diffseg::app {
+
+class MainWindow;
+class RecentFiles;
+
+/// The studio's volume workflow (CT/MRI), a second workspace of the main window beside the photo
+/// workflow: open a volume (NIfTI, NRRD, MetaImage, a DICOM folder), see it in the axial,
+/// sagittal and coronal slices and the 3D view (widgets::VolumeWorkspace), segment it with a
+/// Diff-UNet checkpoint on a worker thread (VolumeSegmentationRunner) with progress per window
+/// and step and Cancel, browse the denoiser steps (widgets::VolumeStepBrowser), show the
+/// probability or an uncertainty map as a heat map in the slices and in 3D, correct the labels
+/// with brush and eraser (undo), and save them as NIfTI or NRRD in the source geometry.
+///
+/// How it sits in the window: the window's central widget becomes a stack holding the photo view
+/// and the volume workspace the first time the volume workspace is shown (so that a photo-only
+/// session never creates an OpenGL widget); the side panel and the step browser are docks of
+/// their own. Switching workspaces swaps the page, hides the other workspace's docks and tool
+/// bar, and hides the other workspace's actions, so that one key (Ctrl+Z, Ctrl+S, B, A, ...) does
+/// the same thing in either workspace without ambiguous shortcuts. The Volume menu and the
+/// workspace tool bar are always there.
+///
+/// Ownership: a child of the window; owns the runner, the volume, the result and the step frames;
+/// its widgets are the window's children. Threads: GUI thread only (the runner's worker never
+/// touches widgets or VTK). Errors: bad input (an unreadable file, a label map on another grid,
+/// a photo model offered a volume) is reported in a message box naming the file (status bar
+/// and lastError() when not interactive); nothing throws out of a slot.
+class VolumeMode : public QObject
+{
+    Q_OBJECT
+
+public:
+    /// The role of a label map loaded from a file.
+    enum class LabelRole
+    {
+        Segmentation, ///< replaces the labels being edited (one undo step)
+        GroundTruth   ///< drawn as a yellow outline, with the Dice of the segmentation
+    };
+
+    VolumeMode(MainWindow* window, bool interactive);
+    ~VolumeMode() override;
+
+    /// A volume file or folder: a folder (DICOM), a volume extension (.nii, .nii.gz, .nrrd,
+    /// .nhdr, .seg.nrrd, .mha, .mhd, .dcm), or a file whose first bytes say DICOM/NIfTI/NRRD.
+    static bool isVolumePath(const QString& path);
+
+    /// Shows the volume workspace (true) or the photo workspace (false).
+    void setActive(bool active);
+    bool isActive() const { return m_active; }
+
+    /// Opens a volume file or DICOM folder into the workspace (and switches to it). A file whose
+    /// name says label map (..._seg, _label, _mask, _gt, .seg.nrrd) on the open volume's grid is
+    /// loaded as a label map instead (asked which role when interactive; segmentation otherwise).
+    /// Returns false (after telling the user why, unless `quiet`) when it cannot be read.
+    bool openPath(const QString& path, bool quiet = false);
+    /// Shows a volume that is not a file (generated data); `groundTruth` may be empty.
+    void openGenerated(const core::Volume& volume, const QString& name, bool isCt,
+                       const core::LabelMap& groundTruth = {});
+    /// The generated CT phantom (liver with a lesion; its labels as the ground truth).
+    void openSamplePhantom();
+    bool loadLabelMap(const QString& path, LabelRole role, bool quiet = false);
+    /// Writes the labels being edited (NIfTI or NRRD by the extension; atomic) with the source
+    /// volume's geometry.
+    bool saveLabelMap(const QString& path, bool quiet = false);
+    /// Saves a picture of the four views as shown.
+    bool saveScreenshot(const QString& path, bool quiet = false);
+
+    /// Lists the volume models (Diff-UNet checkpoints) of the window's model settings.
+    void refreshModels();
+    bool startSegmentation();
+    void cancelSegmentation();
+    bool isSegmenting() const;
+    /// Makes the finished result (or the shown step) the segmentation, one undo step.
+    bool acceptAiResult();
+    /// Makes step `step`'s label map the segmentation, one undo step ("Use step k").
+    bool acceptStep(int step);
+    /// Shows step `step` in the views as the step browser would.
+    void showStep(int step, widgets::VolumeStepBrowser::Show show);
+    /// Chooses the heat map: 0 none, 1 foreground probability, 2 entropy of the result, 3 step
+    /// entropy, 4 mirror variance (with TTA).
+    void setHeatMap(int index);
+    /// Asks to save unsaved label edits (interactive only); false when the user cancels.
+    bool maybeSaveChanges();
+
+    bool hasVolume() const { return !m_volume.empty(); }
+    const core::Volume& volume() const { return m_volume; }
+    const QString& currentPath() const { return m_path; }
+    const core::VolumeSource& source() const { return m_source; }
+    bool hasUnsavedEdits() const { return m_dirty; }
+    const QString& lastError() const { return m_lastError; }
+    /// The workspace, panel and step browser (made on first use).
+    widgets::VolumeWorkspace* workspace();
+    widgets::VolumePanel* panel();
+    widgets::VolumeStepBrowser* stepBrowser();
+    VolumeSegmentationRunner* runner() const { return m_runner; }
+    const std::shared_ptr<const VolumeSegmentationOutput>& output() const { return m_output; }
+    /// Step frames received so far (index = step; empty labels where none yet).
+    const std::vector<VolumeStepFrame>& stepFrames() const { return m_frames; }
+    /// Bytes held by the step frames (2 per voxel per step) and by the run's step cache.
+    std::size_t stepFrameBytes() const;
+    std::size_t stepCacheBytes() const;
+    /// One of this workflow's actions by object name ("volumeSave", "volumeUndo", ...).
+    QAction* action(const QString& name) const { return m_actions.value(name); }
+
+Q_SIGNALS:
+    /// A run ended (finished, failed or cancelled) and the views show its state.
+    void segmentationEnded(bool succeeded);
+    void volumeOpened();
+
+private:
+    void ensureUi();
+    void createActions();
+    void installMenus();
+    void reportError(const QString& title, const QString& message, bool quiet);
+    void showVolume(const core::Volume& volume, const QString& name, bool isCt);
+    void resetResult();
+    void updateActions();
+    void updateHistoryActions();
+    void updateDice();
+    void applyHeatMap();
+    void onProgress();
+    void onStepFrames();
+    void onFinished();
+    void onFailed(const QString& message, bool cancelled);
+    const VolumeStepFrame* frameFor(int step);
+    QImage stepThumbnail(int step, widgets::VolumeStepBrowser::Show show, const QSize& size);
+    QString suggestedSavePath() const;
+    static bool looksLikeLabelFile(const QString& path);
+
+    MainWindow* m_window;
+    bool m_interactive;
+    std::unique_ptr<RecentFiles> m_recent;
+    VolumeSegmentationRunner* m_runner = nullptr;
+
+    // Widgets, made on first use.
+    QStackedWidget* m_stack = nullptr;
+    widgets::VolumeWorkspace* m_workspace = nullptr;
+    widgets::VolumePanel* m_panel = nullptr;
+    widgets::VolumeStepBrowser* m_steps = nullptr;
+    QDockWidget* m_panelDock = nullptr;
+    QDockWidget* m_stepsDock = nullptr;
+    QLabel* m_hoverLabel = nullptr;
+    QToolBar* m_workspaceBar = nullptr;
+    QTimer* m_diceTimer = nullptr;
+    QHash<QString, QAction*> m_actions;
+    QList<QAction*> m_volumeOnly;      ///< visible in the volume workspace only
+    QList<QAction*> m_hiddenPhoto;     ///< the photo actions hidden while the volume shows
+    QHash<QString, bool> m_photoDocks; ///< photo docks' visibility when we switched away
+    bool m_active = false;
+
+    core::Volume m_volume; ///< every channel (the model gets them all)
+    core::LabelMap m_groundTruth;
+    core::VolumeSource m_source;
+    QString m_path;
+    QString m_name;
+    QString m_groundTruthName;
+    QString m_savePath;
+    QString m_lastError;
+    QHash<QString, QString> m_presets; ///< reference state_dict -> preset
+    bool m_dirty = false;
+    bool m_loading = false;
+    int m_volumeSerial = 0;
+    int m_runSerial = -1;
+
+    std::shared_ptr<const VolumeSegmentationOutput> m_output;
+    std::shared_ptr<core::StepCache> m_cache;
+    std::vector<VolumeStepFrame> m_frames;
+    bool m_resultPending = false; ///< the finished result waits (outlined) for Accept
+    int m_shownStep = -1;
+    widgets::VolumeStepBrowser::Show m_shownShow = widgets::VolumeStepBrowser::Show::Labels;
+};
+
+} // namespace diffseg::app

@@ -1,0 +1,144 @@
+#pragma once
+
+#include "base/CancelToken.h"
+#include "base/LabelMap.h"
+#include "base/Volume.h"
+#include "inference/Segmenter3D.h"
+
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+class QThread;
+
+namespace diffseg::app {
+
+/// What one volume segmentation needs: the model (and how to load it), the volume (all its
+/// channels, as the network expects them) and the options.
+struct VolumeSegmentationJob
+{
+    QString checkpoint;      ///< a Diff-UNet checkpoint (ours) or a reference state_dict
+    QString referencePreset; ///< for a reference state_dict: "brats2023" (or "aiib2023")
+    QString device = QStringLiteral("auto");
+    core::Volume volume;
+    core::Segment3DOptions options;
+};
+
+/// The newest progress of a run, handed from the worker to the GUI (coalesced).
+struct VolumeProgress
+{
+    int done = 0; ///< denoiser steps finished (windows x mirror passes x steps)
+    int total = 0;
+    int batch = 0; ///< window batch, 0-based
+    int batchCount = 0;
+    int firstWindow = 0;
+    int windows = 0;
+    int windowCount = 0;
+    int flip = 0;
+    int flips = 1;
+    int step = 0; ///< denoiser step within the batch, 0-based
+    int steps = 0;
+    double elapsedSeconds = 0.0;
+    double etaSeconds = -1.0;
+};
+
+/// One denoiser step's whole-volume prediction, made on the worker for display: the label map
+/// (argmax) and the foreground probability 1 - p(background) as 8-bit codes (p = code / 255), both
+/// on the source grid with its geometry. 2 bytes per voxel.
+struct VolumeStepFrame
+{
+    int step = -1;
+    core::LabelMap labels;
+    core::Volume foreground; ///< UInt8
+};
+
+/// What a finished run produced.
+struct VolumeSegmentationOutput
+{
+    std::shared_ptr<const core::Segment3DResult> result;
+    core::VolumeModelInfo model;
+    core::Segment3DOptions options;
+    /// Foreground probability 1 - p(background), Float32 in [0, 1], source grid (for two classes
+    /// it shares the voxels of result->probabilities' channel 1).
+    core::Volume foreground;
+    double seconds = 0.0; ///< from start() until the result was ready, model load included
+};
+
+/// Runs Segmenter3D on a worker thread, one run at a time, and keeps the loaded model between
+/// runs while the checkpoint, its preset and the device stay the same.
+///
+/// Threads: start(), cancel() and the accessors are for the GUI thread; the signals are emitted on
+/// the GUI thread (the worker posts queued invocations). Progress is coalesced: the worker keeps
+/// only the newest progress and posts at most one notification until the GUI takes it, so a busy
+/// GUI skips updates instead of queueing them. Step frames (a few per run) are all kept until
+/// taken. The worker never touches a widget or VTK.
+/// Ownership: owns the thread and the cached model; the destructor cancels a run and waits.
+/// Errors: a failed load or run is reported by failed() with a message naming the file and the
+/// problem (a photo model offered a volume says so); nothing throws into the GUI.
+class VolumeSegmentationRunner : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit VolumeSegmentationRunner(QObject* parent = nullptr);
+    ~VolumeSegmentationRunner() override;
+
+    /// Starts a run; false (and nothing happens) while another runs.
+    bool start(VolumeSegmentationJob job);
+    /// Asks the run to stop before the next window batch or step; failed(..., true) follows.
+    void cancel();
+    bool isRunning() const { return m_running; }
+    /// Waits until the worker thread ends (tests, shutdown); true when it did within `ms`.
+    bool waitForIdle(int ms);
+
+    std::optional<VolumeProgress> takeProgress();
+    /// The step frames completed since the last call, in step order.
+    std::vector<VolumeStepFrame> takeStepFrames();
+    /// The run's step cache (valid from the first progress on; kept after the run).
+    std::shared_ptr<core::StepCache> stepCache() const;
+    const std::shared_ptr<const VolumeSegmentationOutput>& output() const { return m_output; }
+    const std::optional<core::VolumeModelInfo>& modelInfo() const { return m_modelInfo; }
+    /// Progress notifications posted and those coalesced into a newer one.
+    int progressPosted() const { return m_posted.load(); }
+    int progressSkipped() const { return m_skipped.load(); }
+
+Q_SIGNALS:
+    /// The model is loaded (or reused): modelInfo() is valid; the windows start.
+    void modelReady();
+    /// A newer progress is available from takeProgress().
+    void progressAvailable();
+    /// New step frames are available from takeStepFrames().
+    void stepFramesAvailable();
+    void finished();
+    /// The run ended without a result: `cancelled`, or an error described by `message`.
+    void failed(const QString& message, bool cancelled);
+
+private:
+    void runJob(VolumeSegmentationJob job, core::CancelToken cancel);
+    void onStep(const core::Segment3DStep& step);
+
+    QThread* m_thread = nullptr;
+    core::CancelToken m_cancel;
+    bool m_running = false;
+
+    std::shared_ptr<core::Segmenter3D> m_model; ///< touched by the worker only while it runs
+    QString m_modelKey;
+
+    mutable std::mutex m_mutex;
+    std::optional<VolumeProgress> m_latest;   ///< guarded by m_mutex
+    std::vector<VolumeStepFrame> m_frames;    ///< guarded by m_mutex
+    std::shared_ptr<core::StepCache> m_cache; ///< guarded by m_mutex
+    std::atomic<bool> m_progressPosted{false};
+    std::atomic<int> m_posted{0};
+    std::atomic<int> m_skipped{0};
+
+    std::shared_ptr<const VolumeSegmentationOutput> m_output;
+    std::optional<core::VolumeModelInfo> m_modelInfo;
+};
+
+} // namespace diffseg::app
