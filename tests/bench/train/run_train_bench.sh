@@ -93,7 +93,7 @@ folder, name, t0, t1 = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.a
 sampling, first, dice = [], [], []
 for f in sorted(glob.glob(os.path.join(folder, "*", "summary.json"))):
     s = json.load(open(f))
-    t = s["timings"]
+    t = s.get("timings_s", s.get("timings", {}))
     sampling.append(t.get("sampling_s", t.get("sampling", 0)))
     first.append(t.get("first_preview_s", t.get("first_preview", 0)))
 n = len(sampling)
