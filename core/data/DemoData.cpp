@@ -640,10 +640,10 @@ CtPhantomDemo generateCtPhantomDemo(const std::array<std::int64_t, 3>& size, std
     an.liverB = rng.uniform(72.0, 85.0);
     an.liverC = rng.uniform(70.0, 85.0);
     an.liverZ = rng.uniform(0.0, 15.0);
-    an.liverHu = rng.uniform(95.0, 110.0);
-    an.lesionHu = rng.uniform(35.0, 55.0);
+    an.liverHu = rng.uniform(100.0, 112.0);
+    an.lesionHu = rng.uniform(50.0, 62.0);
     an.aortaHu = rng.uniform(170.0, 220.0);
-    an.lesionR = rng.uniform(14.0, 28.0);
+    an.lesionR = rng.uniform(16.0, 30.0);
     // The lesion well inside the liver's right lobe and under the diaphragm.
     bool placed = false;
     for (int attempt = 0; attempt < 200 && !placed; ++attempt) {

@@ -39,8 +39,8 @@ enum class CtTissue : std::uint8_t
     Air = 0,
     Fat = 1,               ///< subcutaneous and visceral fat, about -100 HU
     SoftTissue = 2,        ///< muscle, bowel and other soft tissue, 20..60 HU
-    Liver = 3,             ///< contrast-enhanced (portal venous) liver, about 100 HU
-    Lesion = 4,            ///< a hypodense liver lesion, about 45 HU
+    Liver = 3,             ///< contrast-enhanced (portal venous) liver, about 105 HU
+    Lesion = 4,            ///< a hypodense liver lesion, about 60 HU
     Vessel = 5,            ///< contrast-filled aorta (about 190 HU) and inferior vena cava
     Bone = 6,              ///< vertebrae (cortical shell, cancellous core) and ribs, 200..800 HU
     Lung = 7,              ///< aerated lung, about -850 HU

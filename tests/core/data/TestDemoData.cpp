@@ -307,15 +307,15 @@ private Q_SLOTS:
             inRange(CtTissue::Air, -1024.0, -900.0);
             inRange(CtTissue::Fat, -130.0, -70.0);
             inRange(CtTissue::SoftTissue, 10.0, 70.0);
-            inRange(CtTissue::Liver, 85.0, 120.0);
-            inRange(CtTissue::Lesion, 25.0, 70.0);
+            inRange(CtTissue::Liver, 90.0, 125.0);
+            inRange(CtTissue::Lesion, 40.0, 80.0);
             inRange(CtTissue::Vessel, 100.0, 250.0);
             inRange(CtTissue::Bone, 200.0, 800.0);
             inRange(CtTissue::Lung, -900.0, -780.0);
             inRange(CtTissue::Organ, 90.0, 180.0);
             inRange(CtTissue::IntervertebralDisc, 60.0, 120.0);
             QVERIFY(stats[int(CtTissue::Liver)].mean() - stats[int(CtTissue::Lesion)].mean() >
-                    30.0);
+                    25.0);
             // A lesion of a sensible size inside the liver's extent.
             QVERIFY2(lesion > 20 && liver > 4 * lesion,
                      qPrintable(s + QStringLiteral(" %1 %2").arg(lesion).arg(liver)));
