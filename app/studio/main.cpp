@@ -71,8 +71,12 @@ int main(int argc, char** argv)
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Image to open."),
                                  QStringLiteral("[file]"));
     QCommandLineOption sampleOption(
-        QStringLiteral("sample"), QStringLiteral("Open the generated sample data (default when no "
-                                                 "file is given)."));
+        QStringLiteral("sample"),
+        QStringLiteral("Open the generated sample data (a lesion photo and a CT phantom)."));
+    QCommandLineOption demoOption(
+        QStringLiteral("demo"),
+        QStringLiteral("Open the demo photo with the demo model selected, ready to segment "
+                       "(default when no file is given)."));
     QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
         QStringLiteral("Save a picture of the window to <png> once it has rendered (with "
@@ -111,9 +115,9 @@ int main(int argc, char** argv)
     QCommandLineOption noRestoreOption(
         QStringLiteral("no-restore"),
         QStringLiteral("Do not offer to restore autosaved edits of a crashed session."));
-    parser.addOptions({sampleOption, screenshotOption, sizeOption, modelOption, referenceOption,
-                       gtOption, segmentOption, stepsOption, ensembleOption, heatmapOption,
-                       settingsOption, noRestoreOption});
+    parser.addOptions({sampleOption, demoOption, screenshotOption, sizeOption, modelOption,
+                       referenceOption, gtOption, segmentOption, stepsOption, ensembleOption,
+                       heatmapOption, settingsOption, noRestoreOption});
     parser.process(app);
 
     diffseg::app::MainWindowOptions options;
@@ -127,8 +131,12 @@ int main(int argc, char** argv)
     }
     const QStringList files = parser.positionalArguments();
     // With a photo to open, the window stays 2D (the 3D view opens when asked for).
-    if (files.isEmpty() || parser.isSet(sampleOption)) {
+    if (parser.isSet(sampleOption)) {
         window.openSamples();
+    } else if (files.isEmpty() || parser.isSet(demoOption)) {
+        if (!window.openDemo()) {
+            window.openSamples();
+        }
     } else if (!window.openPath(files.first())) {
         window.openSamples();
     }
