@@ -61,6 +61,38 @@ std::array<double, 2> percentileRange(const core::Volume& volume, int channel)
     return {lo, hi > lo ? hi : lo + 1.0};
 }
 
+/// CPU ray casting visits every voxel for its gradients on the first frame and again on each
+/// turn: above this many voxels the 3D view renders every s-th voxel (the slices keep them all).
+constexpr std::size_t kCpuRenderVoxels = 16u * 1024u * 1024u;
+
+/// Every `stride`-th voxel of `channel` along each axis, with the spacing multiplied by `stride`:
+/// voxel (0, 0, 0) and the direction stay, so the placement of the full volume still applies.
+core::Volume subsampled(const core::Volume& volume, int channel, int stride)
+{
+    const auto& n = volume.size();
+    const std::array<std::int64_t, 3> m = {
+        (n[0] + stride - 1) / stride, (n[1] + stride - 1) / stride, (n[2] + stride - 1) / stride};
+    core::Geometry geometry = volume.geometry();
+    for (double& s : geometry.spacing) {
+        s *= stride;
+    }
+    core::Volume out(m, 1, volume.pixelType(), geometry);
+    core::dispatchPixelType(volume.pixelType(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* in = volume.channelData<T>(channel);
+        T* o = out.data<T>();
+        for (std::int64_t k = 0; k < m[2]; ++k) {
+            for (std::int64_t j = 0; j < m[1]; ++j) {
+                const T* row = in + volume.linearIndex(0, j * stride, k * stride);
+                for (std::int64_t i = 0; i < m[0]; ++i) {
+                    *o++ = row[i * stride];
+                }
+            }
+        }
+    });
+    return out;
+}
+
 } // namespace
 
 VolumeScene::VolumeScene()
@@ -150,8 +182,9 @@ vtkRenderer* VolumeScene::renderer() const
 
 void VolumeScene::setVolume(const core::Volume& volume, int channel)
 {
-    vtkSmartPointer<vtkImageData> image = VtkImageAdapter::toImageData(volume, channel);
-    m_mapper->SetInputData(image);
+    m_source = volume;
+    m_channel = channel;
+    applyVolumeInput();
     m_volume->SetUserMatrix(VtkImageAdapter::placement(volume.geometry()));
     m_percentiles = percentileRange(volume, channel);
     m_volumeSize = volume.size();
@@ -162,6 +195,22 @@ void VolumeScene::setVolume(const core::Volume& volume, int channel)
     }
     applyPreset();
     resetCamera();
+}
+
+void VolumeScene::applyVolumeInput()
+{
+    m_displayStride = 1;
+    if (m_preferCpu) {
+        while (m_source.voxelCount() /
+                   static_cast<std::size_t>(m_displayStride * m_displayStride * m_displayStride) >
+               kCpuRenderVoxels) {
+            ++m_displayStride;
+        }
+    }
+    m_display =
+        m_displayStride == 1 ? core::Volume() : subsampled(m_source, m_channel, m_displayStride);
+    m_mapper->SetInputData(m_displayStride == 1 ? VtkImageAdapter::toImageData(m_source, m_channel)
+                                                : VtkImageAdapter::toImageData(m_display, 0));
 }
 
 void VolumeScene::setLabels(const core::LabelMap& labels)
@@ -299,6 +348,12 @@ void VolumeScene::setPreset(Preset preset)
 
 void VolumeScene::setPreferCpuRayCast(bool cpu)
 {
+    if (cpu != m_preferCpu) {
+        m_preferCpu = cpu;
+        if (m_hasVolume) {
+            applyVolumeInput();
+        }
+    }
     for (vtkSmartVolumeMapper* mapper : {m_mapper.Get(), m_overlayMapper.Get()}) {
         if (cpu) {
             mapper->SetRequestedRenderModeToRayCast();

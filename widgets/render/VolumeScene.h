@@ -88,7 +88,12 @@ public:
     /// The colour of label `label` as RGB fractions; the same table as the slice views.
     static std::array<double, 3> labelColor(int label);
 
+    /// 1, or s when the CPU ray caster renders every s-th voxel of a large volume (above 16 M
+    /// voxels) along each axis; the slice views and the label surfaces keep every voxel.
+    int displayStride() const { return m_displayStride; }
+
 private:
+    void applyVolumeInput();
     void applyPreset();
     void applyOverlay();
 
@@ -116,6 +121,11 @@ private:
     bool m_hasOverlay = false;
     bool m_hasLabels = false;
     bool m_labelsVisible = true;
+    core::Volume m_source;  ///< the volume shown (shares its voxels)
+    core::Volume m_display; ///< its subsampled copy for CPU ray casting, when one is needed
+    int m_channel = 0;
+    int m_displayStride = 1;
+    bool m_preferCpu = false;
     Preset m_preset = Preset::Auto;
     std::array<double, 2> m_percentiles{0.0, 1.0};
     bool m_hasVolume = false;
