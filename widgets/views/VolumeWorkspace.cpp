@@ -256,6 +256,12 @@ void VolumeWorkspace::setOverlay(const core::Volume& map, double scale)
     if (!map.empty()) {
         checkAligned(map, "heat map");
     }
+    // A step switch re-applies the heat map it already shows: the slices' colour layers and a
+    // software-rendered 3D frame would be redone for nothing.
+    if (map.rawData() == m_overlay.rawData() && map.pixelType() == m_overlay.pixelType() &&
+        map.size() == m_overlay.size() && scale == m_overlayScale) {
+        return;
+    }
     m_overlay = map;
     m_overlayScale = scale;
     for (SliceView* v : m_slices) {
@@ -272,9 +278,14 @@ void VolumeWorkspace::applyOverlayTo3d()
     for (const QRgb c : map.table()) {
         colours.push_back({qRed(c) / 255.0, qGreen(c) / 255.0, qBlue(c) / 255.0});
     }
+    const bool shown = m_view3d->scene().hasOverlay() &&
+                       m_view3d->scene().overlayMode() != VolumeScene::OverlayMode::Hidden;
     m_view3d->scene().setOverlay(m_overlay, m_overlayScale, colours);
     m_view3d->setOverlayAvailable(!m_overlay.empty());
-    m_view3d->renderWidget()->requestRender();
+    // Hidden in 3D before and after: the frame would not change.
+    if (shown || m_view3d->scene().overlayMode() != VolumeScene::OverlayMode::Hidden) {
+        m_view3d->renderWidget()->requestRender();
+    }
 }
 
 void VolumeWorkspace::setOverlayColorMap(ColorMap::Name name)
