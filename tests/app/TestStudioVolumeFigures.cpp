@@ -83,6 +83,28 @@ double mib(std::size_t bytes)
     return static_cast<double>(bytes) / (1024.0 * 1024.0);
 }
 
+/// Milliseconds until `view` has repainted after each of `notches` wheel notches; the direction
+/// turns at the first and last slice, so that every notch changes the slice (a volume may have
+/// fewer slices than notches).
+std::vector<double> scrollTimes(diffseg::widgets::SliceView* view, int notches)
+{
+    std::vector<double> times;
+    const QPoint at = view->rect().center();
+    int direction = 1;
+    for (int i = 0; i < notches; ++i) {
+        if (view->slice() + direction < 0 || view->slice() + direction >= view->sliceCount()) {
+            direction = -direction;
+        }
+        times.push_back(test::msUntilPainted(view, [&] {
+            QWheelEvent e(QPointF(at), view->mapToGlobal(QPointF(at)), QPoint(),
+                          QPoint(0, 120 * direction), Qt::NoButton, Qt::NoModifier,
+                          Qt::NoScrollPhase, false);
+            QApplication::sendEvent(view, &e);
+        }));
+    }
+    return times;
+}
+
 /// Milliseconds until the render widget has rendered one more frame after `action`.
 double msUntilRendered(diffseg::widgets::VtkRenderWidget* gl, const std::function<void()>& action)
 {
@@ -128,17 +150,16 @@ private:
         auto* ws = vm->workspace();
         auto* gl = ws->view3D()->renderWidget();
         auto* axial = ws->sliceView(core::SliceOrientation::Axial);
-        const int rendered = gl->renderCount();
         clock.restart();
         QVERIFY2(window.openPath(path, true), qPrintable(vm->lastError()));
         const double openMs = clock.nsecsElapsed() / 1e6;
         const double sliceMs = test::msUntilPainted(
                                    axial, [] {}, 60000) +
                                openMs;
-        while (gl->renderCount() == rendered && clock.elapsed() < 300000) {
-            QApplication::processEvents(QEventLoop::AllEvents, 5);
-        }
-        QVERIFY(gl->renderCount() > rendered);
+        // The volume is in the scene once openPath() returns: the next frame is the first with it
+        // (a frame drawn while the workspace was being shown may have had an empty scene).
+        const double untilFrame = msUntilRendered(gl, [&] { gl->requestRender(); });
+        QVERIFY(untilFrame >= 0.0);
         const double firstRenderMs = clock.nsecsElapsed() / 1e6;
         const auto memOpen = memoryMiB();
         qInfo("FIGURE load %s (%lld x %lld x %lld = %.1f M voxels, %s): read alone %.0f ms; "
@@ -155,16 +176,8 @@ private:
               core::SliceOrientation::Sagittal}) {
             auto* view = ws->sliceView(orientation);
             view->setSlice(view->sliceCount() / 3);
-            std::vector<double> times;
-            const QPoint at = view->rect().center();
-            for (int i = 0; i < 30; ++i) {
-                times.push_back(test::msUntilPainted(view, [&] {
-                    QWheelEvent e(QPointF(at), view->mapToGlobal(QPointF(at)), QPoint(),
-                                  QPoint(0, 120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase,
-                                  false);
-                    QApplication::sendEvent(view, &e);
-                }));
-            }
+            const std::vector<double> times = scrollTimes(view, 30);
+            QVERIFY(std::all_of(times.begin(), times.end(), [](double t) { return t >= 0.0; }));
             const Stats s = stats(times);
             qInfo("FIGURE scroll %s %s slice %lld x %lld px, view %d x %d: median %.1f ms, p95 "
                   "%.1f ms, max %.1f ms",
@@ -176,8 +189,11 @@ private:
                   static_cast<long long>(view->image().height()), view->width(), view->height(),
                   s.median, s.p95, s.max);
         }
-        // With labels shown (the phantom's own or a threshold), scrolling repaints them too.
-        if (ws->labels().maxLabel() == 0) {
+        // With labels shown (the ground truth found next to the volume, else a threshold),
+        // scrolling repaints them too.
+        if (ws->labels().maxLabel() == 0 && !ws->groundTruth().empty()) {
+            ws->setLabels(ws->groundTruth());
+        } else if (ws->labels().maxLabel() == 0) {
             core::LabelMap labels = core::LabelMap::like(ws->volume());
             core::dispatchPixelType(ws->volume().pixelType(), [&](auto tag) {
                 using T = decltype(tag);
@@ -192,17 +208,9 @@ private:
             ws->setLabels(labels);
         }
         {
-            std::vector<double> times;
-            const QPoint at = axial->rect().center();
             axial->setSlice(axial->sliceCount() / 3);
-            for (int i = 0; i < 30; ++i) {
-                times.push_back(test::msUntilPainted(axial, [&] {
-                    QWheelEvent e(QPointF(at), axial->mapToGlobal(QPointF(at)), QPoint(),
-                                  QPoint(0, 120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase,
-                                  false);
-                    QApplication::sendEvent(axial, &e);
-                }));
-            }
+            const std::vector<double> times = scrollTimes(axial, 30);
+            QVERIFY(std::all_of(times.begin(), times.end(), [](double t) { return t >= 0.0; }));
             const Stats s = stats(times);
             qInfo("FIGURE scroll %s axial with labels: median %.1f ms, p95 %.1f ms",
                   qPrintable(label), s.median, s.p95);
@@ -214,10 +222,15 @@ private:
         diffseg::widgets::VolumeView3D view;
         view.renderWidget()->setFixedSize(800, 600);
         view.setVolume(ws->volume(), ws->isCt());
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
         auto* gl3 = view.renderWidget();
-        const double first = msUntilRendered(gl3, [] {});
+        QElapsedTimer firstClock;
+        firstClock.start();
+        view.show();
+        while (gl3->renderCount() == 0 && firstClock.elapsed() < 120000) {
+            QApplication::processEvents(QEventLoop::AllEvents, 1);
+        }
+        QVERIFY(gl3->renderCount() > 0);
+        const double first = firstClock.nsecsElapsed() / 1e6;
         for (const bool withSurface : {false, true}) {
             if (withSurface) {
                 view.scene().setLabels(ws->labels());
@@ -249,12 +262,14 @@ private:
             QApplication::sendEvent(gl3, &release);
             const Stats s = stats(still);
             const Stats d = stats(drag);
-            qInfo("FIGURE rotate %s 800x600 %s (%s): first frame %.0f ms; turned 5 deg per frame: "
+            qInfo("FIGURE rotate %s 800x600 %s (%s): first frame after show %.0f ms; turned 5 deg "
+                  "per frame: "
                   "median %.0f ms, p95 %.0f ms; mouse drag: median %.0f ms, p95 %.0f ms "
-                  "(%lld surface triangles)",
+                  "(%lld surface triangles; ray cast at voxel stride %d)",
                   qPrintable(label), withSurface ? "label surface only" : "volume rendering",
                   gl3->isSoftwareRenderer() ? "software GL, CPU ray casting" : "GPU", first,
-                  s.median, s.p95, d.median, d.p95, view.scene().labelTriangles());
+                  s.median, s.p95, d.median, d.p95, view.scene().labelTriangles(),
+                  view.scene().displayStride());
         }
     }
 
@@ -417,6 +432,8 @@ private Q_SLOTS:
         vm->stepBrowser()->setFollowing(false);
         vm->stepBrowser()->setCurrentStep(0);
         ws->view3D()->findChild<QCheckBox*>("showVolume")->setChecked(false);
+        // The label surface follows the result after a short delay: build it for the picture.
+        ws->rebuildSurfaceNow();
         msUntilRendered(gl, [&] { gl->requestRender(); });
         QTest::qWait(300);
         window.grab().save(QDir(test::outputDir()).filePath("StudioVolume_figure_segmented.png"));
