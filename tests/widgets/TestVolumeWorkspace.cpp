@@ -7,6 +7,7 @@
 #include "TestSupport.h"
 #include "base/SampleData.h"
 #include "data/DemoData.h"
+#include "render/VolumeScene.h"
 #include "views/VolumeView3D.h"
 #include "views/VolumeWorkspace.h"
 #include "vtkqt/GlSetup.h"
@@ -17,6 +18,8 @@
 #include <QComboBox>
 #include <QSignalSpy>
 #include <QtTest>
+
+#include <vtkRenderer.h>
 
 using diffseg::widgets::SliceView;
 using diffseg::widgets::VolumeScene;
@@ -146,6 +149,37 @@ private Q_SLOTS:
         for (std::size_t i = 0; i < ws.labels().voxelCount(); ++i) {
             QCOMPARE(ws.labels().data<std::uint8_t>()[i], m_phantom.labels.data<std::uint8_t>()[i]);
         }
+    }
+
+    /// CPU ray casting of a volume above 16 M voxels uses every second voxel: the rendered volume
+    /// keeps its place (bounds within one stride of the full grid's) and GPU rendering keeps all.
+    void largeVolumesAreRayCastAtAStride()
+    {
+        core::Geometry geometry;
+        geometry.spacing = {0.8, 0.8, 1.5};
+        geometry.origin = {-100.0, 40.0, 12.0};
+        geometry.direction = {-1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 1.0};
+        core::Volume big({260, 260, 250}, 1, core::PixelType::Int16, geometry);
+        VolumeScene scene;
+        scene.setVolume(big);
+        double full[6];
+        scene.renderer()->ComputeVisiblePropBounds(full);
+        QCOMPARE(scene.displayStride(), 1);
+        scene.setPreferCpuRayCast(true);
+        QCOMPARE(scene.displayStride(), 2);
+        double strided[6];
+        scene.renderer()->ComputeVisiblePropBounds(strided);
+        for (int i = 0; i < 6; ++i) {
+            const double slack = 2.0 * geometry.spacing[static_cast<std::size_t>(i / 2)];
+            QVERIFY2(std::abs(strided[i] - full[i]) <= slack,
+                     qPrintable(QString("bound %1: %2 vs %3").arg(i).arg(strided[i]).arg(full[i])));
+        }
+        scene.setPreferCpuRayCast(false);
+        QCOMPARE(scene.displayStride(), 1);
+        core::Volume small({128, 128, 100}, 1, core::PixelType::Int16, geometry);
+        scene.setPreferCpuRayCast(true);
+        scene.setVolume(small);
+        QCOMPARE(scene.displayStride(), 1);
     }
 
     void showsTheLabelSurfaceIn3d()
