@@ -151,9 +151,10 @@ private Q_SLOTS:
         }
     }
 
-    /// CPU ray casting of a volume above 16 M voxels uses every second voxel: the rendered volume
-    /// keeps its place (bounds within one stride of the full grid's) and GPU rendering keeps all.
-    void largeVolumesAreRayCastAtAStride()
+    /// CPU ray casting and the label surfaces of a volume above 16 M voxels use every second
+    /// voxel: both keep their place (bounds within a stride or two of the full grid's); GPU ray
+    /// casting and smaller volumes keep every voxel.
+    void largeVolumesAreRayCastAndMeshedAtAStride()
     {
         core::Geometry geometry;
         geometry.spacing = {0.8, 0.8, 1.5};
@@ -174,6 +175,35 @@ private Q_SLOTS:
             QVERIFY2(std::abs(strided[i] - full[i]) <= slack,
                      qPrintable(QString("bound %1: %2 vs %3").arg(i).arg(strided[i]).arg(full[i])));
         }
+
+        // Its label surfaces are built at the same stride, in the same place.
+        core::LabelMap labels({260, 260, 250}, geometry);
+        for (std::int64_t k = 50; k <= 150; ++k) {
+            for (std::int64_t j = 50; j <= 150; ++j) {
+                for (std::int64_t i = 50; i <= 150; ++i) {
+                    labels.data<std::uint8_t>()[labels.linearIndex(i, j, k)] = 1;
+                }
+            }
+        }
+        scene.setLabels(labels);
+        QCOMPARE(scene.surfaceStride(), 2);
+        QVERIFY(scene.labelTriangles() > 100);
+        scene.setVolumeVisible(false);
+        double box[6];
+        scene.renderer()->ComputeVisiblePropBounds(box);
+        const auto a = geometry.indexToPhysical({50.0, 50.0, 50.0});
+        const auto b = geometry.indexToPhysical({150.0, 150.0, 150.0});
+        for (std::size_t axis = 0; axis < 3; ++axis) {
+            const double slack = 2.0 * 2.0 * geometry.spacing[axis];
+            QVERIFY2(std::abs(box[2 * axis] - std::min(a[axis], b[axis])) <= slack &&
+                         std::abs(box[2 * axis + 1] - std::max(a[axis], b[axis])) <= slack,
+                     qPrintable(QString("axis %1: %2..%3")
+                                    .arg(axis)
+                                    .arg(box[2 * axis])
+                                    .arg(box[2 * axis + 1])));
+        }
+        scene.setVolumeVisible(true);
+
         scene.setPreferCpuRayCast(false);
         QCOMPARE(scene.displayStride(), 1);
         core::Volume small({128, 128, 100}, 1, core::PixelType::Int16, geometry);

@@ -91,6 +91,9 @@ public:
     /// 1, or s when the CPU ray caster renders every s-th voxel of a large volume (above 16 M
     /// voxels) along each axis; the slice views and the label surfaces keep every voxel.
     int displayStride() const { return m_displayStride; }
+    /// 1, or s when the label surfaces of a large label map (above 16 M voxels) are built from
+    /// every s-th voxel along each axis.
+    int surfaceStride() const { return m_surfaceStride; }
 
 private:
     void applyVolumeInput();
@@ -121,8 +124,10 @@ private:
     bool m_hasOverlay = false;
     bool m_hasLabels = false;
     bool m_labelsVisible = true;
-    core::Volume m_source;  ///< the volume shown (shares its voxels)
-    core::Volume m_display; ///< its subsampled copy for CPU ray casting, when one is needed
+    core::Volume m_source;        ///< the volume shown (shares its voxels)
+    core::Volume m_display;       ///< its subsampled copy for CPU ray casting, when one is needed
+    core::Volume m_surfaceLabels; ///< the labels' subsampled copy for the surfaces, if needed
+    int m_surfaceStride = 1;
     int m_channel = 0;
     int m_displayStride = 1;
     bool m_preferCpu = false;
