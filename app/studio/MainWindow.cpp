@@ -72,21 +72,6 @@ constexpr std::uint64_t kDemoSeed = 10000;
 /// Normalised uncertainty above which a pixel belongs to an "uncertain region".
 constexpr float kRegionThreshold = 0.5f;
 
-/// The checkpoints installed with the application (the demo models in resourceDir()/models).
-QStringList packagedModels()
-{
-    const QString folder = QString::fromStdString(core::resourcePath("models"));
-    QStringList out;
-    if (!folder.isEmpty()) {
-        const QDir dir(folder);
-        for (const QString& name :
-             dir.entryList({QStringLiteral("*.dsckpt")}, QDir::Files, QDir::Name)) {
-            out.append(dir.absoluteFilePath(name));
-        }
-    }
-    return out;
-}
-
 const QStringList kUncertaintyNames = {QStringLiteral("Ensemble std"),
                                        QStringLiteral("Predictive entropy"),
                                        QStringLiteral("Step instability")};
@@ -1315,10 +1300,11 @@ void MainWindow::refreshModels()
     if (runs.isEmpty()) {
         runs = QDir::current().filePath(QStringLiteral("runs"));
     }
-    const std::vector<ModelEntry> entries = ModelCatalog::scan(
-        m_settings->value(QStringLiteral("models/folder")).toString(), runs,
-        m_settings->value(QStringLiteral("models/files")).toStringList() + packagedModels(),
-        m_settings->value(QStringLiteral("models/presets")).toStringList());
+    const std::vector<ModelEntry> entries =
+        ModelCatalog::scan(m_settings->value(QStringLiteral("models/folder")).toString(), runs,
+                           m_settings->value(QStringLiteral("models/files")).toStringList() +
+                               ModelCatalog::packagedModels(),
+                           m_settings->value(QStringLiteral("models/presets")).toStringList());
     m_modelPanel->clearCheckpoints();
     m_presets.clear();
     for (const ModelEntry& e : entries) {

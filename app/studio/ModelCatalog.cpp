@@ -1,5 +1,7 @@
 #include "ModelCatalog.h"
 
+#include "runtime/ResourcePaths.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QSet>
@@ -86,6 +88,20 @@ std::vector<ModelEntry> ModelCatalog::scan(const QString& modelsFolder, const QS
                  {QStringLiteral("*.dsckpt"), QStringLiteral("*.pth"), QStringLiteral("*.pt")},
                  QDir::Files, QDir::Name)) {
             add(f.absoluteFilePath(), {});
+        }
+    }
+    return out;
+}
+
+QStringList ModelCatalog::packagedModels()
+{
+    const QString folder = QString::fromStdString(core::resourcePath("models"));
+    QStringList out;
+    if (!folder.isEmpty()) {
+        const QDir dir(folder);
+        for (const QString& name :
+             dir.entryList({QStringLiteral("*.dsckpt")}, QDir::Files, QDir::Name)) {
+            out.append(dir.absoluteFilePath(name));
         }
     }
     return out;

@@ -34,6 +34,9 @@ public:
     static QString guessedPreset(const QString& path);
     /// A label for a single checkpoint file.
     static QString labelFor(const QString& path, const QString& preset);
+    /// The checkpoints installed with the application (the demo models in resourceDir()/models),
+    /// which both choosers always offer.
+    static QStringList packagedModels();
 };
 
 } // namespace diffseg::app

@@ -1174,7 +1174,8 @@ void VolumeMode::refreshModels()
     }
     const std::vector<ModelEntry> entries =
         ModelCatalog::scan(settings.value(QStringLiteral("models/folder")).toString(), runs,
-                           settings.value(QStringLiteral("models/files")).toStringList());
+                           settings.value(QStringLiteral("models/files")).toStringList() +
+                               ModelCatalog::packagedModels());
     const QString previous = m_panel->currentCheckpoint();
     m_panel->clearCheckpoints();
     m_presets.clear();

@@ -14,6 +14,7 @@
 #include "data/DemoData.h"
 #include "io/VolumeReader.h"
 #include "io/VolumeWriter.h"
+#include "runtime/ResourcePaths.h"
 #include "views/ModelPanel.h"
 #include "views/SliceView.h"
 #include "views/VolumePanel.h"
@@ -144,7 +145,16 @@ private:
         window.addModel(m_photoCheckpoint);
         window.addModel(m_checkpoint);
         QCOMPARE(vm->panel()->currentCheckpoint(), QFileInfo(m_checkpoint).absoluteFilePath());
-        QCOMPARE(vm->panel()->findChild<QComboBox*>("volumeCheckpoint")->count(), 1);
+        // ... and the packaged demo Diff-UNet, which both choosers always offer.
+        auto* volumeBox = vm->panel()->findChild<QComboBox*>("volumeCheckpoint");
+        const bool packaged = QFileInfo::exists(
+            QString::fromStdString(core::resourcePath("models/diffunet-demo.dsckpt")));
+        QCOMPARE(volumeBox->count(), packaged ? 2 : 1);
+        bool demoListed = false;
+        for (int i = 0; i < volumeBox->count(); ++i) {
+            demoListed = demoListed || volumeBox->itemText(i).contains("diffunet-demo");
+        }
+        QCOMPARE(demoListed, packaged);
         QCOMPARE(window.modelPanel()->request().checkpoint,
                  QFileInfo(m_photoCheckpoint).absoluteFilePath());
         useFastSettings(vm, 3);
