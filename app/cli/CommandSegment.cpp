@@ -717,7 +717,8 @@ void registerSegment(CLI::App& root, app::CliResult& result)
         "mask.png (original size), probability and uncertainty maps, the x0 of chosen steps and "
         "summary.json (timings, metrics with --gt). Volumes (NIfTI, NRRD, MetaImage, DICOM "
         "folders) or a Diff-UNet checkpoint go to segment3d with the same arguments. Progress: a "
-        "bar on a terminal, JSON lines on stdout otherwise. SIGINT/SIGTERM cancel cleanly (exit 3)");
+        "bar on a terminal, JSON lines on stdout otherwise. SIGINT/SIGTERM cancel cleanly (exit "
+        "3)");
     auto args = std::make_shared<SegmentArgs>();
     command
         ->add_option("--model", args->model,
