@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/optim/adam.h>
 
 #include <algorithm>
@@ -227,6 +228,16 @@ void addTrainStep(ForwardBenchReport& report, const ForwardBenchOptions& options
         timing.percentOfRoofline = 100.0 * timing.gflops / report.rooflineGflops;
     }
     report.train.push_back(timing);
+    if (!options.profilePath.empty()) {
+        reportProgress(progress, -1.0, "train", "profiling one step");
+        {
+            torch::autograd::profiler::RecordProfile profile(options.profilePath);
+            step();
+        }
+        if (!std::filesystem::is_regular_file(options.profilePath)) {
+            throw Error(ErrorKind::Io, options.profilePath, "cannot write the profile");
+        }
+    }
 }
 
 } // namespace

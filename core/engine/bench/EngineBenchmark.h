@@ -22,6 +22,9 @@ struct ForwardBenchOptions
     int trainBatch = 4;
     int trainSize = 128;
     bool roofline = true; ///< time reference convolutions and a GEMM first
+    /// When set, one more training step runs under LibTorch's profiler and its operators are
+    /// written here as a Chrome trace (chrome://tracing), to find where a step's time goes.
+    std::string profilePath;
 };
 
 /// The timings of one measured operation.
