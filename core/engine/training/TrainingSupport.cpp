@@ -7,6 +7,7 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -76,18 +77,27 @@ NamedTensors optimizerState(torch::optim::Optimizer& optimizer)
     // LibTorch's own archive: portable across LibTorch versions, unlike the state map's keys.
     torch::serialize::OutputArchive archive;
     optimizer.save(archive);
-    std::vector<std::uint8_t> bytes;
+    // Kept as the archive's own chunks, then copied once into an exact-size tensor: one growing
+    // buffer and its clone would hold the state (twice the parameters for Adam) up to three
+    // times over, several GB for the paper's network.
+    std::vector<std::vector<std::uint8_t>> chunks;
+    std::int64_t total = 0;
     archive.save_to([&](const void* data, std::size_t size) -> std::size_t {
         const auto* p = static_cast<const std::uint8_t*>(data);
-        bytes.insert(bytes.end(), p, p + size);
+        chunks.emplace_back(p, p + size);
+        total += static_cast<std::int64_t>(size);
         return size;
     });
-    NamedTensors out;
-    out.emplace_back(
-        "archive",
-        torch::from_blob(bytes.data(), {static_cast<std::int64_t>(bytes.size())}, torch::kUInt8)
-            .clone());
-    return out;
+    torch::Tensor bytes = torch::empty({total}, torch::kUInt8);
+    std::uint8_t* out = bytes.data_ptr<std::uint8_t>();
+    for (std::vector<std::uint8_t>& chunk : chunks) {
+        std::copy(chunk.begin(), chunk.end(), out);
+        out += chunk.size();
+        std::vector<std::uint8_t>().swap(chunk);
+    }
+    NamedTensors state;
+    state.emplace_back("archive", bytes);
+    return state;
 }
 
 void restoreOptimizerState(torch::optim::Optimizer& optimizer, const NamedTensors& state,

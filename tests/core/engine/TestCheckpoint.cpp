@@ -14,8 +14,10 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/serialize.h>
 
+#include <csignal>
 #include <fstream>
 #include <random>
+#include <sys/resource.h>
 
 using namespace diffseg::core;
 using namespace diffseg::core::engine;
@@ -134,6 +136,48 @@ private Q_SLOTS:
         saveCheckpoint(path, second);
         QCOMPARE(*loadCheckpoint(path).info.step, std::int64_t(99));
         QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden).size(), 1);
+    }
+
+    void writeFailureMidwayKeepsThePreviousCheckpoint()
+    {
+        // The checkpoint streams tensor by tensor into its temporary file; a write that fails
+        // part-way (here: the file-size limit, as a full disk would) must be an error naming the
+        // file, leave the previous checkpoint as it was and no temporary file behind.
+        const QString dir = diffseg::test::scratchDir("checkpoint-write-failure");
+        const std::string path = (dir + "/model.dsckpt").toStdString();
+        DermoSegDiff model(DermoSegDiffConfig::fromJson(
+            R"({"dim_x": 16, "dim_g": 8, "dim_x_mults": [1, 2], "dim_g_mults": [1, 2], "resnet_block_groups": 4})"));
+        Checkpoint small;
+        small.info.model = tinyConfig();
+        small.model = namedWeights(*DermoSegDiff(tinyConfig()));
+        saveCheckpoint(path, small);
+        const std::vector<char> before = readBytes(path);
+
+        Checkpoint large;
+        large.info.model = model->config();
+        large.model = namedWeights(*model);
+        const std::size_t limit = before.size() + 4096;
+        QVERIFY(static_cast<std::size_t>(model->parameterCount()) * sizeof(float) > 2 * limit);
+        struct rlimit saved
+        {};
+        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+        const auto previousHandler = std::signal(SIGXFSZ, SIG_IGN);
+        struct rlimit capped = saved;
+        capped.rlim_cur = limit;
+        QCOMPARE(::setrlimit(RLIMIT_FSIZE, &capped), 0);
+        std::string message;
+        const ErrorKind kind = kindOf([&] { saveCheckpoint(path, large); }, &message);
+        ::setrlimit(RLIMIT_FSIZE, &saved);
+        std::signal(SIGXFSZ, previousHandler);
+        QCOMPARE(kind, ErrorKind::Io);
+        QVERIFY2(message.find(path) != std::string::npos, message.c_str());
+        QVERIFY2(message.find("write failed") != std::string::npos, message.c_str());
+        QVERIFY(readBytes(path) == before);
+        QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden).size(), 1);
+        QCOMPARE(loadCheckpoint(path).model.size(), small.model.size());
+        // Without the limit the same save succeeds.
+        saveCheckpoint(path, large);
+        QCOMPARE(loadCheckpoint(path).model.size(), large.model.size());
     }
 
     void badFilesAreReportedWithTheirName()
