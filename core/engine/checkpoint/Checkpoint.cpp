@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 #include <nlohmann/json.hpp>
+#include <torch/csrc/jit/serialization/import_read.h>
 #include <torch/csrc/jit/serialization/pickler.h>
 #include <torch/nn/module.h>
 #include <torch/serialize.h>
@@ -138,23 +139,6 @@ void streamPickleSave(const c10::IValue& value, const ByteSink& sink)
     }
     writer.writeRecord("data.pkl", pickleData.data(), pickleData.size());
     writer.writeEndOfFile();
-}
-
-std::vector<char> readFile(const std::string& path)
-{
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) {
-        throw Error(ErrorKind::NotFound, path, "file not found");
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(ErrorKind::Io, path, "cannot open: " + systemError());
-    }
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) {
-        throw Error(ErrorKind::Io, path, "read failed");
-    }
-    return bytes;
 }
 
 void requireFinite(const NamedTensors& tensors, const std::string& subject)
@@ -368,10 +352,21 @@ void saveCheckpoint(const std::string& path, const Checkpoint& checkpoint)
 
 Checkpoint loadCheckpoint(const std::string& path)
 {
-    const std::vector<char> bytes = readFile(path);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw Error(ErrorKind::NotFound, path, "file not found");
+    }
+    if (::access(path.c_str(), R_OK) != 0) {
+        throw Error(ErrorKind::Io, path, "cannot open: " + systemError());
+    }
     c10::IValue value;
     try {
-        value = torch::pickle_load(bytes);
+        // Record by record from the file, as torch::pickle_load would from a copy of it in
+        // memory: each tensor is read straight into its storage, so a 5 GB training checkpoint
+        // costs 5 GB to load, not 10.
+        caffe2::serialize::PyTorchStreamReader reader(path);
+        value = torch::jit::readArchiveAndTensors("data", "", "", c10::nullopt, c10::nullopt,
+                                                  c10::nullopt, reader);
     } catch (const c10::Error& e) {
         throw Error(ErrorKind::Format, path,
                     "not a diffseg checkpoint, or corrupt/truncated (a reference DermoSegDiff "

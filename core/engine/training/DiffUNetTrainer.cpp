@@ -470,6 +470,11 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
             epochLossSum = numberOr(state, "epoch_loss_sum", 0.0);
             epochLossCount = state.value("epoch_loss_count", std::int64_t{0});
             restoreOptimizerState(*optimizer, resumed->optimizer, device, lastPath);
+            // The weights and states now live in the network and optimizer: the loaded copies
+            // (the size of the whole checkpoint) need not stay for the rest of the run.
+            resumed->model.clear();
+            resumed->ema.clear();
+            resumed->optimizer.clear();
             if (fs::exists(bestPath, ec) && bestScore >= 0.0) {
                 summary.bestCheckpoint = bestPath;
                 summary.bestScore = bestScore;

@@ -283,6 +283,11 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             if (ema) {
                 ema->restore(resumed->ema, resumed->info.emaStep, resumed->info.emaInitted);
             }
+            // The weights and states now live in the network and optimizer: the loaded copies
+            // (the size of the whole checkpoint) need not stay for the rest of the run.
+            resumed->model.clear();
+            resumed->ema.clear();
+            resumed->optimizer.clear();
             for (auto& group : optimizer->param_groups()) {
                 group.options().set_lr(lr);
             }
