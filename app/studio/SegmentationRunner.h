@@ -1,19 +1,16 @@
 #pragma once
 
-#include "base/CancelToken.h"
+#include "BackgroundRunner.h"
+#include "LatestValue.h"
 #include "base/Image2D.h"
 #include "inference/Segmenter2D.h"
 
-#include <QObject>
 #include <QString>
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
-
-class QThread;
 
 namespace diffseg::app {
 
@@ -54,17 +51,16 @@ struct SegmentationOutput
     std::vector<core::Image2D> memberMasks;  ///< each member's final mask at the image's size
 };
 
-/// Runs Segmenter2D on a worker thread, one run at a time, and keeps the loaded model between
-/// runs while the checkpoint, its reference preset and the device stay the same.
+/// Runs Segmenter2D on a worker thread (BackgroundRunner), one run at a time, and keeps the loaded
+/// model between runs while the checkpoint, its reference preset and the device stay the same.
 ///
-/// Threads: start(), cancel() and the accessors are for the GUI thread; the signals are emitted on
-/// the GUI thread (results are posted from the worker with queued invocations). Step previews
-/// are coalesced: the worker keeps only the newest step and posts at most one notification until
-/// the GUI takes it (takeLatestStep()), so a slow GUI skips frames instead of queueing them.
-/// Ownership: owns the thread and the cached model; the destructor cancels a run and waits.
-/// Errors: a failed load or run is reported by failed() with a message naming the file and the
-/// problem; nothing throws into the GUI.
-class SegmentationRunner : public QObject
+/// Threads: start() and the accessors are for the GUI thread; the signals are emitted on the GUI
+/// thread. Step previews are coalesced (LatestValue): the worker keeps only the newest step and
+/// posts at most one notification until the GUI takes it (takeLatestStep()), so a slow GUI skips
+/// frames instead of queueing them. Ownership: owns the cached model; the destructor cancels a run
+/// and waits. Errors: a failed load or run is reported by failed() with a message naming the file
+/// and the problem; nothing throws into the GUI.
+class SegmentationRunner : public BackgroundRunner
 {
     Q_OBJECT
 
@@ -74,14 +70,9 @@ public:
 
     /// Starts a run; false (and nothing happens) while another runs.
     bool start(SegmentationJob job);
-    /// Asks the run to stop at the next step; failed(..., true) follows.
-    void cancel();
-    bool isRunning() const { return m_running; }
-    /// Waits until the worker thread ends (tests, shutdown); true when it did within `ms`.
-    bool waitForIdle(int ms);
 
     /// The newest step not yet taken (empty when there is none).
-    std::optional<StepUpdate> takeLatestStep();
+    std::optional<StepUpdate> takeLatestStep() { return m_latest.take(); }
     /// The output of the last successful run.
     const std::shared_ptr<const SegmentationOutput>& output() const { return m_output; }
     /// The model of the last run (valid after modelReady()).
@@ -90,7 +81,7 @@ public:
     const std::vector<int>& plannedTimesteps() const { return m_planned; }
     /// Steps the sampler produced and steps whose notification was coalesced with a newer one.
     int stepsProduced() const { return m_produced.load(); }
-    int stepsSkipped() const { return m_skipped.load(); }
+    int stepsSkipped() const { return m_latest.skipped(); }
 
 Q_SIGNALS:
     /// The model is loaded (or reused) and sampling is about to start.
@@ -99,26 +90,16 @@ Q_SIGNALS:
     void runStarted();
     /// A newer step is available from takeLatestStep().
     void stepAvailable();
-    void finished();
-    /// The run ended without a result: `cancelled`, or an error described by `message`.
-    void failed(const QString& message, bool cancelled);
 
 private:
-    void runJob(SegmentationJob job, core::CancelToken cancel);
+    void runJob(const SegmentationJob& job, const core::CancelToken& cancel);
     void postStep(const core::SegmentStep& step);
-
-    QThread* m_thread = nullptr;
-    core::CancelToken m_cancel;
-    bool m_running = false;
 
     std::shared_ptr<core::Segmenter2D> m_model; ///< touched by the worker only while it runs
     QString m_modelKey;
 
-    std::mutex m_stepMutex;
-    std::optional<StepUpdate> m_latest; ///< guarded by m_stepMutex
-    std::atomic<bool> m_stepPosted{false};
+    LatestValue<StepUpdate> m_latest;
     std::atomic<int> m_produced{0};
-    std::atomic<int> m_skipped{0};
 
     std::shared_ptr<const SegmentationOutput> m_output;
     std::optional<core::ModelInfo> m_modelInfo;

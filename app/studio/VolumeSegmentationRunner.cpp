@@ -3,9 +3,6 @@
 #include "CheckpointKind.h"
 #include "base/Error.h"
 
-#include <QFileInfo>
-#include <QThread>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,16 +10,6 @@
 namespace diffseg::app {
 
 namespace {
-
-/// Identifies a loaded model: the same file (path, size, time) and preset on the same device.
-QString modelKey(const VolumeSegmentationJob& job)
-{
-    const QFileInfo info(job.checkpoint);
-    return QStringLiteral("%1|%2|%3|%4|%5")
-        .arg(info.absoluteFilePath(), job.referencePreset, job.device)
-        .arg(info.size())
-        .arg(info.lastModified().toMSecsSinceEpoch());
-}
 
 /// 1 - p(background) of a softmax volume (Float32, one channel per class) as 8-bit codes.
 core::Volume foregroundCodes(const core::Volume& probabilities)
@@ -41,67 +28,27 @@ core::Volume foregroundCodes(const core::Volume& probabilities)
 } // namespace
 
 VolumeSegmentationRunner::VolumeSegmentationRunner(QObject* parent)
-    : QObject(parent)
+    : BackgroundRunner(QStringLiteral("diffseg-volume"), parent)
 {}
 
 VolumeSegmentationRunner::~VolumeSegmentationRunner()
 {
-    m_cancel.cancel();
-    if (m_thread) {
-        m_thread->wait();
-        delete m_thread;
-    }
+    stopWorker();
 }
 
 bool VolumeSegmentationRunner::start(VolumeSegmentationJob job)
 {
-    if (m_running) {
+    if (isRunning()) {
         return false;
     }
-    if (m_thread) {
-        // The previous worker posted its end just before returning: this wait is short, and it
-        // orders the worker's writes to the cached model before this run reads them.
-        m_thread->wait();
-        delete m_thread;
-        m_thread = nullptr;
-    }
-    m_running = true;
-    m_cancel = core::CancelToken();
-    m_posted = 0;
-    m_skipped = 0;
-    m_progressPosted = false;
+    m_latest.reset();
     {
         std::lock_guard<std::mutex> lock(m_mutex);
-        m_latest.reset();
         m_frames.clear();
         m_cache.reset();
     }
-    const core::CancelToken token = m_cancel;
-    m_thread = QThread::create(
-        [this, job = std::move(job), token]() mutable { runJob(std::move(job), token); });
-    m_thread->setObjectName(QStringLiteral("diffseg-volume"));
-    m_thread->start();
-    return true;
-}
-
-void VolumeSegmentationRunner::cancel()
-{
-    m_cancel.cancel();
-}
-
-bool VolumeSegmentationRunner::waitForIdle(int ms)
-{
-    return !m_thread || m_thread->wait(QDeadlineTimer(ms));
-}
-
-std::optional<VolumeProgress> VolumeSegmentationRunner::takeProgress()
-{
-    // Cleared before taking: progress that arrives meanwhile posts a new notification.
-    m_progressPosted = false;
-    std::lock_guard<std::mutex> lock(m_mutex);
-    std::optional<VolumeProgress> out = std::move(m_latest);
-    m_latest.reset();
-    return out;
+    return startWorker(
+        [this, job = std::move(job)](const core::CancelToken& cancel) { runJob(job, cancel); });
 }
 
 std::vector<VolumeStepFrame> VolumeSegmentationRunner::takeStepFrames()
@@ -143,10 +90,6 @@ void VolumeSegmentationRunner::onStep(const core::Segment3DStep& s)
     }
     {
         std::lock_guard<std::mutex> lock(m_mutex);
-        if (m_latest) {
-            ++m_skipped;
-        }
-        m_latest = p;
         if (s.cache && m_cache != s.cache) {
             m_cache = s.cache;
         }
@@ -154,113 +97,86 @@ void VolumeSegmentationRunner::onStep(const core::Segment3DStep& s)
             m_frames.push_back(std::move(*frame));
         }
     }
-    if (!m_progressPosted.exchange(true)) {
-        ++m_posted;
-        QMetaObject::invokeMethod(
-            this, [this] { Q_EMIT progressAvailable(); }, Qt::QueuedConnection);
+    if (m_latest.put(p)) {
+        postToGui([this] { Q_EMIT progressAvailable(); });
     }
     if (frame) {
-        QMetaObject::invokeMethod(
-            this, [this] { Q_EMIT stepFramesAvailable(); }, Qt::QueuedConnection);
+        postToGui([this] { Q_EMIT stepFramesAvailable(); });
     }
 }
 
-void VolumeSegmentationRunner::runJob(VolumeSegmentationJob job, core::CancelToken cancel)
+void VolumeSegmentationRunner::runJob(const VolumeSegmentationJob& job,
+                                      const core::CancelToken& cancel)
 {
     const auto started = std::chrono::steady_clock::now();
-    auto fail = [this](const QString& message, bool cancelled) {
-        QMetaObject::invokeMethod(
-            this,
-            [this, message, cancelled] {
-                m_running = false;
-                Q_EMIT failed(message, cancelled);
-            },
-            Qt::QueuedConnection);
-    };
-    try {
-        const CheckpointKind kind = checkpointKind(job.checkpoint);
-        if (kind == CheckpointKind::Photo) {
-            throw core::Error(core::ErrorKind::Mismatch, job.checkpoint.toStdString(),
-                              "is a DermoSegDiff model for 2D dermoscopy photos; a CT/MRI volume "
-                              "needs a Diff-UNet checkpoint (open a photo to use this one)");
-        }
-        const QString key = modelKey(job);
-        if (!m_model || key != m_modelKey) {
-            m_model.reset();
-            core::VolumeModelLoadOptions load;
-            load.device = job.device.toStdString();
-            if (!job.referencePreset.isEmpty()) {
-                const core::DiffUNetReferencePreset preset = core::DiffUNetReferencePreset::resolve(
-                    job.referencePreset.toStdString(), job.checkpoint.toStdString());
-                if (!preset.preparation) {
-                    throw core::Error(core::ErrorKind::Config, job.checkpoint.toStdString(),
-                                      "a reference " + preset.name +
-                                          " state_dict needs the CT statistics of its training "
-                                          "set; segment it with `diffseg segment3d "
-                                          "--preprocessing`");
-                }
-                load.referenceNetwork = preset.network;
-                load.referenceName = preset.name;
-                load.referenceInputSize = preset.inputSize;
-                load.preparation = preset.preparation;
-            }
-            m_model = std::make_shared<core::Segmenter3D>(job.checkpoint.toStdString(), load);
-            m_modelKey = key;
-        }
-        cancel.throwIfCancelled("segmentation");
-        const core::VolumeModelInfo info = m_model->info();
-        if (job.volume.channels() != info.network.inChannels) {
-            throw core::Error(core::ErrorKind::Mismatch, job.checkpoint.toStdString(),
-                              "the model expects " + std::to_string(info.network.inChannels) +
-                                  " channel(s) but the volume has " +
-                                  std::to_string(job.volume.channels()));
-        }
-        QMetaObject::invokeMethod(
-            this,
-            [this, info] {
-                m_modelInfo = info;
-                Q_EMIT modelReady();
-            },
-            Qt::QueuedConnection);
-
-        auto result = std::make_shared<core::Segment3DResult>(m_model->segment(
-            job.volume, job.options, [this](const core::Segment3DStep& s) { onStep(s); }, cancel));
-
-        auto output = std::make_shared<VolumeSegmentationOutput>();
-        output->model = info;
-        output->options = job.options;
-        if (result->probabilities.channels() == 2) {
-            output->foreground = result->probabilities.channel(1);
-        } else {
-            core::Volume fg(result->probabilities.size(), 1, core::PixelType::Float32,
-                            result->probabilities.geometry());
-            const float* background = result->probabilities.channelData<float>(0);
-            float* out = fg.data<float>();
-            for (std::size_t i = 0; i < fg.voxelCount(); ++i) {
-                out[i] = std::clamp(1.0f - background[i], 0.0f, 1.0f);
-            }
-            output->foreground = fg;
-        }
-        output->seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        {
-            std::lock_guard<std::mutex> lock(m_mutex);
-            m_cache = result->stepCache;
-        }
-        output->result = std::move(result);
-        QMetaObject::invokeMethod(
-            this,
-            [this, output] {
-                m_output = output;
-                m_running = false;
-                Q_EMIT finished();
-            },
-            Qt::QueuedConnection);
-    } catch (const core::Error& e) {
-        fail(QString::fromStdString(e.what()), e.kind() == core::ErrorKind::Cancelled);
-    } catch (const std::exception& e) {
-        fail(QString::fromStdString(e.what()), false);
+    const CheckpointKind kind = checkpointKind(job.checkpoint);
+    if (kind == CheckpointKind::Photo) {
+        throw core::Error(core::ErrorKind::Mismatch, job.checkpoint.toStdString(),
+                          "is a DermoSegDiff model for 2D dermoscopy photos; a CT/MRI volume "
+                          "needs a Diff-UNet checkpoint (open a photo to use this one)");
     }
+    const QString key = loadedModelKey(job.checkpoint, job.referencePreset, job.device);
+    if (!m_model || key != m_modelKey) {
+        m_model.reset();
+        core::VolumeModelLoadOptions load;
+        load.device = job.device.toStdString();
+        if (!job.referencePreset.isEmpty()) {
+            const core::DiffUNetReferencePreset preset = core::DiffUNetReferencePreset::resolve(
+                job.referencePreset.toStdString(), job.checkpoint.toStdString());
+            if (!preset.preparation) {
+                throw core::Error(core::ErrorKind::Config, job.checkpoint.toStdString(),
+                                  "a reference " + preset.name +
+                                      " state_dict needs the CT statistics of its training "
+                                      "set; segment it with `diffseg segment3d "
+                                      "--preprocessing`");
+            }
+            load.referenceNetwork = preset.network;
+            load.referenceName = preset.name;
+            load.referenceInputSize = preset.inputSize;
+            load.preparation = preset.preparation;
+        }
+        m_model = std::make_shared<core::Segmenter3D>(job.checkpoint.toStdString(), load);
+        m_modelKey = key;
+    }
+    cancel.throwIfCancelled("segmentation");
+    const core::VolumeModelInfo info = m_model->info();
+    if (job.volume.channels() != info.network.inChannels) {
+        throw core::Error(core::ErrorKind::Mismatch, job.checkpoint.toStdString(),
+                          "the model expects " + std::to_string(info.network.inChannels) +
+                              " channel(s) but the volume has " +
+                              std::to_string(job.volume.channels()));
+    }
+    postToGui([this, info] {
+        m_modelInfo = info;
+        Q_EMIT modelReady();
+    });
+
+    auto result = std::make_shared<core::Segment3DResult>(m_model->segment(
+        job.volume, job.options, [this](const core::Segment3DStep& s) { onStep(s); }, cancel));
+
+    auto output = std::make_shared<VolumeSegmentationOutput>();
+    output->model = info;
+    output->options = job.options;
+    if (result->probabilities.channels() == 2) {
+        output->foreground = result->probabilities.channel(1);
+    } else {
+        core::Volume fg(result->probabilities.size(), 1, core::PixelType::Float32,
+                        result->probabilities.geometry());
+        const float* background = result->probabilities.channelData<float>(0);
+        float* out = fg.data<float>();
+        for (std::size_t i = 0; i < fg.voxelCount(); ++i) {
+            out[i] = std::clamp(1.0f - background[i], 0.0f, 1.0f);
+        }
+        output->foreground = fg;
+    }
+    output->seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_cache = result->stepCache;
+    }
+    output->result = std::move(result);
+    postFinished([this, output] { m_output = output; });
 }
 
 } // namespace diffseg::app

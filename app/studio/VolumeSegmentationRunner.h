@@ -1,20 +1,17 @@
 #pragma once
 
-#include "base/CancelToken.h"
+#include "BackgroundRunner.h"
+#include "LatestValue.h"
 #include "base/LabelMap.h"
 #include "base/Volume.h"
 #include "inference/Segmenter3D.h"
 
-#include <QObject>
 #include <QString>
 
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
-
-class QThread;
 
 namespace diffseg::app {
 
@@ -69,18 +66,17 @@ struct VolumeSegmentationOutput
     double seconds = 0.0; ///< from start() until the result was ready, model load included
 };
 
-/// Runs Segmenter3D on a worker thread, one run at a time, and keeps the loaded model between
-/// runs while the checkpoint, its preset and the device stay the same.
+/// Runs Segmenter3D on a worker thread (BackgroundRunner), one run at a time, and keeps the loaded
+/// model between runs while the checkpoint, its preset and the device stay the same.
 ///
-/// Threads: start(), cancel() and the accessors are for the GUI thread; the signals are emitted on
-/// the GUI thread (the worker posts queued invocations). Progress is coalesced: the worker keeps
-/// only the newest progress and posts at most one notification until the GUI takes it, so a busy
-/// GUI skips updates instead of queueing them. Step frames (a few per run) are all kept until
-/// taken. The worker never touches a widget or VTK.
-/// Ownership: owns the thread and the cached model; the destructor cancels a run and waits.
+/// Threads: start() and the accessors are for the GUI thread; the signals are emitted on the GUI
+/// thread. Progress is coalesced (LatestValue): the worker keeps only the newest progress and
+/// posts at most one notification until the GUI takes it, so a busy GUI skips updates instead of
+/// queueing them. Step frames (a few per run) are all kept until taken. The worker never touches a
+/// widget or VTK. Ownership: owns the cached model; the destructor cancels a run and waits.
 /// Errors: a failed load or run is reported by failed() with a message naming the file and the
 /// problem (a photo model offered a volume says so); nothing throws into the GUI.
-class VolumeSegmentationRunner : public QObject
+class VolumeSegmentationRunner : public BackgroundRunner
 {
     Q_OBJECT
 
@@ -90,13 +86,8 @@ public:
 
     /// Starts a run; false (and nothing happens) while another runs.
     bool start(VolumeSegmentationJob job);
-    /// Asks the run to stop before the next window batch or step; failed(..., true) follows.
-    void cancel();
-    bool isRunning() const { return m_running; }
-    /// Waits until the worker thread ends (tests, shutdown); true when it did within `ms`.
-    bool waitForIdle(int ms);
 
-    std::optional<VolumeProgress> takeProgress();
+    std::optional<VolumeProgress> takeProgress() { return m_latest.take(); }
     /// The step frames completed since the last call, in step order.
     std::vector<VolumeStepFrame> takeStepFrames();
     /// The run's step cache (valid from the first progress on; kept after the run).
@@ -104,8 +95,8 @@ public:
     const std::shared_ptr<const VolumeSegmentationOutput>& output() const { return m_output; }
     const std::optional<core::VolumeModelInfo>& modelInfo() const { return m_modelInfo; }
     /// Progress notifications posted and those coalesced into a newer one.
-    int progressPosted() const { return m_posted.load(); }
-    int progressSkipped() const { return m_skipped.load(); }
+    int progressPosted() const { return m_latest.notified(); }
+    int progressSkipped() const { return m_latest.skipped(); }
 
 Q_SIGNALS:
     /// The model is loaded (or reused): modelInfo() is valid; the windows start.
@@ -114,28 +105,18 @@ Q_SIGNALS:
     void progressAvailable();
     /// New step frames are available from takeStepFrames().
     void stepFramesAvailable();
-    void finished();
-    /// The run ended without a result: `cancelled`, or an error described by `message`.
-    void failed(const QString& message, bool cancelled);
 
 private:
-    void runJob(VolumeSegmentationJob job, core::CancelToken cancel);
+    void runJob(const VolumeSegmentationJob& job, const core::CancelToken& cancel);
     void onStep(const core::Segment3DStep& step);
-
-    QThread* m_thread = nullptr;
-    core::CancelToken m_cancel;
-    bool m_running = false;
 
     std::shared_ptr<core::Segmenter3D> m_model; ///< touched by the worker only while it runs
     QString m_modelKey;
 
+    LatestValue<VolumeProgress> m_latest;
     mutable std::mutex m_mutex;
-    std::optional<VolumeProgress> m_latest;   ///< guarded by m_mutex
     std::vector<VolumeStepFrame> m_frames;    ///< guarded by m_mutex
     std::shared_ptr<core::StepCache> m_cache; ///< guarded by m_mutex
-    std::atomic<bool> m_progressPosted{false};
-    std::atomic<int> m_posted{0};
-    std::atomic<int> m_skipped{0};
 
     std::shared_ptr<const VolumeSegmentationOutput> m_output;
     std::optional<core::VolumeModelInfo> m_modelInfo;

@@ -1,43 +1,33 @@
 #include "VolumeStepBrowser.h"
 
-#include "Filmstrip.h"
-
 #include <QCheckBox>
 #include <QComboBox>
-#include <QHBoxLayout>
-#include <QKeyEvent>
 #include <QLabel>
 #include <QPushButton>
-#include <QSlider>
-#include <QTimer>
-#include <QToolButton>
-#include <QVBoxLayout>
-
-#include <algorithm>
 
 namespace diffseg::widgets {
 
-VolumeStepBrowser::VolumeStepBrowser(QWidget* parent)
-    : QWidget(parent)
+namespace {
+
+StepTimeline::Look look3d()
 {
-    setFocusPolicy(Qt::StrongFocus);
-    m_slider = new QSlider(Qt::Horizontal, this);
-    m_slider->setObjectName(QStringLiteral("volumeStepSlider"));
-    m_slider->setToolTip(tr("Denoiser step (Left/Right, Home/End when the browser has the focus)"));
-    m_readout = new QLabel(this);
-    m_readout->setObjectName(QStringLiteral("volumeStepReadout"));
-    m_readout->setMinimumWidth(170);
-    m_play = new QToolButton(this);
-    m_play->setObjectName(QStringLiteral("volumePlayButton"));
-    m_play->setCheckable(true);
-    m_play->setText(tr("Play"));
-    m_play->setToolTip(tr("Play the steps in order (Space in the step browser)"));
-    m_followButton = new QToolButton(this);
-    m_followButton->setObjectName(QStringLiteral("volumeFollowButton"));
-    m_followButton->setCheckable(true);
-    m_followButton->setChecked(true);
-    m_followButton->setText(tr("Follow"));
-    m_followButton->setToolTip(tr("Jump to each new step while the model runs"));
+    StepTimeline::Look look;
+    look.objectPrefix = QStringLiteral("volume");
+    look.sliderToolTip = StepTimeline::tr(
+        "Denoiser step (Left/Right, Home/End, PgUp/PgDn when the browser has the focus)");
+    look.followToolTip = StepTimeline::tr("Jump to each new step while the model runs");
+    look.idleText = StepTimeline::tr("no run yet");
+    // A volume step repaints three slices and maybe a surface: a slower pace reads better.
+    look.playIntervalMs = 250;
+    look.readoutWidth = 170;
+    return look;
+}
+
+} // namespace
+
+VolumeStepBrowser::VolumeStepBrowser(QWidget* parent)
+    : StepTimeline(look3d(), parent)
+{
     m_showBox = new QComboBox(this);
     m_showBox->setObjectName(QStringLiteral("volumeStepShow"));
     m_showBox->addItem(tr("Label map (outline)"), int(Show::Labels));
@@ -53,70 +43,29 @@ VolumeStepBrowser::VolumeStepBrowser(QWidget* parent)
     m_surface->setObjectName(QStringLiteral("volumeStepSurface"));
     m_surface->setToolTip(tr("The 3D view's surface shows the step's labels instead of the "
                              "segmentation being edited"));
-    m_accept = new QPushButton(tr("Use this step"), this);
-    m_accept->setObjectName(QStringLiteral("volumeAcceptStep"));
-    m_accept->setToolTip(tr("Make this step's label map the segmentation (one undo step; "
-                            "Shift+A)"));
-    m_filmstrip = new Filmstrip(this);
-    m_filmstrip->setObjectName(QStringLiteral("volumeFilmstrip"));
-    m_timer = new QTimer(this);
-    m_timer->setInterval(250);
+    addOption(new QLabel(tr("Show:"), this));
+    addOption(m_showBox);
+    addOption(m_preview);
+    addOption(m_surface);
+    acceptButton()->setObjectName(QStringLiteral("volumeAcceptStep"));
+    acceptButton()->setToolTip(tr("Make this step's label map the segmentation (one undo step; "
+                                  "Shift+A)"));
 
-    auto* row = new QHBoxLayout;
-    row->addWidget(m_play);
-    row->addWidget(m_followButton);
-    row->addWidget(m_slider, 1);
-    row->addWidget(m_readout);
-    auto* options = new QHBoxLayout;
-    options->addWidget(new QLabel(tr("Show:"), this));
-    options->addWidget(m_showBox);
-    options->addWidget(m_preview);
-    options->addWidget(m_surface);
-    options->addStretch(1);
-    options->addWidget(m_accept);
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->addLayout(row);
-    layout->addWidget(m_filmstrip);
-    layout->addLayout(options);
-
-    connect(m_slider, &QSlider::valueChanged, this, [this](int index) {
-        if (index >= 0 && index < static_cast<int>(m_available.size())) {
-            setFollowing(false);
-            setCurrentStep(m_available[static_cast<std::size_t>(index)]);
-        }
-    });
-    connect(m_filmstrip, &Filmstrip::stepClicked, this, [this](int step) {
-        setFollowing(false);
-        setCurrentStep(step);
-    });
-    connect(m_play, &QToolButton::toggled, this, &VolumeStepBrowser::setPlaying);
-    connect(m_followButton, &QToolButton::toggled, this, &VolumeStepBrowser::setFollowing);
-    connect(m_timer, &QTimer::timeout, this, [this] {
-        if (m_available.empty() || m_current == m_available.back()) {
-            setPlaying(false);
-            return;
-        }
-        nextStep();
-    });
     connect(m_showBox, qOverload<int>(&QComboBox::activated), this, [this] {
-        m_filmstrip->invalidate();
-        emitFrame();
+        refreshThumbnails();
+        showFrame();
     });
     connect(m_preview, &QCheckBox::toggled, this, [this](bool on) {
         Q_EMIT previewToggled(on);
         if (on) {
-            emitFrame();
+            showFrame();
         }
     });
     connect(m_surface, &QCheckBox::toggled, this, &VolumeStepBrowser::surfaceIn3dToggled);
-    connect(m_accept, &QPushButton::clicked, this, [this] {
-        if (m_current >= 0) {
-            Q_EMIT acceptStepRequested(m_current);
+    connect(acceptButton(), &QPushButton::clicked, this, [this] {
+        if (currentStep() >= 0) {
+            Q_EMIT acceptStepRequested(currentStep());
         }
-    });
-    m_filmstrip->setThumbnailSource([this](int step, const QSize& size) {
-        return m_provider ? m_provider(step, show(), size) : QImage();
     });
     reset(0);
 }
@@ -125,54 +74,13 @@ VolumeStepBrowser::~VolumeStepBrowser() = default;
 
 void VolumeStepBrowser::reset(int totalSteps)
 {
-    setPlaying(false);
-    m_total = std::max(0, totalSteps);
-    m_available.clear();
-    m_labels.clear();
-    m_current = -1;
-    m_filmstrip->setSteps({});
-    m_filmstrip->invalidate();
-    updateControls();
-}
-
-void VolumeStepBrowser::appendStep(int step)
-{
-    if (!m_available.empty() && step <= m_available.back()) {
-        return;
-    }
-    m_available.push_back(step);
-    m_filmstrip->setSteps(m_available);
-    if (m_follow || m_current < 0) {
-        setCurrentStep(step);
-    } else {
-        updateControls();
-    }
-}
-
-void VolumeStepBrowser::setAvailableSteps(const std::vector<int>& steps)
-{
-    m_available = steps;
-    std::sort(m_available.begin(), m_available.end());
-    m_available.erase(std::unique(m_available.begin(), m_available.end()), m_available.end());
-    m_filmstrip->setSteps(m_available);
-    m_filmstrip->invalidate();
-    if (m_current >= 0) {
-        setCurrentStep(nearestAvailable(m_current));
-    } else {
-        updateControls();
-    }
+    resetTimeline(totalSteps);
 }
 
 void VolumeStepBrowser::setThumbnailProvider(ThumbnailProvider provider)
 {
     m_provider = std::move(provider);
-    m_filmstrip->invalidate();
-}
-
-void VolumeStepBrowser::setStepLabels(const std::vector<QString>& labels)
-{
-    m_labels = labels;
-    updateControls();
+    refreshThumbnails();
 }
 
 VolumeStepBrowser::Show VolumeStepBrowser::show() const
@@ -190,108 +98,13 @@ bool VolumeStepBrowser::surfaceIn3d() const
     return m_surface->isChecked();
 }
 
-bool VolumeStepBrowser::isPlaying() const
-{
-    return m_timer->isActive();
-}
-
-int VolumeStepBrowser::nearestAvailable(int step) const
-{
-    if (m_available.empty()) {
-        return -1;
-    }
-    auto it = std::lower_bound(m_available.begin(), m_available.end(), step);
-    if (it == m_available.end()) {
-        return m_available.back();
-    }
-    if (it != m_available.begin() && step - *(it - 1) < *it - step) {
-        --it;
-    }
-    return *it;
-}
-
-void VolumeStepBrowser::emitFrame()
-{
-    if (m_current >= 0) {
-        Q_EMIT frameChanged(m_current, show());
-    }
-}
-
-void VolumeStepBrowser::setCurrentStep(int step)
-{
-    const int chosen = nearestAvailable(step);
-    if (chosen < 0 || chosen == m_current) {
-        updateControls();
-        return;
-    }
-    m_current = chosen;
-    updateControls();
-    emitFrame();
-}
-
-void VolumeStepBrowser::nextStep()
-{
-    auto it = std::upper_bound(m_available.begin(), m_available.end(), m_current);
-    if (it != m_available.end()) {
-        setCurrentStep(*it);
-    }
-}
-
-void VolumeStepBrowser::previousStep()
-{
-    auto it = std::lower_bound(m_available.begin(), m_available.end(), m_current);
-    if (it != m_available.begin() && !m_available.empty()) {
-        setCurrentStep(*(it - 1));
-    }
-}
-
-void VolumeStepBrowser::firstStep()
-{
-    if (!m_available.empty()) {
-        setCurrentStep(m_available.front());
-    }
-}
-
-void VolumeStepBrowser::lastStep()
-{
-    if (!m_available.empty()) {
-        setCurrentStep(m_available.back());
-    }
-}
-
-void VolumeStepBrowser::setPlaying(bool playing)
-{
-    if (playing && m_available.size() > 1) {
-        setFollowing(false);
-        if (m_current == m_available.back()) {
-            firstStep();
-        }
-        m_timer->start();
-    } else {
-        m_timer->stop();
-    }
-    const QSignalBlocker block(m_play);
-    m_play->setChecked(m_timer->isActive());
-    m_play->setText(m_timer->isActive() ? tr("Pause") : tr("Play"));
-}
-
-void VolumeStepBrowser::setFollowing(bool follow)
-{
-    m_follow = follow;
-    const QSignalBlocker block(m_followButton);
-    m_followButton->setChecked(follow);
-    if (follow && !m_available.empty()) {
-        setCurrentStep(m_available.back());
-    }
-}
-
 void VolumeStepBrowser::setShow(Show show)
 {
     const int index = m_showBox->findData(int(show));
     if (index != m_showBox->currentIndex()) {
         m_showBox->setCurrentIndex(index);
-        m_filmstrip->invalidate();
-        emitFrame();
+        refreshThumbnails();
+        showFrame();
     }
 }
 
@@ -305,61 +118,16 @@ void VolumeStepBrowser::setSurfaceIn3d(bool on)
     m_surface->setChecked(on);
 }
 
-void VolumeStepBrowser::refreshThumbnails()
+QImage VolumeStepBrowser::thumbnail(int step, const QSize& size) const
 {
-    m_filmstrip->invalidate();
+    return m_provider ? m_provider(step, show(), size) : QImage();
 }
 
-void VolumeStepBrowser::updateControls()
+void VolumeStepBrowser::showFrame()
 {
-    const QSignalBlocker block(m_slider);
-    const int n = static_cast<int>(m_available.size());
-    m_slider->setRange(0, std::max(0, n - 1));
-    const auto it = std::find(m_available.begin(), m_available.end(), m_current);
-    m_slider->setValue(it == m_available.end() ? 0 : static_cast<int>(it - m_available.begin()));
-    m_slider->setEnabled(n > 1);
-    m_accept->setEnabled(m_current >= 0);
-    m_play->setEnabled(n > 1);
-    m_filmstrip->setCurrentStep(m_current);
-    if (m_current < 0) {
-        m_readout->setText(m_total > 0 ? tr("waiting for step 1 of %1").arg(m_total)
-                                       : tr("no run yet"));
-        return;
+    if (currentStep() >= 0) {
+        Q_EMIT frameChanged(currentStep(), show());
     }
-    QString text = tr("step %1 of %2").arg(m_current + 1).arg(m_total);
-    if (m_current < static_cast<int>(m_labels.size())) {
-        text +=
-            QStringLiteral(" (") + m_labels[static_cast<std::size_t>(m_current)] + QLatin1Char(')');
-    }
-    m_readout->setText(text);
-}
-
-void VolumeStepBrowser::keyPressEvent(QKeyEvent* e)
-{
-    switch (e->key()) {
-    case Qt::Key_Left:
-        setFollowing(false);
-        previousStep();
-        break;
-    case Qt::Key_Right:
-        setFollowing(false);
-        nextStep();
-        break;
-    case Qt::Key_Home:
-        setFollowing(false);
-        firstStep();
-        break;
-    case Qt::Key_End:
-        lastStep();
-        break;
-    case Qt::Key_Space:
-        setPlaying(!isPlaying());
-        break;
-    default:
-        QWidget::keyPressEvent(e);
-        return;
-    }
-    e->accept();
 }
 
 } // namespace diffseg::widgets
