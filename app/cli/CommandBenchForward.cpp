@@ -73,8 +73,9 @@ void registerForward(CLI::App& bench, diffseg::app::CliResult& result)
     command->add_option("--train-size", options->trainSize, "image side of the training step")
         ->capture_default_str();
     command->add_option("--profile", options->profilePath,
-                        "profile one more training step and write its operators to this file as "
-                        "a Chrome trace (chrome://tracing)");
+                        "profile one more forward per batch and one more training step; write "
+                        "their operators as Chrome traces to PREFIX-forward-B<b>.json and "
+                        "PREFIX-train.json");
     auto* noTrain = command->add_flag("--no-train", "skip the training step");
     auto* noRoofline = command->add_flag("--no-roofline", "skip the roofline");
     command->add_option("--json", *jsonPath, "also write the figures to this JSON file");

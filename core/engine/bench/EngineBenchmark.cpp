@@ -162,6 +162,19 @@ void addRoofline(ForwardBenchReport& report, const ForwardBenchOptions& options,
     }
 }
 
+/// Runs `call` once under LibTorch's profiler and writes its operators to `path` (Chrome trace).
+void writeProfile(const std::string& path, const std::function<void()>& call)
+{
+    {
+        torch::autograd::profiler::RecordProfile profile(path);
+        call();
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw Error(ErrorKind::Io, path, "cannot write the profile");
+    }
+}
+
 void addForward(ForwardBenchReport& report, const ForwardBenchOptions& options,
                 const DermoSegDiffConfig& config, const ProgressCallback& progress)
 {
@@ -185,6 +198,10 @@ void addForward(ForwardBenchReport& report, const ForwardBenchOptions& options,
             timing.percentOfRoofline = 100.0 * timing.gflops / report.rooflineGflops;
         }
         report.forward.push_back(timing);
+        if (!options.profilePath.empty()) {
+            writeProfile(options.profilePath + "-forward-B" + std::to_string(batch) + ".json",
+                         [&] { model->forward(x, g, t); });
+        }
     }
 }
 
@@ -230,13 +247,7 @@ void addTrainStep(ForwardBenchReport& report, const ForwardBenchOptions& options
     report.train.push_back(timing);
     if (!options.profilePath.empty()) {
         reportProgress(progress, -1.0, "train", "profiling one step");
-        {
-            torch::autograd::profiler::RecordProfile profile(options.profilePath);
-            step();
-        }
-        if (!std::filesystem::is_regular_file(options.profilePath)) {
-            throw Error(ErrorKind::Io, options.profilePath, "cannot write the profile");
-        }
+        writeProfile(options.profilePath + "-train.json", step);
     }
 }
 

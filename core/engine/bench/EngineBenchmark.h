@@ -22,8 +22,9 @@ struct ForwardBenchOptions
     int trainBatch = 4;
     int trainSize = 128;
     bool roofline = true; ///< time reference convolutions and a GEMM first
-    /// When set, one more training step runs under LibTorch's profiler and its operators are
-    /// written here as a Chrome trace (chrome://tracing), to find where a step's time goes.
+    /// When set, one more forward per batch size and one more training step run under LibTorch's
+    /// profiler; their operators are written as Chrome traces (chrome://tracing) to
+    /// <profilePath>-forward-B<b>.json and <profilePath>-train.json.
     std::string profilePath;
 };
 

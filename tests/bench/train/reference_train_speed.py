@@ -12,6 +12,7 @@ are not timed (ours times them; see run_reference_speed.sh).
 
 Usage: reference_train_speed.py --reference SRC_DIR --config OUR_YAML --data-dir PAIRS
            [--size 64] [--batch 8] [--threads 2] [--steps 20] [--warmup 2] [--json OUT]
+           [--forward-batches 1,5]   (eval forwards instead of training steps)
 """
 
 import argparse
@@ -178,6 +179,9 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--forward-batches", default="",
+                    help="instead of training steps, time eval forwards (torch.inference_mode) "
+                         "at these batch sizes, e.g. 1,5, like `diffseg bench forward`")
     args = ap.parse_args()
 
     import numpy as np
@@ -216,6 +220,31 @@ def main():
     optimizer = getattr(torch.optim, opt_cfg["name"])(model.parameters(), **opt_cfg["params"])
     ema_params = cfg["training"].get("ema", {}).get("params", {})
     ema = EMA(model, **ema_params) if cfg["training"].get("ema", {}).get("use") else None
+
+    if args.forward_batches:
+        model.eval()
+        report = {"parameters": sum(p.numel() for p in model.parameters()), "forward": {}}
+        for batch in (int(b) for b in args.forward_batches.split(",")):
+            x = torch.randn(batch, cfg["model"]["params"].get("channels_x", 1), args.size, args.size)
+            g = torch.rand(batch, cfg["model"]["params"].get("channels_g", 3), args.size, args.size)
+            t = torch.randint(0, 250, (batch,))
+            seconds = []
+            with torch.inference_mode():
+                for run in range(args.warmup + args.steps):
+                    start = time.perf_counter()
+                    model(x, g, t)
+                    if run >= args.warmup:
+                        seconds.append(time.perf_counter() - start)
+            report["forward"][batch] = {"median_s": statistics.median(seconds),
+                                        "best_s": min(seconds)}
+            print(f"reference forward B={batch}: median {statistics.median(seconds):.3f} s, "
+                  f"best {min(seconds):.3f} s over {len(seconds)} runs "
+                  f"({report['parameters']} parameters, {args.size}x{args.size}, "
+                  f"{torch.get_num_threads()} threads)", flush=True)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(report, f, indent=2)
+        return
 
     images, masks = load_pairs(args.data_dir, args.size, args.batch * 4)
     rng = np.random.default_rng(0)
