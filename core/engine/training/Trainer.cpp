@@ -227,8 +227,10 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
         }
         model->to(device);
         model->train();
-        DermoSegDiff evalModel(c.model, WeightInit::None);
-        evalModel->to(device);
+        // The network validation runs: made for each validation and dropped after it, so that
+        // its weights and their standardised copies do not sit beside the training state (2.6 GB
+        // for the paper's network, on the GPU when training there).
+        DermoSegDiff evalModel{nullptr};
 
         std::unique_ptr<torch::optim::Optimizer> optimizer;
         if (c.optimizerName == "SGD") {
@@ -397,6 +399,10 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
 
         // The model validation sees: the EMA weights when there are, as the reference.
         const auto prepareEvalModel = [&] {
+            if (!evalModel) {
+                evalModel = DermoSegDiff(c.model, WeightInit::None);
+                evalModel->to(device);
+            }
             if (ema) {
                 ema->copyTo(*evalModel);
             } else {
@@ -639,6 +645,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             json validation;
             try {
                 validation = validate();
+                evalModel = nullptr;
             } catch (const Error& e) {
                 if (e.kind() != ErrorKind::Cancelled) {
                     throw;
