@@ -276,6 +276,21 @@ at::Tensor softmaxEntropy(const at::Tensor& logits)
     return -(p * at::log(p)).sum(1);
 }
 
+at::Tensor softDiceLoss(const at::Tensor& logits, const at::Tensor& labels)
+{
+    const std::int64_t classes = logits.size(1);
+    const at::Tensor p = at::softmax(logits.to(at::kFloat), 1).narrow(1, 1, classes - 1);
+    const at::Tensor y = at::one_hot(labels, classes)
+                             .permute({0, 4, 1, 2, 3})
+                             .narrow(1, 1, classes - 1)
+                             .to(p.scalar_type());
+    const std::vector<std::int64_t> pooled{0, 2, 3, 4};
+    const at::Tensor overlap = (p * y).sum(pooled);
+    const at::Tensor sizes = p.sum(pooled) + y.sum(pooled);
+    constexpr double kSmooth = 1e-5;
+    return 1.0 - ((2.0 * overlap + kSmooth) / (sizes + kSmooth)).mean();
+}
+
 DiffUNetImpl::DiffUNetImpl(const DiffUNetConfig& config)
     : m_config(config)
 {
@@ -436,6 +451,10 @@ DiffUNetLoss DiffUNetImpl::trainingLoss(const at::Tensor& image, const at::Tenso
         loss.ce = at::cross_entropy_loss(logits, y);
         loss.total =
             loss.ce + loss.ceEdge + loss.uncertaintyWeight * (loss.ce * uncertainty).mean();
+    }
+    if (options.diceWeight > 0.0 && m_config.numClasses > 1) {
+        loss.dice = softDiceLoss(logits, y) + softDiceLoss(edgeLogits, y);
+        loss.total = loss.total + options.diceWeight * loss.dice;
     }
     loss.uncertainty = uncertainty;
     return loss;

@@ -173,6 +173,9 @@ struct DiffUNetLoss
     at::Tensor ceEdge;        ///< edge-branch cross-entropy (mean)
     at::Tensor uncertainty;   ///< MC-Diff entropy map (B, D, H, W), clamped to [0, 1]
     double uncertaintyWeight; ///< s(epoch) = exp(-10 (1 - epoch/maxEpoch)^2)
+    /// Soft Dice loss of the denoiser and of the edge branch, summed (defined only with
+    /// DiffUNetLossOptions::diceWeight > 0; the total holds diceWeight times it).
+    at::Tensor dice;
 };
 
 struct DiffUNetLossOptions
@@ -182,7 +185,15 @@ struct DiffUNetLossOptions
     bool fixMcReshape = true; ///< average the MC passes per sample (the reference mixes samples)
     double epoch = 0.0;
     double maxEpoch = 1.0;
+    /// Ours, 0 = off as in the released code: adds diceWeight x the soft Dice loss (1 - Dice of
+    /// the softmax, pooled over the batch, averaged over the foreground classes) of both
+    /// outputs. Cross-entropy alone lets a class covering 1 % of a patch be ignored.
+    double diceWeight = 0.0;
 };
+
+/// 1 - soft Dice of softmax(logits) against `labels` (B, D, H, W) in [0, C), pooled over the
+/// batch and voxels and averaged over classes 1..C-1; differentiable.
+at::Tensor softDiceLoss(const at::Tensor& logits, const at::Tensor& labels);
 
 /// Diff-UNet = edge branch + denoiser (`edge_model.*`, `denoise_model.*`).
 ///

@@ -678,6 +678,7 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                 lo.mcSamples = c.mcSamples;
                 lo.voxelwise = c.voxelwiseUncertainty;
                 lo.fixMcReshape = c.fixMcReshape;
+                lo.diceWeight = c.diceWeight;
                 lo.epoch = epoch;
                 lo.maxEpoch = c.epochs;
                 DiffUNetLoss loss;
@@ -737,6 +738,12 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                 }
                 const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
                 stepSeconds = stepsThisProcess <= 2 ? seconds : 0.9 * stepSeconds + 0.1 * seconds;
+                json terms{{"ce", loss.ce.item<double>()},
+                           {"ce_edge", loss.ceEdge.item<double>()},
+                           {"uncertainty", loss.uncertainty.mean().item<double>()}};
+                if (loss.dice.defined()) {
+                    terms["dice"] = loss.dice.item<double>();
+                }
                 folder->emit(
                     {{"event", "step"},
                      {"epoch", epoch + 1},
@@ -744,10 +751,7 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                      {"step", step},
                      {"total_steps", totalSteps},
                      {"loss", lossValue},
-                     {"terms",
-                      {{"ce", loss.ce.item<double>()},
-                       {"ce_edge", loss.ceEdge.item<double>()},
-                       {"uncertainty", loss.uncertainty.mean().item<double>()}}},
+                     {"terms", terms},
                      {"lr", lr},
                      {"skipped", !stepped},
                      {"step_seconds", seconds},

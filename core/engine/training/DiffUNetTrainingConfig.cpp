@@ -118,7 +118,7 @@ DiffUNetTrainingConfig::fromYaml(const std::string& text, const std::string& sou
     p.scalar(p.child(scheduler, "name"), c.schedulerName);
     p.scalar(p.child(scheduler, "power"), c.polyPower);
     const YamlKey loss = p.child(training, "loss");
-    p.requireMap(loss, {"uncertainty_weighting", "mc_samples", "fix_mc_reshape"});
+    p.requireMap(loss, {"uncertainty_weighting", "mc_samples", "fix_mc_reshape", "dice"});
     std::string weighting = c.voxelwiseUncertainty ? "voxelwise" : "scalar";
     p.scalar(p.child(loss, "uncertainty_weighting"), weighting);
     if (weighting != "scalar" && weighting != "voxelwise") {
@@ -127,6 +127,7 @@ DiffUNetTrainingConfig::fromYaml(const std::string& text, const std::string& sou
     c.voxelwiseUncertainty = weighting == "voxelwise";
     p.scalar(p.child(loss, "mc_samples"), c.mcSamples);
     p.scalar(p.child(loss, "fix_mc_reshape"), c.fixMcReshape);
+    p.scalar(p.child(loss, "dice"), c.diceWeight);
     const YamlKey validation = p.child(training, "validation");
     p.requireMap(validation, {"every", "patches"});
     p.scalar(p.child(validation, "every"), c.validateEvery);
@@ -243,6 +244,9 @@ void DiffUNetTrainingConfig::validate() const
     if (mcSamples < 1 || mcSamples > 16) {
         fail("training.loss.mc_samples", "must lie in [1, 16]");
     }
+    if (!(diceWeight >= 0.0 && diceWeight <= 100.0)) {
+        fail("training.loss.dice", "must lie in [0, 100] (0 = no Dice term)");
+    }
     if (validateEvery < 0) {
         fail("training.validation.every", "must not be negative (0 disables validation)");
     }
@@ -334,8 +338,9 @@ std::string DiffUNetTrainingConfig::toYaml() const
       << "}}\n  scheduler: {name: " << quote(schedulerName) << ", power: " << shortest(polyPower)
       << "}\n  loss: {uncertainty_weighting: "
       << quote(voxelwiseUncertainty ? "voxelwise" : "scalar") << ", mc_samples: " << mcSamples
-      << ", fix_mc_reshape: " << flag(fixMcReshape) << "}\n  validation: {every: " << validateEvery
-      << ", patches: " << validationPatches << "}\n";
+      << ", fix_mc_reshape: " << flag(fixMcReshape) << ", dice: " << shortest(diceWeight)
+      << "}\n  validation: {every: " << validateEvery << ", patches: " << validationPatches
+      << "}\n";
     y << "augmentation:\n  p_rotation: " << shortest(pRotation)
       << "\n  max_rotation_degrees: " << shortest(maxRotationDegrees)
       << "\n  p_scale: " << shortest(pScale) << "\n  scale_range: " << list(scaleRange)

@@ -24,7 +24,8 @@ namespace diffseg::core::engine {
 ///     training: {epochs, steps_per_epoch, seed, checkpoint_every_steps, grad_clip,
 ///                mixed_precision, optimizer: {name: SGD|Adam|AdamW, params: {lr, momentum,
 ///                nesterov, weight_decay}}, scheduler: {name: poly|constant, power},
-///                loss: {uncertainty_weighting: scalar|voxelwise, mc_samples, fix_mc_reshape},
+///                loss: {uncertainty_weighting: scalar|voxelwise, mc_samples, fix_mc_reshape,
+///                dice (ours: weight of a soft Dice term, 0 = off)},
 ///                validation: {every, patches, steps}}
 ///     augmentation: {p_rotation, max_rotation_degrees, p_scale, scale_range, p_noise,
 ///                    noise_variance, p_brightness, brightness_range, p_contrast,
@@ -70,6 +71,7 @@ struct DiffUNetTrainingConfig
     bool voxelwiseUncertainty = false;
     int mcSamples = 3;
     bool fixMcReshape = true;
+    double diceWeight = 0.0; ///< training.loss.dice (ours; the released code has no Dice loss)
     int validateEvery = 2;
     int validationPatches = 20;
 

@@ -171,6 +171,34 @@ private Q_SLOTS:
         const DiffUNetLoss voxelwise = model->trainingLoss(image, labels, options, again);
         QVERIFY(std::isfinite(voxelwise.total.item<double>()));
         QVERIFY(voxelwise.uncertainty.equal(loss.uncertainty));
+        QVERIFY(!voxelwise.dice.defined());
+
+        // The optional Dice term (ours) adds diceWeight x (Dice loss of both outputs).
+        options.voxelwise = false;
+        options.diceWeight = 0.5;
+        auto third = at::make_generator<at::CPUGeneratorImpl>(7);
+        const DiffUNetLoss withDice = model->trainingLoss(image, labels, options, third);
+        QVERIFY(withDice.dice.defined());
+        const double dice = withDice.dice.item<double>();
+        QVERIFY(dice > 0.0 && dice < 2.0);
+        QVERIFY(std::abs(withDice.total.item<double>() - loss.total.item<double>() - 0.5 * dice) <
+                1e-4);
+    }
+
+    void softDiceLossValues()
+    {
+        // Perfect logits give a loss near 0, the opposite classes near 1; a class absent from
+        // the labels and predicted nowhere counts as matched.
+        const at::Tensor labels = torch::randint(0, 3, {2, 4, 4, 4}, torch::kLong);
+        const at::Tensor perfect =
+            at::one_hot(labels, 3).permute({0, 4, 1, 2, 3}).to(at::kFloat) * 40.0;
+        QVERIFY(softDiceLoss(perfect, labels).item<double>() < 1e-4);
+        const at::Tensor wrong = at::one_hot((labels + 1) % 3, 3).permute({0, 4, 1, 2, 3}) * 40.0;
+        QVERIFY(softDiceLoss(wrong.to(at::kFloat), labels).item<double>() > 0.99);
+        const at::Tensor background = torch::zeros({1, 4, 4, 4}, torch::kLong);
+        at::Tensor allBackground = torch::zeros({1, 3, 4, 4, 4});
+        allBackground.select(1, 0).fill_(40.0);
+        QVERIFY(softDiceLoss(allBackground, background).item<double>() < 1e-3);
     }
 
     void aliasedReferenceKeys()

@@ -148,6 +148,20 @@ private Q_SLOTS:
             message = e.what();
         }
         QVERIFY2(message.find("dataset.patch_size") != std::string::npos, message.c_str());
+        // The Dice term (ours) is off by default, read, written back and range-checked.
+        QCOMPARE(small.diceWeight, 0.0);
+        const auto withDice = DiffUNetTrainingConfig::fromYaml(tinyYaml("/d", "/r"), "dice.yaml",
+                                                               {{"training.loss.dice", "0.5"}});
+        QCOMPARE(withDice.diceWeight, 0.5);
+        QCOMPARE(DiffUNetTrainingConfig::fromYaml(withDice.toYaml(), "again").diceWeight, 0.5);
+        message.clear();
+        try {
+            DiffUNetTrainingConfig::fromYaml(tinyYaml("/d", "/r"), "bad.yaml",
+                                             {{"training.loss.dice", "-1"}});
+        } catch (const Error& e) {
+            message = e.what();
+        }
+        QVERIFY2(message.find("training.loss.dice") != std::string::npos, message.c_str());
     }
 
     void trainsResumesAndRecordsPreprocessing()
