@@ -12,9 +12,9 @@
 #   --threads  compute threads (default 1: on a machine shared with builds, one thread per
 #              process is several times faster than two that wait for each other)
 #
-# The committed models were made with --threads 1 --device cpu on 2 cores shared with other
-# work: the 2D model (216 steps) in 2174 s (load average 7-11), the 3D one (1440 steps) in 1202 s
-# (load average 1-4); resources/models/README.md has their held-out scores. Other thread counts or devices
+# The committed models were made on 2 cores: the 2D model (216 steps) with --threads 1 in
+# 2174 s (shared with other work, load average 7-11), the 3D one (1440 steps) with --threads 2 in
+# 895 s (quiet machine); resources/models/README.md has their held-out scores. Other thread counts or devices
 # give slightly different weights (floating-point summation order), not another quality.
 set -euo pipefail
 
