@@ -32,12 +32,10 @@ export OMP_WAIT_POLICY=PASSIVE
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
+# One images/ + masks/ folder of links to both shared sets.
+. "$root/tests/bench/train/link-shared-pairs.sh"
 data="$out/data"
-mkdir -p "$data/images" "$data/masks"
-for set in isic2017 ph2; do
-  for f in "$shared/dermoscopy/$set/images/"*; do ln -sf "$f" "$data/images/"; done
-  for f in "$shared/dermoscopy/$set/masks/"*; do ln -sf "$f" "$data/masks/"; done
-done
+link_shared_pairs "$shared" "$data"
 
 for round in $(seq 1 "$rounds"); do
   rm -rf "$out/run"

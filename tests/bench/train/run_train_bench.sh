@@ -16,14 +16,10 @@ config="$root/resources/configs/dermosegdiff/small-cpu.yaml"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# One images/ + masks/ folder of links to both shared sets (pairs match by stem: the masks'
-# _segmentation and _lesion suffixes are ignored).
+# One images/ + masks/ folder of links to both shared sets.
+. "$root/tests/bench/train/link-shared-pairs.sh"
 data="$out/data"
-mkdir -p "$data/images" "$data/masks"
-for set in isic2017 ph2; do
-  for f in "$shared/dermoscopy/$set/images/"*; do ln -sf "$f" "$data/images/"; done
-  for f in "$shared/dermoscopy/$set/masks/"*; do ln -sf "$f" "$data/masks/"; done
-done
+link_shared_pairs "$shared" "$data"
 
 start=$(date +%s)
 if [ -f "$out/run/last.dsckpt" ]; then resume=--resume; else resume=; fi
