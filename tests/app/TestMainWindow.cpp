@@ -1,5 +1,6 @@
 #include "ImageCompare.h"
 #include "MainWindow.h"
+#include "MenuActions.h"
 #include "TestSupport.h"
 #include "runtime/Runtime.h"
 #include "views/ImageView.h"
@@ -24,22 +25,6 @@ class TestMainWindow : public QObject
 {
     Q_OBJECT
 
-private:
-    static QAction* findAction(QWidget* menuOwner, const QString& menuTitle, const QString& text)
-    {
-        for (QAction* menuAction : static_cast<QMainWindow*>(menuOwner)->menuBar()->actions()) {
-            if (menuAction->text().remove('&') != menuTitle || !menuAction->menu()) {
-                continue;
-            }
-            for (QAction* a : menuAction->menu()->actions()) {
-                if (a->text().remove('&') == text) {
-                    return a;
-                }
-            }
-        }
-        return nullptr;
-    }
-
 private Q_SLOTS:
     void initTestCase()
     {
@@ -52,10 +37,10 @@ private Q_SLOTS:
     void menusOfferOpenQuitAndAbout()
     {
         MainWindow window;
-        QVERIFY(findAction(&window, "File", "Open..."));
-        QVERIFY(findAction(&window, "File", "Quit"));
-        QVERIFY(findAction(&window, "Help", "About DiffSeg Studio"));
-        QCOMPARE(findAction(&window, "File", "Open...")->shortcut(),
+        QVERIFY(diffseg::test::findMenuAction(window, "File", "Open..."));
+        QVERIFY(diffseg::test::findMenuAction(window, "File", "Quit"));
+        QVERIFY(diffseg::test::findMenuAction(window, "Help", "About DiffSeg Studio"));
+        QCOMPARE(diffseg::test::findMenuAction(window, "File", "Open...")->shortcut(),
                  QKeySequence(QKeySequence::Open));
     }
 

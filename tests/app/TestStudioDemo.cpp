@@ -6,6 +6,7 @@
 // trained demo weights.
 
 #include "MainWindow.h"
+#include "MenuActions.h"
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
 #include "TinyCheckpoint.h"
@@ -44,20 +45,6 @@ private:
     QString m_resources; ///< a resource folder with models/dermoscopy-demo.dsckpt (tiny)
     QString m_empty;     ///< a resource folder without models
 
-    static QAction* menuAction(MainWindow& w, const QString& menu, const QString& objectName)
-    {
-        for (QAction* m : w.menuBar()->actions()) {
-            if (m->text().remove('&') == menu && m->menu()) {
-                for (QAction* a : m->menu()->actions()) {
-                    if (a->objectName() == objectName) {
-                        return a;
-                    }
-                }
-            }
-        }
-        return nullptr;
-    }
-
 private Q_SLOTS:
     void initTestCase()
     {
@@ -87,7 +74,8 @@ private Q_SLOTS:
         MainWindow window(test::testOptions(m_tmp.path(), QStringLiteral("demo")));
         window.resize(1280, 800);
         window.show();
-        QAction* open = menuAction(window, QStringLiteral("File"), QStringLiteral("openDemo"));
+        QAction* open =
+            test::findMenuAction(window, QStringLiteral("File"), QStringLiteral("openDemo"));
         QVERIFY(open);
         QVERIFY(!open->toolTip().isEmpty());
         open->trigger();

@@ -4,6 +4,7 @@
 
 #include "MainWindow.h"
 #include "MaskOps.h"
+#include "MenuActions.h"
 #include "SegmentationRunner.h"
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
@@ -71,20 +72,6 @@ private:
     static QPoint at(SegmentationView2D* view, double x, double y)
     {
         return view->imageToWidget(QPointF(x, y)).toPoint();
-    }
-
-    static QAction* menuAction(MainWindow& w, const QString& menu, const QString& name)
-    {
-        for (QAction* m : w.menuBar()->actions()) {
-            if (text(m) == menu && m->menu()) {
-                for (QAction* a : m->menu()->actions()) {
-                    if (text(a) == name) {
-                        return a;
-                    }
-                }
-            }
-        }
-        return nullptr;
     }
 
     /// Open -> segment -> browse -> brush -> undo/redo -> save -> report, on one image.
@@ -448,7 +435,7 @@ private Q_SLOTS:
             QVERIFY(window.openPath(b, true));
         }
         MainWindow window(test::testOptions(dir, "recent"));
-        QAction* recent = menuAction(window, "File", "Open Recent");
+        QAction* recent = test::findMenuAction(window, "File", "Open Recent");
         QVERIFY(recent && recent->menu());
         QList<QAction*> items = recent->menu()->actions();
         QVERIFY(items.size() >= 2);
