@@ -24,19 +24,39 @@ void printTiming(const BenchTiming& t, bool perImage)
                 "%8.2f GMAC  %7.1f GFLOP/s  %5.1f%% of roofline",
                 t.name.c_str(), t.batch, t.first, t.best, t.cpuBest, t.median, t.gmacs, t.gflops,
                 t.percentOfRoofline);
+    if (t.batch > 0 && t.name.rfind("conv", 0) != 0 && t.name.rfind("sgemm", 0) != 0) {
+        std::printf("  %s", t.channelsLast ? "NHWC" : "NCHW");
+    }
     if (perImage && t.batch > 1) {
         std::printf("  (%.3f s per row)", t.best / t.batch);
     }
     std::printf("\n");
+    if (!t.parts.empty()) {
+        std::printf("    mean of the parts:");
+        for (const auto& [name, seconds] : t.parts) {
+            std::printf("  %s %.3f s", name.c_str(), seconds);
+        }
+        std::printf("\n");
+    }
 }
 
 nlohmann::json timingJson(const BenchTiming& t)
 {
-    return {{"name", t.name},       {"batch", t.batch},
-            {"first_s", t.first},   {"seconds", t.seconds},
-            {"best_s", t.best},     {"cpu_best_s", t.cpuBest},
-            {"median_s", t.median}, {"gmacs", t.gmacs},
-            {"gflops", t.gflops},   {"percent_of_roofline", t.percentOfRoofline}};
+    nlohmann::json doc{{"name", t.name},
+                       {"batch", t.batch},
+                       {"first_s", t.first},
+                       {"seconds", t.seconds},
+                       {"best_s", t.best},
+                       {"cpu_best_s", t.cpuBest},
+                       {"median_s", t.median},
+                       {"gmacs", t.gmacs},
+                       {"gflops", t.gflops},
+                       {"percent_of_roofline", t.percentOfRoofline},
+                       {"channels_last", t.channelsLast}};
+    for (const auto& [name, seconds] : t.parts) {
+        doc["parts_mean_s"][name] = seconds;
+    }
+    return doc;
 }
 
 void registerForward(CLI::App& bench, diffseg::app::CliResult& result)
@@ -62,8 +82,22 @@ void registerForward(CLI::App& bench, diffseg::app::CliResult& result)
         ->capture_default_str();
     command->add_option("--repeats", options->repeats, "timed runs (best and median reported)")
         ->capture_default_str();
-    command->add_flag("--channels-last", options->channelsLast,
-                      "run the activations channels-last (NHWC) instead of NCHW");
+    auto layout = std::make_shared<std::string>("auto");
+    command
+        ->add_option("--layout", *layout,
+                     "activations' memory layout: auto (channels-last for bf16 and for float32 "
+                     "batches above 1), nchw or channels-last")
+        ->check(CLI::IsMember({"auto", "nchw", "channels-last"}))
+        ->capture_default_str();
+    auto* channelsLastFlag =
+        command->add_flag("--channels-last", "the same as --layout channels-last");
+    auto precision = std::make_shared<std::string>("auto");
+    command
+        ->add_option("--precision", *precision,
+                     "fp32, bf16, or auto (bf16 where this CPU computes it natively)")
+        ->capture_default_str();
+    auto* noRewrites = command->add_flag(
+        "--no-rewrites", "run the plain forms of the exact rewrites (x_t fold, upsample conv)");
     command
         ->add_option("--train-config", options->trainConfig,
                      "network of the training step (preset or JSON file)")
@@ -79,7 +113,16 @@ void registerForward(CLI::App& bench, diffseg::app::CliResult& result)
     auto* noTrain = command->add_flag("--no-train", "skip the training step");
     auto* noRoofline = command->add_flag("--no-roofline", "skip the roofline");
     command->add_option("--json", *jsonPath, "also write the figures to this JSON file");
-    command->callback([options, jsonPath, noTrain, noRoofline, &result] {
+    command->callback([options, jsonPath, noTrain, noRoofline, precision, noRewrites, layout,
+                       channelsLastFlag, &result] {
+        if (channelsLastFlag->count() > 0) {
+            *layout = "channels-last";
+        }
+        if (*layout != "auto") {
+            options->channelsLast = *layout == "channels-last";
+        }
+        options->precision = diffseg::core::engine::parsePrecision(*precision, "--precision");
+        options->rewrites = noRewrites->count() == 0;
         options->trainStep = noTrain->count() == 0;
         options->roofline = noRoofline->count() == 0;
         const ForwardBenchReport report = diffseg::core::engine::runForwardBenchmark(
@@ -87,9 +130,10 @@ void registerForward(CLI::App& bench, diffseg::app::CliResult& result)
                 std::fprintf(stderr, "bench: %s %s\n", info.stage.c_str(), info.message.c_str());
             });
         std::printf("diffseg bench forward: %lld parameters, %dx%d, %d threads, eval + "
-                    "InferenceMode, %s\n  config %s\n",
+                    "InferenceMode, %s, layout %s%s\n  config %s\n",
                     report.parameters, report.size, report.size, report.threads,
-                    report.channelsLast ? "channels-last" : "NCHW", report.config.c_str());
+                    report.precision.c_str(), report.layout.c_str(),
+                    report.rewrites ? "" : ", plain forms (no rewrites)", report.config.c_str());
         if (!report.roofline.empty()) {
             std::printf("roofline:\n");
             for (const BenchTiming& t : report.roofline) {
@@ -114,7 +158,9 @@ void registerForward(CLI::App& bench, diffseg::app::CliResult& result)
             doc["parameters"] = report.parameters;
             doc["threads"] = report.threads;
             doc["size"] = report.size;
-            doc["channels_last"] = report.channelsLast;
+            doc["layout"] = report.layout;
+            doc["precision"] = report.precision;
+            doc["rewrites"] = report.rewrites;
             doc["roofline_gflops"] = report.rooflineGflops;
             doc["peak_rss_mb"] = report.peakRssMb;
             for (const auto& [key, list] : {std::pair<const char*, const std::vector<BenchTiming>*>{

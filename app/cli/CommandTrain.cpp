@@ -32,6 +32,7 @@ struct TrainArgs
     std::string config;
     std::vector<std::string> sets;
     std::string device;
+    std::string precision = "auto";
     int threads = 0;
     bool resume = false;
     bool overwrite = false;
@@ -220,8 +221,9 @@ std::string describe(const json& e)
     if (kind == "started") {
         const json& d = e["dataset"];
         return "training " + e.value("name", std::string()) + " on " +
-               e.value("device", std::string()) + ": " + std::to_string(d.value("train", 0)) +
-               " train / " + std::to_string(d.value("val", 0)) + " val images (" +
+               e.value("device", std::string()) + " (" + e.value("precision", std::string("fp32")) +
+               "): " + std::to_string(d.value("train", 0)) + " train / " +
+               std::to_string(d.value("val", 0)) + " val images (" +
                d.value("layout", std::string()) + "), " +
                std::to_string(e.value("total_steps", 0LL)) + " steps, run folder " +
                e.value("run_dir", std::string());
@@ -259,6 +261,11 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
                     "cpu, cuda, cuda:N or auto (default: the config's run.device)");
     cmd->add_option("--threads", a->threads, "compute threads (0 = all cores)")
         ->check(CLI::Range(0, 1024));
+    cmd->add_option("--precision", a->precision,
+                    "fp32, bf16 (mixed precision: float32 weights, optimizer, EMA and loss; "
+                    "checkpoints stay float32) or auto (bf16 where the CPU or GPU computes it "
+                    "natively)")
+        ->capture_default_str();
     cmd->add_flag("--resume", a->resume, "continue from <run>/last.dsckpt");
     cmd->add_flag("--overwrite", a->overwrite,
                   "start afresh in a run folder that already holds checkpoints");
@@ -312,6 +319,7 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
         options.overwrite = a->overwrite;
         options.runDir = a->runDir;
         options.maxSteps = a->maxSteps;
+        options.precision = engine::parsePrecision(a->precision, "--precision");
         options.threads =
             a->threads > 0 ? a->threads : static_cast<int>(std::thread::hardware_concurrency());
 

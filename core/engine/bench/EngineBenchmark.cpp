@@ -132,14 +132,18 @@ void addRoofline(ForwardBenchReport& report, const ForwardBenchOptions& options,
     // Convolutions the DermoSegDiff-A forward spends most of its time in (3x3, stride 1).
     for (const Shape s :
          {Shape{128, 128, 128}, Shape{256, 256, 64}, Shape{384, 384, 32}, Shape{512, 512, 16}}) {
-        at::Tensor x = at::randn({1, s.in, s.side, s.side});
-        at::Tensor w = at::randn({s.out, s.in, 3, 3});
-        const at::Tensor b = at::randn({s.out});
-        if (options.channelsLast) {
+        // In the run's precision and layout: bf16 runs channels-last.
+        const bool bf16 = report.precision == "bf16";
+        const auto dtype = bf16 ? at::kBFloat16 : at::kFloat;
+        at::Tensor x = at::randn({1, s.in, s.side, s.side}).to(dtype);
+        const at::Tensor w = at::randn({s.out, s.in, 3, 3}).to(dtype);
+        const at::Tensor b = at::randn({s.out}).to(dtype);
+        if (options.channelsLast.value_or(bf16)) {
             x = x.contiguous(at::MemoryFormat::ChannelsLast);
         }
         std::ostringstream name;
-        name << "conv3x3 " << s.in << "->" << s.out << " @" << s.side << "x" << s.side;
+        name << "conv3x3 " << s.in << "->" << s.out << " @" << s.side << "x" << s.side
+             << (bf16 ? " bf16" : "");
         reportProgress(progress, -1.0, "roofline", name.str());
         BenchTiming t = measure(name.str(), 1, 1, std::max(3, options.repeats),
                                 [&] { at::conv2d(x, w, b, 1, 1); });
@@ -181,6 +185,8 @@ void addForward(ForwardBenchReport& report, const ForwardBenchOptions& options,
     DermoSegDiff model(config);
     model->eval();
     model->setChannelsLast(options.channelsLast);
+    model->setBf16(report.precision == "bf16");
+    model->setRewrites(options.rewrites);
     report.parameters = model->parameterCount();
     c10::InferenceMode inference;
     for (int batch : options.batches) {
@@ -190,6 +196,7 @@ void addForward(ForwardBenchReport& report, const ForwardBenchOptions& options,
         reportProgress(progress, -1.0, "forward", "B=" + std::to_string(batch));
         BenchTiming timing = measure("forward", batch, std::max(1, options.warmup), options.repeats,
                                      [&] { model->forward(x, g, t); });
+        timing.channelsLast = model->usesChannelsLast(batch);
         MacCountScope macs;
         model->forward(x, g, t);
         timing.gmacs = static_cast<double>(macs.macs()) / 1e9;
@@ -212,6 +219,8 @@ void addTrainStep(ForwardBenchReport& report, const ForwardBenchOptions& options
     DermoSegDiff model(config);
     model->train(true);
     model->setChannelsLast(options.channelsLast);
+    model->setBf16(report.precision == "bf16");
+    model->setRewrites(options.rewrites);
     const NoiseSchedule schedule;
     torch::optim::Adam optimizer(
         model->parameters(), torch::optim::AdamOptions(1e-4).betas({0.7, 0.99}).weight_decay(0.0));
@@ -222,7 +231,13 @@ void addTrainStep(ForwardBenchReport& report, const ForwardBenchOptions& options
         at::where(at::rand({batch, config.channelsX, side, side}) > 0.5, 1.0, -1.0);
     const at::Tensor g = at::rand({batch, config.channelsG, side, side});
     std::int64_t macsPerStep = 0;
+    // Where a step's time goes: forward + backward, optimizer, EMA (summed over all runs).
+    double passSeconds = 0.0;
+    double optimizerSeconds = 0.0;
+    double emaSeconds = 0.0;
+    int steps = 0;
     const auto step = [&] {
+        const auto t0 = std::chrono::steady_clock::now();
         const at::Tensor t =
             at::randint(1, schedule.timesteps(), {batch}, at::TensorOptions(at::kLong));
         const at::Tensor noise = at::randn_like(x0);
@@ -232,18 +247,29 @@ void addTrainStep(ForwardBenchReport& report, const ForwardBenchOptions& options
         const at::Tensor loss = at::mse_loss(eps, noise);
         optimizer.zero_grad();
         loss.backward();
+        const auto t1 = std::chrono::steady_clock::now();
         optimizer.step();
+        const auto t2 = std::chrono::steady_clock::now();
         ema.update(*model);
+        const auto t3 = std::chrono::steady_clock::now();
+        passSeconds += std::chrono::duration<double>(t1 - t0).count();
+        optimizerSeconds += std::chrono::duration<double>(t2 - t1).count();
+        emaSeconds += std::chrono::duration<double>(t3 - t2).count();
+        ++steps;
     };
     reportProgress(progress, -1.0, "train", "B=" + std::to_string(batch));
     BenchTiming timing = measure("train step (" + options.trainConfig + ", Adam + EMA)", batch,
                                  std::max(1, options.warmup), options.repeats, step);
+    timing.channelsLast = model->usesChannelsLast(batch);
     // Backward costs about twice the forward's multiply-accumulates.
     timing.gmacs = 3.0 * static_cast<double>(macsPerStep) / 1e9;
     timing.gflops = 2.0 * timing.gmacs / timing.best;
     if (report.rooflineGflops > 0.0) {
         timing.percentOfRoofline = 100.0 * timing.gflops / report.rooflineGflops;
     }
+    timing.parts = {{"forward + backward", passSeconds / steps},
+                    {"optimizer", optimizerSeconds / steps},
+                    {"EMA", emaSeconds / steps}};
     report.train.push_back(timing);
     if (!options.profilePath.empty()) {
         reportProgress(progress, -1.0, "train", "profiling one step");
@@ -284,7 +310,11 @@ ForwardBenchReport runForwardBenchmark(const ForwardBenchOptions& options,
     report.config = config.toJson();
     report.threads = at::get_num_threads();
     report.size = options.size;
-    report.channelsLast = options.channelsLast;
+    report.layout = !options.channelsLast   ? "auto"
+                    : *options.channelsLast ? "channels-last"
+                                            : "nchw";
+    report.precision = precisionName(resolvePrecision(options.precision, "cpu"));
+    report.rewrites = options.rewrites;
     if (options.roofline) {
         addRoofline(report, options, progress);
     }

@@ -1,8 +1,11 @@
 #pragma once
 
 #include "base/Progress.h"
+#include "engine/Precision.h"
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace diffseg::core::engine {
@@ -16,8 +19,12 @@ struct ForwardBenchOptions
     int threads = 2;
     int warmup = 1; ///< untimed runs first (the first fills the weight cache)
     int repeats = 3;
-    bool channelsLast = false; ///< DermoSegDiffImpl::setChannelsLast for both networks
-    bool trainStep = true;     ///< also time one training step of trainConfig
+    /// DermoSegDiffImpl::setChannelsLast for both networks; unset: the network's own choice.
+    std::optional<bool> channelsLast;
+    /// Arithmetic of both networks (Auto: bf16 where this CPU has it natively).
+    Precision precision = Precision::Auto;
+    bool rewrites = true;  ///< DermoSegDiffImpl::setRewrites (false: the plain forms)
+    bool trainStep = true; ///< also time one training step of trainConfig
     std::string trainConfig = "small";
     int trainBatch = 4;
     int trainSize = 128;
@@ -33,6 +40,7 @@ struct BenchTiming
 {
     std::string name;
     int batch = 0;
+    bool channelsLast = false;   ///< the activations' layout of this run
     double first = 0.0;          ///< the first (untimed warm-up) run, e.g. filling caches
     std::vector<double> seconds; ///< each timed repeat
     double best = 0.0;
@@ -43,6 +51,9 @@ struct BenchTiming
     double gmacs = 0.0;  ///< conv + linear multiply-accumulates per run, 1e9
     double gflops = 0.0; ///< 2 * gmacs / best
     double percentOfRoofline = 0.0;
+    /// Mean seconds of the parts of one run, where measured (a training step: forward +
+    /// backward, optimizer, EMA), over all runs including the warm-up.
+    std::vector<std::pair<std::string, double>> parts;
 };
 
 struct ForwardBenchReport
@@ -51,7 +62,9 @@ struct ForwardBenchReport
     long long parameters = 0;
     int threads = 0;
     int size = 0;
-    bool channelsLast = false;
+    std::string layout;    ///< "auto", "nchw" or "channels-last"
+    std::string precision; ///< "fp32" or "bf16": what ran
+    bool rewrites = true;
     std::vector<BenchTiming> roofline; ///< conv shapes of the network and a square GEMM
     double rooflineGflops = 0.0;       ///< the best of the convolutions: "what this CPU can do"
     std::vector<BenchTiming> forward;

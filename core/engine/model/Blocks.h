@@ -11,6 +11,15 @@
 
 namespace diffseg::core::engine {
 
+/// An input that is an affine image of one channel: x = gain[c] * source + offset[c] (the
+/// network's 1x1 init conv of the 1-channel x_t).
+struct RankOneInput
+{
+    at::Tensor source; ///< (B, 1, H, W), the compute dtype
+    at::Tensor gain;   ///< (C) float32
+    at::Tensor offset; ///< (C) float32
+};
+
 /// RB(dim, dim_out, time_dim, groups): WSConv3x3 -> GN -> FiLM -> SiLU -> WSConv3x3 -> GN -> SiLU,
 /// plus a 1x1 residual conv when the width changes. `timeAct` is SiLU(time embedding), which
 /// every block's time MLP starts with, so the network computes it once per forward.
@@ -20,8 +29,17 @@ public:
     ResnetBlockImpl(std::int64_t dim, std::int64_t dimOut, std::int64_t timeDim,
                     std::int64_t groups, WeightInit init);
     at::Tensor forward(const at::Tensor& x, const at::Tensor& timeAct);
+    /// forward() for x = the rank-one input (already materialised, for the residual): the first
+    /// convolution runs on [source, 1] with the weights folded over the input channels, so a
+    /// dim -> dim 3x3 convolution becomes a 2 -> dim one (same result; the constant channel
+    /// carries the offset's response, zero padding included).
+    at::Tensor forwardRankOne(const at::Tensor& x, const RankOneInput& rankOne,
+                              const at::Tensor& timeAct);
 
 private:
+    at::Tensor finish(const at::Tensor& h1, const at::Tensor& x, const at::Tensor& scale,
+                      const at::Tensor& shift);
+
     std::int64_t m_dimOut;
     LinearLayer m_mlp{nullptr};
     WsConv2dLayer m_proj1{nullptr};
@@ -78,8 +96,9 @@ class EncoderModuleImpl : public torch::nn::Module
 public:
     EncoderModuleImpl(std::int64_t dimX, std::int64_t dimG, std::int64_t timeX, std::int64_t timeG,
                       std::int64_t groups, WeightInit init);
+    /// `rankOne`, when set, says that x is that rank-one input (the first level).
     EncoderOutput forward(const at::Tensor& x, const at::Tensor& g, const at::Tensor& timeActX,
-                          const at::Tensor& timeActG);
+                          const at::Tensor& timeActG, const RankOneInput* rankOne = nullptr);
 
 private:
     ResnetBlock m_rbX1{nullptr};
@@ -124,6 +143,27 @@ private:
 };
 TORCH_MODULE(DecoderModule);
 
+/// conv3x3(nearest 2x upsample(x)) with the parameters of the 3x3 conv. Rewritten (the default)
+/// as one 2x2 convolution at the low resolution with four kernels, one per output parity, whose
+/// taps are the 3x3 taps summed over the input pixels they share; the four results interleave
+/// into the output. Same result, 4/9 of the multiply-adds and no upsampled copy of the input.
+class UpsampleConv2dLayerImpl : public Conv2dLayerImpl
+{
+public:
+    UpsampleConv2dLayerImpl(std::int64_t in, std::int64_t out, WeightInit init);
+    at::Tensor forward(const at::Tensor& x);
+    /// false: the plain form (upsample, then the 3x3 conv), for tests and comparisons.
+    void setRewrite(bool on);
+
+protected:
+    /// The four folded kernels, (4 out, in, 2, 2), parity (a, b) at block 2a + b.
+    at::Tensor computeWeight() const override;
+
+private:
+    bool m_rewrite = true;
+};
+TORCH_MODULE(UpsampleConv2dLayer);
+
 /// The reference's Downsample (2x2 space-to-depth, then 1x1 conv) or Upsample (nearest x2, then
 /// 3x3 conv); either keeps its conv as child "1", like the reference's Sequential.
 class ResampleConvImpl : public torch::nn::Module
@@ -136,10 +176,12 @@ public:
     };
     ResampleConvImpl(Direction direction, std::int64_t dimIn, std::int64_t dimOut, WeightInit init);
     at::Tensor forward(const at::Tensor& x);
+    void setRewrite(bool on);
 
 private:
     Direction m_direction;
-    Conv2dLayer m_conv{nullptr};
+    Conv2dLayer m_down{nullptr};
+    UpsampleConv2dLayer m_up{nullptr};
 };
 TORCH_MODULE(ResampleConv);
 
@@ -155,6 +197,7 @@ struct LevelTransition
                                 ResampleConvImpl::Direction direction, std::int64_t dimIn,
                                 std::int64_t dimOut, WeightInit init);
     at::Tensor operator()(const at::Tensor& x);
+    void setRewrite(bool on);
 };
 
 } // namespace diffseg::core::engine

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 namespace diffseg::core::engine {
@@ -140,9 +141,25 @@ at::Tensor DermoSegDiffImpl::forward(const at::Tensor& xT, const at::Tensor& gIn
                                      const at::Tensor& t)
 {
     checkInputs(xT, gIn, t);
-    at::Tensor x = m_initX(xT);
-    at::Tensor g = m_initG(gIn);
-    if (m_channelsLast) {
+    const bool channelsLast = usesChannelsLast(xT.size(0));
+    const at::ScalarType compute = m_bf16 ? at::kBFloat16 : xT.scalar_type();
+    const auto format =
+        channelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    const at::Tensor source = xT.to(compute).contiguous(format);
+    at::Tensor g = m_initG(gIn.to(compute).contiguous(format));
+    std::optional<RankOneInput> rankOne;
+    at::Tensor x;
+    if (m_rewrites && m_config.channelsX == 1) {
+        // The 1x1 init conv of a 1-channel x_t is gain * x_t + offset per channel; the first
+        // ResNet block folds it into its convolution (RankOneInput).
+        rankOne = RankOneInput{source, m_initX->weight().view({-1}), m_initX->bias()};
+        const at::Tensor gain = rankOne->gain.to(compute).view({1, -1, 1, 1});
+        const at::Tensor offset = rankOne->offset.to(compute).view({1, -1, 1, 1});
+        x = at::addcmul(offset, source, gain).contiguous(format);
+    } else {
+        x = m_initX(source);
+    }
+    if (channelsLast) {
         x = x.contiguous(at::MemoryFormat::ChannelsLast);
         g = g.contiguous(at::MemoryFormat::ChannelsLast);
     }
@@ -156,7 +173,8 @@ at::Tensor DermoSegDiffImpl::forward(const at::Tensor& xT, const at::Tensor& gIn
     std::vector<EncoderOutput> skips;
     skips.reserve(levels);
     for (std::size_t l = 0; l < levels; ++l) {
-        EncoderOutput out = m_encoders[l](x, g, timeActX, timeActG);
+        EncoderOutput out = m_encoders[l]->forward(x, g, timeActX, timeActG,
+                                                   l == 0 && rankOne ? &*rankOne : nullptr);
         g = m_downG[l](out.g);
         x = m_downX[l](out.x);
         out.x = at::Tensor();
@@ -172,7 +190,15 @@ at::Tensor DermoSegDiffImpl::forward(const at::Tensor& xT, const at::Tensor& gIn
         x = m_ups[ind](x);
     }
     x = m_finalBlock(at::cat({x, residualX, residualG}, 1), timeActX);
-    return m_finalConv(x).contiguous();
+    return m_finalConv(x).to(xT.scalar_type()).contiguous();
+}
+
+void DermoSegDiffImpl::setRewrites(bool on)
+{
+    m_rewrites = on;
+    for (LevelTransition& up : m_ups) {
+        up.setRewrite(on);
+    }
 }
 
 std::int64_t DermoSegDiffImpl::parameterCount() const

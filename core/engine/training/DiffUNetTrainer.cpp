@@ -5,19 +5,21 @@
 #include "data/DatasetLayout.h"
 #include "data/DatasetSplit.h"
 #include "data/Samples.h"
+#include "engine/AutocastScope.h"
+#include "engine/Precision.h"
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/diffunet/DiffUNet.h"
 #include "imaging/VolumePreparation.h"
 #include "io/AtomicWrite.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 namespace diffseg::core::engine {
 
@@ -480,7 +482,14 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                 summary.bestScore = bestScore;
             }
         }
-        const bool amp = c.mixedPrecision && device.is_cuda();
+        // bf16 (autocast, no loss scale: its exponent range is float32's) where the device has
+        // it or when asked; else the config's fp16 autocast with a dynamic loss scale on CUDA,
+        // unless float32 was asked for.
+        const Precision precision = resolvePrecision(options.precision, device.str());
+        const bool bf16 = precision == Precision::Bf16;
+        const bool amp =
+            !bf16 && options.precision != Precision::Fp32 && c.mixedPrecision && device.is_cuda();
+        const std::string precisionLabel = bf16 ? "bf16" : amp ? "fp16-amp" : "fp32";
         const std::int64_t totalSteps = std::int64_t{c.stepsPerEpoch} * c.epochs;
         const auto lrAt = [&](std::int64_t k) {
             return c.schedulerName == "poly"
@@ -503,7 +512,8 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                       {"epochs", c.epochs},
                       {"steps_per_epoch", c.stepsPerEpoch},
                       {"total_steps", totalSteps},
-                      {"mixed_precision", amp},
+                      {"mixed_precision", amp || bf16},
+                      {"precision", precisionLabel},
                       {"preprocessing", json::parse(prep.toJson())},
                       {"resumed_from_step", resumed ? json(step) : json(nullptr)},
                       {"dataset",
@@ -628,6 +638,8 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                 so.fusion = c.fusion == "uncertainty" ? StepFusion::Uncertainty : StepFusion::Mean;
                 so.timeAsLogSnr = c.timeInput == "log_snr";
                 so.seed = streamSeed(c.seed, kValidation, static_cast<std::uint64_t>(p), 1);
+                const AutocastScope autocast(device,
+                                             bf16 ? std::optional(at::kBFloat16) : std::nullopt);
                 const torch::Tensor pred = model->sample(image.unsqueeze(0).to(device), so)
                                                .logits.argmax(1)[0]
                                                .to(torch::kCPU);
@@ -682,18 +694,11 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                 lo.epoch = epoch;
                 lo.maxEpoch = c.epochs;
                 DiffUNetLoss loss;
-                if (amp) {
-                    at::autocast::set_enabled(true);
-                }
-                try {
+                {
+                    const AutocastScope autocast(device, bf16  ? std::optional(at::kBFloat16)
+                                                         : amp ? std::optional(at::kHalf)
+                                                               : std::nullopt);
                     loss = model->trainingLoss(images, labels, lo, g);
-                } catch (...) {
-                    at::autocast::set_enabled(false);
-                    throw;
-                }
-                if (amp) {
-                    at::autocast::set_enabled(false);
-                    at::autocast::clear_cache();
                 }
                 const double lossValue = loss.total.item<double>();
                 if (!std::isfinite(lossValue) && !amp) {

@@ -227,6 +227,8 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
         }
         model->to(device);
         model->train();
+        const Precision precision = resolvePrecision(options.precision, device.str());
+        model->setBf16(precision == Precision::Bf16);
         // The network validation runs: made for each validation and dropped after it, so that
         // its weights and their standardised copies do not sit beside the training state (2.6 GB
         // for the paper's network, on the GPU when training there).
@@ -309,6 +311,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
               {"config", json::parse(c.model.toJson())},
               {"name", c.name},
               {"device", device.str()},
+              {"precision", precisionName(precision)},
               {"threads", torch::get_num_threads()},
               {"parameters", parameters},
               {"input_size", c.inputSize},
@@ -402,6 +405,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             if (!evalModel) {
                 evalModel = DermoSegDiff(c.model, WeightInit::None);
                 evalModel->to(device);
+                evalModel->setBf16(precision == Precision::Bf16);
             }
             if (ema) {
                 ema->copyTo(*evalModel);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "base/CancelToken.h"
+#include "engine/Precision.h"
 #include "engine/training/TrainingConfig.h"
 
 #include <nlohmann/json_fwd.hpp>
@@ -21,6 +22,10 @@ struct TrainingOptions
     std::string runDir;        ///< default: <model.save_dir>/<model.name>
     std::int64_t maxSteps = 0; ///< stop (with a checkpoint) after this many steps in total
     int threads = 1;           ///< threads for decoding the dataset
+    /// Arithmetic of the forward and backward passes. bf16 is mixed precision: float32 master
+    /// weights, optimizer state, EMA and loss; checkpoints stay float32. Auto: bf16 where the
+    /// device computes it natively (resolvePrecision()).
+    Precision precision = Precision::Auto;
 };
 
 /// What a run ended with.

@@ -1,0 +1,79 @@
+#pragma once
+
+// Helpers of the engine's hand-written CPU kernels (GroupNormKernel.cpp, AttentionKernel.cpp):
+// bfloat16 <-> float32 conversion and a vectorisable exp. Their loops are compiled for several
+// instruction sets and picked at load time (GCC/clang function multi-versioning), so the package
+// runs on any x86-64 and uses AVX-512 where the processor has it. Engine-internal header, only
+// for those .cpp files.
+
+#include <cstdint>
+#include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#define DIFFSEG_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define DIFFSEG_MULTIVERSION
+#endif
+#define DIFFSEG_INLINE inline __attribute__((always_inline))
+
+namespace diffseg::core::engine::kernel {
+
+/// The bits of a bfloat16 (c10::BFloat16 stores exactly these).
+using Bf16Bits = std::uint16_t;
+
+DIFFSEG_INLINE float load(const float* p, std::int64_t i)
+{
+    return p[i];
+}
+
+DIFFSEG_INLINE float load(const Bf16Bits* p, std::int64_t i)
+{
+    const std::uint32_t bits = static_cast<std::uint32_t>(p[i]) << 16;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+DIFFSEG_INLINE void store(float* p, std::int64_t i, float v)
+{
+    p[i] = v;
+}
+
+/// Round to nearest even, as c10::BFloat16 does; NaN stays a quiet NaN.
+DIFFSEG_INLINE void store(Bf16Bits* p, std::int64_t i, float v)
+{
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    bits += 0x7FFFU + ((bits >> 16) & 1U);
+    p[i] = v != v ? Bf16Bits{0x7FC0} : static_cast<Bf16Bits>(bits >> 16);
+}
+
+/// exp(x) to about 2 ulp for x in [-87, 88] (clamped outside), written so that compilers
+/// vectorise it (no libm call, no branch): 2^n * p(r) with r = x - n ln 2, |r| <= ln2 / 2
+/// (Cephes' expf polynomial). n is rounded by adding 1.5 * 2^23, which leaves n in the low
+/// mantissa bits.
+DIFFSEG_INLINE float fastExp(float x)
+{
+    constexpr float kRound = 12582912.0F; // 1.5 * 2^23
+    x = x < -87.0F ? -87.0F : x;
+    x = x > 88.0F ? 88.0F : x;
+    const float shifted = x * 1.44269504088896341F + kRound;
+    const float n = shifted - kRound;
+    const float r = (x - n * 0.693145751953125F) - n * 1.42860682030941723212e-6F;
+    float p = 1.9875691500e-4F;
+    p = p * r + 1.3981999507e-3F;
+    p = p * r + 8.3334519073e-3F;
+    p = p * r + 4.1665795894e-2F;
+    p = p * r + 1.6666665459e-1F;
+    p = p * r + 5.0000001201e-1F;
+    p = p * r * r + r + 1.0F;
+    std::int32_t bits;
+    std::memcpy(&bits, &shifted, sizeof bits);
+    // The low bits of `shifted` hold n + 2^22 (two's complement inside the mantissa).
+    const std::int32_t e = ((bits - 0x4B400000) + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &e, sizeof scale);
+    return p * scale;
+}
+
+} // namespace diffseg::core::engine::kernel
