@@ -4,6 +4,8 @@
 
 #include "BenchCommand.h"
 #include "base/Error.h"
+#include "engine/AutocastScope.h"
+#include "engine/Precision.h"
 #include "engine/diffunet/DiffUNet.h"
 #include "runtime/Runtime.h"
 #include "uncertainty/StepCache.h"
@@ -19,6 +21,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <sys/resource.h>
@@ -40,6 +43,7 @@ struct DiffUNetBenchArgs
     int repeats = 1;
     int warmup = 0;
     std::vector<std::int64_t> cacheVolume{240, 240, 155};
+    std::vector<std::string> precisions{"auto"};
     std::string json;
 };
 
@@ -90,6 +94,7 @@ std::string loadAverage()
 struct Timing
 {
     std::string name;
+    std::string precision; ///< "fp32" or "bf16"
     int size = 0;
     double first = 0.0;
     double best = 0.0;
@@ -156,13 +161,20 @@ void runBench(const DiffUNetBenchArgs& args, diffseg::app::CliResult& result)
                  static_cast<long long>(model->parameterCount()), diffseg::core::computeThreads());
 
     std::vector<Timing> timings;
-    {
+    for (const std::string& name : args.precisions) {
+        const engine::Precision precision =
+            engine::resolvePrecision(engine::parsePrecision(name, "--precision"), "cpu");
+        const std::string label = engine::precisionName(precision);
+        // bf16 as Segmenter3D runs it: autocast over float32 weights.
+        const engine::AutocastScope autocast(at::kCPU, precision == engine::Precision::Bf16
+                                                           ? std::optional(at::kBFloat16)
+                                                           : std::nullopt);
         const c10::InferenceMode inference;
         for (const int size : args.sizes) {
             const at::Tensor image = at::randn({1, config.inChannels, size, size, size});
             const double scale = double(size) * size * size / (128.0 * 128.0 * 128.0);
             std::vector<at::Tensor> features;
-            std::fprintf(stderr, "bench diffunet: %d^3 edge\n", size);
+            std::fprintf(stderr, "bench diffunet: %s %d^3 edge\n", label.c_str(), size);
             timings.push_back(
                 measure("edge branch", size, args.warmup, args.repeats, 477.0 * scale, [&] {
                     features.clear();
@@ -170,16 +182,21 @@ void runBench(const DiffUNetBenchArgs& args, diffseg::app::CliResult& result)
                 }));
             engine::DiffUNetSampleOptions one;
             one.steps = 1;
-            std::fprintf(stderr, "bench diffunet: %d^3 edge + 1 denoiser step\n", size);
+            std::fprintf(stderr, "bench diffunet: %s %d^3 edge + 1 denoiser step\n", label.c_str(),
+                         size);
             timings.push_back(measure("edge + 1 denoiser step", size, args.warmup, args.repeats,
                                       (477.0 + 489.0) * scale, [&] { model->sample(image, one); }));
             engine::DiffUNetSampleOptions full;
             full.steps = args.steps;
-            std::fprintf(stderr, "bench diffunet: %d^3 %d-step inference\n", size, args.steps);
+            std::fprintf(stderr, "bench diffunet: %s %d^3 %d-step inference\n", label.c_str(), size,
+                         args.steps);
             timings.push_back(measure("inference call (" + std::to_string(args.steps) + " steps)",
                                       size, args.warmup, args.repeats,
                                       (477.0 + 489.0 * args.steps) * scale,
                                       [&] { model->sample(image, full); }));
+            for (std::size_t i = timings.size() - 3; i < timings.size(); ++i) {
+                timings[i].precision = label;
+            }
         }
     }
 
@@ -200,10 +217,10 @@ void runBench(const DiffUNetBenchArgs& args, diffseg::app::CliResult& result)
     std::printf("forward (best of %d after %d warm-up; peak RSS during the measurement):\n",
                 args.repeats, args.warmup);
     for (const Timing& t : timings) {
-        std::printf("  %3d^3  %-30s first %8.2f s  best %8.2f s (cpu %8.2f s)  ~%7.0f GMAC  "
+        std::printf("  %3d^3  %-4s  %-30s first %8.2f s  best %8.2f s (cpu %8.2f s)  ~%7.0f GMAC  "
                     "%6.1f GFLOP/s  peak %6.0f MB\n",
-                    t.size, t.name.c_str(), t.first, t.best, t.cpuBest, t.gmacs,
-                    2.0 * t.gmacs / t.best, t.peakMb);
+                    t.size, t.precision.c_str(), t.name.c_str(), t.first, t.best, t.cpuBest,
+                    t.gmacs, 2.0 * t.gmacs / t.best, t.peakMb);
     }
     std::printf("3D step cache and Segmenter3D accumulators for %lldx%lldx%lld (%zu voxels):\n",
                 static_cast<long long>(v[0]), static_cast<long long>(v[1]),
@@ -246,6 +263,7 @@ void runBench(const DiffUNetBenchArgs& args, diffseg::app::CliResult& result)
         doc["forward"] = nlohmann::ordered_json::array();
         for (const Timing& t : timings) {
             doc["forward"].push_back({{"size", t.size},
+                                      {"precision", t.precision},
                                       {"name", t.name},
                                       {"first_s", t.first},
                                       {"best_s", t.best},
@@ -288,6 +306,11 @@ void registerDiffUNet(CLI::App& bench, diffseg::app::CliResult& result)
         ->check(CLI::Range(0, 100))
         ->capture_default_str();
     command->add_option("--cache-volume", args->cacheVolume, "volume x,y,z for the step cache")
+        ->delimiter(',')
+        ->capture_default_str();
+    command
+        ->add_option("--precision", args->precisions,
+                     "fp32, bf16 or auto, or several to time side by side, e.g. fp32,bf16")
         ->delimiter(',')
         ->capture_default_str();
     command->add_option("--json", args->json, "also write the figures to this JSON file");

@@ -7,6 +7,7 @@
 #include "CliSupport.h"
 #include "base/CancelToken.h"
 #include "base/Error.h"
+#include "engine/Precision.h"
 #include "imaging/Resize2D.h"
 #include "inference/Segmenter2D.h"
 #include "io/AtomicWrite.h"
@@ -70,6 +71,7 @@ struct SegmentArgs
     std::uint64_t seed = 0;
     std::string saveSteps; ///< empty: not given
     std::string device = "auto";
+    std::string precision = "auto";
     std::string gt;
     std::string referenceConfig;
     int threads = 0;
@@ -364,6 +366,7 @@ public:
             {"ensemble", m_options.ensemble},
             {"seed", m_options.seed},
             {"device", info.device},
+            {"precision", info.precision},
             {"threads", computeThreads()},
             {"step_cache_budget_bytes", m_options.stepCacheBudget},
             {"instability_steps", m_options.instabilitySteps},
@@ -438,13 +441,15 @@ public:
                  {{"mode", engine::scheduleModeName(info.schedule.mode)},
                   {"timesteps", info.schedule.timesteps},
                   {"beta_start", info.schedule.betaStart},
-                  {"beta_end", info.schedule.betaEnd}}},
+                  {"beta_end", info.schedule.betaEnd},
+                  {"prediction", engine::predictionName(info.schedule.prediction)}}},
                 {"input_size", info.inputSize},
                 {"uses_ema", info.usesEma},
                 {"step", info.step ? Json(*info.step) : Json(nullptr)},
                 {"epoch", info.epoch ? Json(*info.epoch) : Json(nullptr)},
                 {"parameters", info.parameterCount},
-                {"device", info.device}};
+                {"device", info.device},
+                {"precision", info.precision}};
     }
 
 private:
@@ -562,6 +567,7 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
     ModelLoadOptions load;
     load.device = args.device;
     load.useEma = !args.noEma;
+    load.precision = engine::parsePrecision(args.precision, "--precision");
     if (!args.referenceConfig.empty()) {
         load.reference = ReferenceModelConfig::resolve(args.referenceConfig);
     }
@@ -608,6 +614,7 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
                     {"model", info.path},
                     {"model_id", info.id},
                     {"device", info.device},
+                    {"precision", info.precision},
                     {"load_s", rounded(info.loadSeconds)},
                     {"inputs", inputs.size()},
                     {"sampler", samplerMethodName(options.sampler)},
@@ -619,8 +626,9 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
         progress.message("model " + info.path + " (" + info.id + ", " +
                          std::to_string(info.parameterCount) + " parameters, input " +
                          std::to_string(info.inputSize) + "x" + std::to_string(info.inputSize) +
-                         ") on " + info.device + ", loaded in " + format("%.2f", info.loadSeconds) +
-                         " s; " + samplerMethodName(options.sampler) + " " + std::to_string(count) +
+                         ") on " + info.device + " (" + info.precision + "), loaded in " +
+                         format("%.2f", info.loadSeconds) + " s; " +
+                         samplerMethodName(options.sampler) + " " + std::to_string(count) +
                          " steps x " + std::to_string(options.ensemble) + " members");
     }
 
@@ -748,6 +756,11 @@ void registerSegment(CLI::App& root, app::CliResult& result)
                         "steps whose x0 is saved to steps/, mean and every member: all, none, "
                         "every:N or a list 0,10,249 (default: the mean of 10 evenly spaced steps)");
     command->add_option("--device", args->device, "cpu, cuda, cuda:N or auto")
+        ->capture_default_str();
+    command
+        ->add_option("--precision", args->precision,
+                     "fp32, bf16, or auto (bf16 where the CPU or GPU computes it natively)")
+        ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
         ->capture_default_str();
     command->add_option("--gt", args->gt,
                         "ground-truth mask (or folder of masks paired by stem, e.g. "

@@ -9,6 +9,7 @@
 #include "base/CancelToken.h"
 #include "base/Error.h"
 #include "data/DatasetLayout.h"
+#include "engine/Precision.h"
 #include "inference/Segmenter3D.h"
 #include "io/AtomicWrite.h"
 #include "io/FileUtils.h"
@@ -72,6 +73,7 @@ struct VolumeArgs
     bool tta = false;
     std::uint64_t seed = 0;
     std::string device = "auto";
+    std::string precision = "auto";
     int threads = 0;
     std::string gt;
     std::string referenceConfig;
@@ -614,6 +616,7 @@ public:
                 {"parameters", info.parameterCount},
                 {"device", info.device},
                 {"autocast_fp16", info.autocast},
+                {"precision", info.precision},
                 {"load_s", rounded(info.loadSeconds)}};
     }
 
@@ -630,6 +633,7 @@ private:
                 {"time_input", m_options.timeAsLogSnr ? "log-SNR (reference)" : "tau"},
                 {"uncertainty", volumeUncertaintyName(m_options.uncertainty)},
                 {"device", m_segmenter.info().device},
+                {"precision", m_segmenter.info().precision},
                 {"threads", computeThreads()},
                 {"step_cache_budget_bytes", m_options.stepCacheBudget},
                 {"save_steps", m_args.saveSteps},
@@ -721,6 +725,7 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
     VolumeModelLoadOptions load;
     load.device = args.device;
     load.autocastFp16 = args.fp16;
+    load.precision = diffseg::core::engine::parsePrecision(args.precision, "--precision");
     load.useEma = !args.noEma;
     std::optional<DiffUNetReferencePreset> preset;
     if (!args.referenceConfig.empty()) {
@@ -774,6 +779,7 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
                     {"model", info.path},
                     {"model_id", info.id},
                     {"device", info.device},
+                    {"precision", info.precision},
                     {"load_s", rounded(info.loadSeconds)},
                     {"inputs", cases.size()},
                     {"steps", options.steps},
@@ -894,7 +900,14 @@ void addVolumeOptions(CLI::App* command, const std::shared_ptr<VolumeArgs>& args
         ->capture_default_str();
     command->add_option("--device", args->device, "cpu, cuda, cuda:N or auto")
         ->capture_default_str();
-    command->add_flag("--fp16", args->fp16, "CUDA autocast fp16, as the reference predicts");
+    command->add_flag("--fp16", args->fp16,
+                      "CUDA autocast fp16, as the reference predicts (unless bf16 is in use)");
+    command
+        ->add_option("--precision", args->precision,
+                     "fp32, bf16 (autocast: float32 weights, bf16 convolutions), or auto (bf16 "
+                     "where the CPU or GPU computes it natively)")
+        ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
+        ->capture_default_str();
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();

@@ -34,7 +34,8 @@ public:
     bool waitForIdle(int ms);
 
     /// Identifies a loaded model: the same file (path, size, modification time) and preset on the
-    /// same device, so that a runner reloads only when one of them changed.
+    /// same device (and precision: "cpu/bf16"), so that a runner reloads only when one of them
+    /// changed.
     static QString loadedModelKey(const QString& checkpoint, const QString& preset,
                                   const QString& device);
 

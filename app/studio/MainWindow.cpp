@@ -205,7 +205,8 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
                     .arg(info->inputSize)
                     .arg(info->schedule.timesteps)
                     .arg(info->usesEma ? tr(", EMA weights") : QString())
-                    .arg(QString::fromStdString(info->device) +
+                    .arg(QString::fromStdString(info->device) + ", " +
+                         QString::fromStdString(info->precision) +
                          (info->device == "cpu" && !core::libraryVersions().cudaAvailable
                               ? tr(" (no CUDA GPU found)")
                               : QString())));
@@ -612,6 +613,27 @@ void MainWindow::createActions()
         connect(a, &QAction::triggered, this,
                 [this, id = id] { m_settings->setValue(QStringLiteral("models/device"), id); });
     }
+    m_precisionGroup = new QActionGroup(this);
+    const QString precision =
+        m_settings->value(QStringLiteral("models/precision"), "auto").toString();
+    const bool nativeBf16 = core::engine::cpuHasNativeBf16();
+    for (const auto& [id, text] :
+         {std::pair<QString, QString>{"auto", nativeBf16 ? tr("Automatic (bf16 on this CPU)")
+                                                         : tr("Automatic (fp32 on this CPU)")},
+          {"fp32", tr("float32")},
+          {"bf16", nativeBf16 ? tr("bfloat16") : tr("bfloat16 (emulated: slower here)")}}) {
+        auto* a = new QAction(text, this);
+        a->setObjectName(QStringLiteral("precision_") + id);
+        a->setCheckable(true);
+        a->setData(id);
+        a->setToolTip(tr("The arithmetic the model runs in: bfloat16 is about twice as fast where "
+                         "the processor has it (AVX512-BF16, AMX, or a recent GPU), with the same "
+                         "masks up to rounding"));
+        a->setActionGroup(m_precisionGroup);
+        a->setChecked(id == precision);
+        connect(a, &QAction::triggered, this,
+                [this, id = id] { m_settings->setValue(QStringLiteral("models/precision"), id); });
+    }
 
     // Steps
     connect(make("prevStep", tr("&Previous Step"), tr("Show the previous reverse-diffusion step"),
@@ -719,6 +741,8 @@ void MainWindow::createMenus()
     model->addAction(a("train"));
     QMenu* device = model->addMenu(tr("&Device"));
     device->addActions(m_deviceGroup->actions());
+    QMenu* precisionMenu = model->addMenu(tr("&Precision"));
+    precisionMenu->addActions(m_precisionGroup->actions());
 
     QMenu* steps = menuBar()->addMenu(tr("&Steps"));
     for (const char* name : {"prevStep", "nextStep", "firstStep", "lastStep", "playSteps"}) {
@@ -1234,6 +1258,7 @@ bool MainWindow::exportReport(const QString& path, bool quiet)
         in.settings.append({tr("Eta / seed"), QStringLiteral("%1 / %2").arg(o.eta).arg(o.seed)});
         in.settings.append({tr("Input size"), QStringLiteral("%1 x %1").arg(m.inputSize)});
         in.settings.append({tr("Device"), QString::fromStdString(m.device)});
+        in.settings.append({tr("Precision"), QString::fromStdString(m.precision)});
         in.settings.append({tr("Sampling time"), seconds(r.timings.sampling)});
     } else {
         in.settings.append({tr("Model"), tr("none (manual mask)")});
@@ -1448,6 +1473,9 @@ bool MainWindow::startSegmentation()
     job.referencePreset = m_presets.value(request.checkpoint);
     job.device = m_deviceGroup->checkedAction() ? m_deviceGroup->checkedAction()->data().toString()
                                                 : QStringLiteral("auto");
+    job.precision = m_precisionGroup->checkedAction()
+                        ? m_precisionGroup->checkedAction()->data().toString()
+                        : QStringLiteral("auto");
     job.image = m_image;
     job.options.sampler = request.ddim ? core::SamplerMethod::Ddim : core::SamplerMethod::Ddpm;
     job.options.steps = request.ddim ? request.steps : 0;

@@ -240,6 +240,7 @@ private:
     QMenu* m_recentMenu = nullptr;
     QActionGroup* m_toolGroup = nullptr;
     QActionGroup* m_deviceGroup = nullptr;
+    QActionGroup* m_precisionGroup = nullptr;
     QHash<QString, QAction*> m_actions;
     QAction* m_undoAction = nullptr;
     QAction* m_redoAction = nullptr;

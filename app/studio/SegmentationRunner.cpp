@@ -40,11 +40,13 @@ void SegmentationRunner::postStep(const core::SegmentStep& step)
 
 void SegmentationRunner::runJob(const SegmentationJob& job, const core::CancelToken& cancel)
 {
-    const QString key = loadedModelKey(job.checkpoint, job.referencePreset, job.device);
+    const QString key =
+        loadedModelKey(job.checkpoint, job.referencePreset, job.device + "/" + job.precision);
     if (!m_model || key != m_modelKey) {
         m_model.reset();
         core::ModelLoadOptions load;
         load.device = job.device.toStdString();
+        load.precision = core::engine::parsePrecision(job.precision.toStdString());
         if (!job.referencePreset.isEmpty()) {
             load.reference = core::ReferenceModelConfig::resolve(job.referencePreset.toStdString());
         }

@@ -20,7 +20,8 @@ struct SegmentationJob
     QString checkpoint;      ///< our checkpoint or a reference .pth
     QString referencePreset; ///< for a .pth: "isic2018", "ph2", "ham10000" or a config file
     QString device = QStringLiteral("auto");
-    core::Image2D image; ///< RGB uint8 as readImage(..., Rgb) gives
+    QString precision = QStringLiteral("auto"); ///< "auto", "fp32" or "bf16"
+    core::Image2D image;                        ///< RGB uint8 as readImage(..., Rgb) gives
     core::SegmentOptions options;
     int galleryMaxSide = 768; ///< the ensemble gallery's masks are made at most this large
 };

@@ -114,6 +114,12 @@ bool TrainingController::isRunning() const
     return m_process->isRunning();
 }
 
+QString TrainingController::modelPrecision() const
+{
+    // The studio's Model > Precision, which also picks how segmentation runs.
+    return m_settings->value(QStringLiteral("models/precision"), QStringLiteral("auto")).toString();
+}
+
 QString TrainingController::runsFolder() const
 {
     const QString folder = m_settings->value(kRunsFolderKey).toString();
@@ -227,6 +233,7 @@ bool TrainingController::start(const widgets::TrainingRequest& request)
     command.batchSize = request.batchSize;
     command.learningRate = request.learningRate;
     command.device = request.device;
+    command.precision = modelPrecision();
     command.threads = request.threads;
     m_runs->record(runDir, QStringLiteral("running"), QString(), request.configPath,
                    request.dataDir);
@@ -262,6 +269,9 @@ bool TrainingController::resume(const QString& runDir, int epochs)
         const widgets::TrainingRequest form = m_panel->request();
         command.device = form.device;
         command.threads = form.threads;
+    }
+    command.precision = modelPrecision();
+    if (m_panel) {
     }
     m_runs->record(dir, QStringLiteral("running"), QString());
     if (m_panel) {

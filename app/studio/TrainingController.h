@@ -81,6 +81,8 @@ private:
     void saveForm();
 
     QPointer<widgets::TrainingPanel> m_panel;
+    /// Model > Precision ("auto", "fp32", "bf16"), passed to the worker as --precision.
+    QString modelPrecision() const;
     std::unique_ptr<QSettings> m_settings;
     std::unique_ptr<TrainingRuns> m_runs;
     TrainingProcess* m_process = nullptr;

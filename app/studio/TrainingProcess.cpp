@@ -50,6 +50,9 @@ QStringList TrainingCommand::arguments() const
     if (!device.isEmpty()) {
         a << QStringLiteral("--device") << device;
     }
+    if (!precision.isEmpty()) {
+        a << QStringLiteral("--precision") << precision;
+    }
     a << QStringLiteral("--threads") << QString::number(std::max(0, threads));
     a << QStringLiteral("--progress") << progressFile();
     if (resume) {

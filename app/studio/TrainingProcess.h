@@ -21,13 +21,14 @@ struct TrainingCommand
     int batchSize = 0;  ///< -b; 0 keeps the config's
     double learningRate = 0.0; ///< -l; 0 keeps the config's
     QString device;            ///< --device ("cpu", "cuda:0"); empty keeps the config's
+    QString precision;         ///< --precision ("auto", "fp32", "bf16"); empty: auto
     int threads = 0;           ///< --threads and OMP_NUM_THREADS; 0: all cores
     bool resume = false;       ///< --resume from runDir/last.dsckpt
 
     /// The arguments after the executable: `train -c CONFIG --data-dir DIR --run-dir RUN -e N -b B
-    /// -l LR --device D --threads T --progress RUN/gui-progress.jsonl [--resume]`. The same flags
-    /// serve Diff-UNet configurations: `diffseg train` maps -e, -b and -l to their keys there
-    /// (app/cli/CommandTrain.cpp, diffUNetOverridesOf), so no --set is needed.
+    /// -l LR --device D --precision P --threads T --progress RUN/gui-progress.jsonl [--resume]`.
+    /// The same flags serve Diff-UNet configurations: `diffseg train` maps -e, -b and -l to their
+    /// keys there (app/cli/CommandTrain.cpp, diffUNetOverridesOf), so no --set is needed.
     QStringList arguments() const;
     /// Where the worker writes its JSON lines (its stdout then carries readable lines).
     QString progressFile() const;

@@ -219,7 +219,8 @@ VolumeMode::VolumeMode(MainWindow* window, bool interactive)
                 .arg(info->network.numClasses)
                 .arg(info->inputSize)
                 .arg(QString::fromLatin1(core::normalizationName(info->preparation.normalization)))
-                .arg(QString::fromStdString(info->device)));
+                .arg(QString::fromStdString(info->device) + ", " +
+                     QString::fromStdString(info->precision)));
         m_panel->setStatus(tr("Running the windows..."));
     });
     createActions();
@@ -1266,6 +1267,8 @@ bool VolumeMode::startSegmentation()
     job.checkpoint = request.checkpoint;
     job.referencePreset = m_presets.value(request.checkpoint);
     job.device = m_window->settings().value(QStringLiteral("models/device"), "auto").toString();
+    job.precision =
+        m_window->settings().value(QStringLiteral("models/precision"), "auto").toString();
     job.volume = m_volume;
     job.options.steps = request.steps;
     job.options.overlap = request.overlap;

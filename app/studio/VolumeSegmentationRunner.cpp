@@ -115,11 +115,13 @@ void VolumeSegmentationRunner::runJob(const VolumeSegmentationJob& job,
                           "is a DermoSegDiff model for 2D dermoscopy photos; a CT/MRI volume "
                           "needs a Diff-UNet checkpoint (open a photo to use this one)");
     }
-    const QString key = loadedModelKey(job.checkpoint, job.referencePreset, job.device);
+    const QString key =
+        loadedModelKey(job.checkpoint, job.referencePreset, job.device + "/" + job.precision);
     if (!m_model || key != m_modelKey) {
         m_model.reset();
         core::VolumeModelLoadOptions load;
         load.device = job.device.toStdString();
+        load.precision = core::engine::parsePrecision(job.precision.toStdString());
         if (!job.referencePreset.isEmpty()) {
             const core::DiffUNetReferencePreset preset = core::DiffUNetReferencePreset::resolve(
                 job.referencePreset.toStdString(), job.checkpoint.toStdString());

@@ -22,6 +22,7 @@ struct VolumeSegmentationJob
     QString checkpoint;      ///< a Diff-UNet checkpoint (ours) or a reference state_dict
     QString referencePreset; ///< for a reference state_dict: "brats2023" (or "aiib2023")
     QString device = QStringLiteral("auto");
+    QString precision = QStringLiteral("auto"); ///< "auto", "fp32" or "bf16"
     core::Volume volume;
     core::Segment3DOptions options;
 };

@@ -202,6 +202,10 @@ Segmenter2D::Segmenter2D(const std::string& checkpointPath, const ModelLoadOptio
         info.parameterCount = impl.model->parameterCount();
         impl.model->to(impl.device);
         impl.model->eval();
+        const engine::Precision precision =
+            engine::resolvePrecision(options.precision, info.device);
+        impl.model->setBf16(precision == engine::Precision::Bf16);
+        info.precision = engine::precisionName(precision);
         return 0;
     });
     info.loadSeconds = secondsSince(start);

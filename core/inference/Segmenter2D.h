@@ -6,6 +6,7 @@
 #include "ReferenceModelConfig.h"
 #include "base/CancelToken.h"
 #include "base/Image2D.h"
+#include "engine/Precision.h"
 #include "engine/diffusion/NoiseSchedule.h"
 #include "engine/model/DermoSegDiffConfig.h"
 #include "uncertainty/StepCache.h"
@@ -41,6 +42,9 @@ struct ModelLoadOptions
     std::optional<ReferenceModelConfig> reference;
     /// Use the EMA weights when the checkpoint has them (what the reference tests with).
     bool useEma = true;
+    /// Arithmetic of the network: Auto is bf16 where the device computes it natively
+    /// (engine::resolvePrecision), fp32 elsewhere. Parity checks ask for Fp32.
+    engine::Precision precision = engine::Precision::Auto;
 };
 
 /// What was loaded, for summaries and the GUI's model panel.
@@ -61,6 +65,7 @@ struct ModelInfo
     std::optional<std::int64_t> epoch;
     std::int64_t parameterCount = 0;
     std::string device;       ///< where the network runs: "cpu" or "cuda:N"
+    std::string precision;    ///< the arithmetic it runs in: "fp32" or "bf16"
     double loadSeconds = 0.0; ///< reading the file, building the network, moving it to the device
 };
 

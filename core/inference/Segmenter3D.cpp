@@ -1,17 +1,16 @@
 #include "Segmenter3D.h"
 
 #include "base/Error.h"
+#include "engine/AutocastScope.h"
 #include "engine/ComputeDevice.h"
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/diffunet/DiffUNet.h"
 #include "uncertainty/UncertaintyMaps.h"
 
 #include <ATen/ATen.h>
-#include <ATen/autocast_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
-#include <torch/version.h>
 
 #include <algorithm>
 #include <cctype>
@@ -94,52 +93,6 @@ std::vector<std::int64_t> flipDims(int flip)
     }
     return dims;
 }
-
-/// CUDA fp16 autocast for the scope of one segmentation (the reference predicts under it).
-class AutocastScope
-{
-public:
-    explicit AutocastScope(bool enable)
-        : m_enable(enable)
-    {
-        if (m_enable) {
-            m_previous = enabled();
-            setEnabled(true);
-        }
-    }
-    ~AutocastScope()
-    {
-        if (m_enable) {
-            setEnabled(m_previous);
-            at::autocast::clear_cache();
-        }
-    }
-    AutocastScope(const AutocastScope&) = delete;
-    AutocastScope& operator=(const AutocastScope&) = delete;
-
-private:
-    // LibTorch 2.4 replaced the CUDA-only calls by per-device ones (the old ones are deprecated,
-    // and warnings are errors here).
-    static bool enabled()
-    {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        return at::autocast::is_autocast_enabled(at::kCUDA);
-#else
-        return at::autocast::is_enabled();
-#endif
-    }
-    static void setEnabled(bool on)
-    {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_enabled(at::kCUDA, on);
-#else
-        at::autocast::set_enabled(on);
-#endif
-    }
-
-    bool m_enable;
-    bool m_previous = false;
-};
 
 /// softmax over the channels of planar logits, per voxel (max subtracted first).
 Volume softmaxChannels(const Volume& logits)
@@ -339,7 +292,12 @@ Segmenter3D::Segmenter3D(const std::string& checkpointPath, const VolumeModelLoa
     VolumeModelInfo& info = impl.info;
     info.path = checkpointPath;
     info.device = engine::computeDeviceName(impl.device);
-    info.autocast = options.autocastFp16 && impl.device.is_cuda();
+    const engine::Precision precision = engine::resolvePrecision(options.precision, info.device);
+    info.autocast =
+        precision != engine::Precision::Bf16 && options.autocastFp16 && impl.device.is_cuda();
+    info.precision = precision == engine::Precision::Bf16 ? "bf16"
+                     : info.autocast                      ? "fp16-autocast"
+                                                          : "fp32";
     translated(checkpointPath, [&] {
         engine::Checkpoint checkpoint;
         if (options.referenceNetwork) {
@@ -533,7 +491,12 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
     };
 
     const c10::InferenceMode inferenceMode;
-    const AutocastScope autocast(info.autocast);
+    // bf16 where asked or native (float32 weights, lowered convolutions), else the reference's
+    // CUDA fp16 when asked for.
+    const engine::AutocastScope autocast(
+        impl.device, info.precision == "bf16"            ? std::optional(at::kBFloat16)
+                     : info.precision == "fp16-autocast" ? std::optional(at::kHalf)
+                                                         : std::nullopt);
     const auto windowsStart = Clock::now();
     const int flips = result.flips;
     const int total = plan.batchCount() * flips * steps;

@@ -7,6 +7,7 @@
 #include "base/CancelToken.h"
 #include "base/LabelMap.h"
 #include "base/Volume.h"
+#include "engine/Precision.h"
 #include "engine/diffunet/DiffUNetConfig.h"
 #include "imaging/VolumePreparation.h"
 #include "uncertainty/StepCache.h"
@@ -50,6 +51,10 @@ struct VolumeModelLoadOptions
     /// Run the networks under CUDA autocast (fp16), as the reference predicts. Ignored on the CPU
     /// (VolumeModelInfo::autocast says whether it is in use).
     bool autocastFp16 = false;
+    /// Arithmetic of the networks: Auto is bf16 (autocast: float32 weights, bf16 convolutions)
+    /// where the device computes it natively (engine::resolvePrecision), else fp32, or the fp16
+    /// autocast above when asked for on CUDA.
+    engine::Precision precision = engine::Precision::Auto;
     /// Set for a reference state_dict, which stores no config (see DiffUNetReferencePreset);
     /// unset for our checkpoint format, whose header has the network and its preparation.
     std::optional<engine::DiffUNetConfig> referenceNetwork;
@@ -83,6 +88,7 @@ struct VolumeModelInfo
     std::int64_t parameterCount = 0;
     std::string device;    ///< "cpu" or "cuda:N"
     bool autocast = false; ///< networks run under CUDA fp16 autocast
+    std::string precision; ///< "fp32", "bf16" or "fp16-autocast"
     double loadSeconds = 0.0;
 };
 

@@ -193,7 +193,8 @@ nlohmann::json headerJson(const CheckpointInfo& info, bool hasEma)
         h["schedule"] = {{"mode", scheduleModeName(info.schedule.mode)},
                          {"timesteps", info.schedule.timesteps},
                          {"beta_start", info.schedule.betaStart},
-                         {"beta_end", info.schedule.betaEnd}};
+                         {"beta_end", info.schedule.betaEnd},
+                         {"prediction", predictionName(info.schedule.prediction)}};
     }
     h["preprocessing"] = nlohmann::json::parse(info.preprocessingJson);
     h["input_size"] = info.inputSize;
@@ -276,6 +277,11 @@ CheckpointInfo parseHeader(const std::string& text, const std::string& path)
         info.schedule.timesteps = s.at("timesteps").get<int>();
         info.schedule.betaStart = s.at("beta_start").get<double>();
         info.schedule.betaEnd = s.at("beta_end").get<double>();
+        // Absent in checkpoints written before x0 prediction existed: they predict noise.
+        info.schedule.prediction = s.contains("prediction")
+                                       ? parsePrediction(s.at("prediction").get<std::string>(),
+                                                         path + ": header.schedule.prediction")
+                                       : Prediction::Noise;
         info.schedule.validate(path + ": header.schedule");
         // Files written before the input size was recorded were all made for 128x128 inputs.
         info.inputSize = h.value("input_size", 128);

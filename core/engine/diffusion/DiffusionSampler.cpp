@@ -147,15 +147,24 @@ at::Tensor DiffusionSampler::sample(const EpsilonFunction& epsilon, at::IntArray
         const int t = m_timesteps[static_cast<std::size_t>(i)];
         const int tNext = i + 1 < count ? m_timesteps[static_cast<std::size_t>(i + 1)] : -1;
         const auto ti = static_cast<std::size_t>(t);
-        const at::Tensor eps = epsilon(x, at::full({rows}, t, timeOptions));
-        if (!eps.defined() || !eps.sizes().equals(x.sizes())) {
+        const at::Tensor output = epsilon(x, at::full({rows}, t, timeOptions));
+        if (!output.defined() || !output.sizes().equals(x.sizes())) {
             throw Error(ErrorKind::Mismatch, "denoiser output",
                         "expected shape " + shapeText(x) + ", got " +
-                            (eps.defined() ? shapeText(eps) : std::string("nothing")));
+                            (output.defined() ? shapeText(output) : std::string("nothing")));
         }
         const double alphaBar = m_schedule.alphasCumprod()[ti];
         const double sqrtOneMinus = m_schedule.sqrtOneMinusAlphasCumprod()[ti];
-        at::Tensor x0Hat = (x - sqrtOneMinus * eps) / std::sqrt(alphaBar);
+        // Both forms of the same prediction: the noise and the clean estimate it implies.
+        at::Tensor eps;
+        at::Tensor x0Hat;
+        if (m_schedule.config().prediction == Prediction::X0) {
+            x0Hat = output;
+            eps = (x - std::sqrt(alphaBar) * x0Hat) / sqrtOneMinus;
+        } else {
+            eps = output;
+            x0Hat = (x - sqrtOneMinus * eps) / std::sqrt(alphaBar);
+        }
         at::Tensor xNext;
         if (m_options.kind == SamplerKind::Ddpm) {
             // mu = 1/sqrt(alpha_t) (x - beta_t / sqrt(1 - alpha_bar_t) eps); no clipping.

@@ -55,14 +55,18 @@ struct SamplerStep
     int t;                    ///< timestep of the state the denoiser saw
     int tNext;                ///< timestep of the new state; -1 once the chain is finished
     const at::Tensor& xT;     ///< the state at t
-    const at::Tensor& epsHat; ///< the predicted noise
-    const at::Tensor& x0Hat;  ///< (x_t - sqrt(1 - alpha_bar_t) eps_hat) / sqrt(alpha_bar_t)
-    const at::Tensor& xNext;  ///< the state at tNext (the final sample after the last step)
+    const at::Tensor& epsHat; ///< the predicted noise (derived from x0Hat for x0 prediction)
+    /// (x_t - sqrt(1 - alpha_bar_t) eps_hat) / sqrt(alpha_bar_t), or the network's own x0
+    /// (DDIM: clipped to [-1, 1])
+    const at::Tensor& x0Hat;
+    const at::Tensor& xNext; ///< the state at tNext (the final sample after the last step)
 };
 
 /// Called on the sampling thread after every step; exceptions propagate and end the run.
 using SamplerCallback = std::function<void(const SamplerStep&)>;
-/// eps_hat(x_t, t) for the whole batch; t is a (B) int64 tensor on x_t's device.
+/// The denoiser for the whole batch: eps_hat(x_t, t), or x0_hat(x_t, t) when the schedule's
+/// prediction is x0 (the sampler derives the other form); t is a (B) int64 tensor on x_t's
+/// device.
 using EpsilonFunction = std::function<at::Tensor(const at::Tensor& xT, const at::Tensor& t)>;
 
 /// Runs reverse diffusion from pure noise to x_0 with a given denoiser.

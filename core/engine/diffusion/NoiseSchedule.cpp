@@ -78,6 +78,26 @@ ScheduleMode parseScheduleMode(const std::string& name, const std::string& subje
                     "' (expected linear, quadratic, cosine or sigmoid)");
 }
 
+const char* predictionName(Prediction prediction) noexcept
+{
+    return prediction == Prediction::X0 ? "x0" : "eps";
+}
+
+Prediction parsePrediction(const std::string& name, const std::string& subject)
+{
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (lower == "eps" || lower == "noise" || lower == "epsilon") {
+        return Prediction::Noise;
+    }
+    if (lower == "x0") {
+        return Prediction::X0;
+    }
+    throw Error(ErrorKind::Config, subject.empty() ? "diffusion.prediction" : subject,
+                "unknown prediction '" + name + "' (expected eps or x0)");
+}
+
 void ScheduleConfig::validate(const std::string& subject) const
 {
     const std::string prefix = subject.empty() ? "diffusion.schedule." : subject + ": ";

@@ -433,8 +433,11 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             const torch::Tensor tDev = t.to(device);
             const torch::Tensor eps = noise.to(device);
             const torch::Tensor xT = qSample(schedule, x0, tDev, eps);
-            const torch::Tensor epsHat = net->forward(xT, batch.images.to(device), tDev);
-            return computeDiffusionLoss(loss, epsHat, eps, x0, tDev, c.schedule.timesteps);
+            const torch::Tensor output = net->forward(xT, batch.images.to(device), tDev);
+            // The loss compares the network's output with what it predicts: the noise, or the
+            // clean mask (diffusion.prediction: x0).
+            const torch::Tensor& target = c.schedule.prediction == Prediction::X0 ? x0 : eps;
+            return computeDiffusionLoss(loss, output, target, x0, tDev, c.schedule.timesteps);
         };
 
         const auto validate = [&]() -> json {
@@ -591,6 +594,13 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
                                     std::to_string(step + 1) +
                                     " (learning rate too high? try a lower -l)");
                 }
+                if (c.schedulerUse && c.schedulerName == "cosine") {
+                    // A function of the step alone, so a resumed run continues the same curve.
+                    lr = c.learningRateAt(step, totalSteps);
+                    for (auto& group : optimizer->param_groups()) {
+                        group.options().set_lr(lr);
+                    }
+                }
                 optimizer->zero_grad();
                 value.total.backward();
                 optimizer->step();
@@ -674,7 +684,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             if (haveVal) {
                 emit(validation);
             }
-            if (c.schedulerUse) {
+            if (c.schedulerUse && c.schedulerName == "plateau") {
                 if (monitored < plateauBest) {
                     plateauBest = monitored;
                     plateauBad = 0;

@@ -62,7 +62,13 @@ TrainingConfig::fromYaml(const std::string& text, const std::string& sourceName,
     }
 
     const Key diffusion = p.child(top, "diffusion");
-    p.requireMap(diffusion, {"schedule"});
+    p.requireMap(diffusion, {"schedule", "prediction"});
+    if (const Key prediction = p.child(diffusion, "prediction"); Parser::present(prediction)) {
+        std::string text;
+        p.scalar(prediction, text);
+        c.schedule.prediction =
+            parsePrediction(text, (sourceName.empty() ? "" : sourceName + ": ") + prediction.path);
+    }
     const Key schedule = p.child(diffusion, "schedule");
     p.requireMap(schedule, {"timesteps", "mode", "beta_start", "beta_end"});
     p.scalar(p.child(schedule, "timesteps"), c.schedule.timesteps);
@@ -153,7 +159,11 @@ TrainingConfig::fromYaml(const std::string& text, const std::string& sourceName,
     p.scalar(p.child(optimizerParams, "weight_decay"), c.weightDecay);
     p.scalar(p.child(optimizerParams, "momentum"), c.momentum);
     const Key scheduler = p.child(training, "scheduler");
-    p.requireMap(scheduler, {"factor", "patience", "verbose", "use"});
+    p.requireMap(scheduler,
+                 {"factor", "patience", "verbose", "use", "name", "warmup_steps", "min_lr"});
+    p.scalar(p.child(scheduler, "name"), c.schedulerName);
+    p.scalar(p.child(scheduler, "warmup_steps"), c.warmupSteps);
+    p.scalar(p.child(scheduler, "min_lr"), c.minLearningRate);
     p.scalar(p.child(scheduler, "factor"), c.schedulerFactor);
     p.scalar(p.child(scheduler, "patience"), c.schedulerPatience);
     p.scalar(p.child(scheduler, "use"), c.schedulerUse);
@@ -311,6 +321,15 @@ void TrainingConfig::validate() const
     if (!(schedulerFactor > 0.0 && schedulerFactor < 1.0)) {
         fail("training.scheduler.factor", "must lie in (0, 1)");
     }
+    if (schedulerName != "plateau" && schedulerName != "cosine") {
+        fail("training.scheduler.name", "'" + schedulerName + "' is not plateau or cosine");
+    }
+    if (warmupSteps < 0) {
+        fail("training.scheduler.warmup_steps", "must not be negative");
+    }
+    if (!(minLearningRate >= 0.0 && minLearningRate <= learningRate)) {
+        fail("training.scheduler.min_lr", "must lie in [0, training.optimizer.params.lr]");
+    }
     if (schedulerPatience < 0) {
         fail("training.scheduler.patience", "must not be negative");
     }
@@ -417,7 +436,10 @@ std::string TrainingConfig::toYaml() const
         << scheduleModeName(schedule.mode);
     out << YAML::Key << "beta_start" << YAML::Value << shortest(schedule.betaStart);
     out << YAML::Key << "beta_end" << YAML::Value << shortest(schedule.betaEnd);
-    out << YAML::EndMap << YAML::EndMap;
+    out << YAML::EndMap;
+    out << YAML::Key << "prediction" << YAML::Value << YAML::DoubleQuoted
+        << predictionName(schedule.prediction);
+    out << YAML::EndMap;
 
     out << YAML::Key << "dataset" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "input_size" << YAML::Value << inputSize;
@@ -465,6 +487,9 @@ std::string TrainingConfig::toYaml() const
     out << YAML::EndMap << YAML::EndMap;
     out << YAML::Key << "scheduler" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "use" << YAML::Value << schedulerUse;
+    out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << schedulerName;
+    out << YAML::Key << "warmup_steps" << YAML::Value << warmupSteps;
+    out << YAML::Key << "min_lr" << YAML::Value << shortest(minLearningRate);
     out << YAML::Key << "factor" << YAML::Value << shortest(schedulerFactor);
     out << YAML::Key << "patience" << YAML::Value << schedulerPatience;
     out << YAML::EndMap;
@@ -508,6 +533,20 @@ std::string TrainingConfig::toYaml() const
     }
     out << YAML::EndMap;
     return std::string(out.c_str()) + "\n";
+}
+
+double TrainingConfig::learningRateAt(std::int64_t step, std::int64_t totalSteps) const
+{
+    if (!schedulerUse || schedulerName != "cosine") {
+        return learningRate;
+    }
+    if (step < warmupSteps) {
+        return learningRate * static_cast<double>(step + 1) / static_cast<double>(warmupSteps);
+    }
+    const double span = static_cast<double>(std::max<std::int64_t>(1, totalSteps - warmupSteps));
+    const double progress = std::min(1.0, static_cast<double>(step - warmupSteps) / span);
+    return minLearningRate + 0.5 * (learningRate - minLearningRate) *
+                                 (1.0 + std::cos(3.14159265358979323846 * progress));
 }
 
 } // namespace diffseg::core::engine

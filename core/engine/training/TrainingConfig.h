@@ -100,8 +100,18 @@ struct TrainingConfig
     double weightDecay = 0.0;
     double momentum = 0.0;     ///< SGD only
     bool schedulerUse = false; ///< ours: the reference builds ReduceLROnPlateau but never steps it
+    /// ours: "plateau" (the reference's ReduceLROnPlateau, per epoch on the validation loss) or
+    /// "cosine" (linear warm-up over warmupSteps, then a cosine from lr down to minLearningRate
+    /// at the last step, set every step)
+    std::string schedulerName = "plateau";
     double schedulerFactor = 0.5;
     int schedulerPatience = 5;
+    std::int64_t warmupSteps = 0; ///< ours, cosine: steps of the linear warm-up from 0
+    double minLearningRate = 0.0; ///< ours, cosine: the rate at the last step
+
+    /// The learning rate of the optimizer step after `step` steps of `totalSteps` (cosine with
+    /// its warm-up when the scheduler is used with name cosine; the base rate otherwise).
+    double learningRateAt(std::int64_t step, std::int64_t totalSteps) const;
     bool emaUse = true;
     EmaConfig ema;
     std::uint64_t seed = 0;         ///< ours: every random draw derives from it

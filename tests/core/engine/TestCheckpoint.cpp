@@ -91,7 +91,7 @@ private Q_SLOTS:
             R"({"dim_x": 8, "dim_g": 8, "dim_x_mults": [1, 2], "dim_g_mults": [1, 2], "resnet_block_groups": 4})"));
         Checkpoint out;
         out.info.model = model->config();
-        out.info.schedule = ScheduleConfig{ScheduleMode::Cosine, 100, 1e-4, 0.02};
+        out.info.schedule = ScheduleConfig{ScheduleMode::Cosine, 100, 1e-4, 0.02, Prediction::X0};
         out.info.step = 1234;
         out.info.epoch = 7;
         out.info.emaStep = 1234;

@@ -202,6 +202,40 @@ private Q_SLOTS:
         }
     }
 
+    void x0PredictionSamplesLikeTheNoiseForm()
+    {
+        // A denoiser that outputs x0 itself under prediction x0 gives the same chain as the
+        // exact-noise oracle under prediction eps.
+        ScheduleConfig config;
+        config.timesteps = 100;
+        const NoiseSchedule noiseForm(config);
+        config.prediction = Prediction::X0;
+        const NoiseSchedule x0Form(config);
+        const at::Tensor x0 = targetMask(2, 16);
+        const EpsilonFunction clean = [x0](const at::Tensor&, const at::Tensor&) {
+            return x0;
+        };
+        for (const SamplerKind kind : {SamplerKind::Ddim, SamplerKind::Ddpm}) {
+            const SamplerOptions options{kind, kind == SamplerKind::Ddim ? 10 : 0, 0.0, 5};
+            const at::Tensor a = DiffusionSampler(noiseForm, options)
+                                     .sample(oracle(noiseForm, x0), {2, 1, 16, 16}, at::kFloat);
+            double worst = 0.0;
+            const at::Tensor b =
+                DiffusionSampler(x0Form, options)
+                    .sample(clean, {2, 1, 16, 16}, at::kFloat, [&](const SamplerStep& step) {
+                        worst = std::max(worst, maxAbs(step.x0Hat, x0));
+                    });
+            QVERIFY2(maxAbs(a, b) < 1e-4, samplerKindName(kind));
+            QVERIFY2(maxAbs(b, x0) < 1e-4, samplerKindName(kind));
+            QVERIFY(worst < 1e-6); // the step's x0 is the network's own output
+        }
+        QCOMPARE(parsePrediction("X0"), Prediction::X0);
+        QCOMPARE(parsePrediction("epsilon"), Prediction::Noise);
+        QCOMPARE(QString(predictionName(Prediction::Noise)), QStringLiteral("eps"));
+        QVERIFY_THROWS_EXCEPTION(Error, parsePrediction("v"));
+        QVERIFY(noiseForm.config() != x0Form.config());
+    }
+
     void ddimTimestepsSpanTheSchedule()
     {
         const NoiseSchedule s;

@@ -253,6 +253,18 @@ private Q_SLOTS:
         QTest::newRow("widths") << "dim_x: 8"
                                 << "dim_x: 6"
                                 << "model.params";
+        QTest::newRow("prediction") << "beta_end: 0.08}\n"
+                                    << "beta_end: 0.08}\n  prediction: \"v\"\n"
+                                    << "diffusion.prediction";
+        QTest::newRow("scheduler name") << "scheduler: {factor: 0.5"
+                                        << "scheduler: {name: \"step\", factor: 0.5"
+                                        << "training.scheduler.name";
+        QTest::newRow("warm-up") << "scheduler: {factor: 0.5"
+                                 << "scheduler: {warmup_steps: -3, factor: 0.5"
+                                 << "training.scheduler.warmup_steps";
+        QTest::newRow("min lr") << "scheduler: {factor: 0.5"
+                                << "scheduler: {min_lr: 1.0, factor: 0.5"
+                                << "training.scheduler.min_lr";
     }
 
     void errorsNameTheKey()
@@ -269,6 +281,33 @@ private Q_SLOTS:
                  ErrorKind::Config);
         QVERIFY2(message.find("bad.yaml") != std::string::npos, message.c_str());
         QVERIFY2(message.find(key.toStdString()) != std::string::npos, message.c_str());
+    }
+
+    void x0PredictionAndCosineScheduleParseAndRoundTrip()
+    {
+        const TrainingConfig c =
+            TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml",
+                                     {{"diffusion.prediction", "x0"},
+                                      {"training.scheduler.use", "true"},
+                                      {"training.scheduler.name", "cosine"},
+                                      {"training.scheduler.warmup_steps", "10"},
+                                      {"training.scheduler.min_lr", "0.0001"}});
+        QCOMPARE(c.schedule.prediction, Prediction::X0);
+        QCOMPARE(QString::fromStdString(c.schedulerName), QStringLiteral("cosine"));
+        // Linear warm-up from lr/10 to lr over 10 steps, then a cosine down to min_lr at the end.
+        const double lr = c.learningRate;
+        QVERIFY(std::abs(c.learningRateAt(0, 110) - lr / 10) < 1e-12);
+        QVERIFY(std::abs(c.learningRateAt(9, 110) - lr) < 1e-12);
+        QVERIFY(std::abs(c.learningRateAt(60, 110) - (lr + 1e-4) / 2) < 1e-9);
+        QVERIFY(std::abs(c.learningRateAt(110, 110) - 1e-4) < 1e-12);
+        const TrainingConfig again = TrainingConfig::fromYaml(c.toYaml(), "again.yaml");
+        QCOMPARE(again.schedule.prediction, Prediction::X0);
+        QCOMPARE(again.warmupSteps, std::int64_t(10));
+        QCOMPARE(again.minLearningRate, 1e-4);
+        // Without the scheduler the rate is constant.
+        const TrainingConfig plain = TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "t.yaml");
+        QCOMPARE(plain.learningRateAt(50, 100), plain.learningRate);
+        QCOMPARE(plain.schedule.prediction, Prediction::Noise);
     }
 
     void invalidYamlAndMissingFile()

@@ -236,6 +236,12 @@ private Q_SLOTS:
         QVERIFY(summary["model"].toObject()["id"].toString().startsWith("dsd-"));
         QCOMPARE(summary["settings"].toObject()["sampler"].toString(), QString("ddim"));
         QCOMPARE(summary["settings"].toObject()["ensemble"].toInt(), 2);
+        // auto: bf16 where this CPU has it, float32 elsewhere; named in the summary.
+        const QString precision = summary["settings"].toObject()["precision"].toString();
+        QVERIFY2(precision == "bf16" || precision == "fp32", qPrintable(precision));
+        QCOMPARE(summary["model"].toObject()["precision"].toString(), precision);
+        QCOMPARE(summary["model"].toObject()["schedule"].toObject()["prediction"].toString(),
+                 QString("eps"));
         QCOMPARE(summary["input"].toObject()["width"].toInt(), 3008);
         const QJsonObject metrics = summary["metrics"].toObject();
         QVERIFY(metrics.contains("dice"));
@@ -312,6 +318,23 @@ private Q_SLOTS:
                 1e-9);
     }
 
+    void precisionIsHonouredAndNamed()
+    {
+        DIFFSEG_REQUIRE_SHARED(image, "data/dermoscopy/isic2017/images/ISIC_0012099.jpg");
+        for (const QString& precision : {QStringLiteral("fp32"), QStringLiteral("bf16")}) {
+            const QString out = m_dir + "/precision-" + precision;
+            const Run r =
+                runCli(QStringList{"segment", "--model", m_checkpoint, "--input", image, "--out",
+                                   out, "--precision", precision, "--progress", "json"} +
+                       fastSampling());
+            QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+            // The progress start event names it too.
+            QVERIFY2(r.out.contains("\"precision\":\"" + precision + "\""), qPrintable(r.out));
+            const QJsonObject summary = readJson(out + "/ISIC_0012099/summary.json");
+            QCOMPARE(summary["settings"].toObject()["precision"].toString(), precision);
+        }
+    }
+
     void sigtermCancelsCleanly()
     {
         const QString in = m_dir + "/cancel-in";
@@ -380,6 +403,10 @@ private Q_SLOTS:
                     "euler"});
         QVERIFY(r.exitCode != 0 && r.exitCode != 1);
         QVERIFY2(r.err.contains("--sampler"), qPrintable(r.err));
+        r = runCli({"segment", "--model", m_checkpoint, "--input", photo, "--out", out,
+                    "--precision", "fp16"});
+        QVERIFY(r.exitCode != 0 && r.exitCode != 1);
+        QVERIFY2(r.err.contains("--precision"), qPrintable(r.err));
         // A reference .pth without its config says what to pass.
         r = runCli({"segment", "--model",
                     QStringLiteral(DIFFSEG_ENGINE_TEST_DATA "/reference_tiny.pth"), "--input",
