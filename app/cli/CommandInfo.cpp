@@ -1,6 +1,7 @@
 // diffseg info FILE_OR_FOLDER: what a newcomer needs to know about an image, mask, volume, DICOM
 // folder or dataset folder before training or segmenting with it.
 
+#include "CheckpointDescription.h"
 #include "CliCommand.h"
 #include "base/Error.h"
 #include "data/DatasetLayout.h"
@@ -363,6 +364,9 @@ Json describe(const std::string& path, bool check)
                         "a folder of DICOM slices");
         }
     }
+    if (diffseg::app::looksLikeTorchFile(path)) {
+        return diffseg::app::describeCheckpoint(path);
+    }
     // 2D formats are recognised by their first bytes; anything else must be a volume.
     std::vector<char> head(64, 0);
     std::ifstream(path, std::ios::binary).read(head.data(), std::streamsize(head.size()));
@@ -381,13 +385,14 @@ Json describe(const std::string& path, bool check)
 
 DIFFSEG_CLI_COMMAND(info, [](CLI::App& root, diffseg::app::CliResult& result) {
     auto* cmd = root.add_subcommand(
-        "info", "Describe an image, mask, volume, DICOM folder or dataset folder: format, size, "
-                "channels, pixel type, geometry, intensity range; for datasets the layout, pairs "
-                "and unpaired files");
+        "info", "Describe an image, mask, volume, DICOM folder, dataset folder or model file: "
+                "format, size, channels, pixel type, geometry, intensity range; for datasets the "
+                "layout, pairs and unpaired files; for models the network, input and model card");
     auto path = std::make_shared<std::string>();
     auto json = std::make_shared<bool>(false);
     auto check = std::make_shared<bool>(false);
-    cmd->add_option("path", *path, "Image, mask, volume file, DICOM folder or dataset folder")
+    cmd->add_option("path", *path,
+                    "Image, mask, volume file, DICOM folder, dataset folder or checkpoint")
         ->required();
     cmd->add_flag("--json", *json, "Print one JSON object instead of text");
     cmd->add_flag("--check", *check,
@@ -396,6 +401,9 @@ DIFFSEG_CLI_COMMAND(info, [](CLI::App& root, diffseg::app::CliResult& result) {
         const Json j = describe(*path, *check);
         if (*json) {
             std::printf("%s\n", j.dump(2).c_str());
+        } else if (j.value("kind", std::string()) == "checkpoint" ||
+                   j.value("kind", std::string()) == "torch file") {
+            diffseg::app::printCheckpoint(j);
         } else {
             printText(j);
         }

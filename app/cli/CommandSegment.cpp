@@ -64,10 +64,11 @@ struct SegmentArgs
     std::string model;
     std::string input;
     std::string out;
-    std::string sampler = "ddpm";
-    int steps = 0;
-    double eta = 0.0;
-    int ensemble = 5;
+    // Unset: the model card's validated setting, else ddpm, all steps, eta 0, 5 members.
+    std::optional<std::string> sampler;
+    std::optional<int> steps;
+    std::optional<double> eta;
+    std::optional<int> ensemble;
     std::uint64_t seed = 0;
     std::string saveSteps; ///< empty: not given
     std::string device = "auto";
@@ -449,7 +450,8 @@ public:
                 {"epoch", info.epoch ? Json(*info.epoch) : Json(nullptr)},
                 {"parameters", info.parameterCount},
                 {"device", info.device},
-                {"precision", info.precision}};
+                {"precision", info.precision},
+                {"card", info.card.empty() ? Json(nullptr) : Json::parse(info.card.toJson())}};
     }
 
 private:
@@ -584,11 +586,23 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
     }
     cancel.throwIfCancelled("segmentation");
 
-    SegmentOptions options;
-    options.sampler = parseSamplerMethod(args.sampler, "--sampler");
-    options.steps = args.steps;
-    options.eta = args.eta;
-    options.ensemble = args.ensemble;
+    // What the model was validated with (its card), unless the command line says otherwise.
+    SegmentOptions options = segmenter->defaultOptions();
+    if (args.sampler) {
+        options.sampler = parseSamplerMethod(*args.sampler, "--sampler");
+        if (!args.steps) {
+            options.steps = 0; // another sampler: its own default steps
+        }
+    }
+    if (args.steps) {
+        options.steps = *args.steps;
+    }
+    if (args.eta) {
+        options.eta = *args.eta;
+    }
+    if (args.ensemble) {
+        options.ensemble = *args.ensemble;
+    }
     options.seed = args.seed;
     options.stepCacheBudget = static_cast<std::size_t>(args.cacheMiB * 1024.0 * 1024.0);
     options.instabilitySteps = args.instabilitySteps;
@@ -738,18 +752,24 @@ void registerSegment(CLI::App& root, app::CliResult& result)
                      "an image, or a folder whose images are all segmented (sorted by name)")
         ->required();
     command->add_option("--out", args->out, "output folder (one subfolder per image)")->required();
-    command->add_option("--sampler", args->sampler, "ddpm (all T steps, the reference) or ddim")
-        ->check(CLI::IsMember({"ddpm", "ddim"}))
-        ->capture_default_str();
-    command->add_option("--steps", args->steps, "DDIM steps (0 = all T); DDPM accepts only 0 or T")
-        ->check(CLI::NonNegativeNumber)
-        ->capture_default_str();
-    command->add_option("--eta", args->eta, "DDIM stochasticity in [0, 1]")
-        ->check(CLI::Range(0.0, 1.0))
-        ->capture_default_str();
-    command->add_option("--ensemble", args->ensemble, "members K, sampled as one batch")
-        ->check(CLI::Range(1, 1024))
-        ->capture_default_str();
+    command
+        ->add_option("--sampler", args->sampler,
+                     "ddpm (all T steps, the reference) or ddim (default: what the model card "
+                     "says it was validated with, else ddpm)")
+        ->check(CLI::IsMember({"ddpm", "ddim"}));
+    command
+        ->add_option("--steps", args->steps,
+                     "DDIM steps (0 = all T); DDPM accepts only 0 or T (default: the card's, "
+                     "else 0)")
+        ->check(CLI::NonNegativeNumber);
+    command
+        ->add_option("--eta", args->eta,
+                     "DDIM stochasticity in [0, 1] (default: the card's, else 0)")
+        ->check(CLI::Range(0.0, 1.0));
+    command
+        ->add_option("--ensemble", args->ensemble,
+                     "members K, sampled as one batch (default: the card's, else 5)")
+        ->check(CLI::Range(1, 1024));
     command->add_option("--seed", args->seed, "member k uses noise seed S + k")
         ->capture_default_str();
     command->add_option("--save-steps", args->saveSteps,

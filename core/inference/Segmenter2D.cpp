@@ -194,6 +194,11 @@ Segmenter2D::Segmenter2D(const std::string& checkpointPath, const ModelLoadOptio
         info.step = checkpoint.info.step;
         info.epoch = checkpoint.info.epoch;
         info.usesEma = options.useEma && checkpoint.hasEma();
+        try {
+            info.card = ModelCard::fromJson(checkpoint.info.cardJson, checkpointPath);
+        } catch (const Error&) {
+            // A malformed card is no reason to refuse the weights; the model has no card then.
+        }
         impl.schedule = engine::NoiseSchedule(info.schedule);
         impl.model = engine::DermoSegDiff(info.model, engine::WeightInit::None);
         engine::loadWeights(*impl.model, info.usesEma ? checkpoint.ema : checkpoint.model,
@@ -218,6 +223,29 @@ Segmenter2D& Segmenter2D::operator=(Segmenter2D&&) noexcept = default;
 const ModelInfo& Segmenter2D::info() const noexcept
 {
     return m_impl->info;
+}
+
+SegmentOptions Segmenter2D::defaultOptions() const
+{
+    SegmentOptions options;
+    const ModelCard& card = m_impl->info.card;
+    if (const auto sampler = card.validatedText("sampler")) {
+        try {
+            options.sampler = parseSamplerMethod(*sampler, "card.validated.sampler");
+        } catch (const Error&) {
+            return SegmentOptions{}; // a card this build cannot follow: the plain defaults
+        }
+    }
+    if (const auto steps = card.validatedNumber("steps")) {
+        options.steps = static_cast<int>(*steps);
+    }
+    if (const auto ensemble = card.validatedNumber("ensemble")) {
+        options.ensemble = std::max(1, static_cast<int>(*ensemble));
+    }
+    if (const auto eta = card.validatedNumber("eta")) {
+        options.eta = *eta;
+    }
+    return options;
 }
 
 std::vector<int> Segmenter2D::plannedTimesteps(const SegmentOptions& options) const

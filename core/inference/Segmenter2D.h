@@ -3,6 +3,7 @@
 // 2D inference with a DermoSegDiff checkpoint: the library behind `diffseg segment` and the GUI.
 // LibTorch-free header (the network lives behind a pointer to an implementation).
 
+#include "ModelCard.h"
 #include "ReferenceModelConfig.h"
 #include "base/CancelToken.h"
 #include "base/Image2D.h"
@@ -66,6 +67,7 @@ struct ModelInfo
     std::int64_t parameterCount = 0;
     std::string device;       ///< where the network runs: "cpu" or "cuda:N"
     std::string precision;    ///< the arithmetic it runs in: "fp32" or "bf16"
+    ModelCard card;           ///< the checkpoint's card (empty for a reference .pth)
     double loadSeconds = 0.0; ///< reading the file, building the network, moving it to the device
 };
 
@@ -183,6 +185,10 @@ public:
     Segmenter2D& operator=(const Segmenter2D&) = delete;
 
     const ModelInfo& info() const noexcept;
+
+    /// The options a run uses unless told otherwise: SegmentOptions' defaults with the sampler,
+    /// steps, ensemble and eta the model card says the model was validated with.
+    SegmentOptions defaultOptions() const;
 
     /// Timesteps the options visit in sampling order (their count is the number of steps and of
     /// callbacks); throws Error(Config) for invalid sampler options.

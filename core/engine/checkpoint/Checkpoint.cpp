@@ -202,6 +202,10 @@ nlohmann::json headerJson(const CheckpointInfo& info, bool hasEma)
                      {"epoch", info.epoch ? nlohmann::json(*info.epoch) : nlohmann::json(nullptr)}};
     h["ema"] = {{"present", hasEma}, {"step", info.emaStep}, {"initted", info.emaInitted}};
     h["source"] = info.source;
+    const nlohmann::json card = nlohmann::json::parse(info.cardJson);
+    if (!card.empty()) {
+        h["card"] = card;
+    }
     return h;
 }
 
@@ -217,6 +221,9 @@ void parseTrainingAndEma(const nlohmann::json& h, CheckpointInfo& info)
     info.emaStep = h.at("ema").at("step").get<std::int64_t>();
     info.emaInitted = h.at("ema").at("initted").get<bool>();
     info.source = h.value("source", std::string());
+    if (const auto card = h.find("card"); card != h.end() && card->is_object()) {
+        info.cardJson = card->dump();
+    }
 }
 
 /// One distinct label value in 0..65535 (what a uint16 label map holds) per class.
@@ -354,6 +361,43 @@ void saveCheckpoint(const std::string& path, const Checkpoint& checkpoint)
                             firstLine(e.what_without_backtrace()));
         }
     });
+}
+
+CheckpointInfo readCheckpointInfo(const std::string& path)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw Error(ErrorKind::NotFound, path, "file not found");
+    }
+    std::string pickle;
+    try {
+        // data.pkl holds the dict's structure and the header string; the tensors are separate
+        // records, which are not read.
+        caffe2::serialize::PyTorchStreamReader reader(path);
+        const auto [data, size] = reader.getRecord("data.pkl");
+        pickle.assign(static_cast<const char*>(data.get()), size);
+    } catch (const c10::Error& e) {
+        throw Error(ErrorKind::Format, path,
+                    "not a diffseg checkpoint, or corrupt/truncated: " +
+                        firstLine(e.what_without_backtrace()));
+    }
+    // The header is the one pickled string (BINUNICODE: 'X', a 4-byte little-endian length, the
+    // UTF-8 bytes) that is a JSON object with our format tag.
+    const std::string tag = std::string("\"format\":\"") + kFormatName + "\"";
+    for (std::size_t at = pickle.find(tag); at != std::string::npos;
+         at = pickle.find(tag, at + 1)) {
+        for (std::size_t start = at; start-- > 0 && at - start < (std::size_t(1) << 20);) {
+            if (pickle[start] != '{' || start < 5 || pickle[start - 5] != 'X') {
+                continue;
+            }
+            std::uint32_t length = 0;
+            std::memcpy(&length, pickle.data() + start - 4, sizeof length);
+            if (start + length <= pickle.size() && start + length > at) {
+                return parseHeader(pickle.substr(start, length), path);
+            }
+        }
+    }
+    throw Error(ErrorKind::Format, path, "not a diffseg checkpoint (no header found)");
 }
 
 Checkpoint loadCheckpoint(const std::string& path)

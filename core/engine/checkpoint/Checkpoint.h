@@ -40,6 +40,10 @@ struct CheckpointInfo
     std::int64_t emaStep = 0;          ///< the EMA's step counter (0 without EMA)
     bool emaInitted = false;           ///< the EMA's `initted` flag
     std::string source;                ///< where the weights came from (file or "diffseg")
+    /// The model card, a JSON object as text ("{}" when none): what the model was trained on and
+    /// for, its licence and scores, and the settings it was validated with (see
+    /// core/inference/ModelCard.h for the keys). Written by `diffseg export-model`.
+    std::string cardJson = "{}";
 };
 
 /// A model's weights, optionally with its EMA weights ("ema" is what inference should use when
@@ -65,6 +69,10 @@ struct Checkpoint
 /// memory is about the size of the file. Throws Error(Io) naming the file when it cannot be
 /// written.
 void saveCheckpoint(const std::string& path, const Checkpoint& checkpoint);
+
+/// Reads only the header of our format (no tensor is loaded): for choosers, `diffseg info` and
+/// model cards. Throws Error as loadCheckpoint() does.
+CheckpointInfo readCheckpointInfo(const std::string& path);
 
 /// Reads our format back (tensors on the CPU). Never runs code from the file. Throws Error naming
 /// the file: NotFound, Io, Format (not a diffseg checkpoint, corrupt or truncated), Unsupported (a

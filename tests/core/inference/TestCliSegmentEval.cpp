@@ -335,6 +335,53 @@ private Q_SLOTS:
         }
     }
 
+    void exportedModelCarriesItsCardAndDefaults()
+    {
+        // A training checkpoint (with EMA weights) exported with a card: one set of weights, the
+        // card in `info`, and `segment` using the validated settings unless told otherwise.
+        const QString card = m_dir + "/card.json";
+        {
+            QFile file(card);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(R"json({"name": "Tiny test model", "input_kind": "photo",
+                "training_data": "nothing (random weights)", "licence": "test only",
+                "validated": {"sampler": "ddim", "steps": 4, "ensemble": 3},
+                "scores": {"pooled Dice": 0.5}})json");
+        }
+        const QString exported = m_dir + "/exported.dsckpt";
+        Run r = runCli({"export-model", "--checkpoint", m_checkpoint, "--out", exported,
+                        "--weights", "online", "--card", card});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        r = runCli({"info", exported});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("Tiny test model") && r.out.contains("Licence: test only") &&
+                     r.out.contains("steps 4") && r.out.contains("pooled Dice 0.5"),
+                 qPrintable(r.out));
+        r = runCli({"info", m_checkpoint});
+        QVERIFY2(r.out.contains("card:") && r.out.contains("none"), qPrintable(r.out));
+
+        DIFFSEG_REQUIRE_SHARED(image, "data/dermoscopy/ph2/images/IMD002.bmp");
+        const QString out = m_dir + "/card-defaults";
+        r = runCli({"segment", "--model", exported, "--input", image, "--out", out});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QJsonObject settings = readJson(out + "/IMD002/summary.json")["settings"].toObject();
+        QCOMPARE(settings["sampler"].toString(), QString("ddim"));
+        QCOMPARE(settings["steps"].toInt(), 4);
+        QCOMPARE(settings["ensemble"].toInt(), 3);
+        // The command line wins over the card.
+        r = runCli({"segment", "--model", exported, "--input", image, "--out", out, "--ensemble",
+                    "2", "--steps", "3"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        settings = readJson(out + "/IMD002/summary.json")["settings"].toObject();
+        QCOMPARE(settings["ensemble"].toInt(), 2);
+        QCOMPARE(settings["steps"].toInt(), 3);
+
+        // No EMA in the source: --weights ema is refused, naming the file.
+        r = runCli({"export-model", "--checkpoint", exported, "--out", m_dir + "/x.dsckpt"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("exported.dsckpt") && r.err.contains("EMA"), qPrintable(r.err));
+    }
+
     void sigtermCancelsCleanly()
     {
         const QString in = m_dir + "/cancel-in";
