@@ -43,7 +43,10 @@ namespace diffseg::app {
 // CommandSegmentVolume.cpp: volumes and Diff-UNet checkpoints go to `segment3d`.
 bool isVolumeSegmentation(const std::string& model, const std::string& input,
                           const std::string& referenceConfig);
-void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result);
+void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result, const std::string& model);
+/// The packaged model for `volume` inputs or photos, announced on stderr; throws Error(Config)
+/// when none is installed or a reference preset needs its own file.
+std::string defaultModelFor(bool volume, const std::string& referenceConfig);
 } // namespace diffseg::app
 using namespace diffseg::core;
 using Json = nlohmann::ordered_json;
@@ -742,11 +745,9 @@ void registerSegment(CLI::App& root, app::CliResult& result)
         "bar on a terminal, JSON lines on stdout otherwise. SIGINT/SIGTERM cancel cleanly (exit "
         "3)");
     auto args = std::make_shared<SegmentArgs>();
-    command
-        ->add_option("--model", args->model,
-                     "checkpoint: ours, or a reference .pth with "
-                     "--reference-config")
-        ->required();
+    command->add_option("--model", args->model,
+                        "checkpoint: ours, or a reference .pth with --reference-config (default: "
+                        "the packaged model for the input's kind, photo or volume)");
     command
         ->add_option("--input", args->input,
                      "an image, or a folder whose images are all segmented (sorted by name)")
@@ -810,8 +811,13 @@ void registerSegment(CLI::App& root, app::CliResult& result)
     // segment3d's options (--fusion, --tta, ...) are extras here until the input is known.
     command->allow_extras();
     command->callback([args, &result, command] {
-        if (app::isVolumeSegmentation(args->model, args->input, args->referenceConfig)) {
-            app::runSegmentVolumeFrom(*command, result);
+        const bool volume =
+            app::isVolumeSegmentation(args->model, args->input, args->referenceConfig);
+        if (args->model.empty()) {
+            args->model = app::defaultModelFor(volume, args->referenceConfig);
+        }
+        if (volume) {
+            app::runSegmentVolumeFrom(*command, result, args->model);
             return;
         }
         if (!command->remaining().empty()) {

@@ -18,6 +18,7 @@
 #include "metrics/MetricsAccumulator.h"
 #include "metrics/MetricsReport.h"
 #include "metrics/SegmentationMetrics.h"
+#include "runtime/ResourcePaths.h"
 #include "runtime/Runtime.h"
 
 #include <CLI/CLI.hpp>
@@ -56,7 +57,8 @@ namespace diffseg::app {
 // Used by CommandSegment.cpp to hand volumes over to this command.
 bool isVolumeSegmentation(const std::string& model, const std::string& input,
                           const std::string& referenceConfig);
-void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result);
+void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result, const std::string& model);
+std::string defaultModelFor(bool volume, const std::string& referenceConfig);
 } // namespace diffseg::app
 
 namespace {
@@ -873,8 +875,7 @@ void addVolumeOptions(CLI::App* command, const std::shared_ptr<VolumeArgs>& args
     command
         ->add_option("--model", args->model,
                      "Diff-UNet checkpoint: ours, or a reference state_dict with "
-                     "--reference-config")
-        ->required();
+                     "--reference-config (default: the packaged volume model)");
     command
         ->add_option("--input", args->input,
                      "a volume (.nii, .nii.gz, .nrrd, .seg.nrrd, .mha, .mhd), a DICOM folder, a "
@@ -956,7 +957,12 @@ void registerSegment3d(CLI::App& root, app::CliResult& result)
         "hands volumes here. SIGINT/SIGTERM cancel cleanly (exit 3)");
     auto args = std::make_shared<VolumeArgs>();
     addVolumeOptions(command, args);
-    command->callback([args, &result] { runSegmentVolume(*args, result); });
+    command->callback([args, &result] {
+        if (args->model.empty()) {
+            args->model = diffseg::app::defaultModelFor(true, args->referenceConfig);
+        }
+        runSegmentVolume(*args, result);
+    });
 }
 
 /// Our checkpoint's JSON header or a reference state_dict's key names, in the first bytes of the
@@ -1020,7 +1026,29 @@ bool isVolumeSegmentation(const std::string& model, const std::string& input,
     }
 }
 
-void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result)
+std::string defaultModelFor(bool volume, const std::string& referenceConfig)
+{
+    if (!referenceConfig.empty()) {
+        throw Error(ErrorKind::Config, "--model",
+                    "--reference-config names the reference checkpoint's configuration; give the "
+                    "checkpoint itself with --model");
+    }
+    const std::string path = packagedDefaultModel(volume ? PackagedModelKind::Volume
+                                                         : PackagedModelKind::Photo);
+    if (path.empty()) {
+        throw Error(ErrorKind::Config, "--model",
+                    std::string("no model given and no packaged ") +
+                        (volume ? "volume" : "photo") +
+                        " model found (resources folder: " +
+                        (resourceDir().empty() ? "none" : resourceDir()) +
+                        "); pass --model CHECKPOINT");
+    }
+    std::fprintf(stderr, "no --model given: using the packaged %s model %s\n",
+                 volume ? "volume" : "photo", path.c_str());
+    return path;
+}
+
+void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result, const std::string& model)
 {
     // Rebuild the command line `segment` parsed (its own options, then what it did not know, in
     // order) and parse it as segment3d: 2D-only options are then refused by name.
@@ -1043,6 +1071,10 @@ void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result)
     }
     for (const std::string& extra : segment.remaining()) {
         argv.push_back(extra);
+    }
+    if (segment.get_option("--model")->count() == 0) {
+        argv.push_back("--model");
+        argv.push_back(model);
     }
     CLI::App volume{"diffseg segment (volume)", "segment"};
     auto args = std::make_shared<VolumeArgs>();

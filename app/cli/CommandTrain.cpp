@@ -13,10 +13,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -83,6 +85,50 @@ std::string yamlList(const std::vector<T>& values)
     return out + "]";
 }
 
+/// Paths on the command line are taken from the working directory (those inside a config file
+/// from the file's folder, which the config reader applies to relative paths): made absolute
+/// here, before they become overrides of the file's keys.
+std::string fromWorkingDirectory(const std::string& path)
+{
+    if (path.empty() || std::filesystem::path(path).is_absolute()) {
+        return path;
+    }
+    return std::filesystem::absolute(path).lexically_normal().string();
+}
+
+/// The config keys that hold paths, in both networks' configs.
+bool isPathKey(const std::string& key)
+{
+    static const std::set<std::string> keys{
+        "dataset.data_dir",           "dataset.cache_dir",
+        "dataset.split.file",         "model.save_dir",
+        "training.intial_weights.path", "training.initial_weights.path",
+        "testing.model_weigths.path", "testing.model_weights.path"};
+    return keys.count(key) > 0;
+}
+
+/// --set KEY=VALUE as an override; a relative path value of a path key is taken from the working
+/// directory.
+std::pair<std::string, std::string> setOverride(const std::string& set)
+{
+    const auto eq = set.find('=');
+    if (eq == std::string::npos || eq == 0) {
+        throw Error(ErrorKind::Config, "--set " + set, "expected KEY=VALUE, e.g. training.epochs=10");
+    }
+    const std::string key = set.substr(0, eq);
+    std::string value = set.substr(eq + 1);
+    if (isPathKey(key)) {
+        std::string text = value;
+        if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
+            text.back() == text.front()) {
+            text = text.substr(1, text.size() - 2);
+        }
+        value = json(fromWorkingDirectory(text)).dump();
+    }
+    return {key, value};
+}
+
+
 std::vector<std::pair<std::string, std::string>> overridesOf(const TrainArgs& a)
 {
     std::vector<std::pair<std::string, std::string>> o;
@@ -121,16 +167,10 @@ std::vector<std::pair<std::string, std::string>> overridesOf(const TrainArgs& a)
     add("augmentation.p", a.augmentationP);
     add("training.seed", a.seed);
     if (!a.dataDir.empty()) {
-        o.emplace_back("dataset.data_dir", json(a.dataDir).dump());
+        o.emplace_back("dataset.data_dir", json(fromWorkingDirectory(a.dataDir)).dump());
     }
     for (const std::string& set : a.sets) {
-        const auto eq = set.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            throw Error(ErrorKind::Config, "--set " + set,
-                        "expected KEY=VALUE, e.g. "
-                        "training.epochs=10");
-        }
-        o.emplace_back(set.substr(0, eq), set.substr(eq + 1));
+        o.push_back(setOverride(set));
     }
     return o;
 }
@@ -180,15 +220,10 @@ std::vector<std::pair<std::string, std::string>> diffUNetOverridesOf(const Train
         o.emplace_back("training.seed", yamlValue(*a.seed));
     }
     if (!a.dataDir.empty()) {
-        o.emplace_back("dataset.data_dir", json(a.dataDir).dump());
+        o.emplace_back("dataset.data_dir", json(fromWorkingDirectory(a.dataDir)).dump());
     }
     for (const std::string& set : a.sets) {
-        const auto eq = set.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            throw Error(ErrorKind::Config, "--set " + set,
-                        "expected KEY=VALUE, e.g. training.epochs=10");
-        }
-        o.emplace_back(set.substr(0, eq), set.substr(eq + 1));
+        o.push_back(setOverride(set));
     }
     return o;
 }
@@ -256,7 +291,10 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
     cmd->add_option("--set", a->sets,
                     "override any config key: KEY=VALUE with a dotted key and a YAML value, e.g. "
                     "--set training.validation.dice_every=5 (repeatable)");
-    cmd->add_option("--data-dir", a->dataDir, "dataset folder (dataset.data_dir)");
+    cmd->add_option("--data-dir", a->dataDir,
+                    "dataset folder (dataset.data_dir). Paths given on the command line (here, "
+                    "--run-dir, --progress and path keys of --set) are relative to the working "
+                    "directory; paths written inside the config file are relative to that file");
     cmd->add_option("--device", a->device,
                     "cpu, cuda, cuda:N or auto (default: the config's run.device)");
     cmd->add_option("--threads", a->threads, "compute threads (0 = all cores)")

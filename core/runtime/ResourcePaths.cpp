@@ -69,6 +69,21 @@ std::string resourceDir()
     return resourceDirFor(executablePath());
 }
 
+std::string packagedDefaultModel(PackagedModelKind kind)
+{
+    const char* const photo[] = {"models/dermoscopy-isic2018.dsckpt",
+                                 "models/dermoscopy-demo.dsckpt"};
+    const char* const volume[] = {"models/diffunet-hippocampus.dsckpt",
+                                  "models/diffunet-demo.dsckpt"};
+    for (const char* name : kind == PackagedModelKind::Photo ? photo : volume) {
+        const std::string path = resourcePath(name);
+        if (!path.empty()) {
+            return path;
+        }
+    }
+    return {};
+}
+
 std::string resourcePath(const std::string& relative)
 {
     const std::string dir = resourceDir();

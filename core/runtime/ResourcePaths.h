@@ -27,6 +27,19 @@ std::string resourceDirFor(const std::string& executablePath);
 /// `resourcePath("models/dermoscopy-demo.dsckpt")`.
 std::string resourcePath(const std::string& relative);
 
+/// What a packaged model segments.
+enum class PackagedModelKind
+{
+    Photo, ///< 2D dermoscopy photos (DermoSegDiff)
+    Volume ///< CT/MRI volumes (Diff-UNet)
+};
+
+/// The packaged model used when none is chosen: the first of `models/` that exists, in order of
+/// preference (photos: dermoscopy-isic2018.dsckpt, the real model; then dermoscopy-demo.dsckpt,
+/// trained on generated photos only. Volumes: diffunet-hippocampus.dsckpt, then
+/// diffunet-demo.dsckpt). An empty string when none is installed.
+std::string packagedDefaultModel(PackagedModelKind kind);
+
 /// Absolute path of the running executable with its links resolved (`/proc/self/exe` on Linux),
 /// or an empty string when the system does not say.
 std::string executablePath();

@@ -178,6 +178,51 @@ private Q_SLOTS:
         QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains("lr"));
     }
 
+    void relativePathsFollowTheirOrigin()
+    {
+        // The config says data_dir "data" (relative to the config's folder); the command line's
+        // --data-dir is relative to the working directory.
+        const QString dir = diffseg::test::scratchDir("cli-train-paths");
+        QDir().mkpath(dir + "/configs");
+        QDir().mkpath(dir + "/work");
+        makeDataset(dir + "/configs/data", 4);
+        makeDataset(dir + "/work/mine", 5);
+        const QString config = writeConfig(dir + "/configs");
+        QProcess p;
+        p.setWorkingDirectory(dir + "/work");
+        // From the file: configs/data (4 pairs), wherever the command runs.
+        p.start(cli(), {"train", "-c", config, "--max-steps", "1", "--run-dir", "run-a",
+                        "--progress", "a.jsonl"});
+        QVERIFY(p.waitForFinished(120000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        QVERIFY(QFileInfo::exists(dir + "/work/run-a/last.dsckpt"));
+        const auto started = [](const QString& progress) {
+            for (const auto& e : readEvents(progress)) {
+                if (e.value("event", "") == "started") {
+                    return e;
+                }
+            }
+            return nlohmann::json();
+        };
+        nlohmann::json a = started(dir + "/work/a.jsonl");
+        QCOMPARE(a["dataset"]["cases"].get<int>(), 4);
+        // From the command line: work/mine (5 pairs), not configs/mine.
+        p.start(cli(), {"train", "-c", config, "--data-dir", "mine", "--max-steps", "1",
+                        "--run-dir", "run-b", "--progress", "b.jsonl", "--set",
+                        "dataset.cache_dir=cache"});
+        QVERIFY(p.waitForFinished(120000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        nlohmann::json b = started(dir + "/work/b.jsonl");
+        QCOMPARE(b["dataset"]["cases"].get<int>(), 5);
+        QVERIFY2(QString::fromStdString(b["dataset"]["cache"].get<std::string>())
+                     .startsWith(QDir(dir + "/work/cache").absolutePath()),
+                 b["dataset"]["cache"].dump().c_str());
+        // --help says so.
+        p.start(cli(), {"train", "--help"});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY(QString::fromUtf8(p.readAllStandardOutput()).contains("working directory"));
+    }
+
     void sigtermSavesAndExits()
     {
         const QString dir = diffseg::test::scratchDir("cli-train-term");

@@ -95,6 +95,9 @@ bool writable(const fs::path& folder)
 fs::path cacheFolder(const TrainingConfig& config)
 {
     if (!config.cacheDir.empty()) {
+        // A folder the user named is made when missing (a failure only costs the cache).
+        std::error_code ec;
+        fs::create_directories(config.cacheDir, ec);
         return config.cacheDir;
     }
     const fs::path nextToData = fs::path(config.dataDir) / ".diffseg-cache";

@@ -382,6 +382,19 @@ private Q_SLOTS:
         QVERIFY2(r.err.contains("exported.dsckpt") && r.err.contains("EMA"), qPrintable(r.err));
     }
 
+    void withoutAModelThePackagedOneIsUsed()
+    {
+        DIFFSEG_REQUIRE_SHARED(image, "data/dermoscopy/ph2/images/IMD002.bmp");
+        const QString out = m_dir + "/packaged";
+        const Run r = runCli({"segment", "--input", image, "--out", out, "--progress", "none"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        // It says which model it took.
+        QVERIFY2(r.err.contains("using the packaged photo model") && r.err.contains(".dsckpt"),
+                 qPrintable(r.err));
+        const QJsonObject model = readJson(out + "/IMD002/summary.json")["model"].toObject();
+        QVERIFY(model["path"].toString().contains("resources/models/dermoscopy-"));
+    }
+
     void sigtermCancelsCleanly()
     {
         const QString in = m_dir + "/cancel-in";

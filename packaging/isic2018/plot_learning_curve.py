@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""Plots the learning curve of `diffseg train` runs: the validation Dice the trainer samples
+every few epochs (pooled over its validation photos, at the network's input size) against hours
+of training, where an hour is the trainer's own time (the sum of its step and validation
+seconds, so pauses and other load on the machine do not stretch the axis).
+
+Usage: plot_learning_curve.py OUT.png LABEL=progress.jsonl [LABEL=progress.jsonl ...]
+       [--otsu DICE] [--mark HOURS=DICE:TEXT]
+
+Needs Debian's python3-matplotlib.
+"""
+
+import json
+import sys
+
+
+def curve(path):
+    """(hours, dice) of every validation event with a Dice, in the run's order (resumed runs
+    append to the same file; a step counter that goes back starts a new segment of time)."""
+    seconds = 0.0
+    points = []
+    with open(path) as f:
+        for line in f:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue  # a line cut by a kill
+            kind = e.get("event")
+            if kind == "step":
+                seconds += e.get("step_seconds", 0.0)
+            elif kind == "validation":
+                seconds += e.get("loss_seconds", 0.0) + e.get("dice_seconds", 0.0)
+                if e.get("dice") is not None:
+                    points.append((seconds / 3600.0, e["dice"], e.get("step")))
+    return points
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = argv[1]
+    otsu = None
+    marks = []
+    runs = []
+    args = argv[2:]
+    i = 0
+    while i < len(args):
+        if args[i] == "--otsu":
+            otsu = float(args[i + 1])
+            i += 2
+        elif args[i] == "--mark":
+            hours, rest = args[i + 1].split("=", 1)
+            dice, text = rest.split(":", 1)
+            marks.append((float(hours), float(dice), text))
+            i += 2
+        else:
+            label, path = args[i].split("=", 1)
+            runs.append((label, path))
+            i += 1
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    for label, path in runs:
+        points = curve(path)
+        if points:
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3,
+                    label=label)
+    if otsu is not None:
+        ax.axhline(otsu, color="grey", linestyle="--", linewidth=1,
+                   label=f"Otsu baseline ({otsu:.3f})")
+    for hours, dice, text in marks:
+        ax.plot([hours], [dice], marker="*", markersize=12, color="black")
+        ax.annotate(text, (hours, dice), textcoords="offset points", xytext=(6, -12), fontsize=8)
+    ax.set_xlabel("hours of training (the trainer's own time, 2 CPU cores)")
+    ax.set_ylabel("validation Dice (pooled)")
+    ax.set_title("DermoSegDiff on ISIC 2018: sampled validation Dice during training")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out)
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
