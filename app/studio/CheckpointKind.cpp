@@ -67,6 +67,49 @@ CheckpointKind checkpointKind(const QString& path)
     return kind;
 }
 
+core::ModelCard checkpointCard(const QString& path)
+{
+    static std::mutex mutex;
+    static QHash<QString, core::ModelCard> cache;
+    const QFileInfo info(path);
+    if (!info.isFile()) {
+        return {};
+    }
+    const QString key = QStringLiteral("%1|%2|%3")
+                            .arg(info.absoluteFilePath())
+                            .arg(info.size())
+                            .arg(info.lastModified().toMSecsSinceEpoch());
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = cache.constFind(key);
+        if (it != cache.constEnd()) {
+            return *it;
+        }
+    }
+    core::ModelCard card;
+    try {
+        card = core::readModelCard(info.absoluteFilePath().toStdString());
+    } catch (const std::exception&) {
+        // Not ours (a reference .pth) or unreadable: no card; loading it reports the problem.
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    cache.insert(key, card);
+    return card;
+}
+
+QString checkpointToolTip(const QString& path)
+{
+    const core::ModelCard card = checkpointCard(path);
+    const QString about =
+        card.empty()
+            ? QCoreApplication::translate("CheckpointKind",
+                                          "No model card: nothing is recorded about what this "
+                                          "model was trained on, its licence or its scores.")
+            : QString::fromStdString(card.text()).toHtmlEscaped().replace('\n', "<br>");
+    return QStringLiteral("<p>%1</p><p><small>%2</small></p>")
+        .arg(about, path.toHtmlEscaped());
+}
+
 QString checkpointKindText(CheckpointKind kind)
 {
     switch (kind) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "inference/ModelCard.h"
+
 #include <QString>
 
 namespace diffseg::app {
@@ -21,5 +23,14 @@ CheckpointKind checkpointKind(const QString& path);
 
 /// "a DermoSegDiff (photo) model", "a Diff-UNet (volume) model", "not a checkpoint we know".
 QString checkpointKindText(CheckpointKind kind);
+
+/// The model card in a checkpoint's header (core::readModelCard: no weights are loaded); empty
+/// for a file without one (a reference .pth, an older checkpoint) or one that cannot be read.
+/// Cached per file as checkpointKind() is. Any thread; never throws.
+core::ModelCard checkpointCard(const QString& path);
+
+/// The chooser's tooltip for a checkpoint: its path and its card, or a line saying that nothing
+/// is recorded about its training data, licence or scores.
+QString checkpointToolTip(const QString& path);
 
 } // namespace diffseg::app

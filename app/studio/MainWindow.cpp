@@ -340,6 +340,7 @@ void MainWindow::createDocks()
     connect(m_modelPanel, &widgets::ModelPanel::checkpointChanged, this, [this](const QString& p) {
         if (!p.isEmpty()) {
             m_settings->setValue(QStringLiteral("models/current"), p);
+            applyValidatedSettings(p);
         }
         updateActionsEnabled();
     });
@@ -997,7 +998,8 @@ void MainWindow::openSamples()
 
 QString MainWindow::demoModelPath()
 {
-    return QString::fromStdString(core::resourcePath("models/dermoscopy-demo.dsckpt"));
+    // The studio's default photo model: the real one when it is installed.
+    return QString::fromStdString(core::packagedDefaultModel(core::PackagedModelKind::Photo));
 }
 
 bool MainWindow::openDemo()
@@ -1336,7 +1338,7 @@ void MainWindow::refreshModels()
         if (checkpointKind(e.path) == CheckpointKind::Volume) {
             continue; // listed by the volume workspace
         }
-        m_modelPanel->addCheckpoint(e.path, e.label);
+        m_modelPanel->addCheckpoint(e.path, e.label, checkpointToolTip(e.path));
         m_presets.insert(e.path, e.referencePreset);
     }
     m_modelPanel->setCurrentCheckpoint(current);
@@ -1433,6 +1435,41 @@ void MainWindow::setRunsFolder(const QString& folder)
 bool MainWindow::isSegmenting() const
 {
     return m_runner->isRunning();
+}
+
+void MainWindow::applyValidatedSettings(const QString& checkpoint)
+{
+    const core::ModelCard card = checkpointCard(checkpoint);
+    widgets::SamplingRequest request = m_modelPanel->request();
+    bool changed = false;
+    if (const auto sampler = card.validatedText("sampler")) {
+        request.ddim = *sampler == "ddim";
+        changed = true;
+    }
+    if (const auto steps = card.validatedNumber("steps")) {
+        request.steps = static_cast<int>(*steps);
+        changed = true;
+    }
+    if (const auto ensemble = card.validatedNumber("ensemble")) {
+        request.ensemble = static_cast<int>(*ensemble);
+        changed = true;
+    }
+    if (const auto eta = card.validatedNumber("eta")) {
+        request.eta = *eta;
+        changed = true;
+    }
+    if (changed) {
+        m_modelPanel->setRequest(request);
+    }
+}
+
+void MainWindow::setHeatmapChoice(int index)
+{
+    if (m_volumeMode->isActive()) {
+        m_volumeMode->setHeatMap(index);
+    } else {
+        m_overlayPanel->setHeatmapChoice(index);
+    }
 }
 
 bool MainWindow::startSegmentation()

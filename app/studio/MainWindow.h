@@ -146,6 +146,10 @@ public:
     widgets::VolumeView3D* volumeView();
     widgets::ModelPanel* modelPanel() const { return m_modelPanel; }
     widgets::OverlayPanel* overlayPanel() const { return m_overlayPanel; }
+    /// Shows heat map `index` in the workspace shown: photos 0 none, 1 probability, 2 std,
+    /// 3 entropy, 4 instability; volumes 0 none, 1 probability, 2 entropy, 3 step entropy,
+    /// 4 mirror variance.
+    void setHeatmapChoice(int index);
     widgets::StepBrowser* stepBrowser() const { return m_stepBrowser; }
     widgets::ImageView* stepFrameView() const { return m_stepView; }
     widgets::EnsembleGallery* ensembleGallery() const { return m_gallery; }
@@ -187,6 +191,9 @@ protected:
     void closeEvent(QCloseEvent* e) override;
 
 private:
+    /// Sets the model panel's sampler, steps, ensemble and eta to what the model's card says it
+    /// was validated with (nothing changes for a model without a card).
+    void applyValidatedSettings(const QString& checkpoint);
     void createDocks();
     void createTrainingDock();
     void createActions();

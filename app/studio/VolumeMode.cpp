@@ -1193,7 +1193,7 @@ void VolumeMode::refreshModels()
             m_presets.insert(e.path, preset);
             label = tr("%1 (reference Diff-UNet, %2)").arg(QFileInfo(e.path).fileName(), preset);
         }
-        m_panel->addCheckpoint(e.path, label);
+        m_panel->addCheckpoint(e.path, label, checkpointToolTip(e.path));
         ++count;
     }
     // The photo chooser rewrites models/current whenever it refreshes, so the volume chooser keeps

@@ -50,119 +50,163 @@ void scheduleScreenshot(diffseg::app::MainWindow& window, const QString& path)
     QTimer::singleShot(20000, &window, take);
 }
 
+/// The command line: `--help` and `--version` need no display, so they are answered before any
+/// window system is touched (from a plain QCoreApplication).
+struct CommandLine
+{
+    QCommandLineOption sampleOption{
+        QStringLiteral("sample"),
+        QStringLiteral("Open the generated sample data (a lesion photo and a CT phantom).")};
+    QCommandLineOption demoOption{
+        QStringLiteral("demo"),
+        QStringLiteral("Open the demo photo with the demo model selected, ready to segment "
+                       "(default when no file is given).")};
+    QCommandLineOption screenshotOption{
+        QStringLiteral("screenshot"),
+        QStringLiteral("Save a picture of the window to <png> once it has rendered (with "
+                       "--segment: once the segmentation has finished), then quit."),
+        QStringLiteral("png")};
+    QCommandLineOption sizeOption{QStringLiteral("size"),
+                                  QStringLiteral("Window size, e.g. 1280x800."),
+                                  QStringLiteral("WxH")};
+    QCommandLineOption modelOption{QStringLiteral("model"),
+                                   QStringLiteral("Add a checkpoint to the model chooser and "
+                                                  "select it."),
+                                   QStringLiteral("checkpoint")};
+    QCommandLineOption referenceOption{
+        QStringLiteral("reference-config"),
+        QStringLiteral("Preset (isic2018, ph2, ham10000) or config file of a reference .pth."),
+        QStringLiteral("name")};
+    QCommandLineOption gtOption{QStringLiteral("gt"),
+                                QStringLiteral("Ground-truth mask of the image."),
+                                QStringLiteral("mask")};
+    QCommandLineOption segmentOption{QStringLiteral("segment"),
+                                     QStringLiteral("Segment the image once the window is up.")};
+    QCommandLineOption stepsOption{QStringLiteral("steps"),
+                                   QStringLiteral("DDIM steps (with --segment)."),
+                                   QStringLiteral("n")};
+    QCommandLineOption ensembleOption{QStringLiteral("ensemble"),
+                                      QStringLiteral("Ensemble members (with --segment)."),
+                                      QStringLiteral("k")};
+    QCommandLineOption heatmapOption{
+        QStringLiteral("heatmap"),
+        QStringLiteral("Heat map to show: photos 0 none, 1 probability, 2 std, 3 entropy, "
+                       "4 instability; volumes 0 none, 1 probability, 2 entropy, 3 step entropy, "
+                       "4 mirror variance."),
+        QStringLiteral("index")};
+    QCommandLineOption settingsOption{
+        QStringLiteral("settings"),
+        QStringLiteral("Keep the settings in this INI file instead of the user's."),
+        QStringLiteral("ini")};
+    QCommandLineOption noRestoreOption{
+        QStringLiteral("no-restore"),
+        QStringLiteral("Do not offer to restore autosaved edits of a crashed session.")};
+
+    void addTo(QCommandLineParser& parser) const
+    {
+        parser.setApplicationDescription(
+            QStringLiteral("DiffSeg Studio: diffusion-model segmentation of dermoscopy images and "
+                           "CT/MRI volumes."));
+        parser.addHelpOption();
+        parser.addVersionOption();
+        parser.addPositionalArgument(QStringLiteral("file"),
+                                     QStringLiteral("Photo or volume to open."),
+                                     QStringLiteral("[file]"));
+        parser.addOptions({sampleOption, demoOption, screenshotOption, sizeOption, modelOption,
+                           referenceOption, gtOption, segmentOption, stepsOption, ensembleOption,
+                           heatmapOption, settingsOption, noRestoreOption});
+    }
+};
+
+void setApplicationNames()
+{
+    QCoreApplication::setApplicationName(QStringLiteral("DiffSeg Studio"));
+    QCoreApplication::setOrganizationName(QStringLiteral("DiffSeg"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(DIFFSEG_VERSION));
+}
+
+/// True when the arguments only ask for help or the version.
+bool asksOnlyForInformation(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray a(argv[i]);
+        if (a == "-h" || a == "--help" || a == "--help-all" || a == "-?" || a == "-v" ||
+            a == "--version") {
+            return true;
+        }
+    }
+    return false;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
+    if (asksOnlyForInformation(argc, argv)) {
+        // Prints and exits inside process(), with no display needed.
+        QCoreApplication core(argc, argv);
+        setApplicationNames();
+        const CommandLine cl;
+        QCommandLineParser parser;
+        cl.addTo(parser);
+        parser.process(core);
+        return 0;
+    }
     diffseg::widgets::preInitializeApplication();
     QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("DiffSeg Studio"));
-    QApplication::setOrganizationName(QStringLiteral("DiffSeg"));
-    QApplication::setApplicationVersion(QStringLiteral(DIFFSEG_VERSION));
+    setApplicationNames();
     QApplication::setDesktopFileName(QStringLiteral("diffseg-studio"));
     diffseg::core::setComputeThreads(0);
 
+    const CommandLine cl;
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("DiffSeg Studio: diffusion-model segmentation of dermoscopy images and "
-                       "CT/MRI volumes."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Image to open."),
-                                 QStringLiteral("[file]"));
-    QCommandLineOption sampleOption(
-        QStringLiteral("sample"),
-        QStringLiteral("Open the generated sample data (a lesion photo and a CT phantom)."));
-    QCommandLineOption demoOption(
-        QStringLiteral("demo"),
-        QStringLiteral("Open the demo photo with the demo model selected, ready to segment "
-                       "(default when no file is given)."));
-    QCommandLineOption screenshotOption(
-        QStringLiteral("screenshot"),
-        QStringLiteral("Save a picture of the window to <png> once it has rendered (with "
-                       "--segment: once the segmentation has finished), then quit."),
-        QStringLiteral("png"));
-    QCommandLineOption sizeOption(QStringLiteral("size"),
-                                  QStringLiteral("Window size, e.g. 1280x800."),
-                                  QStringLiteral("WxH"));
-    QCommandLineOption modelOption(QStringLiteral("model"),
-                                   QStringLiteral("Add a checkpoint to the model chooser and "
-                                                  "select it."),
-                                   QStringLiteral("checkpoint"));
-    QCommandLineOption referenceOption(
-        QStringLiteral("reference-config"),
-        QStringLiteral("Preset (isic2018, ph2, ham10000) or config file of a reference .pth."),
-        QStringLiteral("name"));
-    QCommandLineOption gtOption(QStringLiteral("gt"),
-                                QStringLiteral("Ground-truth mask of the image."),
-                                QStringLiteral("mask"));
-    QCommandLineOption segmentOption(QStringLiteral("segment"),
-                                     QStringLiteral("Segment the image once the window is up."));
-    QCommandLineOption stepsOption(QStringLiteral("steps"),
-                                   QStringLiteral("DDIM steps (with --segment)."),
-                                   QStringLiteral("n"));
-    QCommandLineOption ensembleOption(QStringLiteral("ensemble"),
-                                      QStringLiteral("Ensemble members (with --segment)."),
-                                      QStringLiteral("k"));
-    QCommandLineOption heatmapOption(
-        QStringLiteral("heatmap"),
-        QStringLiteral("Heatmap to show: 0 none, 1 probability, 2 std, 3 entropy, 4 instability."),
-        QStringLiteral("index"));
-    QCommandLineOption settingsOption(
-        QStringLiteral("settings"),
-        QStringLiteral("Keep the settings in this INI file instead of the user's."),
-        QStringLiteral("ini"));
-    QCommandLineOption noRestoreOption(
-        QStringLiteral("no-restore"),
-        QStringLiteral("Do not offer to restore autosaved edits of a crashed session."));
-    parser.addOptions({sampleOption, demoOption, screenshotOption, sizeOption, modelOption,
-                       referenceOption, gtOption, segmentOption, stepsOption, ensembleOption,
-                       heatmapOption, settingsOption, noRestoreOption});
+    cl.addTo(parser);
     parser.process(app);
 
     diffseg::app::MainWindowOptions options;
-    options.settingsFile = parser.value(settingsOption);
+    options.settingsFile = parser.value(cl.settingsOption);
     diffseg::app::MainWindow window(options);
-    if (parser.isSet(sizeOption)) {
-        const QStringList wh = parser.value(sizeOption).split(QLatin1Char('x'));
+    if (parser.isSet(cl.sizeOption)) {
+        const QStringList wh = parser.value(cl.sizeOption).split(QLatin1Char('x'));
         if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0) {
             window.resize(wh[0].toInt(), wh[1].toInt());
         }
     }
     const QStringList files = parser.positionalArguments();
     // With a photo to open, the window stays 2D (the 3D view opens when asked for).
-    if (parser.isSet(sampleOption)) {
+    if (parser.isSet(cl.sampleOption)) {
         window.openSamples();
-    } else if (files.isEmpty() || parser.isSet(demoOption)) {
+    } else if (files.isEmpty() || parser.isSet(cl.demoOption)) {
         if (!window.openDemo()) {
             window.openSamples();
         }
     } else if (!window.openPath(files.first())) {
         window.openSamples();
     }
-    if (parser.isSet(gtOption)) {
-        window.loadGroundTruth(parser.value(gtOption));
+    if (parser.isSet(cl.gtOption)) {
+        window.loadGroundTruth(parser.value(cl.gtOption));
     }
-    if (parser.isSet(modelOption)) {
-        window.addModel(parser.value(modelOption), parser.value(referenceOption));
+    if (parser.isSet(cl.modelOption)) {
+        window.addModel(parser.value(cl.modelOption), parser.value(cl.referenceOption));
     }
     diffseg::widgets::SamplingRequest request = window.modelPanel()->request();
-    if (parser.isSet(stepsOption)) {
-        request.steps = parser.value(stepsOption).toInt();
+    if (parser.isSet(cl.stepsOption)) {
+        request.steps = parser.value(cl.stepsOption).toInt();
     }
-    if (parser.isSet(ensembleOption)) {
-        request.ensemble = parser.value(ensembleOption).toInt();
+    if (parser.isSet(cl.ensembleOption)) {
+        request.ensemble = parser.value(cl.ensembleOption).toInt();
     }
     window.modelPanel()->setRequest(request);
     window.show();
-    const bool segment = parser.isSet(segmentOption);
-    const QString screenshot = parser.value(screenshotOption);
-    const int heatmap = parser.isSet(heatmapOption) ? parser.value(heatmapOption).toInt() : -1;
+    const bool segment = parser.isSet(cl.segmentOption);
+    const QString screenshot = parser.value(cl.screenshotOption);
+    const int heatmap =
+        parser.isSet(cl.heatmapOption) ? parser.value(cl.heatmapOption).toInt() : -1;
     if (segment) {
         QObject::connect(&window, &diffseg::app::MainWindow::segmentationEnded, &window,
                          [&window, screenshot, heatmap](bool ok) {
                              if (heatmap >= 0) {
-                                 window.overlayPanel()->setHeatmapChoice(heatmap);
+                                 window.setHeatmapChoice(heatmap);
                              }
                              if (!screenshot.isEmpty()) {
                                  QTimer::singleShot(500, &window, [&window, screenshot, ok] {
@@ -178,7 +222,7 @@ int main(int argc, char** argv)
     } else if (!screenshot.isEmpty()) {
         scheduleScreenshot(window, screenshot);
     }
-    if (!parser.isSet(noRestoreOption) && screenshot.isEmpty()) {
+    if (!parser.isSet(cl.noRestoreOption) && screenshot.isEmpty()) {
         QTimer::singleShot(0, &window, [&window] { window.offerAutosaveRestore(); });
     }
     return QApplication::exec();

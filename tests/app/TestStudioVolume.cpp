@@ -232,6 +232,12 @@ private:
         QVERIFY(ws->overlay().rawData() == r.entropy.rawData());
         vm->setHeatMap(3);
         QVERIFY(ws->overlay().rawData() == r.stepEntropy.rawData());
+        // What `diffseg-studio --heatmap N --segment VOLUME` calls: the volume's heat maps.
+        window.setHeatmapChoice(1);
+        QCOMPARE(vm->panel()->heatMap(), 1);
+        QVERIFY(sameVoxels(ws->overlay(), vm->output()->foreground));
+        window.setHeatmapChoice(3);
+        QCOMPARE(vm->panel()->heatMap(), 3);
         QVERIFY(vm->panel()->findChild<QLabel*>("volumeLegend")->isVisible());
         ws->view3D()->setOverlayMode(diffseg::widgets::VolumeScene::OverlayMode::Surface);
         QVERIFY(!renderedFrame(gl).isNull());

@@ -109,15 +109,17 @@ ModelPanel::ModelPanel(QWidget* parent)
     updateEnabled();
 }
 
-void ModelPanel::addCheckpoint(const QString& path, const QString& label)
+void ModelPanel::addCheckpoint(const QString& path, const QString& label, const QString& toolTip)
 {
     const int existing = m_checkpoint->findData(path);
     if (existing >= 0) {
         m_checkpoint->setItemText(existing, label);
+        m_checkpoint->setItemData(existing, toolTip.isEmpty() ? path : toolTip, Qt::ToolTipRole);
         return;
     }
     m_checkpoint->addItem(label, path);
-    m_checkpoint->setItemData(m_checkpoint->count() - 1, path, Qt::ToolTipRole);
+    m_checkpoint->setItemData(m_checkpoint->count() - 1, toolTip.isEmpty() ? path : toolTip,
+                              Qt::ToolTipRole);
     updateEnabled();
 }
 

@@ -33,8 +33,9 @@ class ModelPanel : public QWidget
 public:
     explicit ModelPanel(QWidget* parent = nullptr);
 
-    /// Adds a checkpoint to the chooser (no duplicates); `label` is what users read.
-    void addCheckpoint(const QString& path, const QString& label);
+    /// Adds a checkpoint to the chooser (no duplicates); `label` is what users read, `toolTip`
+    /// (default: the path) what they read when pointing at it, e.g. the model card.
+    void addCheckpoint(const QString& path, const QString& label, const QString& toolTip = {});
     void setCurrentCheckpoint(const QString& path);
     /// Removes every checkpoint (before listing them again).
     void clearCheckpoints();

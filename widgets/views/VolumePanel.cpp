@@ -201,13 +201,14 @@ void VolumePanel::setVolumeDescription(const QString& text)
     m_volume->setText(text);
 }
 
-void VolumePanel::addCheckpoint(const QString& path, const QString& label)
+void VolumePanel::addCheckpoint(const QString& path, const QString& label, const QString& toolTip)
 {
     if (m_checkpoint->findData(path) >= 0) {
         return;
     }
     m_checkpoint->addItem(label, path);
-    m_checkpoint->setItemData(m_checkpoint->count() - 1, path, Qt::ToolTipRole);
+    m_checkpoint->setItemData(m_checkpoint->count() - 1, toolTip.isEmpty() ? path : toolTip,
+                              Qt::ToolTipRole);
     updateEnabled();
 }
 

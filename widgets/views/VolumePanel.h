@@ -44,7 +44,8 @@ public:
     /// "example_ct.nii.gz: 122 x 101 x 30 int16, 3 x 3 x 3 mm, RAS" and what the reader noted.
     void setVolumeDescription(const QString& text);
 
-    void addCheckpoint(const QString& path, const QString& label);
+    /// Adds a checkpoint (no duplicates); `toolTip` defaults to the path (e.g. the model card).
+    void addCheckpoint(const QString& path, const QString& label, const QString& toolTip = {});
     void clearCheckpoints();
     void setCurrentCheckpoint(const QString& path);
     QString currentCheckpoint() const;
