@@ -106,8 +106,7 @@ QString checkpointToolTip(const QString& path)
                                           "No model card: nothing is recorded about what this "
                                           "model was trained on, its licence or its scores.")
             : QString::fromStdString(card.text()).toHtmlEscaped().replace('\n', "<br>");
-    return QStringLiteral("<p>%1</p><p><small>%2</small></p>")
-        .arg(about, path.toHtmlEscaped());
+    return QStringLiteral("<p>%1</p><p><small>%2</small></p>").arg(about, path.toHtmlEscaped());
 }
 
 QString checkpointKindText(CheckpointKind kind)

@@ -2101,9 +2101,36 @@ QString MainWindow::aboutText()
               "<tr><td>OpenCV</td><td>%6</td></tr>"
               "<tr><td>CUDA</td><td>%7</td></tr>"
               "</table>")
-        .arg(QString::fromStdString(v.diffseg), QString::fromLatin1(qVersion()),
-             QString::fromLatin1(vtkVersion::GetVTKVersion()), QString::fromStdString(v.itk),
-             QString::fromStdString(v.torch), QString::fromStdString(v.opencv), cuda);
+               .arg(QString::fromStdString(v.diffseg), QString::fromLatin1(qVersion()),
+                    QString::fromLatin1(vtkVersion::GetVTKVersion()), QString::fromStdString(v.itk),
+                    QString::fromStdString(v.torch), QString::fromStdString(v.opencv), cuda) +
+           packagedModelsText();
+}
+
+QString MainWindow::packagedModelsText()
+{
+    // Each packaged model with what its card says it was trained on and may be used for: a model
+    // trained on ISIC data is for research and non-commercial use only.
+    QString rows;
+    for (const QString& path : ModelCatalog::packagedModels()) {
+        const core::ModelCard card = checkpointCard(path);
+        const QString name =
+            card.name.empty() ? QFileInfo(path).fileName() : QString::fromStdString(card.name);
+        const QString about =
+            card.empty() ? tr("no model card")
+                         : tr("Trained on: %1<br>Licence: %2")
+                               .arg(QString::fromStdString(card.trainingData).toHtmlEscaped(),
+                                    QString::fromStdString(card.licence.empty() ? "not stated"
+                                                                                : card.licence)
+                                        .toHtmlEscaped());
+        rows += QStringLiteral("<li><b>%1</b><br>%2</li>").arg(name.toHtmlEscaped(), about);
+    }
+    if (rows.isEmpty()) {
+        return {};
+    }
+    return tr("<p><b>Packaged models</b></p><ul>%1</ul><p>This is a research tool, not a medical "
+              "device.</p>")
+        .arg(rows);
 }
 
 void MainWindow::showAbout()

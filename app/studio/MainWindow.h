@@ -168,6 +168,8 @@ public:
 
     /// Rich text for Help > About: versions of Qt, VTK, ITK, LibTorch, OpenCV and CUDA status.
     static QString aboutText();
+    /// The packaged models with the training data and licence their cards state, as HTML.
+    static QString packagedModelsText();
 
 public Q_SLOTS:
     void showAbout();

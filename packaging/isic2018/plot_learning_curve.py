@@ -5,7 +5,9 @@ of training, where an hour is the trainer's own time (the sum of its step and va
 seconds, so pauses and other load on the machine do not stretch the axis).
 
 Usage: plot_learning_curve.py OUT.png LABEL=progress.jsonl [LABEL=progress.jsonl ...]
-       [--otsu DICE] [--mark HOURS=DICE:TEXT]
+       [--otsu DICE] [--mark HOURS=DICE:TEXT] [--final DICE:TEXT]
+  --otsu   a dashed line for the Otsu baseline
+  --mark   a star at (HOURS, DICE) with a label; --final puts it at the end of the first run
 
 Needs Debian's python3-matplotlib.
 """
@@ -54,6 +56,10 @@ def main(argv):
         if args[i] == "--otsu":
             otsu = float(args[i + 1])
             i += 2
+        elif args[i] == "--final":
+            dice, text = args[i + 1].split(":", 1)
+            marks.append((None, float(dice), text))
+            i += 2
         elif args[i] == "--mark":
             hours, rest = args[i + 1].split("=", 1)
             dice, text = rest.split(":", 1)
@@ -71,8 +77,10 @@ def main(argv):
                     label=label)
     if otsu is not None:
         ax.axhline(otsu, color="grey", linestyle="--", linewidth=1,
-                   label=f"Otsu baseline ({otsu:.3f})")
+                   label=f"Otsu baseline, 400 val photos at full size ({otsu:.3f})")
+    end = max((p[0] for _, path in runs[:1] for p in curve(path)), default=0.0)
     for hours, dice, text in marks:
+        hours = end if hours is None else hours
         ax.plot([hours], [dice], marker="*", markersize=12, color="black")
         ax.annotate(text, (hours, dice), textcoords="offset points", xytext=(6, -12), fontsize=8)
     ax.set_xlabel("hours of training (the trainer's own time, 2 CPU cores)")

@@ -11,6 +11,7 @@
 #include "TestSupport.h"
 #include "TinyCheckpoint.h"
 #include "data/DemoData.h"
+#include "engine/Precision.h"
 #include "io/ImageReader.h"
 #include "runtime/ResourcePaths.h"
 #include "runtime/Runtime.h"
@@ -158,6 +159,40 @@ private Q_SLOTS:
             listed = listed || box->itemText(i).contains(QStringLiteral("dermoscopy-demo"));
         }
         QVERIFY(listed);
+    }
+
+    void precisionChoiceIsKeptAndReachesTheRun()
+    {
+        const QString settings = m_tmp.path() + QStringLiteral("/precision.ini");
+        {
+            diffseg::app::MainWindowOptions options =
+                test::testOptions(m_tmp.path(), QStringLiteral("p1"));
+            options.settingsFile = settings;
+            MainWindow window(options);
+            QAction* automatic = window.findChild<QAction*>(QStringLiteral("precision_auto"));
+            QAction* fp32 = window.findChild<QAction*>(QStringLiteral("precision_fp32"));
+            QAction* bf16 = window.findChild<QAction*>(QStringLiteral("precision_bf16"));
+            QVERIFY(automatic && fp32 && bf16);
+            QVERIFY(automatic->isChecked()); // the default
+            // The automatic choice says what it picks on this processor.
+            QVERIFY(automatic->text().contains(core::engine::cpuHasNativeBf16() ? "bf16" : "fp32"));
+            fp32->trigger();
+        }
+        // Kept across restarts.
+        diffseg::app::MainWindowOptions options =
+            test::testOptions(m_tmp.path(), QStringLiteral("p2"));
+        options.settingsFile = settings;
+        MainWindow window(options);
+        QVERIFY(window.findChild<QAction*>(QStringLiteral("precision_fp32"))->isChecked());
+        QCOMPARE(window.settings().value(QStringLiteral("models/precision")).toString(),
+                 QStringLiteral("fp32"));
+    }
+
+    void aboutNamesThePackagedModelsAndTheirTerms()
+    {
+        const QString text = MainWindow::aboutText();
+        QVERIFY2(text.contains(QStringLiteral("Packaged models")), qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("not a medical device")));
     }
 
     void cudaChoiceSaysWhenThereIsNoGpu()

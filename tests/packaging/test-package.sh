@@ -61,6 +61,7 @@ expected=(
   ./usr/share/applications/diffseg-studio.desktop
   ./usr/share/icons/hicolor/scalable/apps/diffseg-studio.svg
   ./usr/share/metainfo/org.diffseg.DiffSegStudio.metainfo.xml
+  ./usr/share/doc/diffseg-studio/copyright
 )
 [ "$gui" = ON ] && expected+=(./usr/bin/diffseg-studio)
 for f in "${expected[@]}"; do
@@ -69,9 +70,16 @@ done
 if grep -vE '^\./usr(/|$)' contents.txt | grep -q .; then
   fail "files outside /usr: $(grep -vE '^\./usr(/|$)' contents.txt | head -3)"
 fi
-# Files over 5 MB other than the executables would be a packaging mistake (a stray checkpoint).
-dpkg-deb -c "$deb" | awk '$3 > 5242880 && $6 !~ /^\.\/usr\/bin\// {print $6}' >large.txt
+# Files over 5 MB other than the executables and the packaged models (at most 40 MB each) would be
+# a packaging mistake (a stray training checkpoint).
+dpkg-deb -c "$deb" | awk '($3 > 5242880 && $6 !~ /^\.\/usr\/bin\// && $6 !~ /\/models\/[^\/]*\.dsckpt$/) ||
+  ($3 > 41943040 && $6 ~ /\.dsckpt$/) {print $6}' >large.txt
 [ ! -s large.txt ] || fail "unexpected large files: $(cat large.txt)"
+# Every packaged model trained on ISIC data says so: its terms are in the copyright file.
+if grep -q 'models/dermoscopy-isic2018.dsckpt' contents.txt; then
+  dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/diffseg-studio/copyright |
+    grep -q "non-commercial" || fail "the copyright file does not state the ISIC model's terms"
+fi
 
 step "unpack"
 dpkg-deb -x "$deb" root
