@@ -35,21 +35,8 @@ while [ $# -gt 0 ]; do
     *) echo "make-demo-models: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-if [ -z "$diffseg" ]; then
-  for preset in release ci dev pkg; do
-    if [ -x "$root/build/$preset/app/cli/diffseg" ]; then
-      diffseg="$root/build/$preset/app/cli/diffseg"
-      break
-    fi
-  done
-fi
-if [ -z "$diffseg" ]; then
-  diffseg=$(command -v diffseg || true)
-fi
-[ -n "$diffseg" ] && [ -x "$diffseg" ] || {
-  echo "make-demo-models: no diffseg executable; build it (cmake --build build/dev --target diffseg) or pass --diffseg" >&2
-  exit 1
-}
+. "$root/packaging/find-diffseg.sh"
+find_diffseg make-demo-models
 export OMP_WAIT_POLICY=PASSIVE
 models="$root/resources/models"
 configs="$root/resources/configs/demo"

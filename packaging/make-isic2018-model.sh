@@ -47,18 +47,8 @@ while [ $# -gt 0 ]; do
     *) echo "make-isic2018-model: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-if [ -z "$diffseg" ]; then
-  for preset in release ci dev pkg; do
-    if [ -x "$root/build/$preset/app/cli/diffseg" ]; then
-      diffseg="$root/build/$preset/app/cli/diffseg"
-      break
-    fi
-  done
-fi
-[ -n "$diffseg" ] && [ -x "$diffseg" ] || {
-  echo "make-isic2018-model: no diffseg executable; build one or pass --diffseg" >&2
-  exit 1
-}
+. "$root/packaging/find-diffseg.sh"
+find_diffseg make-isic2018-model
 [ -f "$data/manifest.csv" ] || { echo "make-isic2018-model: $data/manifest.csv not found" >&2; exit 1; }
 [ -d "$ph2/images" ] || { echo "make-isic2018-model: $ph2/images not found" >&2; exit 1; }
 export OMP_WAIT_POLICY=PASSIVE

@@ -40,61 +40,51 @@ CheckpointKind sniff(const QString& path)
     return CheckpointKind::Unknown;
 }
 
+/// `compute(absolute path)` once per file version (path, size, modification time); `missing` for
+/// a path that is not a file. Thread-safe.
+template <class T, class Compute>
+T cachedPerFile(const QString& path, T missing, Compute compute)
+{
+    static std::mutex mutex;
+    static QHash<QString, T> cache;
+    const QFileInfo info(path);
+    if (!info.isFile()) {
+        return missing;
+    }
+    const QString key = QStringLiteral("%1|%2|%3")
+                            .arg(info.absoluteFilePath())
+                            .arg(info.size())
+                            .arg(info.lastModified().toMSecsSinceEpoch());
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = cache.constFind(key);
+        if (it != cache.constEnd()) {
+            return *it;
+        }
+    }
+    const T value = compute(info.absoluteFilePath());
+    std::lock_guard<std::mutex> lock(mutex);
+    cache.insert(key, value);
+    return value;
+}
+
 } // namespace
 
 CheckpointKind checkpointKind(const QString& path)
 {
-    static std::mutex mutex;
-    static QHash<QString, CheckpointKind> cache;
-    const QFileInfo info(path);
-    if (!info.isFile()) {
-        return CheckpointKind::Unknown;
-    }
-    const QString key = QStringLiteral("%1|%2|%3")
-                            .arg(info.absoluteFilePath())
-                            .arg(info.size())
-                            .arg(info.lastModified().toMSecsSinceEpoch());
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        const auto it = cache.constFind(key);
-        if (it != cache.constEnd()) {
-            return *it;
-        }
-    }
-    const CheckpointKind kind = sniff(info.absoluteFilePath());
-    std::lock_guard<std::mutex> lock(mutex);
-    cache.insert(key, kind);
-    return kind;
+    return cachedPerFile(path, CheckpointKind::Unknown, sniff);
 }
 
 core::ModelCard checkpointCard(const QString& path)
 {
-    static std::mutex mutex;
-    static QHash<QString, core::ModelCard> cache;
-    const QFileInfo info(path);
-    if (!info.isFile()) {
-        return {};
-    }
-    const QString key = QStringLiteral("%1|%2|%3")
-                            .arg(info.absoluteFilePath())
-                            .arg(info.size())
-                            .arg(info.lastModified().toMSecsSinceEpoch());
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        const auto it = cache.constFind(key);
-        if (it != cache.constEnd()) {
-            return *it;
+    return cachedPerFile(path, core::ModelCard{}, [](const QString& file) {
+        try {
+            return core::readModelCard(file.toStdString());
+        } catch (const std::exception&) {
+            // Not ours (a reference .pth) or unreadable: no card; loading it reports the problem.
+            return core::ModelCard{};
         }
-    }
-    core::ModelCard card;
-    try {
-        card = core::readModelCard(info.absoluteFilePath().toStdString());
-    } catch (const std::exception&) {
-        // Not ours (a reference .pth) or unreadable: no card; loading it reports the problem.
-    }
-    std::lock_guard<std::mutex> lock(mutex);
-    cache.insert(key, card);
-    return card;
+    });
 }
 
 QString checkpointToolTip(const QString& path)

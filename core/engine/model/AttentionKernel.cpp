@@ -16,10 +16,7 @@ namespace diffseg::core::engine {
 
 namespace {
 
-using kernel::Bf16Bits;
-using kernel::fastExp;
-using kernel::load;
-using kernel::store;
+using namespace kernel; // Bf16Bits, load, store, fastExp
 
 constexpr std::int64_t kD = kAttentionKernelDimHead;
 /// Positions per task: small enough that two threads share one head of one image.

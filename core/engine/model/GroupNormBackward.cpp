@@ -18,10 +18,7 @@ namespace diffseg::core::engine {
 
 namespace {
 
-using kernel::Bf16Bits;
-using kernel::fastExp;
-using kernel::load;
-using kernel::store;
+using namespace kernel; // Bf16Bits, load, store, fastExp
 
 /// dy * act'(z) for SiLU: s (1 + z (1 - s)), s = sigmoid(z).
 DIFFSEG_INLINE float siluGrad(float dy, float z)

@@ -13,10 +13,7 @@ namespace diffseg::core::engine {
 
 namespace {
 
-using kernel::Bf16Bits;
-using kernel::fastExp;
-using kernel::load;
-using kernel::store;
+using namespace kernel; // Bf16Bits, load, store, fastExp
 
 DIFFSEG_INLINE float silu(float y)
 {

@@ -4,6 +4,7 @@
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "engine/checkpoint/Checkpoint.h"
+#include "NetworkTestSupport.h"
 #include "engine/model/DermoSegDiff.h"
 #include "engine/model/EnsembleSampling.h"
 
@@ -19,18 +20,8 @@ using namespace diffseg::core::engine;
 
 namespace {
 
-/// The parity fixture's config (meta/config of dermosegdiff_small.pt).
-DermoSegDiffConfig smallConfig()
-{
-    return DermoSegDiffConfig::fromJson(
-        R"({"dim_x": 16, "dim_g": 8, "channels_x": 1, "channels_g": 3, "out_dim": 1,
-            "dim_x_mults": [1, 2, 3], "dim_g_mults": [1, 2, 4], "resnet_block_groups": 8})");
-}
-
-double maxAbs(const at::Tensor& a, const at::Tensor& b)
-{
-    return (a - b).abs().max().item<double>();
-}
+constexpr auto& smallConfig = diffseg::test::smallNetworkConfig;
+constexpr auto& maxAbs = diffseg::test::maxAbsDifference;
 
 std::vector<WsConv2dLayerImpl*> wsLayers(DermoSegDiff& model)
 {

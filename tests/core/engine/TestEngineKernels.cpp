@@ -5,6 +5,7 @@
 
 #include "engine/Precision.h"
 #include "engine/model/AttentionKernel.h"
+#include "NetworkTestSupport.h"
 #include "engine/model/DermoSegDiff.h"
 #include "engine/model/GroupNormKernel.h"
 
@@ -21,17 +22,8 @@ using namespace diffseg::core::engine;
 
 namespace {
 
-DermoSegDiffConfig smallConfig()
-{
-    return DermoSegDiffConfig::fromJson(
-        R"({"dim_x": 16, "dim_g": 8, "channels_x": 1, "channels_g": 3, "out_dim": 1,
-            "dim_x_mults": [1, 2, 3], "dim_g_mults": [1, 2, 4], "resnet_block_groups": 8})");
-}
-
-double maxAbs(const at::Tensor& a, const at::Tensor& b)
-{
-    return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
+constexpr auto& smallConfig = diffseg::test::smallNetworkConfig;
+constexpr auto& maxAbs = diffseg::test::maxAbsDifference;
 
 /// GN + per-sample affine + optional SiLU, in double, as the kernel's specification says.
 at::Tensor groupNormReference(const at::Tensor& x, std::int64_t groups, const at::Tensor& gamma,
