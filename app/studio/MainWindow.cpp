@@ -15,6 +15,7 @@
 #include "data/DemoData.h"
 #include "io/ImageReader.h"
 #include "io/ImageWriter.h"
+#include "metrics/ForegroundOverlap.h"
 #include "runtime/ResourcePaths.h"
 #include "runtime/Runtime.h"
 #include "views/EnsembleGallery.h"
@@ -1219,11 +1220,12 @@ bool MainWindow::exportReport(const QString& path, bool quiet)
                                 .arg(area)
                                 .arg(100.0 * area / in.mask.pixelCount(), 0, 'f', 1)});
     if (!in.groundTruth.empty()) {
-        const Overlap o = overlap(in.mask, in.groundTruth);
-        in.metrics.append({tr("Dice (vs ground truth)"), number(o.dice())});
-        in.metrics.append({tr("IoU"), number(o.iou())});
-        in.metrics.append({tr("Sensitivity"), number(o.sensitivity())});
-        in.metrics.append({tr("Precision"), number(o.precision())});
+        const core::OverlapMetrics o =
+            core::overlapMetrics(core::foregroundCounts(in.mask, in.groundTruth, "ground truth"));
+        in.metrics.append({tr("Dice (vs ground truth)"), number(o.dice)});
+        in.metrics.append({tr("IoU"), number(o.iou)});
+        in.metrics.append({tr("Sensitivity"), number(o.sensitivity)});
+        in.metrics.append({tr("Precision"), number(o.precision)});
         in.metrics.append({tr("Ground truth"), QFileInfo(m_groundTruthPath).fileName()});
     }
     in.metrics.append(
@@ -1913,8 +1915,9 @@ void MainWindow::updateMetrics()
     const std::size_t area = countNonZero(mask);
     m_maskLabel->setText(tr("mask %1 px").arg(area));
     if (m_view->hasGroundTruth()) {
-        const Overlap o = overlap(mask, m_view->groundTruth());
-        m_overlayPanel->setMetrics(o.dice(), o.iou());
+        const core::OverlapMetrics o = core::overlapMetrics(
+            core::foregroundCounts(mask, m_view->groundTruth(), "ground truth"));
+        m_overlayPanel->setMetrics(o.dice, o.iou);
     } else {
         m_overlayPanel->setMetrics(std::nan(""), std::nan(""));
     }

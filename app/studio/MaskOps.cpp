@@ -92,58 +92,6 @@ core::Image2D majorityMask(const std::vector<core::Image2D>& masks)
     return out;
 }
 
-double Overlap::dice() const
-{
-    const std::size_t d = 2 * truePositive + falsePositive + falseNegative;
-    return d == 0 ? 1.0 : 2.0 * static_cast<double>(truePositive) / static_cast<double>(d);
-}
-
-double Overlap::iou() const
-{
-    const std::size_t d = truePositive + falsePositive + falseNegative;
-    return d == 0 ? 1.0 : static_cast<double>(truePositive) / static_cast<double>(d);
-}
-
-double Overlap::sensitivity() const
-{
-    const std::size_t d = truePositive + falseNegative;
-    return d == 0 ? std::nan("") : static_cast<double>(truePositive) / static_cast<double>(d);
-}
-
-double Overlap::precision() const
-{
-    const std::size_t d = truePositive + falsePositive;
-    return d == 0 ? std::nan("") : static_cast<double>(truePositive) / static_cast<double>(d);
-}
-
-Overlap overlap(const core::Image2D& mask, const core::Image2D& reference)
-{
-    if (mask.width() != reference.width() || mask.height() != reference.height()) {
-        throw core::Error(core::ErrorKind::Mismatch, "ground truth",
-                          "is " + std::to_string(reference.width()) + "x" +
-                              std::to_string(reference.height()) + " but the mask is " +
-                              std::to_string(mask.width()) + "x" + std::to_string(mask.height()));
-    }
-    Overlap o;
-    o.pixels = mask.pixelCount();
-    const std::uint8_t* a = mask.data<std::uint8_t>();
-    const std::uint8_t* b = reference.data<std::uint8_t>();
-    std::size_t both = 0;
-    std::size_t onlyA = 0;
-    std::size_t onlyB = 0;
-    for (std::size_t i = 0; i < o.pixels; ++i) {
-        const bool x = a[i] != 0;
-        const bool y = b[i] != 0;
-        both += x & y;
-        onlyA += x & !y;
-        onlyB += !x & y;
-    }
-    o.truePositive = both;
-    o.falsePositive = onlyA;
-    o.falseNegative = onlyB;
-    return o;
-}
-
 std::size_t countNonZero(const core::Image2D& mask)
 {
     if (mask.empty()) {

@@ -27,22 +27,6 @@ core::Image2D downscaleImage(const core::Image2D& image, int maxSide);
 /// Strict majority vote of uint8 {0,1} masks of one size.
 core::Image2D majorityMask(const std::vector<core::Image2D>& masks);
 
-/// Pixel counts of a mask against a reference (both uint8, same size; nonzero = lesion).
-struct Overlap
-{
-    std::size_t truePositive = 0;
-    std::size_t falsePositive = 0;
-    std::size_t falseNegative = 0;
-    std::size_t pixels = 0;
-
-    /// Dice and IoU are 1 when both masks are empty (the project's convention).
-    double dice() const;
-    double iou() const;
-    double sensitivity() const;
-    double precision() const;
-};
-Overlap overlap(const core::Image2D& mask, const core::Image2D& reference);
-
 /// Number of nonzero pixels.
 std::size_t countNonZero(const core::Image2D& mask);
 

@@ -8,6 +8,7 @@
 #include "base/SliceGeometry.h"
 #include "data/DemoData.h"
 #include "io/VolumeWriter.h"
+#include "metrics/ForegroundOverlap.h"
 #include "views/ColorMap.h"
 #include "views/SliceView.h"
 #include "views/VolumePanel.h"
@@ -152,24 +153,6 @@ QString seriesText(const core::DicomSeriesInfo& s, int index)
         .arg(QString::fromStdString(s.description.empty() ? s.seriesUid : s.description))
         .arg(QString::fromStdString(s.modality.empty() ? std::string("?") : s.modality))
         .arg(s.files.size());
-}
-
-/// Dice of the foregrounds (label > 0) of two label maps on one grid.
-double foregroundDice(const core::LabelMap& a, const core::LabelMap& b)
-{
-    auto fg = [](const core::LabelMap& m, std::size_t i) {
-        return m.pixelType() == core::PixelType::UInt16 ? m.data<std::uint16_t>()[i] != 0
-                                                        : m.data<std::uint8_t>()[i] != 0;
-    };
-    std::size_t both = 0;
-    std::size_t sum = 0;
-    for (std::size_t i = 0; i < a.voxelCount(); ++i) {
-        const bool x = fg(a, i);
-        const bool y = fg(b, i);
-        both += (x && y) ? 1 : 0;
-        sum += (x ? 1 : 0) + (y ? 1 : 0);
-    }
-    return sum == 0 ? 1.0 : 2.0 * static_cast<double>(both) / static_cast<double>(sum);
 }
 
 /// A step's foreground probability (Float32) as the 8-bit codes the step frames hold.
@@ -1598,7 +1581,7 @@ void VolumeMode::updateDice()
         m_panel->setDice(std::nan(""));
         return;
     }
-    m_panel->setDice(foregroundDice(m_workspace->labels(), m_groundTruth));
+    m_panel->setDice(core::foregroundDice(m_workspace->labels(), m_groundTruth));
 }
 
 QImage VolumeMode::stepThumbnail(int step, widgets::VolumeStepBrowser::Show show, const QSize& size)

@@ -9,6 +9,7 @@
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
 #include "io/ImageWriter.h"
+#include "metrics/ForegroundOverlap.h"
 #include "uncertainty/UncertaintyMaps.h"
 #include "views/EnsembleGallery.h"
 #include "views/OverlayPanel.h"
@@ -202,9 +203,9 @@ private Q_SLOTS:
         SegmentationView2D* view = m_window->segmentationView();
         QVERIFY(test::lesionPixels(view->mask()) > 1000);
         QCOMPARE(text(m_window->undoAction()), QStringLiteral("Undo Accept AI result"));
-        const diffseg::app::Overlap o = diffseg::app::overlap(view->mask(), view->groundTruth());
+        const double dice = diffseg::core::foregroundDice(view->mask(), view->groundTruth());
         auto* metrics = m_window->overlayPanel()->findChild<QLabel*>(QStringLiteral("liveMetrics"));
-        QTRY_VERIFY2(metrics->text().contains(QString::number(o.dice(), 'f', 3)),
+        QTRY_VERIFY2(metrics->text().contains(QString::number(dice, 'f', 3)),
                      qPrintable(metrics->text()));
         QCOMPARE(m_window->stepBrowser()->availableSteps().size(), std::size_t(kSteps));
         QCOMPARE(m_window->ensembleGallery()->members(), kMembers);

@@ -11,6 +11,7 @@
 #include "TinyCheckpoint.h"
 #include "io/ImageReader.h"
 #include "io/ImageWriter.h"
+#include "metrics/ForegroundOverlap.h"
 #include "views/EnsembleGallery.h"
 #include "views/ImageView.h"
 #include "views/ModelPanel.h"
@@ -187,9 +188,8 @@ private:
             auto* metrics =
                 window.overlayPanel()->findChild<QLabel*>(QStringLiteral("liveMetrics"));
             QTRY_VERIFY(metrics->text().contains(QStringLiteral("Dice")));
-            const diffseg::app::Overlap o =
-                diffseg::app::overlap(view->mask(), view->groundTruth());
-            QTRY_VERIFY2(metrics->text().contains(QString::number(o.dice(), 'f', 3)),
+            const double dice = diffseg::core::foregroundDice(view->mask(), view->groundTruth());
+            QTRY_VERIFY2(metrics->text().contains(QString::number(dice, 'f', 3)),
                          qPrintable(metrics->text()));
         }
         window.grab().save(QDir(test::outputDir()).filePath("Studio_" + tag + "_edited.png"));

@@ -10,6 +10,7 @@
 #include "inference/Segmenter2D.h"
 #include "inference/Segmenter3D.h"
 #include "io/ImageReader.h"
+#include "metrics/ForegroundOverlap.h"
 
 #include <QDir>
 #include <QtTest>
@@ -22,27 +23,17 @@ namespace {
 
 const QString kModels = QStringLiteral(DIFFSEG_SOURCE_DIR "/resources/models");
 
-/// Foreground counts of a pair of binary masks (non-zero = foreground).
+/// Pooled foreground counts over several masks or label maps.
 struct Overlap
 {
-    std::int64_t both = 0;
-    std::int64_t first = 0;
-    std::int64_t second = 0;
+    ConfusionCounts counts;
 
-    void add(const std::uint8_t* a, const std::uint8_t* b, std::size_t n)
+    template <class Grid>
+    void add(const Grid& prediction, const Grid& reference)
     {
-        for (std::size_t i = 0; i < n; ++i) {
-            const bool x = a[i] != 0;
-            const bool y = b[i] != 0;
-            both += x && y;
-            first += x;
-            second += y;
-        }
+        counts += foregroundCounts(prediction, reference);
     }
-    double dice() const
-    {
-        return first + second == 0 ? 1.0 : 2.0 * double(both) / double(first + second);
-    }
+    double dice() const { return overlapMetrics(counts).dice; }
 };
 
 } // namespace
@@ -88,15 +79,11 @@ private Q_SLOTS:
                 const Image2D truth = readMask(masks.filePath(truthNames.front()).toStdString());
                 const SegmentResult a = fp32.segment(image, options);
                 const SegmentResult b = bf16.segment(image, options);
-                const std::size_t n = std::size_t(image.width()) * std::size_t(image.height());
-                const auto* ma = static_cast<const std::uint8_t*>(a.mask.rawData());
-                const auto* mb = static_cast<const std::uint8_t*>(b.mask.rawData());
                 Overlap photo;
-                photo.add(ma, mb, n);
-                between.add(ma, mb, n);
-                const auto* t = static_cast<const std::uint8_t*>(truth.rawData());
-                fp32Truth.add(ma, t, n);
-                bf16Truth.add(mb, t, n);
+                photo.add(a.mask, b.mask);
+                between.add(a.mask, b.mask);
+                fp32Truth.add(a.mask, truth);
+                bf16Truth.add(b.mask, truth);
                 worstPhoto = std::min(worstPhoto, photo.dice());
                 ++photos;
             }
@@ -127,8 +114,7 @@ private Q_SLOTS:
         const Segment3DResult b = bf16.segment(phantom.volume, options);
         QCOMPARE(a.labels.pixelType(), PixelType::UInt8);
         Overlap between;
-        between.add(a.labels.data<std::uint8_t>(), b.labels.data<std::uint8_t>(),
-                    a.labels.voxelCount());
+        between.add<Volume>(a.labels, b.labels);
         qInfo("generated CT phantom: fp32 vs bf16 foreground Dice %.5f", between.dice());
         QVERIFY(between.dice() >= 0.99);
     }
