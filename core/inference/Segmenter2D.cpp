@@ -300,8 +300,68 @@ Image2D Segmenter2D::preprocess(const Image2D& image, int size, int channels)
     return out;
 }
 
+/// A refinement's inputs at the network's size (and its prompts at the photo's).
+struct Segmenter2D::Guidance
+{
+    int startTimestep = -1;
+    Image2D start;        ///< S x S float32 in {-1, 1}, or empty: from noise
+    Image2D promptsInput; ///< S x S PromptLabel
+    Image2D promptsPhoto; ///< the photo's size, PromptLabel
+    int resampleJumps = 0;
+};
+
 SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& options,
                                    const SegmentStepCallback& callback, const CancelToken& cancel)
+{
+    return run(image, options, nullptr, callback, cancel);
+}
+
+SegmentResult Segmenter2D::refine(const Image2D& image, const Image2D& currentMask,
+                                  const RefinePrompts& prompts, const SegmentOptions& options,
+                                  const RefineOptions& refine, const SegmentStepCallback& callback,
+                                  const CancelToken& cancel)
+{
+    if (!(refine.strength > 0.0 && refine.strength <= 1.0)) {
+        throw Error(ErrorKind::Config, "refine strength",
+                    std::to_string(refine.strength) + " is outside (0, 1]");
+    }
+    if (image.empty()) {
+        throw Error(ErrorKind::InvalidValue, "image", "is empty");
+    }
+    const int size = m_impl->info.inputSize;
+    const int width = image.width();
+    const int height = image.height();
+    Guidance g;
+    g.startTimestep =
+        static_cast<int>(std::lround(refine.strength * (m_impl->schedule.timesteps() - 1)));
+    g.resampleJumps = std::max(0, refine.resampleJumps);
+    g.promptsPhoto = rasterizePrompts(prompts, width, height, width, height);
+    g.promptsInput = rasterizePrompts(prompts, width, height, size, size);
+    if (!currentMask.empty()) {
+        if (currentMask.width() != width || currentMask.height() != height ||
+            currentMask.channels() != 1 || currentMask.pixelType() != PixelType::UInt8) {
+            throw Error(ErrorKind::Mismatch, "current mask",
+                        "must be a 1-channel uint8 mask of the image's size");
+        }
+        // The mask at the network's size: the area average of {0, 1}, then > 1/2, as +-1.
+        Image2D values(width, height, 1, PixelType::Float32);
+        const std::uint8_t* m = currentMask.data<std::uint8_t>();
+        float* v = values.data<float>();
+        for (std::size_t i = 0; i < values.pixelCount(); ++i) {
+            v[i] = m[i] != 0 ? 1.0f : 0.0f;
+        }
+        g.start = resizeImage(values, size, size, ResizeFilter::Area);
+        float* s = g.start.data<float>();
+        for (std::size_t i = 0; i < g.start.pixelCount(); ++i) {
+            s[i] = s[i] > 0.5f ? 1.0f : -1.0f;
+        }
+    }
+    return run(image, options, &g, callback, cancel);
+}
+
+SegmentResult Segmenter2D::run(const Image2D& image, const SegmentOptions& options,
+                               const Guidance* guidance, const SegmentStepCallback& callback,
+                               const CancelToken& cancel)
 {
     Impl& impl = *m_impl;
     std::lock_guard<std::mutex> lock(impl.mutex);
@@ -316,7 +376,11 @@ SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& o
         throw Error(ErrorKind::Config, "instability steps",
                     "must be at least 1, got " + std::to_string(options.instabilitySteps));
     }
-    const engine::DiffusionSampler sampler(impl.schedule, samplerOptions(options));
+    engine::SamplerOptions samplerSettings = samplerOptions(options);
+    if (guidance != nullptr) {
+        samplerSettings.startTimestep = guidance->startTimestep;
+    }
+    const engine::DiffusionSampler sampler(impl.schedule, samplerSettings);
     if (image.empty()) {
         throw Error(ErrorKind::InvalidValue, "image", "is empty");
     }
@@ -401,7 +465,25 @@ SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& o
         }
     };
     const engine::EnsembleResult sampled = translated("sampling", [&] {
-        return engine::sampleEnsemble(impl.model, sampler, batch, members, onStep, cancel);
+        if (guidance == nullptr) {
+            return engine::sampleEnsemble(impl.model, sampler, batch, members, onStep, cancel);
+        }
+        // The refinement's start and prompts as (1, 1, S, S) tensors on the device.
+        const auto plane = [&](const Image2D& values) {
+            return at::from_blob(const_cast<void*>(values.rawData()), {1, 1, size, size},
+                                 values.pixelType() == PixelType::UInt8 ? at::kByte : at::kFloat)
+                .clone()
+                .to(impl.device);
+        };
+        engine::SamplerGuidance g;
+        if (!guidance->start.empty()) {
+            g.start = plane(guidance->start);
+        }
+        const at::Tensor labels = plane(guidance->promptsInput);
+        g.known = labels != kPromptUnknown;
+        g.values = at::where(labels == kPromptLesion, 1.0, -1.0).to(at::kFloat);
+        g.resampleJumps = guidance->resampleJumps;
+        return engine::sampleEnsemble(impl.model, sampler, batch, members, onStep, cancel, &g);
     });
     frames.clear();
     const at::Tensor samples = sampled.samples.detach().to(at::kCPU, at::kFloat).contiguous();
@@ -422,6 +504,9 @@ SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& o
     result.meanX0.setSpacing(inputSpacing);
     std::memcpy(result.meanX0.data<float>(), mean.data_ptr<float>(), pixels * sizeof(float));
     result.maskInput = threshold(result.meanX0);
+    if (guidance != nullptr) {
+        applyPrompts(guidance->promptsInput, result.maskInput);
+    }
 
     std::vector<Image2D> probabilities;
     probabilities.reserve(result.memberX0.size());
@@ -452,6 +537,10 @@ SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& o
     // Upsample the mean x0 (not the binary mask) so that the outline is smooth at full size.
     const Image2D meanOriginal = resizeImage(result.meanX0, width, height, ResizeFilter::Bilinear);
     result.mask = threshold(meanOriginal);
+    if (guidance != nullptr) {
+        // The prompts at the photo's own size win over the upsampled outline.
+        applyPrompts(guidance->promptsPhoto, result.mask);
+    }
     result.mask.setSpacing(originalSpacing);
     result.probabilityOriginal =
         resizeImage(result.probability, width, height, ResizeFilter::Bilinear);

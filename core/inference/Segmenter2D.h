@@ -5,6 +5,7 @@
 
 #include "ModelCard.h"
 #include "ReferenceModelConfig.h"
+#include "RefinePrompts.h"
 #include "base/CancelToken.h"
 #include "base/Image2D.h"
 #include "engine/Precision.h"
@@ -88,6 +89,18 @@ struct SegmentOptions
     /// FrameKind::Noisy, for the GUI's step browser; doubles the cache's memory per step, so the
     /// same budget keeps fewer steps.
     bool storeNoisy = false;
+};
+
+/// How a refinement treats the current mask.
+struct RefineOptions
+{
+    /// How far back the current mask is noised before the model redraws it, as a fraction of
+    /// the schedule: the run starts at timestep round(strength (T - 1)). 1 redraws from pure
+    /// noise (the prompts alone guide it); small values keep the mask and move only its edges.
+    double strength = 0.5;
+    /// RePaint resampling jumps per step (engine::SamplerGuidance): known and unknown pixels
+    /// agree better, at one more network call each.
+    int resampleJumps = 1;
 };
 
 /// One reverse step, as it happens. Everything here is only valid during the call; the images in
@@ -199,12 +212,29 @@ public:
     SegmentResult segment(const Image2D& image, const SegmentOptions& options = {},
                           const SegmentStepCallback& callback = {}, const CancelToken& cancel = {});
 
+    /// Refines a segmentation with prompts (guided diffusion: the prompted pixels are held to
+    /// their values at every step, and the model redraws the rest from `currentMask`, a uint8
+    /// {0, 1} mask of the image's size, noised to the start step; an empty mask starts from
+    /// noise). `options` as for segment() (sampler, steps over the refined span, ensemble, seed;
+    /// uncertainty is computed as usual). The result honours every prompt: lesion prompts are 1
+    /// and background prompts 0 in its masks, whatever the model says. Deterministic for a seed;
+    /// cancellable; streams its steps like segment(). Throws Error(Config) for a strength
+    /// outside (0, 1] and Error(Mismatch) for a mask or strokes of another size.
+    SegmentResult refine(const Image2D& image, const Image2D& currentMask,
+                         const RefinePrompts& prompts, const SegmentOptions& options,
+                         const RefineOptions& refine = {}, const SegmentStepCallback& callback = {},
+                         const CancelToken& cancel = {});
+
     /// The network input for `image`: `channels` channels (1 -> 3 replicated, alpha dropped),
     /// bilinear resize to size x size, then one global min-max over all channels to [0, 1]
     /// (a flat image becomes 0.5, the reference's NaN guard). Float32, interleaved channels.
     static Image2D preprocess(const Image2D& image, int size, int channels = 3);
 
 private:
+    struct Guidance;
+    SegmentResult run(const Image2D& image, const SegmentOptions& options, const Guidance* guidance,
+                      const SegmentStepCallback& callback, const CancelToken& cancel);
+
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };

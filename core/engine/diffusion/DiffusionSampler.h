@@ -43,6 +43,29 @@ struct SamplerOptions
     /// it before each jump, as guided-diffusion's clip_denoised; without it an imperfect denoiser
     /// diverges within a few large jumps. DDPM always follows the reference (no clipping).
     bool clipX0 = true;
+    /// Refinement (ours): the first timestep of the run, -1 for T-1 (a run from pure noise). A
+    /// run that starts lower begins from SamplerGuidance::start noised to that step and visits
+    /// only the steps below it (DDIM: `steps` of them, evenly spaced; DDPM: all of them).
+    int startTimestep = -1;
+};
+
+/// What a guided run (refinement by diffusion inpainting) knows. Tensors are (rows, ...) of the
+/// sample's shape on its device; the run then
+///  - starts from `start` (x0 in [-1, 1], e.g. the current mask) noised to the first timestep,
+///    instead of pure noise;
+///  - holds the `known` pixels to `values` at every step: they are replaced by `values` noised to
+///    that step's level (fresh noise), so the network carries them into its other pixels, and the
+///    final x0 equals `values` there exactly;
+///  - after each step but the last goes back `resampleJumps` times (re-noising the new state to
+///    the step's level) and redoes it, as RePaint's resampling, so that known and unknown pixels
+///    agree better (each jump costs one more network call).
+/// Undefined tensors switch the parts off: no `start` starts from noise, no `known` holds nothing.
+struct SamplerGuidance
+{
+    at::Tensor start;  ///< float, x0 in [-1, 1]
+    at::Tensor known;  ///< bool: true where the value is known
+    at::Tensor values; ///< float, the known x0 (-1 background, 1 lesion) where `known`
+    int resampleJumps = 0;
 };
 
 /// What the per-step callback receives. The tensors live on the sampling device and are only
@@ -69,6 +92,8 @@ using SamplerCallback = std::function<void(const SamplerStep&)>;
 /// device.
 using EpsilonFunction = std::function<at::Tensor(const at::Tensor& xT, const at::Tensor& t)>;
 
+class RowNoise; // DiffusionSampler.cpp: one noise generator per batch row
+
 /// Runs reverse diffusion from pure noise to x_0 with a given denoiser.
 ///
 /// Threads: const and stateless between runs, so one instance may serve several threads; each run
@@ -83,17 +108,30 @@ public:
 
     const NoiseSchedule& schedule() const noexcept { return m_schedule; }
     const SamplerOptions& options() const noexcept { return m_options; }
-    /// Timesteps visited, in sampling order: T-1 first, 0 last. DDIM uses
-    /// round(i (T-1) / (S-1)), so S = T visits every timestep.
+    /// Timesteps visited, in sampling order: T-1 (or the start timestep) first, 0 last. DDIM uses
+    /// round(i (T0-1) / (S-1)) with T0 = T (or start + 1), so S = T visits every timestep.
     const std::vector<int>& timesteps() const noexcept { return m_timesteps; }
     int stepCount() const noexcept { return static_cast<int>(m_timesteps.size()); }
 
-    /// Samples a (rows, ...) tensor `shape` with dtype/device `options`; returns x_0.
+    /// Samples a (rows, ...) tensor `shape` with dtype/device `options`; returns x_0. With
+    /// `guidance` the run refines and holds known pixels (SamplerGuidance); throws
+    /// Error(Mismatch) naming the tensor when a guidance tensor has another shape.
     at::Tensor sample(const EpsilonFunction& epsilon, at::IntArrayRef shape,
                       const at::TensorOptions& options, const SamplerCallback& callback = {},
-                      const CancelToken& cancel = {}) const;
+                      const CancelToken& cancel = {},
+                      const SamplerGuidance* guidance = nullptr) const;
 
 private:
+    /// One network call and the state it leads to.
+    struct StepState
+    {
+        at::Tensor eps;
+        at::Tensor x0Hat;
+        at::Tensor xNext;
+    };
+    StepState denoise(const EpsilonFunction& epsilon, const at::Tensor& x, int t, int tNext,
+                      RowNoise& noise, const at::TensorOptions& timeOptions) const;
+
     NoiseSchedule m_schedule;
     SamplerOptions m_options;
     std::vector<int> m_timesteps;

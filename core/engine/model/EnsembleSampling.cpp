@@ -37,7 +37,8 @@ private:
 
 EnsembleResult sampleEnsemble(DermoSegDiff& model, const DiffusionSampler& sampler,
                               const at::Tensor& images, int members,
-                              const SamplerCallback& callback, const CancelToken& cancel)
+                              const SamplerCallback& callback, const CancelToken& cancel,
+                              const SamplerGuidance* guidance)
 {
     if (members < 1) {
         throw Error(ErrorKind::Config, "testing.ensemble",
@@ -70,9 +71,20 @@ EnsembleResult sampleEnsemble(DermoSegDiff& model, const DiffusionSampler& sampl
     const EpsilonFunction epsilon = [&](const at::Tensor& x, const at::Tensor& t) {
         return model->forward(x, g, t);
     };
+    // Every member of an image shares its guidance.
+    SamplerGuidance perRow;
+    if (guidance != nullptr) {
+        const auto rows = [&](const at::Tensor& t) {
+            return t.defined() ? t.repeat_interleave(members, 0) : t;
+        };
+        perRow.start = rows(guidance->start);
+        perRow.known = rows(guidance->known);
+        perRow.values = rows(guidance->values);
+        perRow.resampleJumps = guidance->resampleJumps;
+    }
     const at::Tensor x0 =
         sampler.sample(epsilon, {batch * members, config.channelsX, height, width},
-                       images.options(), callback, cancel);
+                       images.options(), callback, cancel, guidance != nullptr ? &perRow : nullptr);
     EnsembleResult result;
     result.samples = x0.view({batch, members, config.channelsX, height, width});
     result.mean = result.samples.mean(1);

@@ -14,13 +14,16 @@ struct EnsembleResult
 };
 
 /// Runs `members` chains per image as ONE batch of B*K rows (row b*K + k is chain k of image b, so
-/// with SamplerOptions::seed s it draws from generator s + b*K + k). The model runs in eval mode
+/// with SamplerOptions::seed s it draws from generator s + b*K + k). `guidance` (optional) holds
+/// per-image tensors (B, out_dim, H, W) that every member of that image shares (refinement:
+/// SamplerGuidance). The model runs in eval mode
 /// under InferenceMode (its previous mode is restored); `images` is (B, channels_g, H, W) float in
 /// [0, 1] on the model's device. The callback sees the whole batch at every step, so a GUI can show
 /// each chain's x0 estimate. Throws Error(InvalidValue/Mismatch) naming the input for bad images
 /// (wrong shape, non-finite values) and Error(Cancelled) when `cancel` fires.
 EnsembleResult sampleEnsemble(DermoSegDiff& model, const DiffusionSampler& sampler,
                               const at::Tensor& images, int members,
-                              const SamplerCallback& callback = {}, const CancelToken& cancel = {});
+                              const SamplerCallback& callback = {}, const CancelToken& cancel = {},
+                              const SamplerGuidance* guidance = nullptr);
 
 } // namespace diffseg::core::engine

@@ -236,6 +236,73 @@ private Q_SLOTS:
         QVERIFY(noiseForm.config() != x0Form.config());
     }
 
+    void refinementStartsLowAndHoldsKnownPixels()
+    {
+        const NoiseSchedule s;
+        const at::Tensor x0 = targetMask(2, 16);
+        // The run starts at the given timestep and covers only the steps below it.
+        SamplerOptions options{SamplerKind::Ddim, 5, 0.0, 9};
+        options.startTimestep = 120;
+        const DiffusionSampler sampler(s, options);
+        QCOMPARE(sampler.timesteps(), (std::vector<int>{120, 90, 60, 30, 0}));
+        // From the current mask with the exact noise, the refinement returns it.
+        SamplerGuidance start;
+        start.start = x0;
+        QVERIFY(maxAbs(sampler.sample(oracle(s, x0), {2, 1, 16, 16}, at::kFloat, {}, {}, &start),
+                       x0) < 1e-4);
+
+        // A denoiser that knows nothing of the target: the known pixels still come out as they
+        // are known (a lesion disk at the centre, background in a corner), every other pixel is
+        // the denoiser's.
+        at::Tensor known = at::zeros({2, 1, 16, 16}, at::kBool);
+        known.narrow(2, 6, 4).narrow(3, 6, 4).fill_(true);
+        known.narrow(2, 0, 3).narrow(3, 0, 3).fill_(true);
+        at::Tensor values = at::full({2, 1, 16, 16}, -1.0f);
+        values.narrow(2, 6, 4).narrow(3, 6, 4).fill_(1.0f);
+        SamplerGuidance hold;
+        hold.start = -at::ones({2, 1, 16, 16});
+        hold.known = known;
+        hold.values = values;
+        int calls = 0;
+        std::vector<double> shownError;
+        const EpsilonFunction counting = [&](const at::Tensor& x, const at::Tensor& t) {
+            ++calls;
+            return smoothDenoiser(x, t);
+        };
+        const at::Tensor out = sampler.sample(
+            counting, {2, 1, 16, 16}, at::kFloat,
+            [&](const SamplerStep& step) {
+                shownError.push_back(
+                    maxAbs(step.x0Hat.masked_select(known), values.masked_select(known)));
+            },
+            {}, &hold);
+        QCOMPARE(calls, 5);
+        QCOMPARE(maxAbs(out.masked_select(known), values.masked_select(known)), 0.0);
+        for (double e : shownError) {
+            QCOMPARE(e, 0.0); // each step shows the known pixels as known
+        }
+        // Deterministic for the seed; resampling jumps redo every step but the last.
+        QCOMPARE(
+            maxAbs(sampler.sample(smoothDenoiser, {2, 1, 16, 16}, at::kFloat, {}, {}, &hold), out),
+            0.0);
+        hold.resampleJumps = 2;
+        calls = 0;
+        sampler.sample(counting, {2, 1, 16, 16}, at::kFloat, {}, {}, &hold);
+        QCOMPARE(calls, 5 + 2 * 4);
+        // DDPM from the start step visits every step below it.
+        options.kind = SamplerKind::Ddpm;
+        options.steps = 0;
+        options.startTimestep = 40;
+        QCOMPARE(DiffusionSampler(s, options).stepCount(), 41);
+        // Bad guidance and a start outside the schedule are named.
+        SamplerGuidance bad;
+        bad.known = at::zeros({2, 1, 8, 8}, at::kBool);
+        QVERIFY_THROWS_EXCEPTION(
+            Error, sampler.sample(smoothDenoiser, {2, 1, 16, 16}, at::kFloat, {}, {}, &bad));
+        options.startTimestep = 250;
+        QVERIFY_THROWS_EXCEPTION(Error, DiffusionSampler(s, options));
+    }
+
     void ddimTimestepsSpanTheSchedule()
     {
         const NoiseSchedule s;

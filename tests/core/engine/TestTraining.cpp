@@ -188,6 +188,15 @@ private Q_SLOTS:
         const TrainingConfig small = TrainingConfig::fromFile(dir + "small-cpu.yaml");
         QCOMPARE(small.inputSize, 64);
         QCOMPARE(small.validationRun.selectBy, std::string("dice"));
+        // The packaged ISIC 2018 model's recipe (packaging/make-isic2018-model.sh).
+        const TrainingConfig cpu = TrainingConfig::fromFile(dir + "isic2018-cpu.yaml");
+        QCOMPARE(cpu.schedule.prediction, Prediction::X0);
+        QCOMPARE(cpu.schedule.timesteps, 100);
+        QCOMPARE(cpu.inputSize, 64);
+        QCOMPARE(cpu.epochs, 60);
+        QCOMPARE(cpu.schedulerName, std::string("cosine"));
+        QVERIFY(cpu.schedulerUse);
+        QCOMPARE(cpu.split.mode, std::string("file"));
         // The augmentation section is handed over in the file's order.
         const auto aug = nlohmann::ordered_json::parse(isic.augmentationJson);
         QCOMPARE(aug["levels"]["pixel"]["transforms"].begin().key(), std::string("CLAHE"));

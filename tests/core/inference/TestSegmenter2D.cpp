@@ -542,6 +542,79 @@ private Q_SLOTS:
         QCOMPARE(r.instabilitySteps, (std::vector<int>{5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}));
     }
 
+    void refinementHonoursEveryPrompt()
+    {
+        Segmenter2D segmenter(m_checkpoint);
+        const Image2D photo = syntheticPhoto(150, 110);
+        // The current mask: a rectangle; the prompts contradict parts of it.
+        Image2D current(150, 110, 1, PixelType::UInt8);
+        for (int y = 0; y < 110; ++y) {
+            for (int x = 0; x < 150; ++x) {
+                current.at<std::uint8_t>(x, y) = (x >= 30 && x < 100 && y >= 20 && y < 90) ? 1 : 0;
+            }
+        }
+        RefinePrompts prompts;
+        prompts.clicks = {{120.5, 60.5, true}, {60.5, 50.5, false}};
+        prompts.clickRadius = 6.0;
+        prompts.box = std::array<int, 4>{10, 5, 145, 105};
+        prompts.strokes = Image2D(150, 110, 1, PixelType::UInt8);
+        std::memset(prompts.strokes.rawData(), 0, prompts.strokes.byteSize());
+        for (int x = 35; x < 45; ++x) {
+            prompts.strokes.at<std::uint8_t>(x, 80) = kPromptBackground; // an eraser stroke
+        }
+        RefineOptions refine;
+        refine.strength = 0.6;
+        int steps = 0;
+        const SegmentResult r = segmenter.refine(photo, current, prompts, fastOptions(4, 2, 5),
+                                                 refine, [&](const SegmentStep&) { ++steps; });
+        QCOMPARE(steps, 4);
+        // The run started at round(0.6 (T - 1)), T = 50.
+        QCOMPARE(r.timesteps.front(), 29);
+        QCOMPARE(r.mask.width(), 150);
+        const Image2D map = rasterizePrompts(prompts, 150, 110, 150, 110);
+        int lesion = 0;
+        int background = 0;
+        for (int y = 0; y < 110; ++y) {
+            for (int x = 0; x < 150; ++x) {
+                const std::uint8_t p = map.at<std::uint8_t>(x, y);
+                const std::uint8_t m = r.mask.at<std::uint8_t>(x, y);
+                if (p == kPromptLesion) {
+                    QCOMPARE(int(m), 1);
+                    ++lesion;
+                } else if (p == kPromptBackground) {
+                    QCOMPARE(int(m), 0);
+                    ++background;
+                }
+            }
+        }
+        QVERIFY(lesion > 100 && background > 1000); // the disks, the box's outside, the stroke
+        // At the network's size too, and the click never vanishes there (radius >= 1 cell).
+        const Image2D small = rasterizePrompts(prompts, 150, 110, 64, 64);
+        QCOMPARE(int(small.at<std::uint8_t>(int(120.5 * 64 / 150), int(60.5 * 64 / 110))),
+                 int(kPromptLesion));
+        QCOMPARE(int(r.maskInput.at<std::uint8_t>(int(120.5 * 64 / 150), int(60.5 * 64 / 110))), 1);
+        // Deterministic for a seed.
+        QVERIFY(sameBytes(
+            segmenter.refine(photo, current, prompts, fastOptions(4, 2, 5), refine).meanX0,
+            r.meanX0));
+        // Without a current mask it redraws from noise; bad input is named.
+        refine.strength = 1.0;
+        QCOMPARE(segmenter.refine(photo, Image2D(), prompts, fastOptions(3, 1, 5), refine)
+                     .timesteps.front(),
+                 49);
+        refine.strength = 0.0;
+        QCOMPARE(expectError([&] {
+                     segmenter.refine(photo, current, prompts, fastOptions(), refine);
+                 }).kind(),
+                 ErrorKind::Config);
+        refine.strength = 0.5;
+        QCOMPARE(expectError([&] {
+                     segmenter.refine(photo, Image2D(20, 20, 1, PixelType::UInt8), prompts,
+                                      fastOptions(), refine);
+                 }).kind(),
+                 ErrorKind::Mismatch);
+    }
+
     void preprocessMatchesTheReference()
     {
         Image2D photo(40, 30, 3, PixelType::UInt8);
