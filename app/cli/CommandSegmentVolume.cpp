@@ -872,10 +872,9 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
 
 void addVolumeOptions(CLI::App* command, const std::shared_ptr<VolumeArgs>& args)
 {
-    command
-        ->add_option("--model", args->model,
-                     "Diff-UNet checkpoint: ours, or a reference state_dict with "
-                     "--reference-config (default: the packaged volume model)");
+    command->add_option("--model", args->model,
+                        "Diff-UNet checkpoint: ours, or a reference state_dict with "
+                        "--reference-config (default: the packaged volume model)");
     command
         ->add_option("--input", args->input,
                      "a volume (.nii, .nii.gz, .nrrd, .seg.nrrd, .mha, .mhd), a DICOM folder, a "
@@ -1033,12 +1032,11 @@ std::string defaultModelFor(bool volume, const std::string& referenceConfig)
                     "--reference-config names the reference checkpoint's configuration; give the "
                     "checkpoint itself with --model");
     }
-    const std::string path = packagedDefaultModel(volume ? PackagedModelKind::Volume
-                                                         : PackagedModelKind::Photo);
+    const std::string path =
+        packagedDefaultModel(volume ? PackagedModelKind::Volume : PackagedModelKind::Photo);
     if (path.empty()) {
         throw Error(ErrorKind::Config, "--model",
-                    std::string("no model given and no packaged ") +
-                        (volume ? "volume" : "photo") +
+                    std::string("no model given and no packaged ") + (volume ? "volume" : "photo") +
                         " model found (resources folder: " +
                         (resourceDir().empty() ? "none" : resourceDir()) +
                         "); pass --model CHECKPOINT");

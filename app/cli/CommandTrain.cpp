@@ -17,8 +17,8 @@
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -99,11 +99,14 @@ std::string fromWorkingDirectory(const std::string& path)
 /// The config keys that hold paths, in both networks' configs.
 bool isPathKey(const std::string& key)
 {
-    static const std::set<std::string> keys{
-        "dataset.data_dir",           "dataset.cache_dir",
-        "dataset.split.file",         "model.save_dir",
-        "training.intial_weights.path", "training.initial_weights.path",
-        "testing.model_weigths.path", "testing.model_weights.path"};
+    static const std::set<std::string> keys{"dataset.data_dir",
+                                            "dataset.cache_dir",
+                                            "dataset.split.file",
+                                            "model.save_dir",
+                                            "training.intial_weights.path",
+                                            "training.initial_weights.path",
+                                            "testing.model_weigths.path",
+                                            "testing.model_weights.path"};
     return keys.count(key) > 0;
 }
 
@@ -113,7 +116,8 @@ std::pair<std::string, std::string> setOverride(const std::string& set)
 {
     const auto eq = set.find('=');
     if (eq == std::string::npos || eq == 0) {
-        throw Error(ErrorKind::Config, "--set " + set, "expected KEY=VALUE, e.g. training.epochs=10");
+        throw Error(ErrorKind::Config, "--set " + set,
+                    "expected KEY=VALUE, e.g. training.epochs=10");
     }
     const std::string key = set.substr(0, eq);
     std::string value = set.substr(eq + 1);
@@ -127,7 +131,6 @@ std::pair<std::string, std::string> setOverride(const std::string& set)
     }
     return {key, value};
 }
-
 
 std::vector<std::pair<std::string, std::string>> overridesOf(const TrainArgs& a)
 {

@@ -207,9 +207,9 @@ private Q_SLOTS:
         nlohmann::json a = started(dir + "/work/a.jsonl");
         QCOMPARE(a["dataset"]["cases"].get<int>(), 4);
         // From the command line: work/mine (5 pairs), not configs/mine.
-        p.start(cli(), {"train", "-c", config, "--data-dir", "mine", "--max-steps", "1",
-                        "--run-dir", "run-b", "--progress", "b.jsonl", "--set",
-                        "dataset.cache_dir=cache"});
+        p.start(cli(),
+                {"train", "-c", config, "--data-dir", "mine", "--max-steps", "1", "--run-dir",
+                 "run-b", "--progress", "b.jsonl", "--set", "dataset.cache_dir=cache"});
         QVERIFY(p.waitForFinished(120000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         nlohmann::json b = started(dir + "/work/b.jsonl");

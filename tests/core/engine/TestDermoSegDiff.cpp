@@ -1,10 +1,10 @@
 // The DermoSegDiff network on small configs: state_dict names, shapes, input checks, the cached
 // weight standardisation and its invalidation, gradients, and ensemble sampling.
 
+#include "NetworkTestSupport.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "engine/checkpoint/Checkpoint.h"
-#include "NetworkTestSupport.h"
 #include "engine/model/DermoSegDiff.h"
 #include "engine/model/EnsembleSampling.h"
 

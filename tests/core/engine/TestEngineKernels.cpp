@@ -3,9 +3,9 @@
 // NCHW and channels-last), the exact rewrites (x_t fold, upsample conv), bf16 inference and
 // mixed-precision training.
 
+#include "NetworkTestSupport.h"
 #include "engine/Precision.h"
 #include "engine/model/AttentionKernel.h"
-#include "NetworkTestSupport.h"
 #include "engine/model/DermoSegDiff.h"
 #include "engine/model/GroupNormKernel.h"
 
