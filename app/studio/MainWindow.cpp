@@ -1003,42 +1003,71 @@ QString MainWindow::demoModelPath()
     return QString::fromStdString(core::packagedDefaultModel(core::PackagedModelKind::Photo));
 }
 
+/// A real demo photo shipped in resources/demo/ (with its mask in masks/ and its credit in
+/// CREDITS.md) for the real photo model; empty when none is installed.
+QString MainWindow::realDemoPhoto()
+{
+    const QString folder = QString::fromStdString(core::resourcePath("demo"));
+    if (folder.isEmpty()) {
+        return {};
+    }
+    const QStringList photos = QDir(folder).entryList(
+        {QStringLiteral("*.jpg"), QStringLiteral("*.png")}, QDir::Files, QDir::Name);
+    return photos.isEmpty() ? QString() : QDir(folder).absoluteFilePath(photos.front());
+}
+
 bool MainWindow::openDemo()
 {
-    // Written afresh each time (a few milliseconds), so the photo always matches this version's
-    // generator; images/ and masks/ as `diffseg demo-data` writes them, so the ground truth is
-    // found next to the photo like any other.
-    const QString folder =
-        QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + QStringLiteral("/demo");
-    const QString stem = QStringLiteral("demo_%1").arg(kDemoSeed);
-    const QString image = folder + QStringLiteral("/images/") + stem + QStringLiteral(".png");
-    const QString mask =
-        folder + QStringLiteral("/masks/") + stem + QStringLiteral("_segmentation.png");
-    try {
-        if (!QDir().mkpath(QFileInfo(image).absolutePath()) ||
-            !QDir().mkpath(QFileInfo(mask).absolutePath())) {
-            throw core::Error(core::ErrorKind::Io, folder.toStdString(), "cannot create it");
+    const QString model = demoModelPath();
+    // The real model gets a real photo (one it never trained on, credited); the demo model the
+    // generated photo it was made for.
+    const bool real = !model.isEmpty() && !QFileInfo(model).fileName().contains("demo") &&
+                      !realDemoPhoto().isEmpty();
+    QString image = realDemoPhoto();
+    QString what;
+    if (real) {
+        what = tr("a dermoscopy photo of the ISIC 2018 challenge's validation set (%1; ISIC "
+                  "Archive, CC BY-NC 4.0), never trained on")
+                   .arg(QFileInfo(image).completeBaseName());
+    } else {
+        // Written afresh each time (a few milliseconds), so the photo always matches this
+        // version's generator; images/ and masks/ as `diffseg demo-data` writes them, so the
+        // ground truth is found next to the photo like any other.
+        const QString folder = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) +
+                               QStringLiteral("/demo");
+        const QString stem = QStringLiteral("demo_%1").arg(kDemoSeed);
+        image = folder + QStringLiteral("/images/") + stem + QStringLiteral(".png");
+        const QString mask =
+            folder + QStringLiteral("/masks/") + stem + QStringLiteral("_segmentation.png");
+        try {
+            if (!QDir().mkpath(QFileInfo(image).absolutePath()) ||
+                !QDir().mkpath(QFileInfo(mask).absolutePath())) {
+                throw core::Error(core::ErrorKind::Io, folder.toStdString(), "cannot create it");
+            }
+            const core::DermoscopyDemo demo =
+                core::generateDermoscopyDemo(kDemoImageSize, kDemoImageSize, kDemoSeed);
+            core::writeImage(demo.image, image.toStdString());
+            core::writeMaskPng(demo.mask, mask.toStdString());
+        } catch (const std::exception& e) {
+            reportError(tr("Demo"),
+                        tr("Could not write the demo photo under %1:\n%2")
+                            .arg(folder, QString::fromLocal8Bit(e.what())),
+                        false);
+            return false;
         }
-        const core::DermoscopyDemo demo =
-            core::generateDermoscopyDemo(kDemoImageSize, kDemoImageSize, kDemoSeed);
-        core::writeImage(demo.image, image.toStdString());
-        core::writeMaskPng(demo.mask, mask.toStdString());
-    } catch (const std::exception& e) {
-        reportError(tr("Demo"),
-                    tr("Could not write the demo photo under %1:\n%2")
-                        .arg(folder, QString::fromLocal8Bit(e.what())),
-                    false);
-        return false;
+        what = tr("a generated dermoscopy photo");
     }
     if (!openPath(image)) {
         return false;
     }
-    setWindowTitle(tr("Demo photo (generated) - DiffSeg Studio"));
-    const QString model = demoModelPath();
+    setWindowTitle(real ? tr("Demo photo %1 (ISIC 2018, CC BY-NC 4.0) - DiffSeg Studio")
+                              .arg(QFileInfo(image).completeBaseName())
+                        : tr("Demo photo (generated) - DiffSeg Studio"));
     if (model.isEmpty()) {
-        statusBar()->showMessage(
-            tr("Demo photo (generated) with its ground truth. The demo model is not installed: "
-               "open a DermoSegDiff checkpoint with File > Open Model (Ctrl+M)"));
+        statusBar()->showMessage(tr("Demo: %1 with its ground truth. The photo models are not "
+                                    "installed: open a DermoSegDiff "
+                                    "checkpoint with File > Open Model (Ctrl+M)")
+                                     .arg(what));
         return true;
     }
     refreshModels(); // lists the packaged models
@@ -1053,9 +1082,9 @@ bool MainWindow::openDemo()
         },
         Qt::SingleShotConnection);
     statusBar()->showMessage(
-        tr("Demo: a generated dermoscopy photo with its ground truth, and the demo model %1 "
-           "selected. Press Segment (Ctrl+R) to run it.")
-            .arg(QFileInfo(model).fileName()));
+        tr("Demo: %1 with its ground truth, and the model %2 selected. Press Segment (Ctrl+R) "
+           "to run it.")
+            .arg(what, QFileInfo(model).fileName()));
     return true;
 }
 

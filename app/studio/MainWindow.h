@@ -84,16 +84,19 @@ public:
     bool openPath(const QString& path, bool quiet = false);
     /// Shows the generated sample lesion image and CT phantom.
     void openSamples();
-    /// The first-run demo: a dermoscopy photo from the generator the demo model was trained on
-    /// (`diffseg demo-data`, at a seed it never saw), written with its ground truth under the
-    /// cache folder and opened like any photo, with the packaged demo model selected, so that
-    /// Segment runs at once; the step browser plays when that run ends. False (after telling
-    /// why) when the photo cannot be written or opened. Without the demo model the photo still
-    /// opens and the status bar says what is missing.
+    /// The first-run demo: with the real photo model installed, a real photo it never trained
+    /// on (resources/demo/, credited in the title and status bar); otherwise a photo from the
+    /// generator the demo model was trained on (`diffseg demo-data`, at a seed it never saw),
+    /// written with its ground truth under the cache folder. Either opens like any photo, with
+    /// the model selected, so that Segment runs at once; the step browser plays when that run
+    /// ends. False (after telling why) when the photo cannot be written or opened. Without a
+    /// photo model the photo still opens and the status bar says what is missing.
     bool openDemo();
-    /// The packaged 2D demo model (resourceDir()/models/dermoscopy-demo.dsckpt), or an empty
-    /// string when it is not installed.
+    /// The default photo model: the best packaged one (core::packagedDefaultModel), or an empty
+    /// string when none is installed.
     static QString demoModelPath();
+    /// The real demo photo shipped with the real photo model (resources/demo/), or empty.
+    static QString realDemoPhoto();
     /// Loads a ground-truth mask for the open image; false (after telling why unless `quiet`)
     /// when it cannot be read or has another size than the image.
     bool loadGroundTruth(const QString& path, bool quiet = false);

@@ -49,7 +49,7 @@ def main(argv):
         else:
             print(f"score.py: unknown argument {argv[i]}", file=sys.stderr)
             return 2
-    model, baseline, seconds, settings = [], [], [], None
+    model, baseline, seconds, previews, settings = [], [], [], [], None
     for path in sorted(glob.glob(os.path.join(folder, "*", "summary.json"))):
         with open(path) as f:
             s = json.load(f)
@@ -58,7 +58,8 @@ def main(argv):
         model.append(s["metrics"])
         if s.get("baseline"):
             baseline.append(s["baseline"]["metrics"])
-        seconds.append(s["timings_s"].get("segment_total", 0.0))
+        seconds.append(s["timings_s"].get("segment_total", 0.0) + s["timings_s"].get("read", 0.0))
+        previews.append(s["timings_s"].get("first_preview", 0.0))
         settings = s["settings"]
     if not model:
         print(f"score.py: no summary.json with metrics under {folder}", file=sys.stderr)
@@ -71,9 +72,13 @@ def main(argv):
                            "median_dice": percentile(dice, 50),
                            "p10_dice": percentile(dice, 10)}
     result["seconds_per_photo"] = sum(seconds) / len(seconds)
+    result["max_seconds_per_photo"] = max(seconds)
+    result["max_first_preview_seconds"] = max(previews)
     print(f"{name}: {len(model)} photos, {settings['sampler']} {settings['steps']} steps x "
           f"{settings['ensemble']} members, {settings.get('precision', '?')}, "
-          f"{result['seconds_per_photo']:.2f} s per photo")
+          f"{result['seconds_per_photo']:.2f} s per photo (reading + segmenting, at most "
+          f"{result['max_seconds_per_photo']:.2f} s; first preview at most "
+          f"{result['max_first_preview_seconds']:.2f} s)")
     print(f"  {'':8s} {'pooled':>8s} {'median':>8s} {'p10':>8s}")
     for key in ("model", "otsu"):
         if key in result:

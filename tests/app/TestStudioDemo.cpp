@@ -13,6 +13,7 @@
 #include "data/DemoData.h"
 #include "engine/Precision.h"
 #include "io/ImageReader.h"
+#include "io/ImageWriter.h"
 #include "runtime/ResourcePaths.h"
 #include "runtime/Runtime.h"
 #include "views/ModelPanel.h"
@@ -132,6 +133,36 @@ private Q_SLOTS:
         QVERIFY(window.startSegmentation());
         QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 2, 120000);
         QCOMPARE(playingAtEnd, (QList<bool>{true, false}));
+    }
+
+    void realModelOpensARealCreditedPhoto()
+    {
+        // A resource folder with a real photo model (a tiny stand-in of the same name) and the
+        // real demo photo with its mask: the demo opens that photo, credits it, selects that
+        // model; the demo model is then not the default.
+        const QString resources = m_tmp.filePath(QStringLiteral("real"));
+        QVERIFY(QDir().mkpath(resources + QStringLiteral("/models")));
+        QVERIFY(QDir().mkpath(resources + QStringLiteral("/demo/masks")));
+        test::writeTinyCheckpoint(resources + QStringLiteral("/models/dermoscopy-demo.dsckpt"));
+        test::writeTinyCheckpoint(resources + QStringLiteral("/models/dermoscopy-isic2018.dsckpt"));
+        const core::DermoscopyDemo demo = core::generateDermoscopyDemo(200, 150, 3);
+        core::writeImage(demo.image, (resources + "/demo/ISIC_0000001.jpg").toStdString());
+        core::writeMaskPng(demo.mask,
+                           (resources + "/demo/masks/ISIC_0000001_segmentation.png").toStdString());
+        qputenv("DIFFSEG_RESOURCE_DIR", resources.toUtf8());
+        QVERIFY(MainWindow::demoModelPath().endsWith(QStringLiteral("dermoscopy-isic2018.dsckpt")));
+        MainWindow window(test::testOptions(m_tmp.path(), QStringLiteral("real")));
+        window.show();
+        QVERIFY(window.openDemo());
+        QVERIFY(window.currentPath().endsWith(QStringLiteral("/demo/ISIC_0000001.jpg")));
+        QVERIFY(window.segmentationView()->hasGroundTruth());
+        QVERIFY2(window.windowTitle().contains(QStringLiteral("ISIC 2018")) &&
+                     window.windowTitle().contains(QStringLiteral("CC BY-NC")),
+                 qPrintable(window.windowTitle()));
+        QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("ISIC Archive")),
+                 qPrintable(window.statusBar()->currentMessage()));
+        QVERIFY(window.modelPanel()->request().checkpoint.endsWith(
+            QStringLiteral("dermoscopy-isic2018.dsckpt")));
     }
 
     void demoWithoutModelStillOpensAndSaysSo()

@@ -79,6 +79,10 @@ dpkg-deb -c "$deb" | awk '($3 > 5242880 && $6 !~ /^\.\/usr\/bin\// && $6 !~ /\/m
 if grep -q 'models/dermoscopy-isic2018.dsckpt' contents.txt; then
   dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/diffseg-studio/copyright |
     grep -q "non-commercial" || fail "the copyright file does not state the ISIC model's terms"
+  # ... and the studio's demo opens a real photo it never trained on, credited.
+  for f in demo/ISIC_0000072.jpg demo/masks/ISIC_0000072_segmentation.png demo/CREDITS.md; do
+    grep -qx -- "./usr/share/diffseg-studio/$f" contents.txt || fail "$f is not in the package"
+  done
 fi
 
 step "unpack"
