@@ -2,8 +2,6 @@
 
 #include "base/Error.h"
 
-#include <ATen/detail/CUDAHooksInterface.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -102,21 +100,6 @@ bool cpuHasNativeBf16()
     }
     static const bool native = cpuidReportsBf16();
     return native;
-}
-
-Precision resolvePrecision(Precision requested, const std::string& device)
-{
-    if (requested != Precision::Auto) {
-        return requested;
-    }
-    const std::string name = lower(device);
-    if (name.rfind("cuda", 0) == 0 || name == "gpu") {
-        // True for compute capability 8.0 and later (Ampere), where bf16 tensor cores exist.
-        return at::detail::getCUDAHooks().supportsBFloat16ConvolutionWithCuDNNv8()
-                   ? Precision::Bf16
-                   : Precision::Fp32;
-    }
-    return cpuHasNativeBf16() ? Precision::Bf16 : Precision::Fp32;
 }
 
 } // namespace diffseg::core::engine

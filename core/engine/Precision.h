@@ -1,7 +1,9 @@
 #pragma once
 
 // The arithmetic the networks run in: float32, or bfloat16 where the processor computes it
-// natively. LibTorch-free header, for the CLI, the GUI and the inference layer.
+// natively. LibTorch-free header, for the CLI, the GUI and the inference layer. Everything here but
+// resolvePrecision is in the configuration target (diffseg::core_config); resolvePrecision asks
+// LibTorch's CUDA hooks, so it is defined in the engine (ResolvePrecision.cpp).
 
 #include <string>
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "engine/model/NamedTensors.h"
+#include "engine/training/EmaConfig.h"
 
 #include <cstdint>
 #include <string>
@@ -10,21 +11,6 @@ class Module;
 }
 
 namespace diffseg::core::engine {
-
-/// `training.ema.params` of the reference (lucidrains/ema-pytorch 0.2.3 arguments). Defaults are
-/// the ISIC2018/PH2 configs' values; the library's own defaults differ (100, 10, power 2/3).
-struct EmaConfig
-{
-    double beta = 0.9999;      ///< the decay cap
-    int updateAfterStep = 500; ///< plain copies while the step counter is at most this
-    int updateEvery = 1;
-    double invGamma = 1.0;
-    double power = 0.9; ///< 0.95 in the HAM10000 config
-    double minValue = 0.0;
-
-    /// Throws Error(Config) naming the key for values that make the formula meaningless.
-    void validate(const std::string& subject = "training.ema.params") const;
-};
 
 /// The EMA shadow of a model's float parameters and buffers, with ema-pytorch 0.2.3's schedule:
 /// update() first increments the step counter k (starting at 0); calls whose pre-increment k is not

@@ -1,7 +1,7 @@
 #include "TrainingConfig.h"
 
 #include "base/Error.h"
-#include "engine/loss/DiffusionLoss.h"
+#include "engine/loss/LossConfig.h"
 #include "engine/training/YamlKeyReader.h"
 
 #include <nlohmann/json.hpp>

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "engine/diffusion/NoiseSchedule.h"
+#include "engine/diffusion/ScheduleConfig.h"
 #include "engine/model/DermoSegDiffConfig.h"
-#include "engine/training/ExponentialMovingAverage.h"
+#include "engine/training/EmaConfig.h"
 
 #include <array>
 #include <cstdint>
