@@ -3,13 +3,14 @@
 #include "base/Error.h"
 #include "data/DatasetLayout.h"
 #include "data/DatasetSplit.h"
+#include "engine/training/DiffUNetTrainingConfig.h"
+#include "engine/training/TrainingConfig.h"
 #include "runtime/ResourcePaths.h"
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
-
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <exception>
@@ -21,35 +22,6 @@ namespace {
 QString tr(const char* text)
 {
     return QCoreApplication::translate("diffseg::widgets::TrainingPresets", text);
-}
-
-/// The node at a dotted path, or an undefined node. Walks with reset(): assigning one YAML::Node
-/// to another would write into the document, and operator[] on a const node never inserts.
-YAML::Node at(const YAML::Node& root, std::initializer_list<const char*> path)
-{
-    YAML::Node node;
-    node.reset(root);
-    for (const char* key : path) {
-        if (!node.IsDefined() || !node.IsMap()) {
-            return YAML::Node(YAML::NodeType::Undefined);
-        }
-        const YAML::Node& parent = node;
-        const YAML::Node child = parent[key];
-        if (!child.IsDefined()) { // a missing key: an invalid node that reset() refuses
-            return YAML::Node(YAML::NodeType::Undefined);
-        }
-        node.reset(child);
-    }
-    return node;
-}
-
-template <class T>
-void readScalar(const YAML::Node& root, std::initializer_list<const char*> path, T& value)
-{
-    const YAML::Node node = at(root, path);
-    if (node && node.IsScalar()) {
-        value = node.as<T>();
-    }
 }
 
 bool isVolumeFile(const std::string& path)
@@ -68,42 +40,65 @@ bool isVolumeFile(const std::string& path)
 bool readTrainingPreset(const QString& path, TrainingPreset& preset, QString* error)
 {
     try {
-        const YAML::Node root = YAML::LoadFile(path.toStdString());
-        std::string network;
-        readScalar(root, {"model", "network"}, network);
-        preset.volumetric = network == "diffunet";
-        // The trainers' defaults for keys the file leaves out (TrainingConfig.h,
-        // DiffUNetTrainingConfig.h).
-        preset.epochs = preset.volumetric ? 1000 : 500;
-        preset.batchSize = preset.volumetric ? 2 : 32;
-        preset.learningRate = preset.volumetric ? 0.01 : 1e-4;
-        preset.splitMode = preset.volumetric ? QStringLiteral("fractions") : QStringLiteral("auto");
-        preset.splitFractions = preset.volumetric ? std::array<double, 3>{0.8, 0.2, 0.0}
-                                                  : std::array<double, 3>{0.8, 0.1, 0.1};
-        preset.splitSeed = 0;
-        readScalar(root, {"training", "epochs"}, preset.epochs);
-        readScalar(root, {"data_loader", "train", "batch_size"}, preset.batchSize);
-        readScalar(root, {"training", "optimizer", "params", "lr"}, preset.learningRate);
-        std::string name;
-        readScalar(root, {"model", "name"}, name);
-        preset.modelName = QString::fromStdString(name);
-        if (!preset.volumetric) {
-            std::string mode = "auto";
-            readScalar(root, {"dataset", "split", "mode"}, mode);
-            preset.splitMode = QString::fromStdString(mode);
-        }
-        const YAML::Node fractions = at(root, {"dataset", "split", "fractions"});
-        if (fractions && fractions.IsSequence() && fractions.size() == 3) {
-            for (std::size_t i = 0; i < 3; ++i) {
-                preset.splitFractions[i] = fractions[i].as<double>();
+        // The readers of `diffseg train`, so the panel starts from the values the trainer will
+        // use (its defaults for keys the file leaves out).
+        QFile file(path);
+        const std::string text =
+            file.open(QIODevice::ReadOnly) ? file.readAll().toStdString() : std::string();
+        preset.volumetric = core::engine::DiffUNetTrainingConfig::isDiffUNetYaml(text);
+        // A file whose keys the readers refuse (a misspelt key, a bad value: the error names
+        // "<file>: <key>") is still offered, with the trainer's defaults: the panel has always
+        // left such problems to `diffseg train`, which names the key where the user watches the
+        // run, and the value may be one the panel overrides (epochs, batch size, rate). A file
+        // that is no YAML mapping at all is refused here.
+        const std::string keyPrefix = path.toStdString() + ": ";
+        const auto keyRefused = [&keyPrefix](const core::Error& e) {
+            return e.kind() == core::ErrorKind::Config && e.subject().rfind(keyPrefix, 0) == 0;
+        };
+        if (preset.volumetric) {
+            core::engine::DiffUNetTrainingConfig c;
+            try {
+                c = core::engine::DiffUNetTrainingConfig::fromFile(path.toStdString());
+            } catch (const core::Error& e) {
+                if (!keyRefused(e)) {
+                    throw;
+                }
             }
+            preset.epochs = c.epochs;
+            preset.batchSize = c.batchSize;
+            preset.learningRate = c.learningRate;
+            preset.modelName = QString::fromStdString(c.name);
+            preset.splitMode = QStringLiteral("fractions");
+            preset.splitFractions = c.splitFractions;
+            preset.splitSeed = c.splitSeed;
+        } else {
+            core::engine::TrainingConfig c;
+            try {
+                c = core::engine::TrainingConfig::fromFile(path.toStdString());
+            } catch (const core::Error& e) {
+                if (!keyRefused(e)) {
+                    throw;
+                }
+            }
+            preset.epochs = c.epochs;
+            preset.batchSize = c.train.batchSize;
+            preset.learningRate = c.learningRate;
+            preset.modelName = QString::fromStdString(c.name);
+            preset.splitMode = QString::fromStdString(c.split.mode);
+            preset.splitFractions = c.split.fractions;
+            preset.splitSeed = c.split.seed;
         }
-        readScalar(root, {"dataset", "split", "seed"}, preset.splitSeed);
         preset.configPath = QFileInfo(path).absoluteFilePath();
         if (preset.name.isEmpty()) {
             preset.name = QFileInfo(path).fileName();
         }
         return true;
+    } catch (const core::Error& e) {
+        // The reader's message already names the file.
+        if (error) {
+            *error = QString::fromStdString(e.what());
+        }
+        return false;
     } catch (const std::exception& e) {
         if (error) {
             *error = QStringLiteral("%1: %2").arg(path, QString::fromStdString(e.what()));

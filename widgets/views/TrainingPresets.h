@@ -27,9 +27,11 @@ struct TrainingPreset
 };
 
 /// Reads a preset's defaults from a training YAML file (DermoSegDiff or Diff-UNet layout; keys
-/// absent from the file take the trainers' defaults). Only the few keys the panel shows are read:
-/// `diffseg train` checks the whole file when it starts. Returns false, with `error` naming the
-/// file and the problem, when the file cannot be read or parsed. Any thread.
+/// absent from the file take the trainers' defaults) with the readers of `diffseg train`
+/// (core::engine::TrainingConfig, DiffUNetTrainingConfig). A file whose keys they refuse is still
+/// offered, with the trainers' defaults: `diffseg train` names the key when the run starts.
+/// Returns false, with `error` naming the file and the problem, when the file cannot be read or
+/// is not a YAML mapping. Any thread.
 bool readTrainingPreset(const QString& path, TrainingPreset& preset, QString* error = nullptr);
 
 /// The presets shipped in `resources/configs` (found through core::resourceDir(): installed next
