@@ -3,7 +3,7 @@
 #include "AutosaveStore.h"
 #include "base/Image2D.h"
 #include "segmentation/UncertainRegions.h"
-#include "views/StepBrowser.h"
+#include "steps/StepBrowser.h"
 
 #include <QHash>
 #include <QMainWindow>

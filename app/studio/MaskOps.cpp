@@ -1,8 +1,8 @@
 #include "MaskOps.h"
 
 #include "base/Error.h"
+#include "image/MaskOutline.h"
 #include "imaging/Resize2D.h"
-#include "views/MaskOutline.h"
 
 #include <QTransform>
 

@@ -2,7 +2,7 @@
 
 #include "MaskOps.h"
 #include "base/Error.h"
-#include "views/ImageConversion.h"
+#include "image/ImageConversion.h"
 
 #include <QPainter>
 

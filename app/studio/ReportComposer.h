@@ -1,8 +1,8 @@
 #pragma once
 
 #include "base/Image2D.h"
-#include "views/ColorMap.h"
-#include "views/ReportWriter.h"
+#include "image/ColorMap.h"
+#include "panels/ReportWriter.h"
 
 #include <QPair>
 #include <QString>

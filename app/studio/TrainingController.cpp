@@ -1,8 +1,8 @@
 #include "TrainingController.h"
 
 #include "runtime/Runtime.h"
-#include "views/TrainingCharts.h"
-#include "views/TrainingPanel.h"
+#include "training/TrainingCharts.h"
+#include "training/TrainingPanel.h"
 
 #include <QDir>
 #include <QFileInfo>

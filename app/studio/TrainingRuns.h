@@ -1,6 +1,6 @@
 #pragma once
 
-#include "views/TrainingPanel.h"
+#include "training/TrainingPanel.h"
 
 #include <QJsonObject>
 #include <QSettings>

@@ -7,13 +7,13 @@
 #include "base/Error.h"
 #include "base/SliceGeometry.h"
 #include "data/DemoData.h"
+#include "image/ColorMap.h"
 #include "io/VolumeWriter.h"
 #include "metrics/ForegroundOverlap.h"
-#include "views/ColorMap.h"
-#include "views/SliceView.h"
-#include "views/VolumePanel.h"
-#include "views/VolumeView3D.h"
-#include "views/VolumeWorkspace.h"
+#include "panels/VolumePanel.h"
+#include "volume/SliceView.h"
+#include "volume/VolumeView3D.h"
+#include "volume/VolumeWorkspace.h"
 
 #include <QAction>
 #include <QActionGroup>

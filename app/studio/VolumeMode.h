@@ -4,7 +4,7 @@
 #include "base/LabelMap.h"
 #include "base/Volume.h"
 #include "io/VolumeReader.h"
-#include "views/VolumeStepBrowser.h"
+#include "steps/VolumeStepBrowser.h"
 
 #include <QHash>
 #include <QObject>

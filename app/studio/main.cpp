@@ -1,10 +1,10 @@
 // diffseg-studio: the DiffSeg Studio desktop application.
 
 #include "MainWindow.h"
+#include "panels/ModelPanel.h"
+#include "panels/OverlayPanel.h"
 #include "runtime/Runtime.h"
-#include "views/ModelPanel.h"
-#include "views/OverlayPanel.h"
-#include "views/VolumeView3D.h"
+#include "volume/VolumeView3D.h"
 #include "vtkqt/GlSetup.h"
 #include "vtkqt/VtkRenderWidget.h"
 

@@ -2,9 +2,9 @@
 #include "MainWindow.h"
 #include "MenuActions.h"
 #include "TestSupport.h"
+#include "image/ImageView.h"
 #include "runtime/Runtime.h"
-#include "views/ImageView.h"
-#include "views/VolumeView3D.h"
+#include "volume/VolumeView3D.h"
 #include "vtkqt/GlSetup.h"
 #include "vtkqt/VtkRenderWidget.h"
 

@@ -12,13 +12,13 @@
 #include "TinyCheckpoint.h"
 #include "data/DemoData.h"
 #include "engine/Precision.h"
+#include "image/SegmentationView2D.h"
 #include "io/ImageReader.h"
 #include "io/ImageWriter.h"
+#include "panels/ModelPanel.h"
 #include "runtime/ResourcePaths.h"
 #include "runtime/Runtime.h"
-#include "views/ModelPanel.h"
-#include "views/SegmentationView2D.h"
-#include "views/StepBrowser.h"
+#include "steps/StepBrowser.h"
 
 #include <QAction>
 #include <QComboBox>

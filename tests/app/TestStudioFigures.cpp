@@ -9,11 +9,11 @@
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
 #include "TinyCheckpoint.h"
+#include "image/ImageView.h"
+#include "image/SegmentationView2D.h"
 #include "io/ImageWriter.h"
 #include "metrics/ForegroundOverlap.h"
-#include "views/ImageView.h"
-#include "views/ModelPanel.h"
-#include "views/SegmentationView2D.h"
+#include "panels/ModelPanel.h"
 #include "vtkqt/GlSetup.h"
 
 #include <QApplication>

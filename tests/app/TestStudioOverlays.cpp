@@ -8,12 +8,12 @@
 #include "SegmentationRunner.h"
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
+#include "image/SegmentationView2D.h"
 #include "io/ImageWriter.h"
 #include "metrics/ForegroundOverlap.h"
+#include "panels/OverlayPanel.h"
+#include "steps/EnsembleGallery.h"
 #include "uncertainty/UncertaintyMaps.h"
-#include "views/EnsembleGallery.h"
-#include "views/OverlayPanel.h"
-#include "views/SegmentationView2D.h"
 #include "vtkqt/GlSetup.h"
 
 #include <QAction>

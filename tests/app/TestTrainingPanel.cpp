@@ -11,8 +11,8 @@
 #include "TestSupport.h"
 #include "TrainingController.h"
 #include "TrainingProcess.h"
-#include "views/TrainingCharts.h"
-#include "views/TrainingPanel.h"
+#include "training/TrainingCharts.h"
+#include "training/TrainingPanel.h"
 #include "vtkqt/GlSetup.h"
 
 #include <QAbstractButton>

@@ -1,7 +1,7 @@
 #include "ImageCompare.h"
 #include "TestSupport.h"
 #include "base/SampleData.h"
-#include "views/EnsembleGallery.h"
+#include "steps/EnsembleGallery.h"
 #include "vtkqt/GlSetup.h"
 
 #include <QApplication>

@@ -1,8 +1,8 @@
 #include "TestSupport.h"
 #include "base/SampleData.h"
-#include "views/ColorMap.h"
-#include "views/ImageConversion.h"
-#include "views/ReportWriter.h"
+#include "image/ColorMap.h"
+#include "image/ImageConversion.h"
+#include "panels/ReportWriter.h"
 #include "vtkqt/GlSetup.h"
 
 #include <QApplication>

@@ -1,7 +1,7 @@
 #include "ImageCompare.h"
 #include "TestSupport.h"
 #include "base/SampleData.h"
-#include "views/SegmentationView2D.h"
+#include "image/SegmentationView2D.h"
 #include "vtkqt/GlSetup.h"
 
 #include <QApplication>

@@ -1,7 +1,7 @@
 #include "ImageCompare.h"
 #include "TestSupport.h"
 #include "base/SampleData.h"
-#include "views/SliceView.h"
+#include "volume/SliceView.h"
 #include "vtkqt/GlSetup.h"
 
 #include <QApplication>

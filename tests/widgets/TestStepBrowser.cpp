@@ -1,6 +1,6 @@
 #include "TestSupport.h"
-#include "views/Filmstrip.h"
-#include "views/StepBrowser.h"
+#include "steps/Filmstrip.h"
+#include "steps/StepBrowser.h"
 #include "vtkqt/GlSetup.h"
 
 #include <QApplication>

@@ -8,8 +8,8 @@
 #include "base/SampleData.h"
 #include "data/DemoData.h"
 #include "render/VolumeScene.h"
-#include "views/VolumeView3D.h"
-#include "views/VolumeWorkspace.h"
+#include "volume/VolumeView3D.h"
+#include "volume/VolumeWorkspace.h"
 #include "vtkqt/GlSetup.h"
 #include "vtkqt/VtkRenderWidget.h"
 

@@ -1,6 +1,6 @@
 #include "EnsembleGallery.h"
 
-#include "ImageConversion.h"
+#include "image/ImageConversion.h"
 
 #include <QMouseEvent>
 #include <QPainter>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "ColorMap.h"
-#include "SegmentationView2D.h"
+#include "image/ColorMap.h"
+#include "image/SegmentationView2D.h"
 
 #include <QWidget>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ColorMap.h"
+#include "image/ColorMap.h"
 
 #include <QString>
 #include <QStringList>

@@ -1,8 +1,8 @@
 #include "TrainingPanel.h"
 
-#include "ImageConversion.h"
-#include "MaskOutline.h"
 #include "TrainingCharts.h"
+#include "image/ImageConversion.h"
+#include "image/MaskOutline.h"
 
 #include <QComboBox>
 #include <QDesktopServices>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "ColorMap.h"
 #include "base/Image2D.h"
+#include "image/ColorMap.h"
 
 #include <QImage>
 #include <QWidget>

@@ -1,10 +1,10 @@
 #pragma once
 
-#include "ColorMap.h"
-#include "ImageView.h"
 #include "base/LabelMap.h"
 #include "base/SliceGeometry.h"
 #include "base/Volume.h"
+#include "image/ColorMap.h"
+#include "image/ImageView.h"
 #include "segmentation/MaskEditor.h"
 
 #include <QColor>
