@@ -964,21 +964,10 @@ void registerSegment3d(CLI::App& root, app::CliResult& result)
     });
 }
 
-/// Our checkpoint's JSON header or a reference state_dict's key names, in the first bytes of the
-/// file (LibTorch's zip stores data.pkl first and uncompressed), so that dispatching does not
-/// read a whole network.
+/// Without loading it (core::checkpointInputKind reads the first bytes).
 bool looksLikeDiffUNetCheckpoint(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return false;
-    }
-    std::string head(std::size_t(4) << 20, '\0');
-    in.read(&head[0], static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<std::size_t>(in.gcount()));
-    return head.find("\"network\":\"diffunet\"") != std::string::npos ||
-           (head.find("edge_model.") != std::string::npos &&
-            head.find("denoise_model.") != std::string::npos);
+    return checkpointInputKind(path) == InputKind::Volume;
 }
 
 bool looksLikeVolumeInput(const std::string& input)

@@ -1,13 +1,15 @@
 #include "CheckpointKind.h"
 
-#include <QByteArray>
+#include "base/Error.h"
+#include "inference/Segmenter.h"
+
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QFile>
 #include <QFileInfo>
 #include <QHash>
 
 #include <mutex>
+#include <optional>
 
 namespace diffseg::app {
 
@@ -15,29 +17,15 @@ namespace {
 
 CheckpointKind sniff(const QString& path)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
+    try {
+        const std::optional<core::InputKind> kind = core::checkpointInputKind(path.toStdString());
+        if (!kind) {
+            return CheckpointKind::Unknown;
+        }
+        return *kind == core::InputKind::Volume ? CheckpointKind::Volume : CheckpointKind::Photo;
+    } catch (const core::Error&) {
         return CheckpointKind::Unknown;
     }
-    // The header (or a state_dict's key names) sits in data.pkl, the zip's first entry; 4 MiB
-    // covers it for every network we write (as `diffseg segment` dispatches).
-    const QByteArray head = file.read(qint64(4) << 20);
-    if (head.contains("\"network\":\"diffunet\"")) {
-        return CheckpointKind::Volume;
-    }
-    if (head.contains("\"network\":\"dermosegdiff\"")) {
-        return CheckpointKind::Photo;
-    }
-    if (head.contains("edge_model.") && head.contains("denoise_model.")) {
-        return CheckpointKind::Volume;
-    }
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    if (suffix == QLatin1String("pth") || suffix == QLatin1String("pt") ||
-        head.contains("diffseg-checkpoint")) {
-        // Reference DermoSegDiff files, and our checkpoints from before the header had a network.
-        return CheckpointKind::Photo;
-    }
-    return CheckpointKind::Unknown;
 }
 
 /// `compute(absolute path)` once per file version (path, size, modification time); `missing` for

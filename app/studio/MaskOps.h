@@ -1,10 +1,11 @@
 #pragma once
 
-// Small pixel operations of the studio: turning the model's input-size maps into image-size masks
-// and heatmaps, overlap with a ground truth, and step frames as pictures. Pure functions on
+// The studio's pictures of masks and steps (Qt images and outlines); the mask resizing it
+// re-exports is core's (imaging/MaskResize.h). Pure functions on
 // core::Image2D (thread-safe); errors are core::Error from the resizers.
 
 #include "base/Image2D.h"
+#include "imaging/MaskResize.h"
 
 #include <QImage>
 #include <QPainterPath>
@@ -14,21 +15,12 @@
 
 namespace diffseg::app {
 
-/// `x0` (1-channel float32, any size) resized bilinearly to width x height, then > 0: uint8 {0,1}.
-/// Upsampling the values before thresholding gives smooth outlines (as `diffseg segment` does).
-core::Image2D upsampleToMask(const core::Image2D& x0, int width, int height);
-
-/// `map` resized bilinearly to width x height, multiplied by `scale` and clamped to [0, 1].
-core::Image2D upsampleMap(const core::Image2D& map, int width, int height, float scale);
-
-/// `image` shrunk (area filter) so that its longer side is at most `maxSide`; itself otherwise.
-core::Image2D downscaleImage(const core::Image2D& image, int maxSide);
-
-/// Strict majority vote of uint8 {0,1} masks of one size.
-core::Image2D majorityMask(const std::vector<core::Image2D>& masks);
-
-/// Number of nonzero pixels.
-std::size_t countNonZero(const core::Image2D& mask);
+// The pixel math itself lives in core/imaging (the session layer uses it too).
+using core::countNonZero;
+using core::downscaleImage;
+using core::majorityMask;
+using core::upsampleMap;
+using core::upsampleToMask;
 
 /// How a step frame is drawn.
 enum class FrameStyle

@@ -6,6 +6,7 @@
 #include "ModelCard.h"
 #include "ReferenceModelConfig.h"
 #include "RefinePrompts.h"
+#include "Segmenter.h"
 #include "base/CancelToken.h"
 #include "base/Image2D.h"
 #include "engine/Precision.h"
@@ -185,7 +186,7 @@ struct SegmentResult
 /// ("sampler.steps", "ensemble", ...), Unsupported for CUDA without CUDA, InvalidValue for an
 /// unusable image ("image": empty, wrong channel count, non-finite values), Cancelled when
 /// `cancel` fires.
-class Segmenter2D
+class Segmenter2D : public Segmenter
 {
 public:
     /// Loads `checkpointPath` (ours, or a reference .pth with options.reference set) onto the
@@ -198,6 +199,20 @@ public:
     Segmenter2D& operator=(const Segmenter2D&) = delete;
 
     const ModelInfo& info() const noexcept;
+
+    // The model-family seam (Segmenter.h): sampler, steps, ensemble and eta are this family's
+    // options; segmentInput() runs segment() on a photo.
+    ModelCapabilities capabilities() const override;
+    std::string path() const override;
+    std::string modelId() const override;
+    std::string device() const override;
+    SegmentationOutcome segmentInput(const SegmentationInput& input,
+                                     const SegmentationRequest& request = {},
+                                     const SegmentationStepCallback& callback = {},
+                                     const CancelToken& cancel = {}) override;
+    /// The seam's request as this family's options: defaultOptions() with what it sets (a
+    /// sampler chosen without steps runs that sampler's full length). Throws Error(Config).
+    SegmentOptions optionsFor(const SegmentationRequest& request) const;
 
     /// The options a run uses unless told otherwise: SegmentOptions' defaults with the sampler,
     /// steps, ensemble and eta the model card says the model was validated with.

@@ -31,13 +31,6 @@ double secondsSince(Clock::time_point start)
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string lower(std::string text)
-{
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
-
 std::string firstLine(const std::string& text)
 {
     const auto end = text.find('\n');
@@ -127,37 +120,6 @@ LabelMap argmaxLabels(const Volume& scores);
 
 } // namespace
 
-LabelMap withLabelValues(LabelMap classIndices, const std::vector<int>& values)
-{
-    if (values.empty()) {
-        return classIndices;
-    }
-    const std::size_t n = classIndices.voxelCount();
-    const auto valueOf = [&](int index) {
-        if (index < 0 || index >= static_cast<int>(values.size())) {
-            throw Error(ErrorKind::InvalidValue, "label values",
-                        "class " + std::to_string(index) + " has no label value (" +
-                            std::to_string(values.size()) + " given)");
-        }
-        return values[static_cast<std::size_t>(index)];
-    };
-    const bool narrow = *std::max_element(values.begin(), values.end()) <= 255;
-    LabelMap out(classIndices.size(), classIndices.geometry(),
-                 narrow ? PixelType::UInt8 : PixelType::UInt16);
-    for (std::size_t v = 0; v < n; ++v) {
-        const int index = classIndices.pixelType() == PixelType::UInt8
-                              ? classIndices.data<std::uint8_t>()[v]
-                              : classIndices.data<std::uint16_t>()[v];
-        const int value = valueOf(index);
-        if (narrow) {
-            out.data<std::uint8_t>()[v] = static_cast<std::uint8_t>(value);
-        } else {
-            out.data<std::uint16_t>()[v] = static_cast<std::uint16_t>(value);
-        }
-    }
-    return out;
-}
-
 namespace {
 
 LabelMap argmaxLabels(const Volume& scores)
@@ -197,82 +159,6 @@ std::vector<double> backgroundLogits(int classes)
 } // namespace
 
 // --- names and presets ---------------------------------------------------------------------------
-
-const char* stepFusionName(StepFusionMethod method) noexcept
-{
-    return method == StepFusionMethod::Mean ? "mean" : "uncertainty";
-}
-
-StepFusionMethod parseStepFusion(const std::string& name, const std::string& subject)
-{
-    const std::string n = lower(name);
-    if (n == "mean") {
-        return StepFusionMethod::Mean;
-    }
-    if (n == "uncertainty") {
-        return StepFusionMethod::Uncertainty;
-    }
-    throw Error(ErrorKind::Config, subject, "'" + name + "' is not mean or uncertainty");
-}
-
-const char* volumeUncertaintyName(VolumeUncertainty source) noexcept
-{
-    switch (source) {
-    case VolumeUncertainty::FusedEntropy:
-        return "entropy";
-    case VolumeUncertainty::StepEntropy:
-        return "steps";
-    case VolumeUncertainty::MirrorVariance:
-        return "mirror";
-    }
-    return "steps";
-}
-
-VolumeUncertainty parseVolumeUncertainty(const std::string& name, const std::string& subject)
-{
-    const std::string n = lower(name);
-    for (const VolumeUncertainty v :
-         {VolumeUncertainty::FusedEntropy, VolumeUncertainty::StepEntropy,
-          VolumeUncertainty::MirrorVariance}) {
-        if (n == volumeUncertaintyName(v)) {
-            return v;
-        }
-    }
-    throw Error(ErrorKind::Config, subject, "'" + name + "' is not entropy, steps or mirror");
-}
-
-DiffUNetReferencePreset DiffUNetReferencePreset::resolve(const std::string& name,
-                                                         const std::string& subject)
-{
-    const std::string n = lower(name);
-    DiffUNetReferencePreset p;
-    if (n == "aiib2023") {
-        p.name = "aiib2023";
-        p.network = engine::DiffUNetConfig::reference(1, 2);
-        // §B2.2: the median spacing [0.5, 0.70410156, 0.70410156] (z, y, x).
-        p.targetSpacing = {0.70410156, 0.70410156, 0.5};
-        p.channels = {"ct"};
-        p.labels = {"background", "airway"};
-        return p;
-    }
-    if (n == "brats2023") {
-        p.name = "brats2023";
-        p.network = engine::DiffUNetConfig::reference(4, 4);
-        VolumePreparationConfig prep;
-        prep.normalization = VolumePreparationConfig::Normalization::ZScore;
-        prep.cropToNonZero = true;
-        prep.targetSpacing = std::array<double, 3>{1.0, 1.0, 1.0};
-        p.preparation = prep;
-        p.targetSpacing = {1.0, 1.0, 1.0};
-        p.channels = {"t2w", "t2f", "t1n", "t1c"};
-        p.labels = {"background", "NCR", "ED", "ET"};
-        return p;
-    }
-    throw Error(ErrorKind::Config, subject,
-                "'" + name + "' is not a Diff-UNet reference preset (aiib2023, brats2023)");
-}
-
-// --- Segmenter3D ---------------------------------------------------------------------------------
 
 struct Segmenter3D::Impl
 {
@@ -387,8 +273,57 @@ SlidingWindowOptions Segmenter3D::windowOptions(const Segment3DOptions& options)
     return w;
 }
 
+namespace {
+
+/// A label map as a Float32 volume (for the window extractor); `offset` is added to each value.
+Volume labelsAsFloat(const LabelMap& labels)
+{
+    Volume out(labels.size(), 1, PixelType::Float32, labels.geometry());
+    float* o = out.data<float>();
+    for (std::size_t v = 0; v < labels.voxelCount(); ++v) {
+        o[v] = labels.pixelType() == PixelType::UInt8 ? labels.data<std::uint8_t>()[v]
+                                                      : labels.data<std::uint16_t>()[v];
+    }
+    return out;
+}
+
+/// Window `w` of a prepared label volume (`asFloat`) as int64 (count, D, H, W) after `offset`.
+at::Tensor labelWindows(const SlidingWindowPlan& plan, const Volume& asFloat, int first, int count,
+                        double offset, const c10::Device& device)
+{
+    const auto& roi = plan.roi();
+    const auto voxels = static_cast<std::size_t>(plan.roiVoxels());
+    std::vector<float> values(voxels * static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) {
+        plan.extractWindow(asFloat, first + i,
+                           values.data() + voxels * static_cast<std::size_t>(i));
+    }
+    return (at::from_blob(values.data(), {count, roi[2], roi[1], roi[0]}, at::kFloat).round() +
+            offset)
+        .to(at::kLong)
+        .to(device);
+}
+
+std::vector<std::int64_t> labelDims(const std::vector<std::int64_t>& imageDims)
+{
+    std::vector<std::int64_t> dims;
+    for (std::int64_t d : imageDims) {
+        dims.push_back(d - 1); // (B, D, H, W) has no channel axis
+    }
+    return dims;
+}
+
+} // namespace
+
 Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions& options,
                                      const Segment3DCallback& callback, const CancelToken& cancel)
+{
+    return run(image, options, nullptr, callback, cancel);
+}
+
+Segment3DResult Segmenter3D::run(const Volume& image, const Segment3DOptions& options,
+                                 const Guidance* guidance, const Segment3DCallback& callback,
+                                 const CancelToken& cancel)
 {
     Impl& impl = *m_impl;
     std::lock_guard<std::mutex> lock(impl.mutex);
@@ -418,10 +353,12 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
                         info.path + " expects " + std::to_string(info.network.inChannels));
     }
     cancel.throwIfCancelled("volume segmentation");
+    // A refinement skips the first steps: everything per step counts the steps that run.
+    const int runSteps = guidance ? steps - guidance->startStep : steps;
 
     Segment3DResult result;
     result.classes = classes;
-    result.steps = steps;
+    result.steps = runSteps;
     result.timings.load = info.loadSeconds;
     const PreparedVolume prepared = prepareVolume(image, info.preparation, "volume");
     const SlidingWindowPlan plan(prepared.image.size(), windowing);
@@ -436,8 +373,8 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
     const bool keepSteps = options.stepPredictions;
     if (keepSteps) {
         // Built before the windows run, so that a budget too small fails at once.
-        StepCacheConfig cacheConfig = StepCacheConfig::forVolume(image.size(), image.geometry(),
-                                                                 std::max(1, classes - 1), steps);
+        StepCacheConfig cacheConfig = StepCacheConfig::forVolume(
+            image.size(), image.geometry(), std::max(1, classes - 1), runSteps);
         cacheConfig.budgetBytes = options.stepCacheBudget;
         result.stepCache = std::make_shared<StepCache>(cacheConfig);
     }
@@ -445,7 +382,7 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
     WindowBlender fused(plan, classes);
     std::vector<std::unique_ptr<WindowBlender>> stepBlenders;
     if (keepSteps) {
-        for (int s = 0; s < steps; ++s) {
+        for (int s = 0; s < runSteps; ++s) {
             // Float sums: the step volumes are previews and inputs of the step entropy, and float
             // halves their memory (they all live until the last window batch).
             stepBlenders.push_back(
@@ -461,6 +398,15 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
         meanStepProbability = Volume(image.size(), classes, PixelType::Float32, image.geometry());
     }
     const std::vector<double> fill = backgroundLogits(classes);
+    // A refinement's start and prompts, prepared like the image (label-aware).
+    Volume preparedStart;
+    Volume preparedKnown;
+    if (guidance) {
+        preparedKnown = labelsAsFloat(prepareLabels(guidance->known, prepared));
+        if (!guidance->start.empty()) {
+            preparedStart = labelsAsFloat(prepareLabels(guidance->start, prepared));
+        }
+    }
     result.timings.prepare = secondsSince(start);
 
     // Step s's whole-volume prediction, once the last window batch has added its logits.
@@ -477,7 +423,7 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
         float* mean = meanStepProbability.data<float>();
         const float* p = stepProbabilities.data<float>();
         for (std::size_t i = 0; i < n * static_cast<std::size_t>(classes); ++i) {
-            mean[i] += p[i] / static_cast<float>(steps);
+            mean[i] += p[i] / static_cast<float>(runSteps);
         }
         std::vector<float> x0(n);
         for (int c = 1; c < classes; ++c) {
@@ -499,7 +445,7 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
                                                          : std::nullopt);
     const auto windowsStart = Clock::now();
     const int flips = result.flips;
-    const int total = plan.batchCount() * flips * steps;
+    const int total = plan.batchCount() * flips * runSteps;
     const auto roiVoxels = static_cast<std::size_t>(plan.roiVoxels());
     const std::size_t inStride = roiVoxels * static_cast<std::size_t>(image.channels());
     const std::size_t outStride = roiVoxels * static_cast<std::size_t>(classes);
@@ -525,7 +471,15 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
             at::Tensor fusedSum;
             at::Tensor probabilitySum;
             at::Tensor probabilitySquares;
-            std::vector<at::Tensor> stepSum(static_cast<std::size_t>(steps));
+            std::vector<at::Tensor> stepSum(static_cast<std::size_t>(runSteps));
+            at::Tensor startLabels;
+            at::Tensor knownLabels;
+            if (guidance) {
+                knownLabels = labelWindows(plan, preparedKnown, first, count, -1.0, impl.device);
+                if (!guidance->start.empty()) {
+                    startLabels = labelWindows(plan, preparedStart, first, count, 0.0, impl.device);
+                }
+            }
             for (int f = 0; f < flips; ++f) {
                 cancel.throwIfCancelled("volume segmentation");
                 const std::vector<std::int64_t> dims = flipDims(f);
@@ -537,6 +491,16 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
                                       : engine::StepFusion::Uncertainty;
                 sampling.timeAsLogSnr = options.timeAsLogSnr;
                 sampling.seed = passSeed(options.seed, b, f);
+                if (guidance) {
+                    const std::vector<std::int64_t> ldims = labelDims(dims);
+                    sampling.knownLabels =
+                        ldims.empty() ? knownLabels : at::flip(knownLabels, ldims);
+                    if (startLabels.defined()) {
+                        sampling.startLabels =
+                            ldims.empty() ? startLabels : at::flip(startLabels, ldims);
+                        sampling.startStep = guidance->startStep;
+                    }
+                }
                 const auto onStep = [&](const engine::DiffUNetStep& s) {
                     bool completed = false;
                     if (keepSteps) {
@@ -571,7 +535,7 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
                     if (callback) {
                         callback(Segment3DStep{
                             b, plan.batchCount(), first, count, plan.windowCount(), f, flips,
-                            s.index, steps, done, total, secondsSince(start),
+                            s.index, runSteps, done, total, secondsSince(start),
                             elapsed / done * (total - done), completed ? &stepLabels : nullptr,
                             completed ? &stepProbabilities : nullptr, cache});
                     }
@@ -622,7 +586,22 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
     const Volume logits = fused.result(prepared.image.geometry());
     fused.release();
     result.probabilities = softmaxChannels(restoreScores(logits, prepared, fill));
-    result.labels = withLabelValues(argmaxLabels(result.probabilities), m_impl->info.labelValues);
+    if (guidance) {
+        // Every prompt is honoured on the source grid, whatever the resampling did: certain of
+        // the class the user gave.
+        for (std::size_t v = 0; v < result.probabilities.voxelCount(); ++v) {
+            const int k = guidance->known.pixelType() == PixelType::UInt8
+                              ? guidance->known.data<std::uint8_t>()[v]
+                              : guidance->known.data<std::uint16_t>()[v];
+            if (k > 0 && k <= classes) {
+                for (int c = 0; c < classes; ++c) {
+                    result.probabilities.channelData<float>(c)[v] = c == k - 1 ? 1.0f : 0.0f;
+                }
+            }
+        }
+    }
+    LabelMap classes0 = argmaxLabels(result.probabilities);
+    result.labels = withLabelValues(std::move(classes0), m_impl->info.labelValues);
     result.entropy = multiClassEntropy(result.probabilities, EntropyScale::Nats);
     if (keepSteps) {
         result.stepEntropy = multiClassEntropy(meanStepProbability, EntropyScale::Nats);
@@ -646,71 +625,6 @@ Segment3DResult Segmenter3D::segment(const Volume& image, const Segment3DOptions
     result.timings.postprocess = secondsSince(postStart);
     result.timings.total = secondsSince(start);
     return result;
-}
-
-LabelMap Segmenter3D::stepLabelsFromCache(const StepCache& cache, int step)
-{
-    const int members = cache.config().members;
-    std::vector<StepFrame> frames;
-    for (int m = 0; m < members; ++m) {
-        frames.push_back(cache.get(m, step));
-        if (!frames.back().valid()) {
-            throw Error(ErrorKind::InvalidValue, "step cache",
-                        "holds no frame of class " + std::to_string(m + 1) + " yet");
-        }
-    }
-    const Volume& grid = frames.front().values;
-    LabelMap labels(grid.size(), grid.geometry(),
-                    members < 256 ? PixelType::UInt8 : PixelType::UInt16);
-    const std::size_t n = grid.voxelCount();
-    for (std::size_t v = 0; v < n; ++v) {
-        float background = 1.0f;
-        int best = 0;
-        float bestValue = -1.0f;
-        for (int m = 0; m < members; ++m) {
-            const float p = std::clamp(
-                (frames[static_cast<std::size_t>(m)].values.data<float>()[v] + 1.0f) * 0.5f, 0.0f,
-                1.0f);
-            background -= p;
-            if (p > bestValue) {
-                best = m + 1;
-                bestValue = p;
-            }
-        }
-        const int label = background >= bestValue ? 0 : best;
-        if (members < 256) {
-            labels.data<std::uint8_t>()[v] = static_cast<std::uint8_t>(label);
-        } else {
-            labels.data<std::uint16_t>()[v] = static_cast<std::uint16_t>(label);
-        }
-    }
-    return labels;
-}
-
-Volume Segmenter3D::stepForegroundFromCache(const StepCache& cache, int step)
-{
-    const int members = cache.config().members;
-    Volume out;
-    for (int m = 0; m < members; ++m) {
-        const StepFrame frame = cache.get(m, step);
-        if (!frame.valid()) {
-            throw Error(ErrorKind::InvalidValue, "step cache",
-                        "holds no frame of class " + std::to_string(m + 1) + " yet");
-        }
-        if (out.empty()) {
-            out = Volume(frame.values.size(), 1, PixelType::Float32, frame.values.geometry());
-        }
-        float* o = out.data<float>();
-        const float* x0 = frame.values.data<float>();
-        for (std::size_t v = 0; v < out.voxelCount(); ++v) {
-            o[v] += std::clamp((x0[v] + 1.0f) * 0.5f, 0.0f, 1.0f);
-        }
-    }
-    float* o = out.data<float>();
-    for (std::size_t v = 0; v < out.voxelCount(); ++v) {
-        o[v] = std::min(o[v], 1.0f);
-    }
-    return out;
 }
 
 } // namespace diffseg::core

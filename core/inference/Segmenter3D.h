@@ -3,7 +3,9 @@
 // 3D inference with a Diff-UNet checkpoint: the library behind `diffseg segment3d` and the GUI's
 // volume workflow. LibTorch-free header (the network lives behind a pointer to an implementation).
 
+#include "Segmenter.h"
 #include "SlidingWindow.h"
+#include "VolumePrompts.h"
 #include "base/CancelToken.h"
 #include "base/LabelMap.h"
 #include "base/Volume.h"
@@ -243,7 +245,7 @@ LabelMap withLabelValues(LabelMap classIndices, const std::vector<int>& values);
 /// ("roi", "steps", ...), Unsupported for CUDA without CUDA, Mismatch for a volume whose channel
 /// count differs from the network's ("volume"), InvalidValue for an unusable volume, Cancelled
 /// when `cancel` fires (polled before every window batch, mirror pass and step).
-class Segmenter3D
+class Segmenter3D : public Segmenter
 {
 public:
     explicit Segmenter3D(const std::string& checkpointPath,
@@ -256,6 +258,20 @@ public:
 
     const VolumeModelInfo& info() const noexcept;
 
+    // The model-family seam (Segmenter.h): steps, fusion, mirror TTA and windows are this
+    // family's options; segmentInput() runs segment() on a volume.
+    ModelCapabilities capabilities() const override;
+    std::string path() const override;
+    std::string modelId() const override;
+    std::string device() const override;
+    SegmentationOutcome segmentInput(const SegmentationInput& input,
+                                     const SegmentationRequest& request = {},
+                                     const SegmentationStepCallback& callback = {},
+                                     const CancelToken& cancel = {}) override;
+    /// The seam's request as this family's options (Segment3DOptions' defaults with what it
+    /// sets). Throws Error(Config).
+    Segment3DOptions optionsFor(const SegmentationRequest& request) const;
+
     /// The window options segment() uses for `options` (roi resolved); throws Error(Config).
     SlidingWindowOptions windowOptions(const Segment3DOptions& options) const;
 
@@ -263,6 +279,18 @@ public:
     /// t2f, t1n, t1c). `callback` sees every denoiser step of every window batch.
     Segment3DResult segment(const Volume& image, const Segment3DOptions& options = {},
                             const Segment3DCallback& callback = {}, const CancelToken& cancel = {});
+
+    /// Refines a segmentation with prompts (guided sampling, as Segmenter2D::refine in 3D):
+    /// `current` (label values, on the volume's grid; empty: start from noise) is noised to the
+    /// step `round((1 - strength) x steps)` and the remaining steps run with the prompted voxels
+    /// held to their classes at every step, in every window. The result honours every prompt.
+    /// Uncertainty and step volumes as segment() (over the steps that ran). Deterministic for a
+    /// seed; cancellable. Throws Error(Config) for a strength outside (0, 1] and
+    /// Error(Mismatch) for labels or strokes on another grid.
+    Segment3DResult refine(const Volume& image, const LabelMap& current,
+                           const VolumePrompts& prompts, const Segment3DOptions& options,
+                           double strength = 0.5, const Segment3DCallback& callback = {},
+                           const CancelToken& cancel = {});
 
     /// Step `step`'s label map from a result's step cache (argmax over the background 1 − Σ p_c
     /// and the cached p_c; the nearest stored step when the budget dropped it). Source grid.
@@ -277,6 +305,17 @@ public:
     static Volume stepForegroundFromCache(const StepCache& cache, int step);
 
 private:
+    /// A refinement's start and prompts, on the source grid.
+    struct Guidance
+    {
+        LabelMap start; ///< class indices; empty: start from noise
+        LabelMap known; ///< 0 unknown, class + 1 known
+        int startStep = 0;
+    };
+    Segment3DResult run(const Volume& image, const Segment3DOptions& options,
+                        const Guidance* guidance, const Segment3DCallback& callback,
+                        const CancelToken& cancel);
+
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };

@@ -331,13 +331,44 @@ DiffUNetSample DiffUNetImpl::sample(const at::Tensor& image, const DiffUNetSampl
     out.edgeLogits = m_edge->forward(image, features);
 
     auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-    at::Tensor mask = at::randn({b, c, image.size(2), image.size(3), image.size(4)}, generator,
-                                image.options().device(at::kCPU))
+    const auto cpu = image.options().device(at::kCPU);
+    at::Tensor mask = at::randn({b, c, image.size(2), image.size(3), image.size(4)}, generator, cpu)
                           .to(image.device());
     const auto times = LogSnrSchedule::samplingTimes(options.steps);
+    const auto checkLabels = [&](const at::Tensor& labels, const char* what) {
+        if (labels.dim() != 4 || labels.size(0) != b ||
+            labels.sizes().slice(1) != image.sizes().slice(2)) {
+            throw Error(ErrorKind::Mismatch, what,
+                        "expected (B, D, H, W) matching the image " + shapeText(image) + ", got " +
+                            shapeText(labels));
+        }
+    };
+    // Guidance: the known voxels and their code, held at every step.
+    at::Tensor known;
+    at::Tensor knownCode;
+    if (options.knownLabels.defined()) {
+        checkLabels(options.knownLabels, "Diff-UNet known labels");
+        known = options.knownLabels.ge(0).unsqueeze(1);
+        knownCode = m_denoise->encodeMask(options.knownLabels.clamp(0, c - 1));
+    }
+    int first = 0;
+    if (options.startLabels.defined() && options.startStep > 0) {
+        checkLabels(options.startLabels, "Diff-UNet start labels");
+        if (options.startStep >= options.steps) {
+            throw Error(ErrorKind::Config, "Diff-UNet start step",
+                        "must be below the number of steps");
+        }
+        first = options.startStep;
+        // The current labels, forward-noised to the level the first remaining step expects (the
+        // noise already drawn serves, so the draws stay those of an unguided run).
+        const double lambda = LogSnrSchedule::logSnr(times[static_cast<std::size_t>(first)].first);
+        mask = LogSnrSchedule::alpha(lambda) *
+                   m_denoise->encodeMask(options.startLabels.clamp(0, c - 1)) +
+               LogSnrSchedule::sigma(lambda) * mask;
+    }
     at::Tensor fusedSum;
     at::Tensor weightSum;
-    for (int i = 0; i < options.steps; ++i) {
+    for (int i = first; i < options.steps; ++i) {
         cancel.throwIfCancelled("Diff-UNet sampling");
         const auto [tauNow, tauNext] = times[static_cast<std::size_t>(i)];
         const double lambda = LogSnrSchedule::logSnr(tauNow);
@@ -346,15 +377,20 @@ DiffUNetSample DiffUNetImpl::sample(const at::Tensor& image, const DiffUNetSampl
         const double sigma = LogSnrSchedule::sigma(lambda);
         const double alphaNext = LogSnrSchedule::alpha(lambdaNext);
         const double sigmaNext = LogSnrSchedule::sigma(lambdaNext);
+        if (known.defined()) {
+            const at::Tensor noise = at::randn(mask.sizes(), generator, cpu).to(image.device());
+            mask = at::where(known, alpha * knownCode + sigma * noise, mask);
+        }
         const at::Tensor temb = m_denoise->timeEmbedding(
             tauTensor(options.timeAsLogSnr ? lambda : tauNow, b, image.options()));
         const at::Tensor logits = m_denoise->forward(at::cat({image, mask}, 1), temb, features);
         const at::Tensor x0 = m_denoise->encodeMask(logits.argmax(1));
         const at::Tensor eps = (mask - alpha * x0) / std::max(sigma, 1e-8);
         mask = alphaNext * x0 + sigmaNext * eps;
+        const int ran = i - first + 1; // steps run so far
         if (options.fusion == StepFusion::Mean) {
             fusedSum = fusedSum.defined() ? fusedSum + logits : logits.clone();
-            weightSum = at::scalar_tensor(double(i + 1));
+            weightSum = at::scalar_tensor(double(ran));
         } else {
             // SUF: steps the model is sure about weigh more, later steps more than early ones.
             const at::Tensor u = softmaxEntropy(logits).unsqueeze(1);
@@ -366,11 +402,18 @@ DiffUNetSample DiffUNetImpl::sample(const at::Tensor& image, const DiffUNetSampl
         const at::Tensor fused = fusedSum / weightSum.to(fusedSum.device());
         out.stepLogits.push_back(logits);
         if (callback) {
-            callback(
-                DiffUNetStep{i, options.steps, tauNow, tauNext, logits, fused, out.edgeLogits});
+            callback(DiffUNetStep{i - first, options.steps - first, tauNow, tauNext, logits, fused,
+                                  out.edgeLogits});
         }
     }
     out.logits = fusedSum / weightSum.to(fusedSum.device()) + out.edgeLogits;
+    if (known.defined()) {
+        // The user's word is final where it was given: a clear margin for the known class.
+        const at::Tensor oneHot =
+            at::one_hot(options.knownLabels.clamp(0, c - 1), c).permute({0, 4, 1, 2, 3});
+        out.logits =
+            at::where(known, oneHot.to(out.logits.scalar_type()) * 20.0 - 10.0, out.logits);
+    }
     return out;
 }
 

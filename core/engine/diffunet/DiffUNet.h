@@ -155,6 +155,16 @@ struct DiffUNetSampleOptions
     /// feeds τ); false feeds τ, consistent with training.
     bool timeAsLogSnr = true;
     std::uint64_t seed = 0;
+    /// Guided sampling, a refinement (the photo sampler's SamplerGuidance in 3D). Both tensors
+    /// are (B, D, H, W) int64 on the image's device, or undefined. `startLabels`: the current
+    /// class indices; sampling skips the first `startStep` steps and starts from their code
+    /// noised to that step's level instead of pure noise (the callback then counts the steps
+    /// that run). `knownLabels`: the class the user gave a voxel, -1 elsewhere; before every
+    /// denoiser call the known voxels of the noisy mask are replaced by their code noised to the
+    /// step's level, and the final logits there are the known class's (the output honours them).
+    at::Tensor startLabels;
+    int startStep = 0;
+    at::Tensor knownLabels;
 };
 
 /// The result of sampling one batch.

@@ -1,0 +1,172 @@
+#pragma once
+
+// The model-family seam: one interface for every network that segments (DermoSegDiff on photos,
+// Diff-UNet on volumes), with a description of what a model can do, so that the session layer,
+// the CLI and the studio drive any family the same way. LibTorch-free header.
+
+#include "base/CancelToken.h"
+#include "base/Image2D.h"
+#include "base/Volume.h"
+#include "uncertainty/StepCache.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace diffseg::core {
+
+struct SegmentResult;
+struct Segment3DResult;
+struct SegmentStep;
+struct Segment3DStep;
+
+/// What a model reads: a 2D RGB photo or a 3D volume (CT/MRI, one or more channels).
+enum class InputKind
+{
+    Photo,
+    Volume
+};
+
+/// "photo" or "volume".
+const char* inputKindName(InputKind kind) noexcept;
+
+/// Options of one run, for any family. Zero (or empty) means "the model's default" (its card's
+/// validated settings where it has them); an option the model cannot use must keep its neutral
+/// value, else validate() throws.
+struct SegmentationRequest
+{
+    std::string sampler;     ///< "ddpm" or "ddim" (photos); empty: the default
+    int steps = 0;           ///< denoiser steps (DDIM calls; per window for volumes)
+    int ensemble = 0;        ///< chains sampled as one batch (photos)
+    double eta = -1.0;       ///< DDIM stochasticity in [0, 1]; negative: the default
+    std::uint64_t seed = 0;  ///< equal seeds and settings give equal results on one device
+    std::string fusion;      ///< "mean" or "uncertainty" (volumes: PURE step fusion)
+    bool mirrorTta = false;  ///< the 8 mirror passes (volumes)
+    double overlap = -1.0;   ///< sliding-window overlap in [0, 1) (volumes); negative: default
+    int windowBatch = 0;     ///< windows per network call (volumes)
+    int roi = 0;             ///< window side in voxels (volumes); 0: the checkpoint's input size
+    std::string uncertainty; ///< which map a volume result calls "the" uncertainty
+    bool storeNoisy = false; ///< keep each step's noisy sample x_t too (photos)
+};
+
+/// What a model can do: what the option widgets offer, what the step browser shows, what the
+/// command line accepts.
+struct ModelCapabilities
+{
+    std::string family; ///< "DermoSegDiff" or "Diff-UNet"
+    InputKind input = InputKind::Photo;
+    int channels = 3;                  ///< image channels the network reads
+    std::vector<std::string> labels;   ///< class names, index = class, background first
+    std::string preprocessing;         ///< one line for people: resize, normalisation, windows
+    std::vector<std::string> samplers; ///< "ddpm", "ddim" (photos); empty: fixed-step sampling
+    int maxSteps = 0;                  ///< the most denoiser steps a run can take
+    bool ensemble = false;             ///< several chains, their spread as the uncertainty
+    bool stepFusion = false;           ///< PURE fusion of the per-step predictions
+    bool mirrorTta = false;            ///< mirror test-time augmentation
+    bool slidingWindow = false;        ///< windows over a larger input
+    bool prompts = false;              ///< refinement from clicks, strokes and a box
+    /// The uncertainty maps a result carries, by name, the one shown first at the front.
+    std::vector<std::string> uncertaintyMaps;
+    SegmentationRequest defaults; ///< what a run uses unless told otherwise
+
+    /// Throws Error(Config) naming the option when `request` sets one this model cannot use or a
+    /// value outside its range ("sampler", "steps", "ensemble", "eta", "fusion", "mirror",
+    /// "overlap", "window batch", "roi", "uncertainty").
+    void validate(const SegmentationRequest& request) const;
+};
+
+/// The image of one run: a photo (Image2D, RGB) or a volume, as `kind` says.
+struct SegmentationInput
+{
+    InputKind kind = InputKind::Photo;
+    Image2D photo;
+    Volume volume;
+
+    static SegmentationInput ofPhoto(Image2D image);
+    static SegmentationInput ofVolume(Volume volume);
+};
+
+/// One step of a run as it happens (on the segmenting thread). `photo` or `volume` points at the
+/// family's own step record, valid during the call only.
+struct SegmentationStepEvent
+{
+    int done = 0;  ///< denoiser steps finished so far
+    int total = 0; ///< denoiser steps of the whole run
+    double elapsedSeconds = 0.0;
+    /// The step whose whole prediction just became available (photos: every step; volumes: when
+    /// the last window batch finishes it), else -1.
+    int completedStep = -1;
+    const SegmentStep* photo = nullptr;
+    const Segment3DStep* volume = nullptr;
+};
+using SegmentationStepCallback = std::function<void(const SegmentationStepEvent&)>;
+
+/// What a run produced: the family's own result (exactly one of `photo`, `volume` is set),
+/// shared and immutable, so that views on other threads may keep it.
+struct SegmentationOutcome
+{
+    InputKind kind = InputKind::Photo;
+    std::shared_ptr<const SegmentResult> photo;
+    std::shared_ptr<const Segment3DResult> volume;
+
+    bool empty() const noexcept { return !photo && !volume; }
+    /// The per-step cache of the run (null when the run kept none).
+    std::shared_ptr<StepCache> steps() const;
+    /// Steps a user can browse (0 when none were kept).
+    int stepCount() const;
+    double totalSeconds() const;
+};
+
+/// A loaded model of any family: the seam between the engine's networks and everything above.
+///
+/// Ownership: implementations own their network. Threads: segment() calls are serialised inside
+/// the implementation; capabilities() may be read from any thread. Errors: Error naming the
+/// option or the input; Mismatch when the input's kind is not the model's; Cancelled.
+class Segmenter
+{
+public:
+    virtual ~Segmenter() = default;
+
+    virtual ModelCapabilities capabilities() const = 0;
+    /// The checkpoint it was loaded from, its weights' id and where it runs.
+    virtual std::string path() const = 0;
+    virtual std::string modelId() const = 0;
+    virtual std::string device() const = 0;
+
+    /// Segments `input` with `request` (validated against capabilities() first).
+    virtual SegmentationOutcome segmentInput(const SegmentationInput& input,
+                                             const SegmentationRequest& request = {},
+                                             const SegmentationStepCallback& callback = {},
+                                             const CancelToken& cancel = {}) = 0;
+
+protected:
+    Segmenter() = default;
+    Segmenter(const Segmenter&) = default;
+    Segmenter(Segmenter&&) = default;
+    Segmenter& operator=(const Segmenter&) = default;
+    Segmenter& operator=(Segmenter&&) = default;
+};
+
+/// The kind of input a checkpoint's network reads, from the first bytes of the file (our header's
+/// network name, or a reference state_dict's key names) without loading it; nullopt when the
+/// file says neither (Error(NotFound) when it does not exist).
+std::optional<InputKind> checkpointInputKind(const std::string& path);
+
+/// How openSegmenter() loads a checkpoint of either family.
+struct SegmenterLoadOptions
+{
+    std::string device = "cpu";     ///< "cpu", "cuda", "cuda:N" or "auto"
+    std::string precision = "auto"; ///< "auto", "fp32" or "bf16"
+    bool useEma = true;
+};
+
+/// Loads one of our checkpoints as the family it holds (Segmenter2D or Segmenter3D). Reference
+/// files need their family's own constructor (they carry no config). Throws Error naming the
+/// file: NotFound, Format when it holds no known network, and the family's load errors.
+std::unique_ptr<Segmenter> openSegmenter(const std::string& path,
+                                         const SegmenterLoadOptions& options = {});
+
+} // namespace diffseg::core

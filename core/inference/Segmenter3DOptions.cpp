@@ -1,0 +1,129 @@
+// The volume family's option names, reference presets and label values.
+
+#include "Segmenter3D.h"
+#include "base/Error.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace diffseg::core {
+
+namespace {
+
+std::string lower(std::string text)
+{
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+} // namespace
+
+LabelMap withLabelValues(LabelMap classIndices, const std::vector<int>& values)
+{
+    if (values.empty()) {
+        return classIndices;
+    }
+    const std::size_t n = classIndices.voxelCount();
+    const auto valueOf = [&](int index) {
+        if (index < 0 || index >= static_cast<int>(values.size())) {
+            throw Error(ErrorKind::InvalidValue, "label values",
+                        "class " + std::to_string(index) + " has no label value (" +
+                            std::to_string(values.size()) + " given)");
+        }
+        return values[static_cast<std::size_t>(index)];
+    };
+    const bool narrow = *std::max_element(values.begin(), values.end()) <= 255;
+    LabelMap out(classIndices.size(), classIndices.geometry(),
+                 narrow ? PixelType::UInt8 : PixelType::UInt16);
+    for (std::size_t v = 0; v < n; ++v) {
+        const int index = classIndices.pixelType() == PixelType::UInt8
+                              ? classIndices.data<std::uint8_t>()[v]
+                              : classIndices.data<std::uint16_t>()[v];
+        const int value = valueOf(index);
+        if (narrow) {
+            out.data<std::uint8_t>()[v] = static_cast<std::uint8_t>(value);
+        } else {
+            out.data<std::uint16_t>()[v] = static_cast<std::uint16_t>(value);
+        }
+    }
+    return out;
+}
+
+const char* stepFusionName(StepFusionMethod method) noexcept
+{
+    return method == StepFusionMethod::Mean ? "mean" : "uncertainty";
+}
+
+StepFusionMethod parseStepFusion(const std::string& name, const std::string& subject)
+{
+    const std::string n = lower(name);
+    if (n == "mean") {
+        return StepFusionMethod::Mean;
+    }
+    if (n == "uncertainty") {
+        return StepFusionMethod::Uncertainty;
+    }
+    throw Error(ErrorKind::Config, subject, "'" + name + "' is not mean or uncertainty");
+}
+
+const char* volumeUncertaintyName(VolumeUncertainty source) noexcept
+{
+    switch (source) {
+    case VolumeUncertainty::FusedEntropy:
+        return "entropy";
+    case VolumeUncertainty::StepEntropy:
+        return "steps";
+    case VolumeUncertainty::MirrorVariance:
+        return "mirror";
+    }
+    return "steps";
+}
+
+VolumeUncertainty parseVolumeUncertainty(const std::string& name, const std::string& subject)
+{
+    const std::string n = lower(name);
+    for (const VolumeUncertainty v :
+         {VolumeUncertainty::FusedEntropy, VolumeUncertainty::StepEntropy,
+          VolumeUncertainty::MirrorVariance}) {
+        if (n == volumeUncertaintyName(v)) {
+            return v;
+        }
+    }
+    throw Error(ErrorKind::Config, subject, "'" + name + "' is not entropy, steps or mirror");
+}
+
+DiffUNetReferencePreset DiffUNetReferencePreset::resolve(const std::string& name,
+                                                         const std::string& subject)
+{
+    const std::string n = lower(name);
+    DiffUNetReferencePreset p;
+    if (n == "aiib2023") {
+        p.name = "aiib2023";
+        p.network = engine::DiffUNetConfig::reference(1, 2);
+        // §B2.2: the median spacing [0.5, 0.70410156, 0.70410156] (z, y, x).
+        p.targetSpacing = {0.70410156, 0.70410156, 0.5};
+        p.channels = {"ct"};
+        p.labels = {"background", "airway"};
+        return p;
+    }
+    if (n == "brats2023") {
+        p.name = "brats2023";
+        p.network = engine::DiffUNetConfig::reference(4, 4);
+        VolumePreparationConfig prep;
+        prep.normalization = VolumePreparationConfig::Normalization::ZScore;
+        prep.cropToNonZero = true;
+        prep.targetSpacing = std::array<double, 3>{1.0, 1.0, 1.0};
+        p.preparation = prep;
+        p.targetSpacing = {1.0, 1.0, 1.0};
+        p.channels = {"t2w", "t2f", "t1n", "t1c"};
+        p.labels = {"background", "NCR", "ED", "ET"};
+        return p;
+    }
+    throw Error(ErrorKind::Config, subject,
+                "'" + name + "' is not a Diff-UNet reference preset (aiib2023, brats2023)");
+}
+
+// --- Segmenter3D ---------------------------------------------------------------------------------
+
+} // namespace diffseg::core

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "Session.h"
+#include "base/Image2D.h"
+
+namespace diffseg::core {
+
+/// A session on a dermoscopy photo: the RGB image, a binary mask (uint8 {0, 1}, the photo's size)
+/// and an optional ground truth of that size; results come from a photo model (DermoSegDiff).
+///
+/// Uncertain regions are found at the network's input size (a region smaller than one input pixel
+/// means nothing) and reported in photo pixels. Saving writes the mask as a {0, 255} PNG.
+/// Ownership, threads and errors as Session.
+class PhotoSession : public Session
+{
+public:
+    PhotoSession() = default;
+
+    InputKind kind() const noexcept override { return InputKind::Photo; }
+    void open(const std::string& path) override;
+    /// Opens a photo held in memory (a generated demo); `name` stands for its path.
+    void openImage(const Image2D& image, const std::string& name);
+    void loadGroundTruth(const std::string& path) override;
+
+    const Image2D& image() const noexcept { return m_image; }
+    const Image2D& mask() const noexcept { return m_mask; }
+    const Image2D& groundTruth() const noexcept { return m_groundTruth; }
+
+    std::size_t labelledCount() const override;
+    SegmentationInput input() const override;
+    std::vector<std::string> uncertaintyMaps() const override;
+    /// The chosen uncertainty map at the photo's size, scaled to [0, 1] (empty without a result).
+    Image2D uncertaintyImage() const;
+    std::optional<OverlapMetrics> metrics() const override;
+    std::string suggestedSavePath() const override;
+
+protected:
+    void checkResult(const SegmentationOutcome& outcome) const override;
+    std::vector<std::uint16_t> resultLabels() const override;
+    std::optional<std::vector<std::uint16_t>> stepLabels(int step, int member) const override;
+    std::vector<UncertainRegion> findRegions(const std::string& map) const override;
+    void writeLabels(const std::string& path) const override;
+    std::vector<std::uint16_t> readLabels(const std::string& path) const override;
+    std::string autosaveLabelsName() const override { return "mask.png"; }
+
+private:
+    /// The map `name` at the network's size and the factor that scales it to [0, 1].
+    std::pair<const Image2D*, float> mapAndScale(const std::string& name) const;
+
+    Image2D m_image;
+    Image2D m_mask;
+    Image2D m_groundTruth;
+};
+
+} // namespace diffseg::core

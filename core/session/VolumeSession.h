@@ -1,0 +1,62 @@
+#pragma once
+
+#include "Session.h"
+#include "base/LabelMap.h"
+#include "base/Volume.h"
+#include "io/VolumeReader.h"
+
+namespace diffseg::core {
+
+/// A session on a CT/MRI volume: the volume (every channel, LPS geometry), a label map on its
+/// grid (UInt8, or UInt16 when a loaded map needs it) and an optional ground truth on that grid;
+/// results come from a volume model (Diff-UNet).
+///
+/// Uncertain regions are 6-connected regions of the chosen map (entropies divided by ln C, the
+/// mirror variance by its maximum 0.25) above Session::kRegionThreshold with at least 8 voxels.
+/// Saving writes NIfTI, NRRD or MetaImage by the extension, with the volume's geometry.
+/// Ownership, threads and errors as Session.
+class VolumeSession : public Session
+{
+public:
+    VolumeSession() = default;
+
+    InputKind kind() const noexcept override { return InputKind::Volume; }
+    /// Opens a volume file or a DICOM folder and a ground truth named after it.
+    void open(const std::string& path) override;
+    /// Opens a volume held in memory (a generated phantom); `name` stands for its path.
+    void openVolume(const Volume& volume, const std::string& name);
+    void loadGroundTruth(const std::string& path) override;
+
+    const Volume& volume() const noexcept { return m_volume; }
+    const VolumeSource& source() const noexcept { return m_source; }
+    const LabelMap& labels() const noexcept { return m_labels; }
+    const LabelMap& groundTruth() const noexcept { return m_groundTruth; }
+
+    std::size_t labelledCount() const override;
+    SegmentationInput input() const override;
+    std::vector<std::string> uncertaintyMaps() const override;
+    std::optional<OverlapMetrics> metrics() const override;
+    std::string suggestedSavePath() const override;
+
+protected:
+    void checkResult(const SegmentationOutcome& outcome) const override;
+    std::vector<std::uint16_t> resultLabels() const override;
+    std::optional<std::vector<std::uint16_t>> stepLabels(int step, int member) const override;
+    std::vector<UncertainRegion> findRegions(const std::string& map) const override;
+    void writeLabels(const std::string& path) const override;
+    std::vector<std::uint16_t> readLabels(const std::string& path) const override;
+    std::string autosaveLabelsName() const override { return "labels.nii.gz"; }
+
+private:
+    /// A label map file on this volume's grid (within 1e-3), given the volume's geometry
+    /// exactly; Error(Mismatch) naming the file otherwise.
+    LabelMap readAligned(const std::string& path) const;
+    const Volume* uncertaintyVolume(const std::string& name) const;
+
+    Volume m_volume;
+    VolumeSource m_source;
+    LabelMap m_labels;
+    LabelMap m_groundTruth;
+};
+
+} // namespace diffseg::core

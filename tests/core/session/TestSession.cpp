@@ -1,0 +1,371 @@
+// The session layer with no window: whole workflows on a photo and on a volume (open with the
+// ground truth found beside it, segment with the packaged demo models, accept the result or a
+// step, edit with undo, walk the uncertain regions, Dice against the ground truth, save, autosave
+// and restore), the observers' events, and the errors that must leave a session as it was. The
+// model-family seam: what each family says it can do, and the options it refuses.
+
+#include "base/Error.h"
+#include "data/DemoData.h"
+#include "imaging/MaskResize.h"
+#include "inference/Segmenter.h"
+#include "inference/Segmenter2D.h"
+#include "inference/Segmenter3D.h"
+#include "io/ImageReader.h"
+#include "io/ImageWriter.h"
+#include "io/VolumeReader.h"
+#include "io/VolumeWriter.h"
+#include "metrics/ForegroundOverlap.h"
+#include "session/DocumentPaths.h"
+#include "session/PhotoSession.h"
+#include "session/Sessions.h"
+#include "session/VolumeSession.h"
+
+#include <QDir>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cstring>
+#include <functional>
+
+using namespace diffseg::core;
+
+namespace {
+
+const QString kModels = QStringLiteral(DIFFSEG_SOURCE_DIR "/resources/models");
+
+std::string modelPath(const char* name)
+{
+    return (kModels + "/" + name).toStdString();
+}
+
+bool sameBytes(const void* a, const void* b, std::size_t n)
+{
+    return std::memcmp(a, b, n) == 0;
+}
+
+/// Records the observer's events in order.
+struct EventLog
+{
+    std::vector<SessionEvent> events;
+    int count(SessionEvent e) const
+    {
+        return static_cast<int>(std::count(events.begin(), events.end(), e));
+    }
+};
+
+/// Expects `f` to throw Error of `kind`.
+void expectError(ErrorKind kind, const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const Error& e) {
+        QCOMPARE(static_cast<int>(e.kind()), static_cast<int>(kind));
+        return;
+    }
+    QFAIL("no Error was thrown");
+}
+
+} // namespace
+
+class TestSession : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_tmp.isValid());
+        if (!QFile::exists(kModels + "/dermoscopy-demo.dsckpt") ||
+            !QFile::exists(kModels + "/diffunet-demo.dsckpt")) {
+            QSKIP("the packaged demo models are missing (resources/models): run "
+                  "packaging/make-demo-models.sh");
+        }
+    }
+
+    void familiesSayWhatTheyCanDo()
+    {
+        QCOMPARE(*checkpointInputKind(modelPath("dermoscopy-demo.dsckpt")), InputKind::Photo);
+        QCOMPARE(*checkpointInputKind(modelPath("diffunet-demo.dsckpt")), InputKind::Volume);
+        const QString text = m_tmp.filePath("notes.txt");
+        QFile file(text);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("not a model");
+        file.close();
+        QVERIFY(!checkpointInputKind(text.toStdString()));
+        expectError(ErrorKind::Format, [&] { openSegmenter(text.toStdString()); });
+        expectError(ErrorKind::NotFound, [&] { checkpointInputKind(text.toStdString() + ".x"); });
+
+        const std::unique_ptr<Segmenter> photo = openSegmenter(modelPath("dermoscopy-demo.dsckpt"));
+        const ModelCapabilities p = photo->capabilities();
+        QCOMPARE(p.family, std::string("DermoSegDiff"));
+        QCOMPARE(p.input, InputKind::Photo);
+        QCOMPARE(p.channels, 3);
+        QVERIFY(p.ensemble && p.prompts && !p.slidingWindow && !p.mirrorTta);
+        QCOMPARE(p.samplers, (std::vector<std::string>{"ddpm", "ddim"}));
+        QVERIFY(p.maxSteps > 0);
+        QCOMPARE(p.defaults.uncertainty, std::string("entropy"));
+
+        const std::unique_ptr<Segmenter> volume = openSegmenter(modelPath("diffunet-demo.dsckpt"));
+        const ModelCapabilities v = volume->capabilities();
+        QCOMPARE(v.family, std::string("Diff-UNet"));
+        QCOMPARE(v.input, InputKind::Volume);
+        QVERIFY(!v.ensemble && v.stepFusion && v.mirrorTta && v.slidingWindow && !v.prompts);
+        QCOMPARE(v.labels.front(), std::string("background"));
+
+        // Options a family does not have are refused by name, not ignored.
+        SegmentationRequest r;
+        r.ensemble = 3;
+        expectError(ErrorKind::Config, [&] { v.validate(r); });
+        p.validate(r);
+        r = {};
+        r.mirrorTta = true;
+        expectError(ErrorKind::Config, [&] { p.validate(r); });
+        v.validate(r);
+        r = {};
+        r.sampler = "euler";
+        expectError(ErrorKind::Config, [&] { p.validate(r); });
+        r = {};
+        r.steps = p.maxSteps + 1;
+        expectError(ErrorKind::Config, [&] { p.validate(r); });
+        r = {};
+        r.uncertainty = "mirror";
+        expectError(ErrorKind::Config, [&] { p.validate(r); });
+        v.validate(r);
+    }
+
+    void photoWorkflowWithoutAWindow()
+    {
+        // A generated photo the demo model never trained on, in images/ + masks/.
+        const DermoscopyDemo demo = generateDermoscopyDemo(160, 120, 10001);
+        QVERIFY(QDir().mkpath(m_tmp.filePath("photos/images")));
+        QVERIFY(QDir().mkpath(m_tmp.filePath("photos/masks")));
+        const std::string photo = m_tmp.filePath("photos/images/lesion_7.png").toStdString();
+        writeImage(demo.image, photo);
+        writeMaskPng(demo.mask,
+                     m_tmp.filePath("photos/masks/lesion_7_segmentation.png").toStdString());
+        // A near miss by name that must not be taken for its ground truth.
+        writeMaskPng(demo.mask,
+                     m_tmp.filePath("photos/masks/lesion_77_segmentation.png").toStdString());
+
+        QCOMPARE(documentKind(photo), InputKind::Photo);
+        std::unique_ptr<Session> session = createSession(InputKind::Photo);
+        EventLog log;
+        session->addObserver([&log](const SessionChange& c) { log.events.push_back(c.event); });
+        session->open(photo);
+        auto& photoSession = dynamic_cast<PhotoSession&>(*session);
+        QCOMPARE(log.count(SessionEvent::Opened), 1);
+        QCOMPARE(log.count(SessionEvent::GroundTruth), 1);
+        QVERIFY(session->hasGroundTruth());
+        QVERIFY(QString::fromStdString(session->groundTruthPath())
+                    .endsWith("lesion_7_segmentation.png"));
+        QVERIFY(!session->isDirty());
+        QCOMPARE(session->metrics()->dice, 0.0); // an empty mask against a lesion
+
+        // Segment: the result is pending, the labels untouched until it is accepted.
+        const std::unique_ptr<Segmenter> model = openSegmenter(modelPath("dermoscopy-demo.dsckpt"));
+        SegmentationRequest request;
+        request.sampler = "ddim";
+        request.steps = 5;
+        request.ensemble = 2;
+        request.seed = 3;
+        int steps = 0;
+        session->segment(*model, request, [&steps](const SegmentationStepEvent& e) {
+            QVERIFY(e.photo && !e.volume);
+            QCOMPARE(e.completedStep, steps);
+            QCOMPARE(e.total, 5);
+            ++steps;
+        });
+        QCOMPARE(steps, 5);
+        QVERIFY(session->hasResult() && session->resultPending());
+        QCOMPARE(session->labelledCount(), std::size_t(0));
+        QVERIFY(!session->isDirty());
+        QCOMPARE(session->result().stepCount(), 5);
+        QCOMPARE(session->uncertaintyMaps(),
+                 (std::vector<std::string>{"std", "entropy", "instability"}));
+        QCOMPARE(session->uncertainty(), std::string("entropy"));
+
+        QVERIFY(session->acceptResult());
+        const Image2D& resultMask = session->result().photo->mask;
+        QVERIFY(
+            sameBytes(photoSession.mask().rawData(), resultMask.rawData(), resultMask.byteSize()));
+        QVERIFY(session->isDirty() && !session->resultPending());
+        QCOMPARE(session->history().undoTitle(), std::string("Accept AI result"));
+        const double dice = session->metrics()->dice;
+        QCOMPARE(dice, foregroundDice(resultMask, demo.mask));
+        qInfo("demo model on a generated photo: Dice %.3f", dice);
+        QVERIFY2(dice > 0.5, "the demo model misses the generated lesion");
+
+        // Uncertain regions: largest first, the walk starts again after the last.
+        for (const std::string& map : session->uncertaintyMaps()) {
+            session->chooseUncertainty(map);
+            const std::vector<UncertainRegion>& regions = session->regions();
+            for (std::size_t i = 1; i < regions.size(); ++i) {
+                QVERIFY(regions[i - 1].voxels >= regions[i].voxels);
+            }
+            for (const UncertainRegion& region : regions) {
+                QVERIFY(region.box.hi[0] <= photoSession.image().width() + 1);
+                QVERIFY(region.box.hi[1] <= photoSession.image().height() + 1);
+            }
+            if (!regions.empty()) {
+                const int count = static_cast<int>(regions.size());
+                for (int i = 0; i < count; ++i) {
+                    const RegionVisit visit = *session->nextUncertainRegion();
+                    QCOMPARE(visit.index, i);
+                    QCOMPARE(visit.last, i == count - 1);
+                }
+                QCOMPARE(session->nextUncertainRegion()->index, 0);
+            }
+        }
+        expectError(ErrorKind::Config, [&] { session->chooseUncertainty("mirror"); });
+
+        // A step of one member, then the brush, each one undo step.
+        QVERIFY(session->acceptStep(2, 1));
+        QCOMPARE(session->history().undoTitle(), std::string("Use step 3"));
+        QVERIFY(QString::fromStdString(session->acceptNote()).contains("member 2"));
+        const Image2D step =
+            upsampleToMask(session->result().steps()->get(1, 2, FrameKind::X0).image(), 160, 120);
+        QVERIFY(sameBytes(photoSession.mask().rawData(), step.rawData(), step.byteSize()));
+        QVERIFY(!session->acceptStep(99));
+        const std::size_t before = session->labelledCount();
+        session->editor().beginStroke("Brush");
+        session->editor().stamp(5.5, 5.5, 3.0, 1);
+        session->editor().endStroke();
+        QVERIFY(session->labelledCount() > before);
+        QCOMPARE(session->history().undoTitle(), std::string("Brush"));
+        session->undo();
+        QCOMPARE(session->labelledCount(), before);
+        session->redo();
+        QVERIFY(session->labelledCount() > before);
+
+        // Save: atomic, the file holds the mask, the document is clean.
+        const std::string saved = m_tmp.filePath("photos/out_mask.png").toStdString();
+        session->save(saved);
+        QVERIFY(!session->isDirty());
+        QCOMPARE(log.count(SessionEvent::Saved), 1);
+        const Image2D reread = readMask(saved);
+        QVERIFY(sameBytes(reread.rawData(), photoSession.mask().rawData(), reread.byteSize()));
+
+        // Autosave after one more edit; a new session restores it as one undo step.
+        session->clearLabels();
+        session->editor().beginStroke("Brush");
+        session->editor().strokeTo(20.0, 20.0, 4.0, 1);
+        session->editor().strokeTo(60.0, 40.0, 4.0, 1);
+        session->editor().endStroke();
+        const std::string folder = m_tmp.filePath("photos/autosave").toStdString();
+        session->autosave(folder);
+        const AutosaveContents contents = Session::readAutosave(folder);
+        QCOMPARE(contents.kind, InputKind::Photo);
+        QCOMPARE(contents.document, session->path());
+        QCOMPARE(contents.groundTruth, session->groundTruthPath());
+        QCOMPARE(contents.edits, static_cast<int>(session->history().undoCount()));
+        PhotoSession restored;
+        restored.restoreAutosave(contents);
+        QVERIFY(sameBytes(restored.mask().rawData(), photoSession.mask().rawData(),
+                          photoSession.mask().byteSize()));
+        QVERIFY(restored.hasGroundTruth() && restored.isDirty());
+        QCOMPARE(restored.history().undoTitle(), std::string("Restore autosaved edits"));
+        QCOMPARE(restored.metrics()->dice, session->metrics()->dice);
+
+        // Errors leave the session as it was.
+        const std::string path = session->path();
+        expectError(ErrorKind::NotFound, [&] { session->open(photo + ".missing.png"); });
+        QCOMPARE(session->path(), path);
+        const DermoscopyDemo other = generateDermoscopyDemo(64, 64, 5);
+        const std::string small = m_tmp.filePath("photos/small_mask.png").toStdString();
+        writeMaskPng(other.mask, small);
+        expectError(ErrorKind::Mismatch, [&] { session->loadGroundTruth(small); });
+        QVERIFY(QString::fromStdString(session->groundTruthPath())
+                    .endsWith("lesion_7_segmentation.png"));
+        expectError(ErrorKind::Mismatch, [&] { session->loadLabels(small); });
+        const std::unique_ptr<Segmenter> volumeModel =
+            openSegmenter(modelPath("diffunet-demo.dsckpt"));
+        expectError(ErrorKind::Mismatch, [&] { session->segment(*volumeModel); });
+    }
+
+    void volumeWorkflowWithoutAWindow()
+    {
+        const CtPhantomDemo phantom = generateCtPhantomDemo({64, 64, 32}, 10003);
+        const std::string ct = m_tmp.filePath("ct.nii.gz").toStdString();
+        writeVolume(phantom.volume, ct);
+        writeLabelMap(phantom.labels, m_tmp.filePath("ct_seg.nii.gz").toStdString());
+        QCOMPARE(documentKind(ct), InputKind::Volume);
+
+        std::unique_ptr<Session> session = openSession(ct);
+        auto& volumeSession = dynamic_cast<VolumeSession&>(*session);
+        QCOMPARE(session->kind(), InputKind::Volume);
+        QVERIFY(session->hasGroundTruth());
+        QCOMPARE(volumeSession.labels().size(), phantom.volume.size());
+
+        const std::unique_ptr<Segmenter> model = openSegmenter(modelPath("diffunet-demo.dsckpt"));
+        SegmentationRequest request;
+        request.steps = 2;
+        request.seed = 1;
+        int completed = 0;
+        session->segment(*model, request, [&completed](const SegmentationStepEvent& e) {
+            QVERIFY(e.volume && !e.photo);
+            completed += e.completedStep >= 0 ? 1 : 0;
+        });
+        QCOMPARE(completed, 2);
+        QVERIFY(session->hasResult());
+        QCOMPARE(session->uncertainty(), std::string("steps"));
+        QVERIFY(session->acceptResult());
+        const LabelMap& result = session->result().volume->labels;
+        QVERIFY(sameBytes(volumeSession.labels().rawData(), result.rawData(), result.byteSize()));
+        QCOMPARE(session->metrics()->dice, foregroundDice(result, phantom.labels));
+        qInfo("demo volume model on a generated phantom: Dice %.3f", session->metrics()->dice);
+
+        for (const std::string& map : session->uncertaintyMaps()) {
+            session->chooseUncertainty(map);
+            for (const UncertainRegion& region : session->regions()) {
+                QVERIFY(region.voxels >= 8);
+            }
+        }
+        QVERIFY(session->acceptStep(0));
+        const LabelMap step0 = Segmenter3D::stepLabelsFromCache(*session->result().steps(), 0);
+        QVERIFY(sameBytes(volumeSession.labels().rawData(), step0.rawData(), step0.byteSize()));
+        session->undo();
+        QVERIFY(sameBytes(volumeSession.labels().rawData(), result.rawData(), result.byteSize()));
+
+        // A brush stroke on an axial slice, saved with the volume's geometry.
+        EditPlane axial;
+        axial.axis = 2;
+        axial.index = 16;
+        session->editor().beginStroke("Brush", axial);
+        session->editor().stamp(10.5, 10.5, 6.0, 1);
+        session->editor().endStroke();
+        const std::string saved = m_tmp.filePath("ct_labels.nrrd").toStdString();
+        session->save(saved);
+        const LabelMap reread = readLabelMap(saved).labels;
+        QVERIFY(reread.geometry().isClose(phantom.volume.geometry(), 1e-6));
+        QVERIFY(sameBytes(reread.rawData(), volumeSession.labels().rawData(), reread.byteSize()));
+
+        const std::string folder = m_tmp.filePath("ct_autosave").toStdString();
+        session->autosave(folder);
+        std::unique_ptr<Session> restored = createSession(InputKind::Volume);
+        restored->restoreAutosave(Session::readAutosave(folder));
+        QVERIFY(sameBytes(dynamic_cast<VolumeSession&>(*restored).labels().rawData(),
+                          volumeSession.labels().rawData(), reread.byteSize()));
+        QVERIFY(restored->hasGroundTruth());
+        expectError(ErrorKind::Mismatch, [&] {
+            createSession(InputKind::Photo)->restoreAutosave(Session::readAutosave(folder));
+        });
+
+        // A label map on another grid is refused, naming the file.
+        const CtPhantomDemo small = generateCtPhantomDemo({32, 32, 16}, 4);
+        const std::string other = m_tmp.filePath("other_seg.nii.gz").toStdString();
+        writeLabelMap(small.labels, other);
+        try {
+            session->loadGroundTruth(other);
+            QFAIL("a label map on another grid was taken");
+        } catch (const Error& e) {
+            QCOMPARE(e.kind(), ErrorKind::Mismatch);
+            QCOMPARE(e.subject(), other);
+        }
+    }
+
+private:
+    QTemporaryDir m_tmp;
+};
+
+QTEST_GUILESS_MAIN(TestSession)
+#include "TestSession.moc"
