@@ -4,6 +4,7 @@
 
 #include "TestSupport.h"
 #include "base/LabelMap.h"
+#include "data/DemoData.h"
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/model/DermoSegDiff.h"
 #include "io/ImageReader.h"
@@ -393,6 +394,72 @@ private Q_SLOTS:
                  qPrintable(r.err));
         const QJsonObject model = readJson(out + "/IMD002/summary.json")["model"].toObject();
         QVERIFY(model["path"].toString().contains("resources/models/dermoscopy-"));
+    }
+
+    void evalInteractivePlaysTheSimulatedUser()
+    {
+        // Two generated photos; every method with the same clicks, two clicks each.
+        const QString in = m_dir + "/interactive/images";
+        const QString gt = m_dir + "/interactive/masks";
+        QVERIFY(QDir().mkpath(in) && QDir().mkpath(gt));
+        for (int seed : {31, 32}) {
+            const diffseg::core::DermoscopyDemo demo =
+                diffseg::core::generateDermoscopyDemo(96, 80, static_cast<std::uint64_t>(seed));
+            const QString stem = QStringLiteral("case_%1").arg(seed);
+            diffseg::core::writeImage(demo.image, (in + "/" + stem + ".png").toStdString());
+            diffseg::core::writeMaskPng(demo.mask,
+                                        (gt + "/" + stem + "_segmentation.png").toStdString());
+        }
+        const QString json = m_dir + "/interactive/result.json";
+        Run r = runCli({"eval-interactive",
+                        "--model",
+                        m_checkpoint,
+                        "--input",
+                        in,
+                        "--gt",
+                        gt,
+                        "--max-clicks",
+                        "2",
+                        "--threads",
+                        "2",
+                        "--json",
+                        json,
+                        "--sampler",
+                        "ddim",
+                        "--steps",
+                        "4",
+                        "--ensemble",
+                        "2",
+                        "--precision",
+                        "fp32"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("NoC90") && r.out.contains("grabcut"), qPrintable(r.out));
+        QVERIFY(QFileInfo::exists(m_dir + "/interactive/result.png"));
+        const QJsonObject o = readJson(json);
+        QCOMPARE(o["images"].toInt(), 2);
+        QCOMPARE(o["max_clicks"].toInt(), 2);
+        const QJsonObject methods = o["methods"].toObject();
+        QCOMPARE(methods.keys(), (QStringList{"clicks-only", "diffusion", "grabcut"}));
+        for (const QString& name : methods.keys()) {
+            const QJsonObject m = methods[name].toObject();
+            const QJsonArray dice = m["dice_at"].toArray();
+            QCOMPARE(dice.size(), 3);
+            for (const QJsonValue& d : dice) {
+                QVERIFY(d.toDouble() >= 0.0 && d.toDouble() <= 1.0);
+            }
+            QVERIFY(m["noc85"].toDouble() >= 0.0 && m["noc85"].toDouble() <= 2.0);
+            QVERIFY(m["noc90"].toDouble() >= m["noc85"].toDouble());
+            QVERIFY(m["seconds_per_click"].toDouble() >= 0.0);
+        }
+        // The click disks alone start from nothing and only gain from clicks on a lesion.
+        const QJsonArray disks = methods["clicks-only"].toObject()["dice_at"].toArray();
+        QCOMPARE(disks[0].toDouble(), 0.0);
+        QVERIFY(disks[2].toDouble() > 0.0);
+
+        r = runCli({"eval-interactive", "--model", m_checkpoint, "--input", in, "--gt", gt,
+                    "--methods", "diffusion,magic"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("--methods") && r.err.contains("magic"), qPrintable(r.err));
     }
 
     void sigtermCancelsCleanly()

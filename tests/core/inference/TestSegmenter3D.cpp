@@ -422,6 +422,70 @@ private Q_SLOTS:
         }
     }
 
+    void refinementHonoursClicksInEveryWindow()
+    {
+        // Clicks on both classes, strokes, a start from a current label map: the prompted voxels
+        // keep their classes on the source grid, the run counts only the steps it ran, and the
+        // same seed gives the same labels.
+        Segmenter3D segmenter(m_brats);
+        const Volume image = phantom({30, 26, 20}, 4);
+        Segment3DOptions options;
+        options.steps = 4;
+        options.seed = 9;
+        const Segment3DResult first = segmenter.segment(image, options);
+        VolumePrompts prompts;
+        prompts.clicks = {{{10.5, 10.5, 10.5}, 2}, {{25.2, 5.1, 3.7}, 0}, {{3.5, 20.5, 15.5}, 3}};
+        prompts.radiusMm = 2.0;
+        LabelMap strokes = LabelMap::like(image);
+        strokes.data<std::uint8_t>()[image.linearIndex(15, 13, 10)] = 2; // class 1
+        prompts.strokes = strokes;
+        const LabelMap known = rasterizeVolumePrompts(prompts, image);
+        int calls = 0;
+        int completed = 0;
+        const Segment3DResult refined = segmenter.refine(
+            image, first.labels, prompts, options, 0.5, [&](const Segment3DStep& s) {
+                ++calls;
+                QCOMPARE(s.steps, 2); // round((1 - 0.5) x 4) = 2 steps skipped
+                completed += s.stepLabels != nullptr;
+            });
+        QCOMPARE(refined.steps, 2);
+        QCOMPARE(completed, 2);
+        QCOMPARE(calls, refined.windowCount * 2);
+        checkResult(refined, image, 4);
+        std::size_t prompted = 0;
+        for (std::size_t v = 0; v < known.voxelCount(); ++v) {
+            const int k = known.data<std::uint8_t>()[v];
+            if (k > 0) {
+                ++prompted;
+                QCOMPARE(int(refined.labels.data<std::uint8_t>()[v]), k - 1);
+            }
+        }
+        QVERIFY(prompted > 3); // spheres, not single voxels
+        QCOMPARE(int(refined.labels.data<std::uint8_t>()[image.linearIndex(15, 13, 10)]), 1);
+        const Segment3DResult again = segmenter.refine(image, first.labels, prompts, options, 0.5);
+        QVERIFY(sameBytes(again.labels, refined.labels));
+        // From noise (no current labels): every step runs.
+        const Segment3DResult fromNoise = segmenter.refine(image, LabelMap(), prompts, options);
+        QCOMPARE(fromNoise.steps, 4);
+
+        bool threw = false;
+        try {
+            segmenter.refine(image, first.labels, prompts, options, 1.5);
+        } catch (const Error& e) {
+            threw = e.kind() == ErrorKind::Config && e.subject() == "strength";
+        }
+        QVERIFY(threw);
+        threw = false;
+        VolumePrompts wrong;
+        wrong.strokes = LabelMap::like(phantom({8, 8, 8}, 1));
+        try {
+            segmenter.refine(image, first.labels, wrong, options);
+        } catch (const Error& e) {
+            threw = e.kind() == ErrorKind::Mismatch;
+        }
+        QVERIFY(threw);
+    }
+
     void cancellation()
     {
         Segmenter3D segmenter(m_binary);
