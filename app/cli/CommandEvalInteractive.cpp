@@ -10,12 +10,16 @@
 #include "base/Error.h"
 #include "engine/Precision.h"
 #include "inference/Segmenter2D.h"
+#include "inference/Segmenter3D.h"
 #include "interactive/GrabCutBaseline.h"
 #include "interactive/SimulatedUser.h"
+#include "interactive/SimulatedUser3D.h"
 #include "io/AtomicWrite.h"
 #include "io/ImageReader.h"
+#include "io/VolumeReader.h"
 #include "runtime/ResourcePaths.h"
 #include "runtime/Runtime.h"
+#include "session/DocumentPaths.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -145,6 +149,130 @@ void writePlot(const std::string& path, const std::map<std::string, std::vector<
     writeFileAtomically(path, png.data(), png.size());
 }
 
+/// The table on stdout, the JSON and the plot.
+void report(const InteractiveArgs& args, const std::vector<std::string>& methods,
+            std::map<std::string, MethodTotals>& totals, std::size_t images)
+{
+    nlohmann::ordered_json json;
+    json["images"] = images;
+    json["max_clicks"] = args.maxClicks;
+    std::map<std::string, std::vector<double>> curves;
+    std::printf("%-12s", "method");
+    for (int k = 0; k <= args.maxClicks; ++k) {
+        std::printf(" %6s", ("@" + std::to_string(k)).c_str());
+    }
+    std::printf(" %7s %7s %9s\n", "NoC85", "NoC90", "s/click");
+    for (const std::string& name : methods) {
+        const MethodTotals& t = totals[name];
+        std::vector<double> mean;
+        for (double s : t.diceSum) {
+            mean.push_back(s / std::max(1, t.photos));
+        }
+        curves[name] = mean;
+        const double noc85 = t.noc85 / std::max(1, t.photos);
+        const double noc90 = t.noc90 / std::max(1, t.photos);
+        const double perClick = t.clicks > 0 ? t.clickSeconds / t.clicks : 0.0;
+        json["methods"][name] = {
+            {"dice_at", mean}, {"noc85", noc85}, {"noc90", noc90}, {"seconds_per_click", perClick}};
+        std::printf("%-12s", name.c_str());
+        for (double d : mean) {
+            std::printf(" %6.3f", d);
+        }
+        std::printf(" %7.2f %7.2f %9.3f\n", noc85, noc90, perClick);
+    }
+    if (!args.json.empty()) {
+        app::writeJsonFile(args.json, json);
+    }
+    const std::string plot =
+        !args.plot.empty() ? args.plot
+        : !args.json.empty()
+            ? (fs::path(args.json).parent_path() / (fs::path(args.json).stem().string() + ".png"))
+                  .string()
+            : std::string();
+    if (!plot.empty()) {
+        writePlot(plot, curves, args.maxClicks);
+        std::fprintf(stderr, "plot: %s\n", plot.c_str());
+    }
+}
+
+/// Volumes: `--input` a volume file, `--gt` its label map; diffusion refines with the volume
+/// model (Segmenter3D::refine), clicks-only paints the clicks' spheres.
+void runVolume(const InteractiveArgs& args, const std::vector<std::string>& methods,
+               app::CliResult& result)
+{
+    for (const std::string& m : methods) {
+        if (m == "grabcut") {
+            throw Error(ErrorKind::Config, "--methods", "grabcut segments photos, not volumes");
+        }
+    }
+    const Volume volume = readVolume(args.input).volume;
+    LabelMap truth = readLabelMap(args.gt).labels;
+    if (truth.size() != volume.size()) {
+        throw Error(ErrorKind::Mismatch, args.gt, "the label map is not on the volume's grid");
+    }
+    std::optional<Segmenter3D> model;
+    Segment3DOptions options;
+    if (std::find(methods.begin(), methods.end(), "diffusion") != methods.end()) {
+        const std::string path =
+            args.model.empty() ? packagedDefaultModel(PackagedModelKind::Volume) : args.model;
+        if (path.empty()) {
+            throw Error(ErrorKind::NotFound, "--model",
+                        "no volume model is installed: pass --model CKPT");
+        }
+        VolumeModelLoadOptions load;
+        load.precision = engine::parsePrecision(args.precision, "--precision");
+        model.emplace(path, load);
+        if (args.steps) {
+            options.steps = *args.steps;
+        }
+        options.seed = args.seed;
+        std::fprintf(stderr, "diffusion: %s (%d steps, %s)\n", path.c_str(), options.steps,
+                     model->info().precision.c_str());
+    }
+    std::map<std::string, MethodTotals> totals;
+    for (const std::string& name : methods) {
+        InteractiveVolumeMethod method;
+        if (name == "diffusion") {
+            method = [&](const Volume& v, const LabelMap& current,
+                         const std::vector<VolumeClick>& clicks) {
+                if (clicks.empty()) {
+                    return model->segment(v, options).labels;
+                }
+                VolumePrompts prompts;
+                prompts.clicks = clicks;
+                return model->refine(v, current, prompts, options, args.strength).labels;
+            };
+        } else {
+            method = [](const Volume& v, const LabelMap&, const std::vector<VolumeClick>& clicks) {
+                VolumePrompts prompts;
+                prompts.clicks = clicks;
+                LabelMap known = rasterizeVolumePrompts(prompts, v);
+                // 0 unknown, class + 1 known: the known classes, background elsewhere.
+                for (std::size_t i = 0; i < known.voxelCount(); ++i) {
+                    std::uint8_t& k = known.data<std::uint8_t>()[i];
+                    k = k > 0 ? static_cast<std::uint8_t>(k - 1) : 0;
+                }
+                return known;
+            };
+        }
+        const InteractiveVolumeCourse course =
+            playSimulatedUser3D(volume, truth, args.maxClicks, method);
+        MethodTotals& t = totals[name];
+        t.diceSum = course.dice;
+        t.noc85 = clicksToReach(course.dice, 0.85);
+        t.noc90 = clicksToReach(course.dice, 0.90);
+        for (double sec : course.clickSeconds) {
+            t.clickSeconds += sec;
+        }
+        t.clicks = static_cast<int>(course.clickSeconds.size());
+        t.photos = 1;
+        std::fprintf(stderr, "%s: %.3f -> %.3f\n", name.c_str(), course.dice.front(),
+                     course.dice.back());
+    }
+    report(args, methods, totals, 1);
+    result.exitCode = app::kExitOk;
+}
+
 void runEvalInteractive(const InteractiveArgs& args, app::CliResult& result)
 {
     setComputeThreads(args.threads);
@@ -159,6 +287,11 @@ void runEvalInteractive(const InteractiveArgs& args, app::CliResult& result)
     }
     if (methods.empty()) {
         throw Error(ErrorKind::Config, "--methods", "names no method");
+    }
+    std::error_code ec;
+    if (fs::is_regular_file(args.input, ec) && hasVolumeExtension(args.input)) {
+        runVolume(args, methods, result);
+        return;
     }
     // Photos and their ground truth, paired by stem.
     const std::map<std::string, std::string> photos =
@@ -265,46 +398,7 @@ void runEvalInteractive(const InteractiveArgs& args, app::CliResult& result)
         std::fprintf(stderr, "\n");
     }
 
-    nlohmann::ordered_json json;
-    json["images"] = pairs.size();
-    json["max_clicks"] = args.maxClicks;
-    std::map<std::string, std::vector<double>> curves;
-    std::printf("%-12s", "method");
-    for (int k = 0; k <= args.maxClicks; ++k) {
-        std::printf(" %6s", ("@" + std::to_string(k)).c_str());
-    }
-    std::printf(" %7s %7s %9s\n", "NoC85", "NoC90", "s/click");
-    for (const std::string& name : methods) {
-        const MethodTotals& t = totals[name];
-        std::vector<double> mean;
-        for (double s : t.diceSum) {
-            mean.push_back(s / std::max(1, t.photos));
-        }
-        curves[name] = mean;
-        const double noc85 = t.noc85 / std::max(1, t.photos);
-        const double noc90 = t.noc90 / std::max(1, t.photos);
-        const double perClick = t.clicks > 0 ? t.clickSeconds / t.clicks : 0.0;
-        json["methods"][name] = {
-            {"dice_at", mean}, {"noc85", noc85}, {"noc90", noc90}, {"seconds_per_click", perClick}};
-        std::printf("%-12s", name.c_str());
-        for (double d : mean) {
-            std::printf(" %6.3f", d);
-        }
-        std::printf(" %7.2f %7.2f %9.3f\n", noc85, noc90, perClick);
-    }
-    if (!args.json.empty()) {
-        app::writeJsonFile(args.json, json);
-    }
-    const std::string plot =
-        !args.plot.empty() ? args.plot
-        : !args.json.empty()
-            ? (fs::path(args.json).parent_path() / (fs::path(args.json).stem().string() + ".png"))
-                  .string()
-            : std::string();
-    if (!plot.empty()) {
-        writePlot(plot, curves, args.maxClicks);
-        std::fprintf(stderr, "plot: %s\n", plot.c_str());
-    }
+    report(args, methods, totals, pairs.size());
     result.exitCode = app::kExitOk;
 }
 
@@ -320,8 +414,10 @@ void registerEvalInteractive(CLI::App& root, app::CliResult& result)
     auto args = std::make_shared<InteractiveArgs>();
     command->add_option("--model", args->model,
                         "DermoSegDiff checkpoint (default: the packaged photo model)");
-    command->add_option("--input", args->input, "folder of photos")->required();
-    command->add_option("--gt", args->gt, "folder of ground-truth masks (paired by stem)")
+    command->add_option("--input", args->input, "folder of photos, or one volume file")->required();
+    command
+        ->add_option("--gt", args->gt,
+                     "folder of ground-truth masks (paired by stem), or the volume's label map")
         ->required();
     command->add_option("--max-clicks", args->maxClicks, "clicks per photo")
         ->check(CLI::Range(0, 100))

@@ -92,7 +92,7 @@ std::optional<PromptClick> nextSimulatedClick(const Image2D& prediction, const I
     return PromptClick{bx + 0.5, by + 0.5, lesion};
 }
 
-int InteractiveCourse::clicksTo(double target) const
+int clicksToReach(const std::vector<double>& dice, double target)
 {
     for (std::size_t k = 0; k < dice.size(); ++k) {
         if (dice[k] >= target) {
@@ -100,6 +100,11 @@ int InteractiveCourse::clicksTo(double target) const
         }
     }
     return dice.empty() ? 0 : static_cast<int>(dice.size()) - 1;
+}
+
+int InteractiveCourse::clicksTo(double target) const
+{
+    return clicksToReach(dice, target);
 }
 
 InteractiveCourse playSimulatedUser(const Image2D& photo, const Image2D& groundTruth, int maxClicks,

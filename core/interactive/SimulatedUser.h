@@ -35,9 +35,13 @@ struct InteractiveCourse
     std::vector<double> clickSeconds; ///< wall time of each click's update (the start excluded)
     std::vector<PromptClick> clicks;  ///< the clicks given (fewer once the masks agree)
 
-    /// Clicks until Dice >= `target`: 0 when the start reaches it, maxClicks when it never does.
+    /// Clicks until Dice >= `target` (clicksToReach of `dice`).
     int clicksTo(double target) const;
 };
+
+/// The NoC of a course: the clicks after which `dice` (after 0, 1, ..., N clicks) first reaches
+/// `target`; 0 when the start does, N when it never does.
+int clicksToReach(const std::vector<double>& dice, double target);
 
 /// Plays the simulated user for `maxClicks` clicks. Once the result equals the ground truth no
 /// more clicks are given and its Dice (1) is carried forward. Throws what `method` throws and

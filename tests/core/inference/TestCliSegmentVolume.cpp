@@ -7,6 +7,7 @@
 
 #include "TestSupport.h"
 #include "base/LabelMap.h"
+#include "data/DemoData.h"
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/diffunet/DiffUNet.h"
 #include "io/ImageWriter.h"
@@ -299,6 +300,35 @@ private Q_SLOTS:
         QCOMPARE(summary["ground_truth"].toObject()["from"].toString(), QString("dataset"));
         QVERIFY(summary["metrics"].toObject()["foreground"].toObject().contains("dice"));
         QVERIFY(QFileInfo::exists(m_dir + "/dataset_out/metrics.csv"));
+    }
+
+    void evalInteractiveOnAVolume()
+    {
+        // The simulated user in 3D: the volume model refines from the clicks, and the clicks'
+        // spheres alone, on a generated phantom with its labels.
+        const CtPhantomDemo phantom = generateCtPhantomDemo({40, 40, 20}, 12);
+        const QString volume = m_dir + "/interactive_ct.nii.gz";
+        const QString labels = m_dir + "/interactive_ct_seg.nii.gz";
+        writeVolume(phantom.volume, volume.toStdString());
+        writeLabelMap(phantom.labels, labels.toStdString());
+        const QString json = m_dir + "/interactive_ct.json";
+        Run r = runCli({"eval-interactive", "--model", m_model, "--input", volume, "--gt", labels,
+                        "--max-clicks", "2", "--methods", "diffusion,clicks-only", "--steps", "2",
+                        "--threads", "2", "--json", json});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const QJsonObject o = readJson(json);
+        QCOMPARE(o["images"].toInt(), 1);
+        const QJsonObject methods = o["methods"].toObject();
+        QCOMPARE(methods.keys(), (QStringList{"clicks-only", "diffusion"}));
+        for (const QString& name : methods.keys()) {
+            QCOMPARE(methods[name].toObject()["dice_at"].toArray().size(), 3);
+        }
+        QVERIFY(methods["clicks-only"].toObject()["dice_at"].toArray()[2].toDouble() > 0.0);
+        QVERIFY(QFileInfo::exists(m_dir + "/interactive_ct.png"));
+        r = runCli({"eval-interactive", "--model", m_model, "--input", volume, "--gt", labels,
+                    "--methods", "grabcut"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("grabcut segments photos"), qPrintable(r.err));
     }
 
     void segmentHandsVolumesOver()

@@ -7,6 +7,7 @@
 #include "data/DemoData.h"
 #include "interactive/GrabCutBaseline.h"
 #include "interactive/SimulatedUser.h"
+#include "interactive/SimulatedUser3D.h"
 #include "metrics/ForegroundOverlap.h"
 
 #include <QtTest>
@@ -123,6 +124,58 @@ private Q_SLOTS:
         const Image2D one = clickDiskMask(100, 100, {clicks[0]}, 5.0);
         QCOMPARE(one.data<std::uint8_t>()[50 * 100 + 50], std::uint8_t(1));
         QCOMPARE(one.data<std::uint8_t>()[50 * 100 + 60], std::uint8_t(0));
+    }
+
+    void volumeClicksGoToTheCentreOfTheLargestError()
+    {
+        // A 9 x 9 x 9 cube of class 2 in a 20 x 16 x 12 grid with 2 mm slices: the click goes into
+        // the cube, 5 mm from its sides; an added blob elsewhere is smaller, so it waits.
+        Geometry g;
+        g.spacing = {1.0, 1.0, 2.0};
+        LabelMap truth({20, 16, 12}, g);
+        LabelMap prediction({20, 16, 12}, g);
+        for (int k = 2; k < 11; ++k) {
+            for (int j = 3; j < 12; ++j) {
+                for (int i = 4; i < 13; ++i) {
+                    truth.data<std::uint8_t>()[truth.linearIndex(i, j, k)] = 2;
+                }
+            }
+        }
+        prediction.data<std::uint8_t>()[prediction.linearIndex(18, 1, 1)] = 1;
+        std::optional<VolumeClick> c = nextSimulatedClick3D(prediction, truth);
+        QVERIFY(c);
+        QCOMPARE(c->label, 2);
+        // In mm: 5 from the sides in x and y; in z (2 mm slices) 5 or more for k = 4..8: the first.
+        QCOMPARE(c->index, (std::array<double, 3>{8.5, 7.5, 4.5}));
+        // Once the cube is right, the blob is the error: a background click on it.
+        LabelMap right = LabelMap::fromVolume(truth.clone());
+        right.data<std::uint8_t>()[right.linearIndex(18, 1, 1)] = 1;
+        c = nextSimulatedClick3D(right, truth);
+        QVERIFY(c);
+        QCOMPARE(c->label, 0);
+        QCOMPARE(c->index, (std::array<double, 3>{18.5, 1.5, 1.5}));
+        QVERIFY(!nextSimulatedClick3D(truth, truth));
+
+        // The spheres alone grow the overlap with every click.
+        const Volume image({20, 16, 12}, 1, PixelType::Float32, g);
+        const InteractiveVolumeCourse course = playSimulatedUser3D(
+            image, truth, 3,
+            [](const Volume& v, const LabelMap&, const std::vector<VolumeClick>& clicks) {
+                VolumePrompts prompts;
+                prompts.clicks = clicks;
+                prompts.radiusMm = 3.0;
+                LabelMap known = rasterizeVolumePrompts(prompts, v);
+                for (std::size_t i = 0; i < known.voxelCount(); ++i) {
+                    std::uint8_t& k = known.data<std::uint8_t>()[i];
+                    k = k > 0 ? static_cast<std::uint8_t>(k - 1) : 0;
+                }
+                return known;
+            });
+        QCOMPARE(course.dice.size(), std::size_t(4));
+        QCOMPARE(course.dice[0], 0.0);
+        QVERIFY(course.dice[1] > 0.0);
+        QVERIFY(course.dice[3] > course.dice[1]);
+        QCOMPARE(clicksToReach(course.dice, 0.99), 3);
     }
 
     void grabCutIsDeterministicAndLearnsFromClicks()
