@@ -9,6 +9,7 @@
 #include "metrics/ForegroundOverlap.h"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 namespace diffseg::core {
@@ -49,8 +50,21 @@ void PhotoSession::openImage(const Image2D& image, const std::string& name)
     }
     m_image = image;
     m_mask = Image2D(image.width(), image.height(), 1, PixelType::UInt8);
+    m_mask.setSpacing(image.spacing());
     m_groundTruth = Image2D();
     resetDocument(name, LabelCanvas(m_mask));
+}
+
+void PhotoSession::setMaskWithoutHistory(const Image2D& mask)
+{
+    if (mask.width() != m_image.width() || mask.height() != m_image.height() ||
+        mask.channels() != 1 || mask.pixelType() != PixelType::UInt8) {
+        throw Error(ErrorKind::Mismatch, "mask",
+                    "must be a 1-channel uint8 mask of " + sizeText(m_image));
+    }
+    std::memcpy(m_mask.rawData(), mask.rawData(), m_mask.byteSize());
+    resetHistory();
+    notify(SessionEvent::Labels, IndexBox::whole({m_image.width(), m_image.height(), 1}));
 }
 
 void PhotoSession::loadGroundTruth(const std::string& path)

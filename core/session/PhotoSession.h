@@ -18,8 +18,12 @@ public:
 
     InputKind kind() const noexcept override { return InputKind::Photo; }
     void open(const std::string& path) override;
-    /// Opens a photo held in memory (a generated demo); `name` stands for its path.
+    /// Opens a photo held in memory (a generated demo, a view's image); `name` stands for its
+    /// path (empty: none).
     void openImage(const Image2D& image, const std::string& name);
+    /// Puts `mask` (uint8 {0, 1}, the photo's size) in as it is, without an undo step, and
+    /// forgets the history (loading); Error(Mismatch) for another size.
+    void setMaskWithoutHistory(const Image2D& mask);
     void loadGroundTruth(const std::string& path) override;
 
     const Image2D& image() const noexcept { return m_image; }

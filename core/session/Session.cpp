@@ -59,7 +59,8 @@ void Session::resetDocument(const std::string& path, LabelCanvas canvas)
     m_editor.setCanvas(canvas);
     m_undo.clear();
     m_resetting = false;
-    m_path = absolute(path);
+    m_open = true;
+    m_path = path.empty() ? std::string() : absolute(path);
     m_groundTruthPath.clear();
     m_savePath.clear();
     m_dirty = false;
@@ -70,6 +71,13 @@ void Session::resetDocument(const std::string& path, LabelCanvas canvas)
     m_regions.clear();
     m_regionCursor = 0;
     notify(SessionEvent::Opened);
+}
+
+void Session::resetHistory()
+{
+    m_resetting = true;
+    m_undo.clear();
+    m_resetting = false;
 }
 
 void Session::setGroundTruthPath(const std::string& path)

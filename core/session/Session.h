@@ -86,7 +86,7 @@ public:
     /// Opens `path` (a photo or a volume, as kind() says) and loads a ground truth found beside
     /// it (images/ + masks/, `<stem>_segmentation.png`, `<stem>_seg.nii.gz`, ...).
     virtual void open(const std::string& path) = 0;
-    bool isOpen() const noexcept { return !m_path.empty(); }
+    bool isOpen() const noexcept { return m_open; }
     const std::string& path() const noexcept { return m_path; }
     /// Loads a reference segmentation of the open document's grid; Error(Mismatch) otherwise.
     virtual void loadGroundTruth(const std::string& path) = 0;
@@ -172,6 +172,8 @@ protected:
     void resetDocument(const std::string& path, LabelCanvas canvas);
     void setGroundTruthPath(const std::string& path);
     void notify(SessionEvent event, const IndexBox& region = {});
+    /// Forgets the undo history without counting it as an edit (labels loaded as they are).
+    void resetHistory();
 
     // What each kind does its own way.
     virtual void checkResult(const SegmentationOutcome& outcome) const = 0;
@@ -191,6 +193,7 @@ private:
 
     UndoStack m_undo;
     MaskEditor m_editor;
+    bool m_open = false;
     std::string m_path;
     std::string m_groundTruthPath;
     std::string m_savePath;

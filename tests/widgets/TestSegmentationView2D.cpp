@@ -97,6 +97,35 @@ private Q_SLOTS:
         QCOMPARE(count(view->mask()), painted);
     }
 
+    void editsLandInABoundSession()
+    {
+        // A session opened elsewhere (as the studio's will be): the view shows its photo, the
+        // brush edits its mask, and its history (and dirty flag) is the view's undo stack.
+        core::PhotoSession session;
+        session.openImage(m_sample.image, "lesion.png");
+        auto view = std::make_unique<SegmentationView2D>();
+        view->setFixedSize(512, 512);
+        view->bindSession(&session);
+        view->show();
+        QVERIFY(QTest::qWaitForWindowExposed(view.get()));
+        view->fitToWindow();
+        QCOMPARE(&view->session(), &session);
+        QCOMPARE(view->image2D().width(), 256);
+        view->setTool(SegmentationView2D::Tool::Brush);
+        view->setBrushRadius(6);
+        QSignalSpy history(view.get(), &SegmentationView2D::historyChanged);
+        drag(view.get(), Qt::LeftButton, {at(*view, 40, 128), at(*view, 120, 128)});
+        QVERIFY(session.labelledCount() > 80 * 10);
+        QCOMPARE(session.labelledCount(), count(view->mask()));
+        QCOMPARE(session.history().undoTitle(), std::string("Brush stroke"));
+        QVERIFY(session.isDirty());
+        QVERIFY(history.count() >= 1);
+        session.undo(); // from the session: the view's mask is the session's
+        QCOMPARE(count(view->mask()), std::size_t(0));
+        view->bindSession(nullptr); // back to its own, empty session
+        QVERIFY(view->image2D().empty());
+    }
+
     void bracketsChangeTheBrushSize()
     {
         auto view = makeView();

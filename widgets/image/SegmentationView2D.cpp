@@ -40,24 +40,47 @@ void requireMaskOfSize(const core::Image2D& mask, const core::Image2D& image, co
 
 SegmentationView2D::SegmentationView2D(QWidget* parent)
     : ImageView(parent)
+    , m_ownSession(std::make_unique<core::PhotoSession>())
 {
-    m_undo.onChanged = [this] {
-        Q_EMIT historyChanged();
-    };
+    bindSession(nullptr);
 }
 
 SegmentationView2D::~SegmentationView2D()
 {
-    m_undo.onChanged = nullptr;
+    m_session->removeObserver(m_observer);
+}
+
+void SegmentationView2D::bindSession(core::PhotoSession* session)
+{
+    if (m_session) {
+        m_session->removeObserver(m_observer);
+    }
+    m_session = session ? session : m_ownSession.get();
+    m_observer = m_session->addObserver([this](const core::SessionChange& change) {
+        if (change.event == core::SessionEvent::History) {
+            Q_EMIT historyChanged();
+        } else if (change.event == core::SessionEvent::Opened) {
+            // A new photo in the session, whoever opened it: fresh layers of its size.
+            resetLayers();
+            setImage(toQImage(image2D()));
+        }
+    });
+    resetLayers();
+    if (m_session->isOpen()) {
+        setImage(toQImage(image2D()));
+        maskChanged(core::IndexBox::whole({image2D().width(), image2D().height(), 1}), true);
+    }
 }
 
 void SegmentationView2D::setImage2D(const core::Image2D& image)
 {
-    m_image2D = image;
-    m_mask = core::Image2D(image.width(), image.height(), 1, core::PixelType::UInt8);
-    m_mask.setSpacing(image.spacing());
-    m_editor = std::make_unique<core::MaskEditor>(core::LabelCanvas(m_mask), m_undo);
-    m_undo.clear();
+    m_session->openImage(image, std::string()); // the Opened event resets the layers
+    Q_EMIT maskEdited(QRect(0, 0, image.width(), image.height()));
+}
+
+void SegmentationView2D::resetLayers()
+{
+    const core::Image2D& image = image2D();
     m_groundTruth = {};
     m_preview = {};
     m_probability = {};
@@ -72,31 +95,23 @@ void SegmentationView2D::setImage2D(const core::Image2D& image)
     m_highlight = {};
     m_maskEmpty = true;
     m_polygon.clear();
-    setImage(toQImage(image));
-    Q_EMIT maskEdited(QRect(0, 0, image.width(), image.height()));
 }
 
 void SegmentationView2D::setMask(const core::Image2D& mask)
 {
-    requireMaskOfSize(mask, m_image2D, "mask");
-    std::memcpy(m_mask.rawData(), mask.rawData(), m_mask.byteSize());
-    m_undo.clear();
-    maskChanged(core::IndexBox::whole({m_mask.width(), m_mask.height(), 1}), true);
+    requireMaskOfSize(mask, image2D(), "mask");
+    m_session->setMaskWithoutHistory(mask);
+    maskChanged(core::IndexBox::whole({mask.width(), mask.height(), 1}), true);
 }
 
 std::size_t SegmentationView2D::maskArea() const
 {
-    if (m_mask.empty()) {
-        return 0;
-    }
-    const auto* p = m_mask.data<std::uint8_t>();
-    return static_cast<std::size_t>(
-        std::count_if(p, p + m_mask.pixelCount(), [](std::uint8_t v) { return v != 0; }));
+    return m_session->isOpen() ? m_session->labelledCount() : 0;
 }
 
 void SegmentationView2D::setGroundTruth(const core::Image2D& mask)
 {
-    requireMaskOfSize(mask, m_image2D, "ground-truth mask");
+    requireMaskOfSize(mask, image2D(), "ground-truth mask");
     m_groundTruth = mask;
     m_gtContour = MaskOutline::fromMask(mask);
     ++m_outlineVersion;
@@ -113,7 +128,7 @@ void SegmentationView2D::clearGroundTruth()
 
 void SegmentationView2D::setPreview(const core::Image2D& mask)
 {
-    requireMaskOfSize(mask, m_image2D, "AI result");
+    requireMaskOfSize(mask, image2D(), "AI result");
     m_preview = mask;
     m_previewContour = MaskOutline::fromMask(mask);
     update();
@@ -135,7 +150,7 @@ void SegmentationView2D::clearPreview()
 
 bool SegmentationView2D::acceptPreview(const std::string& title)
 {
-    if (m_preview.empty() || !m_editor) {
+    if (m_preview.empty() || !m_session->isOpen()) {
         return false;
     }
     const core::Image2D preview = m_preview;
@@ -146,8 +161,8 @@ bool SegmentationView2D::acceptPreview(const std::string& title)
 
 void SegmentationView2D::replaceMask(const core::Image2D& mask, const std::string& title)
 {
-    requireMaskOfSize(mask, m_image2D, "mask");
-    if (!m_editor) {
+    requireMaskOfSize(mask, image2D(), "mask");
+    if (!m_session->isOpen()) {
         return;
     }
     std::vector<std::uint16_t> labels(mask.pixelCount());
@@ -155,7 +170,7 @@ void SegmentationView2D::replaceMask(const core::Image2D& mask, const std::strin
     for (std::size_t i = 0; i < labels.size(); ++i) {
         labels[i] = p[i] ? 1 : 0;
     }
-    maskChanged(m_editor->replaceAll(labels, title), true);
+    maskChanged(m_session->editor().replaceAll(labels, title), true);
 }
 
 void SegmentationView2D::setHighlight(const QRectF& imageRect)
@@ -167,7 +182,7 @@ void SegmentationView2D::setHighlight(const QRectF& imageRect)
 void SegmentationView2D::setProbabilityMap(const core::Image2D& map)
 {
     if (!map.empty()) {
-        requireLayer(map, m_image2D, "probability map", core::PixelType::Float32);
+        requireLayer(map, image2D(), "probability map", core::PixelType::Float32);
     }
     m_probability = map;
     rebuildHeatLayer();
@@ -176,7 +191,7 @@ void SegmentationView2D::setProbabilityMap(const core::Image2D& map)
 void SegmentationView2D::setUncertaintyMap(const core::Image2D& map)
 {
     if (!map.empty()) {
-        requireLayer(map, m_image2D, "uncertainty map", core::PixelType::Float32);
+        requireLayer(map, image2D(), "uncertainty map", core::PixelType::Float32);
     }
     m_uncertainty = map;
     rebuildHeatLayer();
@@ -188,8 +203,8 @@ void SegmentationView2D::setTool(Tool tool)
     if (m_tool == tool) {
         return;
     }
-    if (m_stroking && m_editor) {
-        maskChanged(m_editor->endStroke(), true);
+    if (m_stroking && m_session->isOpen()) {
+        maskChanged(m_session->editor().endStroke(), true);
         m_stroking = false;
     }
     m_polygon.clear();
@@ -219,7 +234,7 @@ void SegmentationView2D::setShowFill(bool show)
 void SegmentationView2D::setFillOpacity(double opacity)
 {
     m_fillOpacity = std::clamp(opacity, 0.0, 1.0);
-    updateFillLayer(QRect(0, 0, m_mask.width(), m_mask.height()));
+    updateFillLayer(QRect(0, 0, mask().width(), mask().height()));
     update();
 }
 
@@ -257,15 +272,15 @@ void SegmentationView2D::setColorMap(ColorMap::Name name)
 
 void SegmentationView2D::undo()
 {
-    if (m_editor) {
-        maskChanged(m_editor->undo(), true);
+    if (m_session->isOpen()) {
+        maskChanged(m_session->editor().undo(), true);
     }
 }
 
 void SegmentationView2D::redo()
 {
-    if (m_editor) {
-        maskChanged(m_editor->redo(), true);
+    if (m_session->isOpen()) {
+        maskChanged(m_session->editor().redo(), true);
     }
 }
 
@@ -281,7 +296,7 @@ QRect SegmentationView2D::toRect(const core::IndexBox& box) const
 
 double SegmentationView2D::radiusMm() const
 {
-    return m_brushRadius * m_mask.spacing()[0];
+    return m_brushRadius * mask().spacing()[0];
 }
 
 void SegmentationView2D::maskChanged(const core::IndexBox& box, bool finalChange)
@@ -295,11 +310,11 @@ void SegmentationView2D::maskChanged(const core::IndexBox& box, bool finalChange
         m_maskEmpty = m_maskEmpty && !(m_stroking && m_strokeValue != 0);
         update(imageRectToWidget(region));
     } else {
-        const auto* p = m_mask.data<std::uint8_t>();
-        const auto* end = p + m_mask.pixelCount();
+        const auto* p = mask().data<std::uint8_t>();
+        const auto* end = p + mask().pixelCount();
         m_maskEmpty = std::find_if(p, end, [](std::uint8_t v) { return v != 0; }) == end;
         // Outlines are cheap to rebuild once per gesture, not per mouse move.
-        m_contour = MaskOutline::fromMask(m_mask);
+        m_contour = MaskOutline::fromMask(mask());
         ++m_outlineVersion;
         update();
     }
@@ -317,7 +332,7 @@ void SegmentationView2D::updateFillLayer(const QRect& region)
         qPremultiply(qRgba(m_maskColor.red(), m_maskColor.green(), m_maskColor.blue(), a));
     for (int y = r.top(); y <= r.bottom(); ++y) {
         auto* out = reinterpret_cast<QRgb*>(m_fillLayer.scanLine(y));
-        const std::uint8_t* in = &m_mask.at<std::uint8_t>(0, y);
+        const std::uint8_t* in = &mask().at<std::uint8_t>(0, y);
         for (int x = r.left(); x <= r.right(); ++x) {
             out[x] = in[x] ? on : 0;
         }
@@ -487,7 +502,7 @@ void SegmentationView2D::paintOverlay(QPainter& painter)
 
 bool SegmentationView2D::toolPress(QMouseEvent* e, const QPointF& p)
 {
-    if (!m_editor || (e->button() != Qt::LeftButton && e->button() != Qt::RightButton)) {
+    if (!m_session->isOpen() || (e->button() != Qt::LeftButton && e->button() != Qt::RightButton)) {
         return false;
     }
     const bool secondary = e->button() == Qt::RightButton || (e->modifiers() & Qt::ShiftModifier);
@@ -497,9 +512,9 @@ bool SegmentationView2D::toolPress(QMouseEvent* e, const QPointF& p)
     case Tool::Brush:
     case Tool::Eraser: {
         m_strokeValue = (m_tool == Tool::Brush && !secondary) ? 1 : 0;
-        m_editor->beginStroke(m_strokeValue ? "Brush stroke" : "Erase stroke");
+        m_session->editor().beginStroke(m_strokeValue ? "Brush stroke" : "Erase stroke");
         m_stroking = true;
-        maskChanged(m_editor->stamp(p.x(), p.y(), radiusMm(), m_strokeValue), false);
+        maskChanged(m_session->editor().stamp(p.x(), p.y(), radiusMm(), m_strokeValue), false);
         return true;
     }
     case Tool::Polygon:
@@ -518,8 +533,8 @@ bool SegmentationView2D::toolPress(QMouseEvent* e, const QPointF& p)
         update();
         return true;
     case Tool::Fill: {
-        const core::IndexBox box = m_editor->floodFill({}, p.x(), p.y(), secondary ? 0 : 1,
-                                                       secondary ? "Clear region" : "Fill region");
+        const core::IndexBox box = m_session->editor().floodFill(
+            {}, p.x(), p.y(), secondary ? 0 : 1, secondary ? "Clear region" : "Fill region");
         maskChanged(box, true);
         return true;
     }
@@ -529,8 +544,8 @@ bool SegmentationView2D::toolPress(QMouseEvent* e, const QPointF& p)
 
 bool SegmentationView2D::toolMove(QMouseEvent* e, const QPointF& p)
 {
-    if (m_stroking && m_editor) {
-        maskChanged(m_editor->strokeTo(p.x(), p.y(), radiusMm(), m_strokeValue), false);
+    if (m_stroking && m_session->isOpen()) {
+        maskChanged(m_session->editor().strokeTo(p.x(), p.y(), radiusMm(), m_strokeValue), false);
         return true;
     }
     if (m_tool == Tool::Polygon && m_lassoDrag &&
@@ -551,9 +566,9 @@ bool SegmentationView2D::toolMove(QMouseEvent* e, const QPointF& p)
 
 bool SegmentationView2D::toolRelease(QMouseEvent*, const QPointF&)
 {
-    if (m_stroking && m_editor) {
+    if (m_stroking && m_session->isOpen()) {
         m_stroking = false;
-        maskChanged(m_editor->endStroke(), true);
+        maskChanged(m_session->editor().endStroke(), true);
         return true;
     }
     if (m_tool == Tool::Polygon && m_lassoDrag) {
@@ -585,9 +600,9 @@ void SegmentationView2D::mouseDoubleClickEvent(QMouseEvent* e)
 
 void SegmentationView2D::finishPolygon(bool erase)
 {
-    if (m_editor && m_polygon.size() >= 3) {
-        const core::IndexBox box = m_editor->fillPolygon({}, m_polygon, erase ? 0 : 1,
-                                                         erase ? "Erase polygon" : "Polygon");
+    if (m_session->isOpen() && m_polygon.size() >= 3) {
+        const core::IndexBox box = m_session->editor().fillPolygon(
+            {}, m_polygon, erase ? 0 : 1, erase ? "Erase polygon" : "Polygon");
         m_polygon.clear();
         maskChanged(box, true);
     }
@@ -606,9 +621,9 @@ void SegmentationView2D::keyPressEvent(QKeyEvent* e)
         setBrushRadius(m_brushRadius * 1.25);
         break;
     case Qt::Key_Escape:
-        if (m_stroking && m_editor) {
+        if (m_stroking && m_session->isOpen()) {
             m_stroking = false;
-            maskChanged(m_editor->cancelStroke(), true);
+            maskChanged(m_session->editor().cancelStroke(), true);
         }
         m_polygon.clear();
         update();

@@ -6,6 +6,7 @@
 #include "base/Image2D.h"
 #include "segmentation/MaskEditor.h"
 #include "segmentation/UndoStack.h"
+#include "session/PhotoSession.h"
 
 #include <QColor>
 #include <QPainterPath>
@@ -25,8 +26,9 @@ namespace diffseg::widgets {
 /// left fills the clicked region, right clears it. Middle drag (or Space + left drag) pans, the
 /// wheel zooms, `[` and `]` change the brush size, Escape cancels a polygon.
 ///
-/// Owns its mask (uint8 {0,1}, the image's size) and its undo history; one gesture is one undo
-/// step. Overlays are cached as images and updated only where an edit changed them, so strokes
+/// The photo, its mask (uint8 {0,1}, the image's size) and the undo history live in a
+/// core::PhotoSession, the view's own until bindSession() binds it to another; one gesture is one
+/// undo step. Overlays are cached as images and updated only where an edit changed them, so strokes
 /// stay fluid on 12-megapixel photos. GUI thread only.
 class SegmentationView2D : public ImageView
 {
@@ -51,13 +53,19 @@ public:
     explicit SegmentationView2D(QWidget* parent = nullptr);
     ~SegmentationView2D() override;
 
+    /// The session whose photo and mask this view shows and edits (never null).
+    core::PhotoSession& session() { return *m_session; }
+    /// Shows and edits `session` (which must outlive the view, or be unbound first) instead of
+    /// the view's own; null goes back to the view's own session.
+    void bindSession(core::PhotoSession* session);
+
     /// Shows `image` (RGB or gray uint8) with an empty mask; clears history, preview and maps.
     void setImage2D(const core::Image2D& image);
-    const core::Image2D& image2D() const { return m_image2D; }
+    const core::Image2D& image2D() const { return m_session->image(); }
     /// Replaces the mask without an undo step (loading); throws core::Error(Mismatch) on a size
     /// different from the image's.
     void setMask(const core::Image2D& mask);
-    const core::Image2D& mask() const { return m_mask; }
+    const core::Image2D& mask() const { return m_session->mask(); }
     /// Number of lesion pixels in the mask.
     std::size_t maskArea() const;
 
@@ -107,7 +115,7 @@ public:
     void setColorMap(ColorMap::Name name);
     const ColorMap& colorMap() const { return m_colorMap; }
 
-    core::UndoStack& undoStack() { return m_undo; }
+    core::UndoStack& undoStack() { return m_session->editor().undoStack(); }
 
 public Q_SLOTS:
     void undo();
@@ -139,14 +147,16 @@ private:
     QRect toRect(const core::IndexBox& box) const;
     double radiusMm() const;
 
-    core::Image2D m_image2D;
-    core::Image2D m_mask;
+    /// Layers that follow the photo in the session.
+    void resetLayers();
+
+    std::unique_ptr<core::PhotoSession> m_ownSession;
+    core::PhotoSession* m_session = nullptr;
+    int m_observer = 0;
     core::Image2D m_groundTruth;
     core::Image2D m_preview;
     core::Image2D m_probability;
     core::Image2D m_uncertainty;
-    core::UndoStack m_undo;
-    std::unique_ptr<core::MaskEditor> m_editor;
 
     QImage m_fillLayer;
     QImage m_heatLayer;
