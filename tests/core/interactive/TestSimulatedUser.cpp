@@ -197,6 +197,15 @@ private Q_SLOTS:
               course.dice.back());
         QVERIFY(course.dice.back() >= start);
         QVERIFY(course.dice.back() > 0.6);
+        // A large photo is cut at a smaller size and the result comes back at the photo's size,
+        // close to the full-size cut.
+        const DermoscopyDemo big = generateDermoscopyDemo(480, 360, 21);
+        const Image2D full = grabCutSegment(big.image, insetBox(480, 360), {}, 0.0, 5, 0);
+        const Image2D cut = grabCutSegment(big.image, insetBox(480, 360), {}, 0.0, 5, 160);
+        QCOMPARE(cut.width(), 480);
+        QCOMPARE(cut.height(), 360);
+        qInfo("GrabCut at 160 px against full size: Dice %.3f", foregroundDice(cut, full));
+        QVERIFY(foregroundDice(cut, full) > 0.8);
         bool threw = false;
         try {
             grabCutSegment(demo.mask, box, {});
