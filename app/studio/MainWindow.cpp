@@ -24,6 +24,8 @@
 #include "panels/ReportWriter.h"
 #include "runtime/ResourcePaths.h"
 #include "runtime/Runtime.h"
+#include "session/DocumentPaths.h"
+#include "session/PhotoSession.h"
 #include "steps/EnsembleGallery.h"
 #include "training/TrainingPanel.h"
 #include "volume/VolumeView3D.h"
@@ -58,6 +60,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace diffseg::app {
 
@@ -80,12 +83,6 @@ const QStringList kUncertaintyNames = {QStringLiteral("Ensemble std"),
 QString imageFilter()
 {
     return QObject::tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;All files (*)");
-}
-
-bool isImageSuffix(const QString& suffix)
-{
-    static const QStringList known = {"png", "jpg", "jpeg", "bmp", "tif", "tiff"};
-    return known.contains(suffix.toLower());
 }
 
 QString seconds(double s)
@@ -936,9 +933,7 @@ bool MainWindow::openPath(const QString& path, bool quiet)
     m_volumeMode->setActive(false);
     m_image = image;
     m_currentPath = QFileInfo(path).absoluteFilePath();
-    m_groundTruthPath.clear();
-    m_maskSavePath.clear();
-    m_view->setImage2D(image);
+    m_view->setImage2D(image, m_currentPath.toStdString());
     m_overlayPanel->setGroundTruthAvailable(false);
     m_view->setFocus();
     m_loading = false;
@@ -984,8 +979,6 @@ void MainWindow::openSamples()
     volumeView()->setVolume(phantom.volume, true);
     resizeDocks({m_volumeDock}, {380}, Qt::Horizontal);
     m_currentPath.clear();
-    m_groundTruthPath.clear();
-    m_maskSavePath.clear();
     m_dirty = false;
     m_autosave->discard();
     setWindowTitle(tr("Sample lesion (generated) - DiffSeg Studio"));
@@ -1088,33 +1081,14 @@ bool MainWindow::openDemo()
     return true;
 }
 
+QString MainWindow::groundTruthPath() const
+{
+    return QString::fromStdString(m_view->session().groundTruthPath());
+}
+
 QString MainWindow::findGroundTruthFor(const QString& imagePath)
 {
-    const QFileInfo image(imagePath);
-    const QString stem = image.completeBaseName();
-    const QDir dir = image.absoluteDir();
-    QStringList folders = {dir.absolutePath(), dir.filePath(QStringLiteral("masks")),
-                           dir.filePath(QStringLiteral("../masks")),
-                           dir.filePath(QStringLiteral("../ground_truth"))};
-    for (const QString& folder : folders) {
-        const QDir d(folder);
-        if (!d.exists()) {
-            continue;
-        }
-        for (const QFileInfo& f :
-             d.entryInfoList({stem + QStringLiteral("*")}, QDir::Files, QDir::Name)) {
-            if (f.absoluteFilePath() == image.absoluteFilePath() || !isImageSuffix(f.suffix()) ||
-                f.completeBaseName() == stem) {
-                continue;
-            }
-            // Only names that differ from the image's by a known mask suffix (_segmentation,
-            // _lesion, _mask, ...), so that ISIC_1.jpg does not pick ISIC_12.png.
-            if (QString::fromStdString(core::pairingStem(f.fileName().toStdString())) == stem) {
-                return f.absoluteFilePath();
-            }
-        }
-    }
-    return {};
+    return QString::fromStdString(core::findPhotoGroundTruth(imagePath.toStdString()));
 }
 
 void MainWindow::loadGroundTruthWithDialog()
@@ -1124,7 +1098,7 @@ void MainWindow::loadGroundTruthWithDialog()
         return;
     }
     const QString start =
-        m_groundTruthPath.isEmpty() ? QFileInfo(m_currentPath).absolutePath() : m_groundTruthPath;
+        groundTruthPath().isEmpty() ? QFileInfo(m_currentPath).absolutePath() : groundTruthPath();
     const QString path =
         QFileDialog::getOpenFileName(this, tr("Load ground-truth mask"), start, imageFilter());
     if (!path.isEmpty()) {
@@ -1138,22 +1112,15 @@ bool MainWindow::loadGroundTruth(const QString& path, bool quiet)
         reportError(tr("No image"), tr("Open an image before its ground truth."), quiet);
         return false;
     }
+    core::PhotoSession& session = m_view->session();
     try {
-        const core::Image2D mask = core::readMask(path.toStdString());
-        if (mask.width() != m_image.width() || mask.height() != m_image.height()) {
-            throw core::Error(core::ErrorKind::Mismatch, path.toStdString(),
-                              "the mask is " + std::to_string(mask.width()) + " x " +
-                                  std::to_string(mask.height()) + " but the image is " +
-                                  std::to_string(m_image.width()) + " x " +
-                                  std::to_string(m_image.height()));
-        }
-        m_view->setGroundTruth(mask);
+        session.loadGroundTruth(path.toStdString());
     } catch (const core::Error& e) {
         reportError(tr("Cannot use ground truth"),
                     tr("%1\n\n%2").arg(path, QString::fromStdString(e.problem())), quiet);
         return false;
     }
-    m_groundTruthPath = QFileInfo(path).absoluteFilePath();
+    m_view->setGroundTruth(session.groundTruth());
     m_overlayPanel->setGroundTruthAvailable(true);
     updateMetrics();
     statusBar()->showMessage(tr("Ground truth: %1").arg(QFileInfo(path).fileName()));
@@ -1167,12 +1134,11 @@ bool MainWindow::saveMaskTo(const QString& path, bool quiet)
         return false;
     }
     try {
-        core::writeMaskPng(m_view->mask(), path.toStdString());
+        m_view->session().save(path.toStdString());
     } catch (const core::Error& e) {
         reportError(tr("Cannot save mask"), QString::fromStdString(e.what()), quiet);
         return false;
     }
-    m_maskSavePath = QFileInfo(path).absoluteFilePath();
     m_dirty = false;
     m_autosaveDirty = false;
     m_autosave->discard();
@@ -1182,22 +1148,17 @@ bool MainWindow::saveMaskTo(const QString& path, bool quiet)
 
 void MainWindow::saveMask()
 {
-    if (m_maskSavePath.isEmpty()) {
+    const QString saved = QString::fromStdString(m_view->session().savePath());
+    if (saved.isEmpty()) {
         saveMaskAs();
     } else {
-        saveMaskTo(m_maskSavePath);
+        saveMaskTo(saved);
     }
 }
 
 void MainWindow::saveMaskAs()
 {
-    const QFileInfo image(m_currentPath);
-    const QString suggestion =
-        m_maskSavePath.isEmpty()
-            ? (m_currentPath.isEmpty()
-                   ? QStringLiteral("mask.png")
-                   : image.absoluteDir().filePath(image.completeBaseName() + "_mask.png"))
-            : m_maskSavePath;
+    const QString suggestion = QString::fromStdString(m_view->session().suggestedSavePath());
     const QString path =
         QFileDialog::getSaveFileName(this, tr("Save mask"), suggestion, tr("PNG mask (*.png)"));
     if (!path.isEmpty()) {
@@ -1255,7 +1216,7 @@ bool MainWindow::exportReport(const QString& path, bool quiet)
         in.metrics.append({tr("IoU"), number(o.iou)});
         in.metrics.append({tr("Sensitivity"), number(o.sensitivity)});
         in.metrics.append({tr("Precision"), number(o.precision)});
-        in.metrics.append({tr("Ground truth"), QFileInfo(m_groundTruthPath).fileName()});
+        in.metrics.append({tr("Ground truth"), QFileInfo(groundTruthPath()).fileName()});
     }
     in.metrics.append(
         {tr("Steps in the undo history"), QString::number(m_view->undoStack().undoCount())});
@@ -1936,20 +1897,14 @@ void MainWindow::updateHistoryActions()
 
 void MainWindow::updateMetrics()
 {
-    const core::Image2D& mask = m_view->mask();
-    if (mask.empty()) {
+    const core::PhotoSession& session = m_view->session();
+    if (!session.isOpen()) {
         m_maskLabel->clear();
         return;
     }
-    const std::size_t area = countNonZero(mask);
-    m_maskLabel->setText(tr("mask %1 px").arg(area));
-    if (m_view->hasGroundTruth()) {
-        const core::OverlapMetrics o = core::overlapMetrics(
-            core::foregroundCounts(mask, m_view->groundTruth(), "ground truth"));
-        m_overlayPanel->setMetrics(o.dice, o.iou);
-    } else {
-        m_overlayPanel->setMetrics(std::nan(""), std::nan(""));
-    }
+    m_maskLabel->setText(tr("mask %1 px").arg(session.labelledCount()));
+    const std::optional<core::OverlapMetrics> o = session.metrics();
+    m_overlayPanel->setMetrics(o ? o->dice : std::nan(""), o ? o->iou : std::nan(""));
 }
 
 void MainWindow::updateActionsEnabled()
@@ -1977,7 +1932,7 @@ bool MainWindow::autosaveNow()
         return false;
     }
     try {
-        m_autosave->save(m_currentPath, m_groundTruthPath, m_view->mask(),
+        m_autosave->save(m_currentPath, groundTruthPath(), m_view->mask(),
                          static_cast<int>(m_view->undoStack().undoCount()));
     } catch (const core::Error& e) {
         statusBar()->showMessage(tr("Autosave failed: %1").arg(QString::fromStdString(e.what())));
@@ -2026,7 +1981,7 @@ bool MainWindow::restoreAutosave(const AutosaveRecord& record)
                     false);
         return false;
     }
-    if (!record.groundTruthPath.isEmpty() && record.groundTruthPath != m_groundTruthPath) {
+    if (!record.groundTruthPath.isEmpty() && record.groundTruthPath != groundTruthPath()) {
         loadGroundTruth(record.groundTruthPath, true);
     }
     m_view->replaceMask(mask, "Restore autosaved edits");

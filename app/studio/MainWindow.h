@@ -103,6 +103,8 @@ public:
     /// A ground truth next to `imagePath`, e.g. ../masks/<stem>_segmentation.png or
     /// <stem>_lesion.bmp; empty when none.
     static QString findGroundTruthFor(const QString& imagePath);
+    /// The ground truth of the open photo (the session's), or empty.
+    QString groundTruthPath() const;
 
     /// Adds a checkpoint file to the model chooser (remembered in the settings) and selects it;
     /// `referencePreset` is needed for a reference .pth (empty: guessed from the name).
@@ -266,8 +268,6 @@ private:
 
     core::Image2D m_image;
     QString m_currentPath;
-    QString m_groundTruthPath;
-    QString m_maskSavePath;
     QString m_lastError;
     QHash<QString, QString> m_presets; ///< checkpoint path -> reference preset
     bool m_loading = false;

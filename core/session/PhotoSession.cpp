@@ -136,7 +136,10 @@ std::string PhotoSession::suggestedSavePath() const
     if (!savePath().empty()) {
         return savePath();
     }
-    const std::filesystem::path p(path().empty() ? std::string("mask") : path());
+    if (path().empty()) {
+        return "mask.png";
+    }
+    const std::filesystem::path p(path());
     return (p.parent_path() / (p.stem().string() + "_mask.png")).string();
 }
 

@@ -72,9 +72,9 @@ void SegmentationView2D::bindSession(core::PhotoSession* session)
     }
 }
 
-void SegmentationView2D::setImage2D(const core::Image2D& image)
+void SegmentationView2D::setImage2D(const core::Image2D& image, const std::string& path)
 {
-    m_session->openImage(image, std::string()); // the Opened event resets the layers
+    m_session->openImage(image, path); // the Opened event resets the layers
     Q_EMIT maskEdited(QRect(0, 0, image.width(), image.height()));
 }
 

@@ -60,7 +60,8 @@ public:
     void bindSession(core::PhotoSession* session);
 
     /// Shows `image` (RGB or gray uint8) with an empty mask; clears history, preview and maps.
-    void setImage2D(const core::Image2D& image);
+    /// `path` is where it came from (the session's document; empty for generated images).
+    void setImage2D(const core::Image2D& image, const std::string& path = {});
     const core::Image2D& image2D() const { return m_session->image(); }
     /// Replaces the mask without an undo step (loading); throws core::Error(Mismatch) on a size
     /// different from the image's.
