@@ -59,6 +59,7 @@
 #include <vtkVersion.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <optional>
 
@@ -74,7 +75,8 @@ constexpr std::uint32_t kSampleSeed = 2024;
 constexpr int kDemoImageSize = 512;
 constexpr std::uint64_t kDemoSeed = 10000;
 /// Normalised uncertainty above which a pixel belongs to an "uncertain region".
-constexpr float kRegionThreshold = 0.5f;
+/// The session's names of the uncertainty maps, in the order of kUncertaintyNames.
+const std::array<std::string, 3> kUncertaintyMaps = {"std", "entropy", "instability"};
 
 const QStringList kUncertaintyNames = {QStringLiteral("Ensemble std"),
                                        QStringLiteral("Predictive entropy"),
@@ -900,8 +902,8 @@ void MainWindow::resetResultState()
     m_shownStep = -1;
     m_acceptNote.clear();
     m_acceptedAtUndo = 0;
-    m_regions.clear();
-    m_regionCursor = 0;
+    m_view->session().setResult({});
+    m_regionsShown = false;
     m_stepBrowser->reset(0, 1);
     m_stepView->setImage(QImage());
     m_gallery->clear();
@@ -1237,7 +1239,7 @@ bool MainWindow::exportReport(const QString& path, bool quiet)
         };
         in.metrics.append({tr("Mean ensemble std"), number(mean(r.uncertaintyStd))});
         in.metrics.append({tr("Mean entropy (nats)"), number(mean(r.uncertaintyEntropy))});
-        in.metrics.append({tr("Uncertain regions"), QString::number(m_regions.size())});
+        in.metrics.append({tr("Uncertain regions"), QString::number(uncertainRegions().size())});
         const core::ModelInfo& m = m_output->model;
         const core::SegmentOptions& o = m_output->options;
         in.settings.append({tr("Model"), QFileInfo(QString::fromStdString(m.path)).fileName()});
@@ -1618,6 +1620,10 @@ void MainWindow::presentResult(const std::shared_ptr<const SegmentationOutput>& 
         return;
     }
     m_output = output;
+    core::SegmentationOutcome outcome;
+    outcome.kind = core::InputKind::Photo;
+    outcome.photo = output->result;
+    m_view->session().setResult(outcome);
     m_stepCache = r.steps;
     m_liveX0.clear();
     m_liveStep = -1;
@@ -1795,54 +1801,38 @@ void MainWindow::chooseUncertaintyMap(int index)
     }
 }
 
+const std::vector<core::UncertainRegion>& MainWindow::uncertainRegions() const
+{
+    static const std::vector<core::UncertainRegion> none;
+    return m_regionsShown ? m_view->session().regions() : none;
+}
+
 void MainWindow::recomputeRegions()
 {
-    m_regions.clear();
-    m_regionCursor = 0;
+    // The session finds them (at the network's size: cheap, and a region smaller than an input
+    // pixel means nothing) from the chosen map, when the result has that map.
     m_view->setHighlight({});
-    if (!m_output) {
-        return;
+    core::PhotoSession& session = m_view->session();
+    const std::string name = kUncertaintyMaps[static_cast<std::size_t>(m_uncertaintyIndex)];
+    const std::vector<std::string> maps = session.uncertaintyMaps();
+    m_regionsShown = m_output && std::find(maps.begin(), maps.end(), name) != maps.end();
+    if (m_regionsShown) {
+        session.chooseUncertainty(name);
     }
-    const core::SegmentResult& r = *m_output->result;
-    // At the network's size: cheap, and a region smaller than an input pixel means nothing.
-    const core::Image2D& source = m_uncertaintyIndex == 0   ? r.uncertaintyStd
-                                  : m_uncertaintyIndex == 1 ? r.uncertaintyEntropy
-                                                            : r.uncertaintyInstability;
-    const float scale = m_uncertaintyIndex == 0   ? 2.0f
-                        : m_uncertaintyIndex == 1 ? static_cast<float>(1.0 / std::log(2.0))
-                                                  : 1.0f;
-    if (source.empty()) {
-        return;
-    }
-    const core::Image2D map = upsampleMap(source, source.width(), source.height(), scale);
-    std::vector<core::UncertainRegion> regions =
-        core::findUncertainRegions(map, kRegionThreshold, 2);
-    const double sx = static_cast<double>(m_image.width()) / map.width();
-    const double sy = static_cast<double>(m_image.height()) / map.height();
-    for (core::UncertainRegion& region : regions) {
-        region.centroid = {region.centroid[0] * sx, region.centroid[1] * sy, 0.0};
-        region.box.lo = {static_cast<std::int64_t>(std::floor(region.box.lo[0] * sx)),
-                         static_cast<std::int64_t>(std::floor(region.box.lo[1] * sy)), 0};
-        region.box.hi = {static_cast<std::int64_t>(std::ceil(region.box.hi[0] * sx)),
-                         static_cast<std::int64_t>(std::ceil(region.box.hi[1] * sy)), 1};
-    }
-    m_regions = std::move(regions);
     updateActionsEnabled();
 }
 
 bool MainWindow::nextUncertainRegion()
 {
-    if (m_regions.empty()) {
-        statusBar()->showMessage(
-            m_output ? tr("No uncertain region above %1 in this map").arg(kRegionThreshold)
-                     : tr("Segment first: regions come from the uncertainty"));
+    const std::optional<core::RegionVisit> visit =
+        m_regionsShown ? m_view->session().nextUncertainRegion() : std::nullopt;
+    if (!visit) {
+        statusBar()->showMessage(m_output ? tr("No uncertain region above %1 in this map")
+                                                .arg(core::Session::kRegionThreshold)
+                                          : tr("Segment first: regions come from the uncertainty"));
         return false;
     }
-    if (m_regionCursor >= static_cast<int>(m_regions.size())) {
-        m_regionCursor = 0;
-    }
-    const int index = m_regionCursor++;
-    const core::UncertainRegion& region = m_regions[static_cast<std::size_t>(index)];
+    const core::UncertainRegion& region = visit->region;
     const QRectF box(QPointF(region.box.lo[0], region.box.lo[1]),
                      QPointF(region.box.hi[0], region.box.hi[1]));
     // Zoom so that the region fills about a third of the view, never below "fit".
@@ -1854,13 +1844,13 @@ bool MainWindow::nextUncertainRegion()
     m_view->zoomBy(zoom / m_view->zoom(), QPointF(m_view->width() / 2.0, m_view->height() / 2.0));
     m_view->centerOn(QPointF(region.centroid[0], region.centroid[1]));
     m_view->setHighlight(box);
-    const bool last = m_regionCursor >= static_cast<int>(m_regions.size());
-    statusBar()->showMessage(tr("Uncertain region %1 of %2: %3 px at the network's size, mean %4%5")
-                                 .arg(index + 1)
-                                 .arg(m_regions.size())
-                                 .arg(region.voxels)
-                                 .arg(region.meanValue, 0, 'f', 2)
-                                 .arg(last ? tr(" - all reviewed; N starts again") : QString()));
+    statusBar()->showMessage(
+        tr("Uncertain region %1 of %2: %3 px at the network's size, mean %4%5")
+            .arg(visit->index + 1)
+            .arg(visit->count)
+            .arg(region.voxels)
+            .arg(region.meanValue, 0, 'f', 2)
+            .arg(visit->last ? tr(" - all reviewed; N starts again") : QString()));
     return true;
 }
 

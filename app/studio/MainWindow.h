@@ -129,7 +129,8 @@ public:
     /// result has none.
     bool nextUncertainRegion();
     /// Regions of the current uncertainty map, largest first, in image pixels.
-    const std::vector<core::UncertainRegion>& uncertainRegions() const { return m_regions; }
+    /// The regions of the chosen uncertainty map (the session's), or none.
+    const std::vector<core::UncertainRegion>& uncertainRegions() const;
 
     /// Writes the autosave now (normally a timer does); false when there is nothing to save.
     bool autosaveNow();
@@ -284,9 +285,8 @@ private:
     int m_shownStep = -1;
     QString m_acceptNote;             ///< where the mask came from, for the report
     std::size_t m_acceptedAtUndo = 0; ///< undo steps right after that accept
-    std::vector<core::UncertainRegion> m_regions;
-    int m_regionCursor = 0;
-    int m_uncertaintyIndex = 1; ///< entropy until the user picks another map
+    bool m_regionsShown = false; ///< the result has the chosen map, so the session's regions count
+    int m_uncertaintyIndex = 1;  ///< entropy until the user picks another map
 };
 
 } // namespace diffseg::app
