@@ -8,7 +8,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLockFile>
-#include <QSaveFile>
 
 #include <algorithm>
 #include <atomic>
@@ -58,27 +57,10 @@ void AutosaveStore::ensureFolder()
     m_lock = std::move(lock);
 }
 
-void AutosaveStore::save(const QString& imagePath, const QString& groundTruthPath,
-                         const core::Image2D& mask, int edits)
+void AutosaveStore::save(const core::Session& session)
 {
     ensureFolder();
-    const QDir dir(m_folder);
-    // The mask first: the session file that points at it appears only once it is complete.
-    core::writeMaskPng(mask, dir.filePath(kMaskFile).toStdString());
-    QJsonObject json;
-    json[QStringLiteral("image")] = imagePath;
-    json[QStringLiteral("groundTruth")] = groundTruthPath;
-    json[QStringLiteral("mask")] = kMaskFile;
-    json[QStringLiteral("saved")] = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
-    json[QStringLiteral("edits")] = edits;
-    json[QStringLiteral("width")] = mask.width();
-    json[QStringLiteral("height")] = mask.height();
-    QSaveFile file(dir.filePath(kSessionFile));
-    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(json).toJson()) < 0 ||
-        !file.commit()) {
-        throw core::Error(core::ErrorKind::Io, file.fileName().toStdString(),
-                          file.errorString().toStdString());
-    }
+    session.autosave(m_folder.toStdString());
     m_saved = true;
 }
 

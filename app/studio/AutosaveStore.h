@@ -1,6 +1,6 @@
 #pragma once
 
-#include "base/Image2D.h"
+#include "session/Session.h"
 
 #include <QDateTime>
 #include <QString>
@@ -25,10 +25,11 @@ struct AutosaveRecord
 
 /// Autosaves of the mask being edited, so that a crash loses at most a few seconds of work.
 ///
-/// Each running window owns a session folder `<root>/session-<pid>-<n>/` holding `session.json`
-/// (the image, the ground truth, the time) and `mask.png`, both written atomically, and a
-/// QLockFile that marks the session as alive. A clean close removes the folder; a folder whose lock
-/// is not held by a live process is what a crashed session left, and recoverable() lists it.
+/// Each running window owns a session folder `<root>/session-<pid>-<n>/` holding what
+/// core::Session::autosave writes (`session.json`: the image, the ground truth, the time; and
+/// `mask.png`, both atomically), and a QLockFile that marks the session as alive. A clean close
+/// removes the folder; a folder whose lock is not held by a live process is what a crashed session
+/// left, and recoverable() lists it.
 ///
 /// Ownership: owns its lock; the destructor releases the lock but keeps the folder (only
 /// discard() removes it, so a window destroyed without closing counts as a crash). GUI thread.
@@ -46,8 +47,9 @@ public:
     const QString& sessionFolder() const { return m_folder; }
     bool hasSaved() const { return m_saved; }
 
-    void save(const QString& imagePath, const QString& groundTruthPath, const core::Image2D& mask,
-              int edits);
+    /// Writes the session's autosave (its labels and session.json, core::Session::autosave)
+    /// into this window's folder, locking the folder first.
+    void save(const core::Session& session);
     /// Removes this session's autosave (clean close, or after the edits were saved).
     void discard();
 

@@ -1922,8 +1922,7 @@ bool MainWindow::autosaveNow()
         return false;
     }
     try {
-        m_autosave->save(m_currentPath, groundTruthPath(), m_view->mask(),
-                         static_cast<int>(m_view->undoStack().undoCount()));
+        m_autosave->save(m_view->session());
     } catch (const core::Error& e) {
         statusBar()->showMessage(tr("Autosave failed: %1").arg(QString::fromStdString(e.what())));
         return false;
