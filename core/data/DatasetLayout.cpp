@@ -1,6 +1,7 @@
 #include "DatasetLayout.h"
 
 #include "base/Error.h"
+#include "base/Text.h"
 #include "io/FileUtils.h"
 
 #include <algorithm>
@@ -16,13 +17,6 @@ namespace diffseg::core {
 namespace {
 
 const char* const kMaskSuffixes[] = {"_segmentation", "_lesion", "_mask", "_seg", "_gt"};
-
-std::string lower(std::string s)
-{
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
 
 bool isImageFile(const std::string& path)
 {
@@ -141,7 +135,7 @@ std::string between(const std::string& path, const std::string& prefix, const st
     const std::string name = fs::path(path).filename().string();
     if (name.size() <= prefix.size() + suffix.size() ||
         name.compare(0, prefix.size(), prefix) != 0 ||
-        lower(name.substr(name.size() - suffix.size())) != lower(suffix)) {
+        asciiLower(name.substr(name.size() - suffix.size())) != asciiLower(suffix)) {
         return {};
     }
     return name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
@@ -151,7 +145,7 @@ std::string between(const std::string& path, const std::string& prefix, const st
 /// renaming step: the modality is the text after the last '-'.
 std::string bratsModality(const std::string& path)
 {
-    const std::string stem = lower(fileStem(path));
+    const std::string stem = asciiLower(fileStem(path));
     const std::size_t dash = stem.find_last_of('-');
     return dash == std::string::npos ? stem : stem.substr(dash + 1);
 }
@@ -228,7 +222,7 @@ const char* datasetLayoutName(DatasetLayout layout) noexcept
 
 std::optional<DatasetLayout> datasetLayoutFromName(const std::string& name)
 {
-    const std::string n = lower(name);
+    const std::string n = asciiLower(name);
     for (DatasetLayout l : {DatasetLayout::Isic2018, DatasetLayout::Ph2, DatasetLayout::ImagesMasks,
                             DatasetLayout::Brats2023, DatasetLayout::Aiib2023}) {
         if (n == datasetLayoutName(l)) {
@@ -241,7 +235,7 @@ std::optional<DatasetLayout> datasetLayoutFromName(const std::string& name)
 std::string pairingStem(const std::string& path)
 {
     std::string stem = fileStem(path);
-    const std::string low = lower(stem);
+    const std::string low = asciiLower(stem);
     for (const char* suffix : kMaskSuffixes) {
         const std::string s(suffix);
         if (low.size() > s.size() && low.compare(low.size() - s.size(), s.size(), s) == 0) {

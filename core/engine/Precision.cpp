@@ -1,6 +1,7 @@
 #include "Precision.h"
 
 #include "base/Error.h"
+#include "base/Text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -14,13 +15,6 @@
 namespace diffseg::core::engine {
 
 namespace {
-
-std::string lower(std::string text)
-{
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
 
 bool cpuidReportsBf16()
 {
@@ -75,7 +69,7 @@ const char* precisionName(Precision precision) noexcept
 
 Precision parsePrecision(const std::string& text, const std::string& subject)
 {
-    const std::string name = lower(text);
+    const std::string name = asciiLower(text);
     if (name == "auto") {
         return Precision::Auto;
     }

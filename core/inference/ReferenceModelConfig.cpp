@@ -1,6 +1,7 @@
 #include "ReferenceModelConfig.h"
 
 #include "base/Error.h"
+#include "base/Text.h"
 
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
@@ -17,13 +18,6 @@ namespace diffseg::core {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string lower(std::string text)
-{
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
 
 std::string readText(const std::string& path)
 {
@@ -70,7 +64,7 @@ Json yamlToJson(const YAML::Node& node)
     if (node.Tag() == "!") {
         return text;
     }
-    const std::string low = lower(text);
+    const std::string low = asciiLower(text);
     if (low == "null" || low == "~") {
         return nullptr;
     }
@@ -94,7 +88,7 @@ Json yamlToJson(const YAML::Node& node)
 Json parseDocument(const std::string& path)
 {
     const std::string text = readText(path);
-    const std::string ext = lower(std::filesystem::path(path).extension().string());
+    const std::string ext = asciiLower(std::filesystem::path(path).extension().string());
     try {
         if (ext == ".json") {
             return Json::parse(text);
@@ -145,8 +139,8 @@ double readDouble(const Json& value, const std::string& subject)
 ReferenceModelConfig ReferenceModelConfig::preset(const std::string& name)
 {
     ReferenceModelConfig config;
-    config.model = engine::DermoSegDiffConfig::preset(lower(name));
-    config.name = lower(name);
+    config.model = engine::DermoSegDiffConfig::preset(asciiLower(name));
+    config.name = asciiLower(name);
     return config;
 }
 
@@ -220,7 +214,7 @@ ReferenceModelConfig ReferenceModelConfig::fromFile(const std::string& path)
 
 ReferenceModelConfig ReferenceModelConfig::resolve(const std::string& presetOrPath)
 {
-    const std::string name = lower(presetOrPath);
+    const std::string name = asciiLower(presetOrPath);
     for (const char* known : {"isic2018", "isic", "ph2", "ham10000", "ham"}) {
         if (name == known) {
             return preset(name);

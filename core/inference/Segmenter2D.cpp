@@ -1,6 +1,7 @@
 #include "Segmenter2D.h"
 
 #include "base/Error.h"
+#include "base/Text.h"
 #include "engine/ComputeDevice.h"
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/diffusion/DiffusionSampler.h"
@@ -34,13 +35,6 @@ constexpr int kMaxEnsemble = 1024;
 double secondsSince(Clock::time_point start)
 {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string lower(std::string text)
-{
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
 }
 
 std::string firstLine(const std::string& text)
@@ -145,7 +139,7 @@ const char* samplerMethodName(SamplerMethod method) noexcept
 
 SamplerMethod parseSamplerMethod(const std::string& name, const std::string& subject)
 {
-    const std::string n = lower(name);
+    const std::string n = asciiLower(name);
     if (n == "ddpm") {
         return SamplerMethod::Ddpm;
     }

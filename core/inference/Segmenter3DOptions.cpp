@@ -2,22 +2,12 @@
 
 #include "Segmenter3D.h"
 #include "base/Error.h"
+#include "base/Text.h"
 
 #include <algorithm>
 #include <cctype>
 
 namespace diffseg::core {
-
-namespace {
-
-std::string lower(std::string text)
-{
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
-
-} // namespace
 
 LabelMap withLabelValues(LabelMap classIndices, const std::vector<int>& values)
 {
@@ -57,7 +47,7 @@ const char* stepFusionName(StepFusionMethod method) noexcept
 
 StepFusionMethod parseStepFusion(const std::string& name, const std::string& subject)
 {
-    const std::string n = lower(name);
+    const std::string n = asciiLower(name);
     if (n == "mean") {
         return StepFusionMethod::Mean;
     }
@@ -82,7 +72,7 @@ const char* volumeUncertaintyName(VolumeUncertainty source) noexcept
 
 VolumeUncertainty parseVolumeUncertainty(const std::string& name, const std::string& subject)
 {
-    const std::string n = lower(name);
+    const std::string n = asciiLower(name);
     for (const VolumeUncertainty v :
          {VolumeUncertainty::FusedEntropy, VolumeUncertainty::StepEntropy,
           VolumeUncertainty::MirrorVariance}) {
@@ -96,7 +86,7 @@ VolumeUncertainty parseVolumeUncertainty(const std::string& name, const std::str
 DiffUNetReferencePreset DiffUNetReferencePreset::resolve(const std::string& name,
                                                          const std::string& subject)
 {
-    const std::string n = lower(name);
+    const std::string n = asciiLower(name);
     DiffUNetReferencePreset p;
     if (n == "aiib2023") {
         p.name = "aiib2023";

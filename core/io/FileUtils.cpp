@@ -1,6 +1,7 @@
 #include "FileUtils.h"
 
 #include "base/Error.h"
+#include "base/Text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -12,17 +13,6 @@
 namespace fs = std::filesystem;
 
 namespace diffseg::core {
-
-namespace {
-
-std::string toLower(std::string s)
-{
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-} // namespace
 
 std::uint64_t fileSize(const std::string& path)
 {
@@ -66,7 +56,7 @@ std::vector<unsigned char> readFileBytes(const std::string& path, std::uint64_t 
 
 std::string fileExtension(const std::string& path)
 {
-    const std::string name = toLower(fs::path(path).filename().string());
+    const std::string name = asciiLower(fs::path(path).filename().string());
     // Compound suffixes first: a ".gz" alone says nothing about the content.
     for (const char* compound : {".nii.gz", ".seg.nrrd", ".img.gz"}) {
         const std::size_t n = std::strlen(compound);

@@ -1,6 +1,7 @@
 #include "DocumentPaths.h"
 
 #include "base/Error.h"
+#include "base/Text.h"
 #include "data/DatasetLayout.h"
 #include "io/FileUtils.h"
 #include "io/VolumeReader.h"
@@ -15,13 +16,6 @@ namespace diffseg::core {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string lower(std::string text)
-{
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
 
 bool endsWith(const std::string& text, const std::string& tail)
 {
@@ -58,7 +52,7 @@ bool hasImageExtension(const std::string& path)
 
 bool hasVolumeExtension(const std::string& path)
 {
-    const std::string name = lower(fs::path(path).filename().string());
+    const std::string name = asciiLower(fs::path(path).filename().string());
     for (const char* ext : {".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd", ".dcm"}) {
         if (endsWith(name, ext)) {
             return true;
@@ -89,7 +83,7 @@ bool isVolumePath(const std::string& path)
 std::string volumeStem(const std::string& path)
 {
     std::string name = fs::path(path).filename().string();
-    const std::string low = lower(name);
+    const std::string low = asciiLower(name);
     for (const char* ext : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd"}) {
         if (endsWith(low, ext)) {
             name.resize(name.size() - std::string(ext).size());
@@ -101,7 +95,7 @@ std::string volumeStem(const std::string& path)
 
 bool looksLikeLabelFile(const std::string& path)
 {
-    const std::string name = lower(fs::path(path).filename().string());
+    const std::string name = asciiLower(fs::path(path).filename().string());
     if (endsWith(name, ".seg.nrrd")) {
         return true;
     }

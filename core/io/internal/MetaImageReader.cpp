@@ -3,6 +3,7 @@
 // missing voxels left as they were. The header, and so the geometry, still comes from ITK.
 
 #include "ItkSupport.h"
+#include "base/Text.h"
 #include "io/FileUtils.h"
 
 #include <itkMetaImageIO.h>
@@ -39,13 +40,6 @@ std::string trim(const std::string& s)
     }
     const std::size_t e = s.find_last_not_of(" \t\r");
     return s.substr(b, e - b + 1);
-}
-
-std::string lower(std::string s)
-{
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 /// Parses "Key = Value" lines up to ElementDataFile, which MetaIO requires to be the last one.
@@ -87,7 +81,7 @@ MetaHeader parseHeader(const std::string& path)
             throw Error(ErrorKind::Format, path,
                         "corrupt MetaImage header: malformed line " + std::to_string(lineNumber));
         }
-        const std::string key = lower(name);
+        const std::string key = asciiLower(name);
         header.fields[key] = value;
         if (key == "elementdatafile") {
             header.dataOffset = consumed;
@@ -101,7 +95,7 @@ MetaHeader parseHeader(const std::string& path)
 bool isTrue(const MetaHeader& h, const char* key)
 {
     const auto it = h.fields.find(key);
-    return it != h.fields.end() && (lower(it->second) == "true" || it->second == "1");
+    return it != h.fields.end() && (asciiLower(it->second) == "true" || it->second == "1");
 }
 
 StoredType storedTypeFromMet(const std::string& name, const std::string& path)
@@ -270,8 +264,9 @@ RawVolume readMetaImageRaw(const std::string& path, std::uint64_t maxBytes, bool
     const std::string dataName = header.fields.at("elementdatafile");
     std::string dataPath = path;
     std::uint64_t offset = header.dataOffset;
-    if (lower(dataName) != "local") {
-        if (lower(dataName.substr(0, 4)) == "list" || dataName.find('%') != std::string::npos) {
+    if (asciiLower(dataName) != "local") {
+        if (asciiLower(dataName.substr(0, 4)) == "list" ||
+            dataName.find('%') != std::string::npos) {
             throw Error(ErrorKind::Unsupported, path,
                         "MetaImage data split over several files (" + dataName +
                             ") is not supported; convert to .mha");
