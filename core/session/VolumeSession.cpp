@@ -88,9 +88,14 @@ void VolumeSession::loadGroundTruth(const std::string& path)
 
 std::size_t VolumeSession::labelledCount() const
 {
-    const std::vector<std::uint16_t> labels = toLabels(m_labels);
-    return static_cast<std::size_t>(
-        std::count_if(labels.begin(), labels.end(), [](std::uint16_t v) { return v != 0; }));
+    // Counted in place: the label map can be hundreds of megavoxels.
+    const std::size_t n = m_labels.voxelCount();
+    if (m_labels.pixelType() == PixelType::UInt16) {
+        const std::uint16_t* p = m_labels.data<std::uint16_t>();
+        return static_cast<std::size_t>(n - std::count(p, p + n, std::uint16_t(0)));
+    }
+    const std::uint8_t* p = m_labels.data<std::uint8_t>();
+    return static_cast<std::size_t>(n - std::count(p, p + n, std::uint8_t(0)));
 }
 
 SegmentationInput VolumeSession::input() const

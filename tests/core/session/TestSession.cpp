@@ -311,6 +311,12 @@ private Q_SLOTS:
         QVERIFY(session->acceptResult());
         const LabelMap& result = session->result().volume->labels;
         QVERIFY(sameBytes(volumeSession.labels().rawData(), result.rawData(), result.byteSize()));
+        std::size_t labelled = 0;
+        for (std::size_t v = 0; v < result.voxelCount(); ++v) {
+            labelled += result.data<std::uint8_t>()[v] != 0;
+        }
+        QVERIFY(labelled > 0);
+        QCOMPARE(session->labelledCount(), labelled);
         QCOMPARE(session->metrics()->dice, foregroundDice(result, phantom.labels));
         qInfo("demo volume model on a generated phantom: Dice %.3f", session->metrics()->dice);
 
