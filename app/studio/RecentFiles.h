@@ -3,6 +3,9 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
+
+class QMenu;
 class QSettings;
 
 namespace diffseg::app {
@@ -22,6 +25,13 @@ public:
     void clear();
     /// Drops the entries whose file no longer exists and returns them.
     QStringList pruneMissing();
+    /// Fills `menu` with the files (numbered, newest first), then Remove Missing Files and Clear
+    /// List. Choosing a file calls `open`, or, when it no longer exists, prunes the list and calls
+    /// `missing(path, count removed)`; pruning by hand calls `status` with what went. The menu
+    /// is rebuilt after each change. `menu` must outlive its actions' use of this object.
+    void fillMenu(QMenu* menu, std::function<void(const QString&)> open,
+                  std::function<void(const QString&, int)> missing,
+                  std::function<void(const QString&)> status);
 
 private:
     void store(const QStringList& files);

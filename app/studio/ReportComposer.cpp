@@ -90,4 +90,10 @@ widgets::ReportContent composeReport(const ReportInputs& in)
     return c;
 }
 
+QString formatSeconds(double s)
+{
+    return s < 10 ? QStringLiteral("%1 s").arg(s, 0, 'f', 2)
+                  : QStringLiteral("%1 s").arg(s, 0, 'f', 1);
+}
+
 } // namespace diffseg::app

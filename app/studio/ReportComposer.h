@@ -32,4 +32,7 @@ struct ReportInputs
 /// QGuiApplication); throws core::Error when the mask or maps do not match the image.
 widgets::ReportContent composeReport(const ReportInputs& inputs);
 
+/// A duration as the studio shows it: "0.42 s", "12.3 s".
+QString formatSeconds(double seconds);
+
 } // namespace diffseg::app

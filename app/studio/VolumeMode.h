@@ -153,6 +153,12 @@ private:
     QImage stepThumbnail(int step, widgets::VolumeStepBrowser::Show show, const QSize& size);
     QString suggestedSavePath() const;
     static bool looksLikeLabelFile(const QString& path);
+    /// The heat maps the panel offers, in setHeatMap()'s order (1-based there).
+    static QStringList heatMapNames();
+    /// A volume file's name without its (double) extension: "ct.nii.gz" -> "ct".
+    static QString volumeStem(const QString& path);
+    /// .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd, .dcm.
+    static bool hasVolumeSuffix(const QString& path);
 
     MainWindow* m_window;
     bool m_interactive;
@@ -170,9 +176,7 @@ private:
     QToolBar* m_workspaceBar = nullptr;
     QTimer* m_diceTimer = nullptr;
     QHash<QString, QAction*> m_actions;
-    QList<QAction*> m_volumeOnly;      ///< visible in the volume workspace only
-    QList<QAction*> m_hiddenPhoto;     ///< the photo actions hidden while the volume shows
-    QHash<QString, bool> m_photoDocks; ///< photo docks' visibility when we switched away
+    QList<QAction*> m_volumeOnly; ///< visible in the volume workspace only
     bool m_active = false;
 
     core::Volume m_volume; ///< every channel (the model gets them all)

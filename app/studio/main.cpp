@@ -1,6 +1,7 @@
 // diffseg-studio: the DiffSeg Studio desktop application.
 
 #include "MainWindow.h"
+#include "PhotoMode.h"
 #include "panels/ModelPanel.h"
 #include "panels/OverlayPanel.h"
 #include "runtime/Runtime.h"
@@ -184,19 +185,19 @@ int main(int argc, char** argv)
         window.openSamples();
     }
     if (parser.isSet(cl.gtOption)) {
-        window.loadGroundTruth(parser.value(cl.gtOption));
+        window.photoMode()->loadGroundTruth(parser.value(cl.gtOption));
     }
     if (parser.isSet(cl.modelOption)) {
         window.addModel(parser.value(cl.modelOption), parser.value(cl.referenceOption));
     }
-    diffseg::widgets::SamplingRequest request = window.modelPanel()->request();
+    diffseg::widgets::SamplingRequest request = window.photoMode()->modelPanel()->request();
     if (parser.isSet(cl.stepsOption)) {
         request.steps = parser.value(cl.stepsOption).toInt();
     }
     if (parser.isSet(cl.ensembleOption)) {
         request.ensemble = parser.value(cl.ensembleOption).toInt();
     }
-    window.modelPanel()->setRequest(request);
+    window.photoMode()->modelPanel()->setRequest(request);
     window.show();
     const bool segment = parser.isSet(cl.segmentOption);
     const QString screenshot = parser.value(cl.screenshotOption);
@@ -223,7 +224,7 @@ int main(int argc, char** argv)
         scheduleScreenshot(window, screenshot);
     }
     if (!parser.isSet(cl.noRestoreOption) && screenshot.isEmpty()) {
-        QTimer::singleShot(0, &window, [&window] { window.offerAutosaveRestore(); });
+        QTimer::singleShot(0, &window, [&window] { window.photoMode()->offerAutosaveRestore(); });
     }
     return QApplication::exec();
 }

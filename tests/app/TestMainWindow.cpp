@@ -1,8 +1,11 @@
+#include "AboutText.h"
 #include "ImageCompare.h"
 #include "MainWindow.h"
 #include "MenuActions.h"
+#include "PhotoMode.h"
 #include "TestSupport.h"
 #include "image/ImageView.h"
+#include "image/SegmentationView2D.h"
 #include "runtime/Runtime.h"
 #include "volume/VolumeView3D.h"
 #include "vtkqt/GlSetup.h"
@@ -46,7 +49,7 @@ private Q_SLOTS:
 
     void aboutListsEveryLibraryVersion()
     {
-        const QString text = MainWindow::aboutText();
+        const QString text = diffseg::app::aboutText();
         const auto v = diffseg::core::libraryVersions();
         QVERIFY(text.contains(QLatin1String(qVersion())));
         QVERIFY(text.contains(QLatin1String(vtkVersion::GetVTKVersion())));
@@ -64,7 +67,7 @@ private Q_SLOTS:
         window.resize(1280, 800);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QCOMPARE(window.imageView()->image().size(), QSize(512, 512));
+        QCOMPARE(window.photoMode()->view()->image().size(), QSize(512, 512));
         auto* view3d = window.volumeView()->renderWidget();
         QVERIFY2(QTest::qWaitFor([&] { return view3d->renderCount() > 0; }, 30000),
                  "the 3D view never rendered");
@@ -81,11 +84,11 @@ private Q_SLOTS:
     {
         MainWindow window;
         window.openSamples();
-        window.imageView()->setFixedSize(400, 300);
+        window.photoMode()->view()->setFixedSize(400, 300);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        window.imageView()->fitToWindow();
-        const QImage image = window.imageView()->grab().toImage();
+        window.photoMode()->view()->fitToWindow();
+        const QImage image = window.photoMode()->view()->grab().toImage();
         const QString failure = diffseg::test::checkAgainstBaseline(image, "ImageView_sample");
         QVERIFY2(failure.isEmpty(), qPrintable(failure));
     }
@@ -96,7 +99,7 @@ private Q_SLOTS:
         window.openSamples();
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        auto* view = window.imageView();
+        auto* view = window.photoMode()->view();
         const double fit = view->zoom();
         const QPointF anchor(view->width() / 3.0, view->height() / 3.0);
         const QPointF before = view->widgetToImage(anchor);
@@ -117,10 +120,10 @@ private Q_SLOTS:
         DIFFSEG_REQUIRE_SHARED(isic, "data/dermoscopy/isic2017/images/ISIC_0012099.jpg");
         MainWindow window;
         QVERIFY(window.openPath(ph2, true));
-        QVERIFY(window.imageView()->image().width() >= 764);
+        QVERIFY(window.photoMode()->view()->image().width() >= 764);
         QVERIFY(window.windowTitle().contains("IMD002.bmp"));
         QVERIFY(window.openPath(isic, true));
-        QVERIFY(window.imageView()->image().width() > 1000);
+        QVERIFY(window.photoMode()->view()->image().width() > 1000);
     }
 
     void reportsFilesItCannotOpen()
@@ -133,7 +136,8 @@ private Q_SLOTS:
         truncated.write("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
         truncated.close();
         QVERIFY(!window.openPath(truncated.fileName(), true));
-        QVERIFY(window.imageView()->image().isNull() || window.imageView()->image().width() > 0);
+        QVERIFY(window.photoMode()->view()->image().isNull() ||
+                window.photoMode()->view()->image().width() > 0);
     }
 
     void screenshotOptionWritesTheWindow()

@@ -5,8 +5,11 @@
 // of the test's own ($DIFFSEG_RESOURCE_DIR), so the test is fast and does not depend on the
 // trained demo weights.
 
+#include "AboutText.h"
+#include "DemoPhoto.h"
 #include "MainWindow.h"
 #include "MenuActions.h"
+#include "PhotoMode.h"
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
 #include "TinyCheckpoint.h"
@@ -71,7 +74,7 @@ private Q_SLOTS:
         const QString model =
             QFileInfo(m_resources + QStringLiteral("/models/dermoscopy-demo.dsckpt"))
                 .absoluteFilePath();
-        QCOMPARE(MainWindow::demoModelPath(), model);
+        QCOMPARE(diffseg::app::demoModelPath(), model);
 
         MainWindow window(test::testOptions(m_tmp.path(), QStringLiteral("demo")));
         window.resize(1280, 800);
@@ -96,37 +99,37 @@ private Q_SLOTS:
         QVERIFY(std::equal(read.data<std::uint8_t>(), read.data<std::uint8_t>() + read.byteSize(),
                            demo.image.data<std::uint8_t>()));
         // Its ground truth was found next to it (../masks) and is the generator's lesion.
-        auto* view = window.segmentationView();
+        auto* view = window.photoMode()->view();
         QVERIFY(view->hasGroundTruth());
         QCOMPARE(test::lesionPixels(view->groundTruth()), test::lesionPixels(demo.mask));
         QVERIFY(test::lesionPixels(demo.mask) > 1000);
 
         // The demo model is listed and selected; the status bar says what to press.
-        QCOMPARE(window.modelPanel()->request().checkpoint, model);
+        QCOMPARE(window.photoMode()->modelPanel()->request().checkpoint, model);
         QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("Ctrl+R")),
                  qPrintable(window.statusBar()->currentMessage()));
 
         // One click on Segment runs it; when it has ended, the steps play.
-        auto r = window.modelPanel()->request();
+        auto r = window.photoMode()->modelPanel()->request();
         r.ddim = true;
         r.steps = 4;
         r.ensemble = 2;
-        window.modelPanel()->setRequest(r);
-        QVERIFY(!window.stepBrowser()->isPlaying());
+        window.photoMode()->modelPanel()->setRequest(r);
+        QVERIFY(!window.photoMode()->stepBrowser()->isPlaying());
         QSignalSpy ended(&window, &MainWindow::segmentationEnded);
         // Connected after the demo's own slot, so it sees what that slot did.
         QList<bool> playingAtEnd;
         connect(&window, &MainWindow::segmentationEnded, this,
-                [&] { playingAtEnd.append(window.stepBrowser()->isPlaying()); });
-        auto* segment =
-            window.modelPanel()->findChild<QPushButton*>(QStringLiteral("segmentButton"));
+                [&] { playingAtEnd.append(window.photoMode()->stepBrowser()->isPlaying()); });
+        auto* segment = window.photoMode()->modelPanel()->findChild<QPushButton*>(
+            QStringLiteral("segmentButton"));
         QVERIFY(segment && segment->isEnabled());
         QTest::mouseClick(segment, Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 120000);
         QCOMPARE(ended.first().first().toBool(), true);
         QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
         QCOMPARE(playingAtEnd, QList<bool>{true});
-        window.stepBrowser()->setPlaying(false);
+        window.photoMode()->stepBrowser()->setPlaying(false);
 
         // A second run on the same photo does not restart the film by itself (only the demo's
         // first run does).
@@ -150,30 +153,31 @@ private Q_SLOTS:
         core::writeMaskPng(demo.mask,
                            (resources + "/demo/masks/ISIC_0000001_segmentation.png").toStdString());
         qputenv("DIFFSEG_RESOURCE_DIR", resources.toUtf8());
-        QVERIFY(MainWindow::demoModelPath().endsWith(QStringLiteral("dermoscopy-isic2018.dsckpt")));
+        QVERIFY(
+            diffseg::app::demoModelPath().endsWith(QStringLiteral("dermoscopy-isic2018.dsckpt")));
         MainWindow window(test::testOptions(m_tmp.path(), QStringLiteral("real")));
         window.show();
         QVERIFY(window.openDemo());
         QVERIFY(window.currentPath().endsWith(QStringLiteral("/demo/ISIC_0000001.jpg")));
-        QVERIFY(window.segmentationView()->hasGroundTruth());
+        QVERIFY(window.photoMode()->view()->hasGroundTruth());
         QVERIFY2(window.windowTitle().contains(QStringLiteral("ISIC 2018")) &&
                      window.windowTitle().contains(QStringLiteral("CC BY-NC")),
                  qPrintable(window.windowTitle()));
         QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("ISIC Archive")),
                  qPrintable(window.statusBar()->currentMessage()));
-        QVERIFY(window.modelPanel()->request().checkpoint.endsWith(
+        QVERIFY(window.photoMode()->modelPanel()->request().checkpoint.endsWith(
             QStringLiteral("dermoscopy-isic2018.dsckpt")));
     }
 
     void demoWithoutModelStillOpensAndSaysSo()
     {
         qputenv("DIFFSEG_RESOURCE_DIR", m_empty.toUtf8());
-        QVERIFY(MainWindow::demoModelPath().isEmpty());
+        QVERIFY(diffseg::app::demoModelPath().isEmpty());
         MainWindow window(test::testOptions(m_tmp.path(), QStringLiteral("nomodel")));
         window.show();
         QVERIFY(window.openDemo());
-        QVERIFY(window.segmentationView()->hasGroundTruth());
-        QVERIFY(window.modelPanel()->request().checkpoint.isEmpty());
+        QVERIFY(window.photoMode()->view()->hasGroundTruth());
+        QVERIFY(window.photoMode()->modelPanel()->request().checkpoint.isEmpty());
         QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("not installed")),
                  qPrintable(window.statusBar()->currentMessage()));
     }
@@ -183,7 +187,8 @@ private Q_SLOTS:
         qputenv("DIFFSEG_RESOURCE_DIR", m_resources.toUtf8());
         MainWindow window(test::testOptions(m_tmp.path(), QStringLiteral("listed")));
         window.openSamples();
-        auto* box = window.modelPanel()->findChild<QComboBox*>(QStringLiteral("checkpointBox"));
+        auto* box = window.photoMode()->modelPanel()->findChild<QComboBox*>(
+            QStringLiteral("checkpointBox"));
         QVERIFY(box);
         bool listed = false;
         for (int i = 0; i < box->count(); ++i) {
@@ -221,7 +226,7 @@ private Q_SLOTS:
 
     void aboutNamesThePackagedModelsAndTheirTerms()
     {
-        const QString text = MainWindow::aboutText();
+        const QString text = diffseg::app::aboutText();
         QVERIFY2(text.contains(QStringLiteral("Packaged models")), qPrintable(text));
         QVERIFY(text.contains(QStringLiteral("not a medical device")));
     }

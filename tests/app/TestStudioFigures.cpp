@@ -5,6 +5,7 @@
 
 #include "MainWindow.h"
 #include "MaskOps.h"
+#include "PhotoMode.h"
 #include "SegmentationRunner.h"
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
@@ -128,11 +129,11 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QVERIFY(window.openPath(photo, true));
         window.addModel(checkpoint);
-        diffseg::widgets::SamplingRequest r = window.modelPanel()->request();
+        diffseg::widgets::SamplingRequest r = window.photoMode()->modelPanel()->request();
         r.ddim = false;
         r.ensemble = 5;
         r.seed = 1;
-        window.modelPanel()->setRequest(r);
+        window.photoMode()->modelPanel()->setRequest(r);
         const double rssBefore = statusMiB("VmRSS:");
 
         // While sampling: how many frames reached the GUI and how often it served a 10 ms timer.
@@ -140,7 +141,8 @@ private Q_SLOTS:
         QTimer heartbeat;
         connect(&heartbeat, &QTimer::timeout, [&] { ++ticks; });
         int framesShown = 0;
-        connect(window.stepBrowser(), &StepBrowser::frameChanged, [&] { ++framesShown; });
+        connect(window.photoMode()->stepBrowser(), &StepBrowser::frameChanged,
+                [&] { ++framesShown; });
         QElapsedTimer sampling;
         sampling.start();
         heartbeat.start(10);
@@ -148,25 +150,26 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!window.isSegmenting(), 600000);
         heartbeat.stop();
         const double seconds = sampling.elapsed() / 1000.0;
-        QVERIFY(window.runner()->output());
-        const auto& result = *window.runner()->output()->result;
+        QVERIFY(window.photoMode()->runner()->output());
+        const auto& result = *window.photoMode()->runner()->output()->result;
         QCOMPARE(int(result.timesteps.size()), 50);
         qInfo("FIGURE sampling: K=5, DDPM 50 steps, %dx%d input, %dx%d photo: %.1f s wall, "
               "%.1f s sampling, first preview %.2f s; %d steps produced, %d notifications "
               "coalesced, %d frames shown; GUI served a 10 ms timer %d times (%.0f %%)",
               input, input, result.originalWidth, result.originalHeight, seconds,
               result.timings.sampling, result.timings.firstPreview,
-              window.runner()->stepsProduced(), window.runner()->stepsSkipped(), framesShown, ticks,
+              window.photoMode()->runner()->stepsProduced(),
+              window.photoMode()->runner()->stepsSkipped(), framesShown, ticks,
               100.0 * ticks / std::max(1.0, seconds * 100.0));
         const double rssAfterRun = statusMiB("VmRSS:");
 
         // Step change -> repaint of the image view (preview outline at full size) and the step
         // pane, for every step, in each display mode.
-        StepBrowser* browser = window.stepBrowser();
+        StepBrowser* browser = window.photoMode()->stepBrowser();
         browser->setFollowing(false);
         auto* modeBox = browser->findChild<QComboBox*>(QStringLiteral("modeBox"));
         auto* memberBox = browser->findChild<QComboBox*>(QStringLiteral("memberBox"));
-        SegmentationView2D* view = window.segmentationView();
+        SegmentationView2D* view = window.photoMode()->view();
         QVERIFY(resetPeak());
         std::vector<double> handler;
         std::vector<double> total;
@@ -178,7 +181,7 @@ private Q_SLOTS:
                 for (int i = 0; i < 50; ++i) {
                     // Jumps across the run, not only to neighbours; never the step shown.
                     int s = (i * 17 + mode * 7 + member * 3) % 50;
-                    if (s == window.shownStep()) {
+                    if (s == window.photoMode()->shownStep()) {
                         s = (s + 1) % 50;
                     }
                     const double ms = test::msUntilPainted(view, [&] {
@@ -189,7 +192,7 @@ private Q_SLOTS:
                     });
                     QVERIFY2(ms >= 0, qPrintable(QString("step %1 was not repainted").arg(s)));
                     total.push_back(ms);
-                    QCOMPARE(window.shownStep(), s);
+                    QCOMPARE(window.photoMode()->shownStep(), s);
                 }
             }
         }
@@ -220,7 +223,7 @@ private Q_SLOTS:
         open.start();
         QVERIFY(window.openPath(photo, true));
         const double openMs = msSince(open);
-        SegmentationView2D* view = window.segmentationView();
+        SegmentationView2D* view = window.photoMode()->view();
         view->setTool(SegmentationView2D::Tool::Brush);
         view->setBrushRadius(40);
         QApplication::processEvents();

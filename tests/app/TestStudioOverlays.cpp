@@ -5,6 +5,7 @@
 #include "ImageCompare.h"
 #include "MainWindow.h"
 #include "MaskOps.h"
+#include "PhotoMode.h"
 #include "SegmentationRunner.h"
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
@@ -150,7 +151,7 @@ private:
 
     QCheckBox* checkBox(const QString& label)
     {
-        for (QCheckBox* c : m_window->overlayPanel()->findChildren<QCheckBox*>()) {
+        for (QCheckBox* c : m_window->photoMode()->overlayPanel()->findChildren<QCheckBox*>()) {
             if (c->text() == label) {
                 return c;
             }
@@ -160,7 +161,7 @@ private:
 
     void compareView(const QString& name)
     {
-        SegmentationView2D* view = m_window->segmentationView();
+        SegmentationView2D* view = m_window->photoMode()->view();
         QApplication::processEvents();
         const QImage image = view->grab().toImage();
         const QString failure = test::checkAgainstBaseline(image, name);
@@ -187,28 +188,32 @@ private Q_SLOTS:
     void init()
     {
         m_window = std::make_unique<MainWindow>(test::testOptions(m_dir, "overlays"));
-        m_window->segmentationView()->setFixedSize(400, 300);
+        m_window->photoMode()->view()->setFixedSize(400, 300);
         m_window->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
         QVERIFY(m_window->openPath(m_photo, true));
-        QVERIFY(m_window->segmentationView()->hasGroundTruth());
-        m_window->presentResult(syntheticOutput(m_window->segmentationView()->image2D()));
-        m_window->segmentationView()->fitToWindow();
+        QVERIFY(m_window->photoMode()->view()->hasGroundTruth());
+        m_window->photoMode()->presentResult(
+            syntheticOutput(m_window->photoMode()->view()->image2D()));
+        m_window->photoMode()->view()->fitToWindow();
     }
 
     void cleanup() { m_window.reset(); }
 
     void resultBecomesTheMaskWithLiveMetrics()
     {
-        SegmentationView2D* view = m_window->segmentationView();
+        SegmentationView2D* view = m_window->photoMode()->view();
         QVERIFY(test::lesionPixels(view->mask()) > 1000);
-        QCOMPARE(text(m_window->undoAction()), QStringLiteral("Undo Accept AI result"));
+        QCOMPARE(text(m_window->photoMode()->undoAction()),
+                 QStringLiteral("Undo Accept AI result"));
         const double dice = diffseg::core::foregroundDice(view->mask(), view->groundTruth());
-        auto* metrics = m_window->overlayPanel()->findChild<QLabel*>(QStringLiteral("liveMetrics"));
+        auto* metrics = m_window->photoMode()->overlayPanel()->findChild<QLabel*>(
+            QStringLiteral("liveMetrics"));
         QTRY_VERIFY2(metrics->text().contains(QString::number(dice, 'f', 3)),
                      qPrintable(metrics->text()));
-        QCOMPARE(m_window->stepBrowser()->availableSteps().size(), std::size_t(kSteps));
-        QCOMPARE(m_window->ensembleGallery()->members(), kMembers);
+        QCOMPARE(m_window->photoMode()->stepBrowser()->availableSteps().size(),
+                 std::size_t(kSteps));
+        QCOMPARE(m_window->photoMode()->ensembleGallery()->members(), kMembers);
     }
 
     void viewWithEachOverlayMatchesBaselines()
@@ -223,51 +228,53 @@ private Q_SLOTS:
         compareView("Studio_view_ground_truth");
         checkBox("Contour")->setChecked(false);
         checkBox("Ground truth")->setChecked(false);
-        m_window->overlayPanel()->setHeatmapChoice(1);
+        m_window->photoMode()->overlayPanel()->setHeatmapChoice(1);
         compareView("Studio_view_probability");
-        m_window->overlayPanel()->setHeatmapChoice(2);
+        m_window->photoMode()->overlayPanel()->setHeatmapChoice(2);
         compareView("Studio_view_uncertainty_std");
-        m_window->overlayPanel()->setHeatmapChoice(3);
+        m_window->photoMode()->overlayPanel()->setHeatmapChoice(3);
         compareView("Studio_view_uncertainty_entropy");
-        m_window->overlayPanel()->setHeatmapChoice(4);
+        m_window->photoMode()->overlayPanel()->setHeatmapChoice(4);
         compareView("Studio_view_uncertainty_instability");
-        m_window->overlayPanel()->setHeatmapChoice(0);
+        m_window->photoMode()->overlayPanel()->setHeatmapChoice(0);
         checkBox("Contour")->setChecked(true);
         m_window->findChild<QAction*>(QStringLiteral("stepPreview"))->setChecked(true);
-        m_window->stepBrowser()->setCurrentStep(1);
+        m_window->photoMode()->stepBrowser()->setCurrentStep(1);
         compareView("Studio_view_step_preview");
     }
 
     void galleryTilesAndStepsAreAcceptedAsOneUndoStep()
     {
-        SegmentationView2D* view = m_window->segmentationView();
-        Q_EMIT m_window->ensembleGallery()->tileClicked(2);
+        SegmentationView2D* view = m_window->photoMode()->view();
+        Q_EMIT m_window->photoMode()->ensembleGallery()->tileClicked(2);
         QVERIFY(view->hasPreview());
-        m_window->acceptAiResult();
-        QCOMPARE(text(m_window->undoAction()), QStringLiteral("Undo Accept AI result"));
+        m_window->photoMode()->acceptAiResult();
+        QCOMPARE(text(m_window->photoMode()->undoAction()),
+                 QStringLiteral("Undo Accept AI result"));
         const core::Image2D member = diffseg::app::upsampleToMask(
             syntheticOutput(view->image2D())->result->memberX0[2], kWidth, kHeight);
         QVERIFY(std::memcmp(view->mask().rawData(), member.rawData(), member.byteSize()) == 0);
 
-        m_window->stepBrowser()->setCurrentStep(1);
-        auto* accept = m_window->stepBrowser()->findChild<QPushButton*>("acceptStepButton");
+        m_window->photoMode()->stepBrowser()->setCurrentStep(1);
+        auto* accept =
+            m_window->photoMode()->stepBrowser()->findChild<QPushButton*>("acceptStepButton");
         QTest::mouseClick(accept, Qt::LeftButton);
-        QCOMPARE(text(m_window->undoAction()), QStringLiteral("Undo Use step 2"));
+        QCOMPARE(text(m_window->photoMode()->undoAction()), QStringLiteral("Undo Use step 2"));
         const std::size_t early = test::lesionPixels(view->mask());
-        m_window->segmentationView()->undo();
+        m_window->photoMode()->view()->undo();
         QVERIFY(std::memcmp(view->mask().rawData(), member.rawData(), member.byteSize()) == 0);
         QVERIFY(early != test::lesionPixels(member));
     }
 
     void nextUncertainRegionVisitsTheLargestFirst()
     {
-        SegmentationView2D* view = m_window->segmentationView();
-        m_window->overlayPanel()->setHeatmapChoice(4); // step instability: two blobs
-        const auto& regions = m_window->uncertainRegions();
+        SegmentationView2D* view = m_window->photoMode()->view();
+        m_window->photoMode()->overlayPanel()->setHeatmapChoice(4); // step instability: two blobs
+        const auto& regions = m_window->photoMode()->uncertainRegions();
         QCOMPARE(regions.size(), std::size_t(2));
         QVERIFY(regions[0].voxels > regions[1].voxels);
         const double fit = view->zoom();
-        QVERIFY(m_window->nextUncertainRegion());
+        QVERIFY(m_window->photoMode()->nextUncertainRegion());
         QVERIFY(view->zoom() > fit * 1.5);
         const QPointF centre =
             view->widgetToImage(QPointF(view->width() / 2.0, view->height() / 2.0));
@@ -278,13 +285,13 @@ private Q_SLOTS:
         QVERIFY(!view->highlight().isEmpty());
         QVERIFY(view->highlight().contains(QPointF(0.2 * kWidth, 0.25 * kHeight)));
         compareView("Studio_view_region");
-        QVERIFY(m_window->nextUncertainRegion());
+        QVERIFY(m_window->photoMode()->nextUncertainRegion());
         const QPointF second =
             view->widgetToImage(QPointF(view->width() / 2.0, view->height() / 2.0));
         QVERIFY(std::abs(second.x() - 0.8 * kWidth) < 12 &&
                 std::abs(second.y() - 0.75 * kHeight) < 12);
         // All reviewed: N starts again with the largest.
-        QVERIFY(m_window->nextUncertainRegion());
+        QVERIFY(m_window->photoMode()->nextUncertainRegion());
         QVERIFY(view->highlight().contains(QPointF(0.2 * kWidth, 0.25 * kHeight)));
     }
 };

@@ -6,6 +6,7 @@
 // input; the photo and volume workspaces keep their own keys.
 
 #include "MainWindow.h"
+#include "PhotoMode.h"
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
 #include "TinyCheckpoint.h"
@@ -155,7 +156,7 @@ private:
             demoListed = demoListed || volumeBox->itemText(i).contains("diffunet-demo");
         }
         QCOMPARE(demoListed, packaged);
-        QCOMPARE(window.modelPanel()->request().checkpoint,
+        QCOMPARE(window.photoMode()->modelPanel()->request().checkpoint,
                  QFileInfo(m_photoCheckpoint).absoluteFilePath());
         useFastSettings(vm, 3);
 
@@ -458,8 +459,10 @@ private Q_SLOTS:
         QVERIFY(image.save(photo));
         QVERIFY(window.openPath(photo, true));
         QVERIFY(!vm->isActive());
-        window.modelPanel()->addCheckpoint(QFileInfo(m_checkpoint).absoluteFilePath(), "volume");
-        window.modelPanel()->setCurrentCheckpoint(QFileInfo(m_checkpoint).absoluteFilePath());
+        window.photoMode()->modelPanel()->addCheckpoint(QFileInfo(m_checkpoint).absoluteFilePath(),
+                                                        "volume");
+        window.photoMode()->modelPanel()->setCurrentCheckpoint(
+            QFileInfo(m_checkpoint).absoluteFilePath());
         QVERIFY(!window.startSegmentation());
         QVERIFY2(window.lastError().contains("Diff-UNet") &&
                      window.lastError().contains("DermoSegDiff"),

@@ -5,6 +5,7 @@
 #include "MainWindow.h"
 #include "MaskOps.h"
 #include "MenuActions.h"
+#include "PhotoMode.h"
 #include "SegmentationRunner.h"
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
@@ -62,12 +63,12 @@ private:
 
     static void useFastSampling(MainWindow& w, int steps, int members, bool ddim = true)
     {
-        SamplingRequest r = w.modelPanel()->request();
+        SamplingRequest r = w.photoMode()->modelPanel()->request();
         r.ddim = ddim;
         r.steps = steps;
         r.ensemble = members;
         r.seed = 3;
-        w.modelPanel()->setRequest(r);
+        w.photoMode()->modelPanel()->setRequest(r);
     }
 
     static QPoint at(SegmentationView2D* view, double x, double y)
@@ -84,20 +85,20 @@ private:
         window.activateWindow();
         QVERIFY(QTest::qWaitForWindowActive(&window));
         QVERIFY2(window.openPath(imagePath, true), qPrintable(window.lastError()));
-        SegmentationView2D* view = window.segmentationView();
+        SegmentationView2D* view = window.photoMode()->view();
         const int w = view->image2D().width();
         const int h = view->image2D().height();
         QCOMPARE(view->hasGroundTruth(), expectGroundTruth);
         window.grab().save(QDir(test::outputDir()).filePath("Studio_" + tag + "_opened.png"));
 
         window.addModel(m_checkpoint);
-        QCOMPARE(window.modelPanel()->request().checkpoint,
+        QCOMPARE(window.photoMode()->modelPanel()->request().checkpoint,
                  QFileInfo(m_checkpoint).absoluteFilePath());
         useFastSampling(window, 8, 3);
 
         // Only the GUI thread may touch widgets: every frame shown comes through it.
         bool offThread = false;
-        connect(window.stepBrowser(), &StepBrowser::frameChanged, this,
+        connect(window.photoMode()->stepBrowser(), &StepBrowser::frameChanged, this,
                 [&] { offThread = offThread || QThread::currentThread() != qApp->thread(); });
         QSignalSpy ended(&window, &MainWindow::segmentationEnded);
         QVERIFY(window.startSegmentation());
@@ -106,12 +107,12 @@ private:
         QCOMPARE(ended.count(), 1);
         QCOMPARE(ended.first().first().toBool(), true);
         QVERIFY(!offThread);
-        QVERIFY(window.runner()->output());
-        const core::SegmentResult& result = *window.runner()->output()->result;
+        QVERIFY(window.photoMode()->runner()->output());
+        const core::SegmentResult& result = *window.photoMode()->runner()->output()->result;
         QCOMPARE(result.originalWidth, w);
         QCOMPARE(int(result.timesteps.size()), 8);
-        QCOMPARE(window.stepBrowser()->availableSteps().size(), std::size_t(8));
-        QCOMPARE(window.ensembleGallery()->members(), 3);
+        QCOMPARE(window.photoMode()->stepBrowser()->availableSteps().size(), std::size_t(8));
+        QCOMPARE(window.photoMode()->ensembleGallery()->members(), 3);
         // The mask was empty: the result became the mask.
         QCOMPARE(test::lesionPixels(view->mask()), test::lesionPixels(result.mask));
         window.grab().save(QDir(test::outputDir()).filePath("Studio_" + tag + "_segmented.png"));
@@ -123,14 +124,14 @@ private:
         }
 
         // Browse: the displayed frame changes, instantly.
-        StepBrowser* browser = window.stepBrowser();
+        StepBrowser* browser = window.photoMode()->stepBrowser();
         browser->setFollowing(false);
         const double firstSwitch = test::msUntilPainted(view, [&] { browser->setCurrentStep(0); });
-        QCOMPARE(window.shownStep(), 0);
-        const QImage first = window.stepFrameView()->image();
+        QCOMPARE(window.photoMode()->shownStep(), 0);
+        const QImage first = window.photoMode()->stepFrameView()->image();
         const double lastSwitch = test::msUntilPainted(view, [&] { browser->setCurrentStep(7); });
-        QCOMPARE(window.shownStep(), 7);
-        const QImage last = window.stepFrameView()->image();
+        QCOMPARE(window.photoMode()->shownStep(), 7);
+        const QImage last = window.photoMode()->stepFrameView()->image();
         QVERIFY(!first.isNull() && !last.isNull());
         QVERIFY2(first != last, "step 0 and step 7 show the same frame");
         qInfo("step switch until the view has repainted (%dx%d image): %.1f ms, %.1f ms", w, h,
@@ -144,8 +145,8 @@ private:
         modeBox->setCurrentIndex(1);
         Q_EMIT modeBox->activated(1);
         QCOMPARE(browser->mode(), StepBrowser::Mode::Noisy);
-        QVERIFY(!window.stepFrameView()->image().isNull());
-        QVERIFY(window.stepFrameView()->image() != last);
+        QVERIFY(!window.photoMode()->stepFrameView()->image().isNull());
+        QVERIFY(window.photoMode()->stepFrameView()->image() != last);
         modeBox->setCurrentIndex(0);
         Q_EMIT modeBox->activated(0);
 
@@ -153,7 +154,7 @@ private:
         Q_EMIT browser->acceptStepRequested(2, -1);
         const core::Image2D step3 = view->mask().clone();
         if (view->undoStack().canUndo()) {
-            QVERIFY(text(window.undoAction()).startsWith("Undo"));
+            QVERIFY(text(window.photoMode()->undoAction()).startsWith("Undo"));
         }
 
         // Brush a stroke through the middle with simulated mouse events.
@@ -171,22 +172,22 @@ private:
         for (int i = 0; i <= 10; ++i) {
             QCOMPARE(int(painted.at<std::uint8_t>(int(w * (0.2 + 0.06 * i)), h / 2)), 1);
         }
-        QCOMPARE(text(window.undoAction()), QStringLiteral("Undo Brush stroke"));
-        QVERIFY(window.undoAction()->isEnabled());
+        QCOMPARE(text(window.photoMode()->undoAction()), QStringLiteral("Undo Brush stroke"));
+        QVERIFY(window.photoMode()->undoAction()->isEnabled());
 
         // Ctrl+Z and Ctrl+Shift+Z as the user types them.
         QTest::keyClick(view, Qt::Key_Z, Qt::ControlModifier);
         QVERIFY(std::memcmp(view->mask().rawData(), before.rawData(), before.byteSize()) == 0);
-        QCOMPARE(text(window.redoAction()), QStringLiteral("Redo Brush stroke"));
+        QCOMPARE(text(window.photoMode()->redoAction()), QStringLiteral("Redo Brush stroke"));
         QTest::keyClick(view, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
         QVERIFY(std::memcmp(view->mask().rawData(), painted.rawData(), painted.byteSize()) == 0);
-        QCOMPARE(text(window.undoAction()), QStringLiteral("Undo Brush stroke"));
+        QCOMPARE(text(window.photoMode()->undoAction()), QStringLiteral("Undo Brush stroke"));
         Q_UNUSED(step3);
 
         // Live metrics follow the edits.
         if (expectGroundTruth) {
-            auto* metrics =
-                window.overlayPanel()->findChild<QLabel*>(QStringLiteral("liveMetrics"));
+            auto* metrics = window.photoMode()->overlayPanel()->findChild<QLabel*>(
+                QStringLiteral("liveMetrics"));
             QTRY_VERIFY(metrics->text().contains(QStringLiteral("Dice")));
             const double dice = diffseg::core::foregroundDice(view->mask(), view->groundTruth());
             QTRY_VERIFY2(metrics->text().contains(QString::number(dice, 'f', 3)),
@@ -196,8 +197,8 @@ private:
 
         // Save: a 0/255 PNG of the image's size holding the mask.
         const QString maskPath = QDir(test::scratchDir("save-" + tag)).filePath("mask.png");
-        QVERIFY2(window.saveMaskTo(maskPath, true), qPrintable(window.lastError()));
-        QVERIFY(!window.hasUnsavedEdits());
+        QVERIFY2(window.photoMode()->saveMaskTo(maskPath, true), qPrintable(window.lastError()));
+        QVERIFY(!window.photoMode()->hasUnsavedEdits());
         const QImage saved(maskPath);
         QCOMPARE(saved.size(), QSize(w, h));
         const QImage gray = saved.convertToFormat(QImage::Format_Grayscale8);
@@ -216,21 +217,21 @@ private:
 
         // A screenshot of the view and the report, as PDF and PNG.
         const QString out = test::scratchDir("report-" + tag);
-        QVERIFY(window.saveViewScreenshot(QDir(out).filePath("view.png"), true));
+        QVERIFY(window.photoMode()->saveViewScreenshot(QDir(out).filePath("view.png"), true));
         QCOMPARE(QImage(QDir(out).filePath("view.png")).size(), view->size());
-        QVERIFY2(window.exportReport(QDir(out).filePath("report.pdf"), true),
+        QVERIFY2(window.photoMode()->exportReport(QDir(out).filePath("report.pdf"), true),
                  qPrintable(window.lastError()));
         QFile pdf(QDir(out).filePath("report.pdf"));
         QVERIFY(pdf.open(QIODevice::ReadOnly));
         QVERIFY(pdf.read(5) == "%PDF-");
         QVERIFY(pdf.size() > 20000);
-        QVERIFY2(window.exportReport(QDir(out).filePath("report.png"), true),
+        QVERIFY2(window.photoMode()->exportReport(QDir(out).filePath("report.png"), true),
                  qPrintable(window.lastError()));
         const QImage page(QDir(out).filePath("report.png"));
         QCOMPARE(page.width(), 1240);
         QVERIFY(std::abs(page.height() - 1240 * 297.0 / 210.0) < 2);
         page.save(QDir(test::outputDir()).filePath("Studio_" + tag + "_report.png"));
-        QVERIFY(!window.exportReport(QDir(out).filePath("report.txt"), true));
+        QVERIFY(!window.photoMode()->exportReport(QDir(out).filePath("report.txt"), true));
         QVERIFY(window.lastError().contains("report.txt"));
     }
 
@@ -287,29 +288,31 @@ private Q_SLOTS:
         heartbeat.start(10);
         QSignalSpy ended(&window, &MainWindow::segmentationEnded);
         QVERIFY(window.startSegmentation());
-        QTRY_VERIFY_WITH_TIMEOUT(window.stepBrowser()->availableSteps().size() >= 3, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.photoMode()->stepBrowser()->availableSteps().size() >= 3,
+                                 60000);
         QVERIFY(window.isSegmenting());
         QVERIFY2(ticks >= 5, qPrintable(QString("only %1 timer ticks while sampling").arg(ticks)));
-        QVERIFY(window.shownStep() >= 0); // follow mode shows the newest step
-        auto* cancel = window.modelPanel()->findChild<QPushButton*>(QStringLiteral("cancelButton"));
+        QVERIFY(window.photoMode()->shownStep() >= 0); // follow mode shows the newest step
+        auto* cancel = window.photoMode()->modelPanel()->findChild<QPushButton*>(
+            QStringLiteral("cancelButton"));
         QVERIFY(cancel && cancel->isEnabled());
         QTest::mouseClick(cancel, Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!window.isSegmenting(), 30000);
         QCOMPARE(ended.count(), 1);
         QCOMPARE(ended.first().first().toBool(), false);
-        const std::size_t kept = window.stepBrowser()->availableSteps().size();
+        const std::size_t kept = window.photoMode()->stepBrowser()->availableSteps().size();
         QVERIFY(kept >= 3 && kept < 50);
-        QCOMPARE(test::lesionPixels(window.segmentationView()->mask()), std::size_t(0));
-        QVERIFY(window.runner()->stepsProduced() < 50);
+        QCOMPARE(test::lesionPixels(window.photoMode()->view()->mask()), std::size_t(0));
+        QVERIFY(window.photoMode()->runner()->stepsProduced() < 50);
         // The steps so far stay browsable.
-        window.stepBrowser()->setCurrentStep(0);
-        QCOMPARE(window.shownStep(), 0);
-        QVERIFY(!window.stepFrameView()->image().isNull());
+        window.photoMode()->stepBrowser()->setCurrentStep(0);
+        QCOMPARE(window.photoMode()->shownStep(), 0);
+        QVERIFY(!window.photoMode()->stepFrameView()->image().isNull());
         // And a new run starts normally afterwards.
         useFastSampling(window, 4, 2);
         QVERIFY(window.startSegmentation());
         QTRY_VERIFY_WITH_TIMEOUT(!window.isSegmenting(), 60000);
-        QCOMPARE(window.stepBrowser()->availableSteps().size(), std::size_t(4));
+        QCOMPARE(window.photoMode()->stepBrowser()->availableSteps().size(), std::size_t(4));
     }
 
     void badInputShowsAMessageNamingTheFile()
@@ -335,13 +338,13 @@ private Q_SLOTS:
         core::writeMaskPng(test::syntheticLesionMask(100, 80),
                            (dir + "/small_mask.png").toStdString());
         box = test::catchMessageBox(
-            [&] { QVERIFY(!window.loadGroundTruth(dir + "/small_mask.png")); });
+            [&] { QVERIFY(!window.photoMode()->loadGroundTruth(dir + "/small_mask.png")); });
         QVERIFY2(box.contains("small_mask.png") && box.contains("100 x 80"), qPrintable(box));
 
         // A mask that is not binary.
         core::writeImage(test::syntheticPhoto(480, 360), (dir + "/photo_mask.png").toStdString());
         box = test::catchMessageBox(
-            [&] { QVERIFY(!window.loadGroundTruth(dir + "/photo_mask.png")); });
+            [&] { QVERIFY(!window.photoMode()->loadGroundTruth(dir + "/photo_mask.png")); });
         QVERIFY2(box.contains("photo_mask.png"), qPrintable(box));
 
         // A corrupt checkpoint: the run fails with a message naming it, the window carries on.
@@ -356,13 +359,13 @@ private Q_SLOTS:
         });
         QVERIFY2(box.contains("corrupt.dsckpt"), qPrintable(box));
         QVERIFY(!window.isSegmenting());
-        QVERIFY(window.segmentationView()->image2D().width() == 480);
+        QVERIFY(window.photoMode()->view()->image2D().width() == 480);
         // The good model still works after the bad one.
         window.addModel(m_checkpoint);
         useFastSampling(window, 3, 2);
         QVERIFY(window.startSegmentation());
         QTRY_VERIFY_WITH_TIMEOUT(!window.isSegmenting(), 60000);
-        QVERIFY(window.runner()->output());
+        QVERIFY(window.photoMode()->runner()->output());
     }
 
     void autosaveIsOfferedAfterACrash()
@@ -375,11 +378,11 @@ private Q_SLOTS:
             crashed->show();
             QVERIFY(QTest::qWaitForWindowExposed(crashed.get()));
             QVERIFY(crashed->openPath(m_photo, true));
-            SegmentationView2D* view = crashed->segmentationView();
+            SegmentationView2D* view = crashed->photoMode()->view();
             view->setTool(SegmentationView2D::Tool::Brush);
             view->setBrushRadius(10);
             test::drag(view, Qt::LeftButton, {at(view, 100, 100), at(view, 200, 120)});
-            QVERIFY(crashed->hasUnsavedEdits());
+            QVERIFY(crashed->photoMode()->hasUnsavedEdits());
             // The debounced autosave follows the gesture.
             sessionFolder = crashed->autosave().sessionFolder();
             QTRY_VERIFY(QFileInfo::exists(sessionFolder + "/mask.png"));
@@ -387,13 +390,13 @@ private Q_SLOTS:
             painted = view->mask().clone();
             // A second window meanwhile does not see a live session as recoverable.
             MainWindow other(test::testOptions(m_dir, name));
-            QVERIFY(other.recoverableAutosaves().empty());
+            QVERIFY(other.photoMode()->recoverableAutosaves().empty());
             // "Crash": the window goes away without closing.
         }
         MainWindow next(test::testOptions(m_dir, name));
         next.show();
         QVERIFY(QTest::qWaitForWindowExposed(&next));
-        const auto records = next.recoverableAutosaves();
+        const auto records = next.photoMode()->recoverableAutosaves();
         QCOMPARE(records.size(), std::size_t(1));
         QCOMPARE(records[0].imagePath, QFileInfo(m_photo).absoluteFilePath());
         QCOMPARE(records[0].edits, 1);
@@ -402,24 +405,26 @@ private Q_SLOTS:
             diffseg::app::MainWindowOptions asking = test::testOptions(m_dir, name);
             asking.interactive = true;
             MainWindow prompted(asking);
-            const QString box = test::catchMessageBox([&] { prompted.offerAutosaveRestore(); });
+            const QString box =
+                test::catchMessageBox([&] { prompted.photoMode()->offerAutosaveRestore(); });
             QVERIFY2(box.contains("lesion_0001.png") && box.contains("Restore"), qPrintable(box));
             QCOMPARE(prompted.currentPath(), QString());
         }
-        QCOMPARE(next.recoverableAutosaves().size(), std::size_t(1));
-        next.offerAutosaveRestore(); // not interactive: asks nothing, changes nothing
+        QCOMPARE(next.photoMode()->recoverableAutosaves().size(), std::size_t(1));
+        next.photoMode()->offerAutosaveRestore(); // not interactive: asks nothing, changes nothing
         QCOMPARE(next.currentPath(), QString());
-        QVERIFY(next.restoreAutosave(records[0]));
+        QVERIFY(next.photoMode()->restoreAutosave(records[0]));
         QCOMPARE(next.currentPath(), QFileInfo(m_photo).absoluteFilePath());
-        const core::Image2D& restored = next.segmentationView()->mask();
+        const core::Image2D& restored = next.photoMode()->view()->mask();
         QVERIFY(std::memcmp(restored.rawData(), painted.rawData(), painted.byteSize()) == 0);
-        QCOMPARE(text(next.undoAction()), QStringLiteral("Undo Restore autosaved edits"));
-        QVERIFY(next.segmentationView()->hasGroundTruth());
+        QCOMPARE(text(next.photoMode()->undoAction()),
+                 QStringLiteral("Undo Restore autosaved edits"));
+        QVERIFY(next.photoMode()->view()->hasGroundTruth());
         QVERIFY(!QFileInfo::exists(sessionFolder));
         // A clean close leaves nothing to restore.
         QVERIFY(next.close());
         MainWindow after(test::testOptions(m_dir, name));
-        QVERIFY(after.recoverableAutosaves().empty());
+        QVERIFY(after.photoMode()->recoverableAutosaves().empty());
     }
 
     void recentFilesSurviveARestartAndMissingOnesArePruned()
@@ -485,12 +490,12 @@ private Q_SLOTS:
         };
         drop(m_photo);
         QCOMPARE(window.currentPath(), QFileInfo(m_photo).absoluteFilePath());
-        window.segmentationView()->clearGroundTruth();
+        window.photoMode()->view()->clearGroundTruth();
         drop(m_photoMask);
         QCOMPARE(window.currentPath(), QFileInfo(m_photo).absoluteFilePath());
-        QVERIFY(window.segmentationView()->hasGroundTruth());
+        QVERIFY(window.photoMode()->view()->hasGroundTruth());
         drop(m_checkpoint);
-        QCOMPARE(window.modelPanel()->request().checkpoint,
+        QCOMPARE(window.photoMode()->modelPanel()->request().checkpoint,
                  QFileInfo(m_checkpoint).absoluteFilePath());
     }
 
@@ -507,7 +512,8 @@ private Q_SLOTS:
         MainWindow window(test::testOptions(dir, "runs"));
         window.setRunsFolder(dir + "/runs");
         window.setModelsFolder(dir + "/models");
-        auto* box = window.modelPanel()->findChild<QComboBox*>(QStringLiteral("checkpointBox"));
+        auto* box = window.photoMode()->modelPanel()->findChild<QComboBox*>(
+            QStringLiteral("checkpointBox"));
         QVERIFY(box);
         QStringList labels;
         for (int i = 0; i < box->count(); ++i) {
@@ -519,16 +525,16 @@ private Q_SLOTS:
                  qPrintable(labels.join(", ")));
         // The loaded model is reused while the checkpoint and device stay the same.
         QVERIFY(window.openPath(m_photo, true));
-        window.modelPanel()->setCurrentCheckpoint(
+        window.photoMode()->modelPanel()->setCurrentCheckpoint(
             QFileInfo(dir + "/runs/small_cpu/best.dsckpt").absoluteFilePath());
         useFastSampling(window, 2, 1);
         QVERIFY(window.startSegmentation());
         QTRY_VERIFY_WITH_TIMEOUT(!window.isSegmenting(), 60000);
-        const double load = window.runner()->output()->result->timings.load;
+        const double load = window.photoMode()->runner()->output()->result->timings.load;
         QVERIFY(window.startSegmentation());
         QTRY_VERIFY_WITH_TIMEOUT(!window.isSegmenting(), 60000);
-        QCOMPARE(window.runner()->output()->result->timings.load, load);
-        QCOMPARE(QString::fromStdString(window.runner()->output()->model.path),
+        QCOMPARE(window.photoMode()->runner()->output()->result->timings.load, load);
+        QCOMPARE(QString::fromStdString(window.photoMode()->runner()->output()->model.path),
                  QFileInfo(dir + "/runs/small_cpu/best.dsckpt").absoluteFilePath());
     }
 
@@ -539,7 +545,7 @@ private Q_SLOTS:
         window.activateWindow();
         QVERIFY(QTest::qWaitForWindowActive(&window));
         QVERIFY(window.openPath(m_photo, true));
-        SegmentationView2D* view = window.segmentationView();
+        SegmentationView2D* view = window.photoMode()->view();
         view->setFocus();
         const double fit = view->zoom();
         QTest::keyClick(view, Qt::Key_Equal, Qt::ControlModifier);
@@ -570,7 +576,7 @@ private Q_SLOTS:
         // Fill with a click: one undo step named after it.
         QTest::keyClick(view, Qt::Key_G);
         QTest::mouseClick(view, Qt::LeftButton, Qt::NoModifier, at(view, 10, 10));
-        QCOMPARE(text(window.undoAction()), QStringLiteral("Undo Fill region"));
+        QCOMPARE(text(window.photoMode()->undoAction()), QStringLiteral("Undo Fill region"));
         QCOMPARE(test::lesionPixels(view->mask()), std::size_t(480 * 360));
     }
 
