@@ -81,6 +81,8 @@ struct SegmentArgs
     int threads = 0;
     bool baseline = false;
     bool noEma = false;
+    /// Start from the Otsu baseline's mask noised to this strength (SDEdit); 0: from noise.
+    std::optional<double> startFromOtsu;
     std::string progress = "auto";
     double cacheMiB = 64.0;
     int instabilitySteps = 10;
@@ -368,6 +370,8 @@ public:
             {"steps", static_cast<int>(result.timesteps.size())},
             {"eta", m_options.eta},
             {"ensemble", m_options.ensemble},
+            {"start_from_otsu", m_options.startFromOtsu},
+            {"first_timestep", result.timesteps.empty() ? -1 : result.timesteps.front()},
             {"seed", m_options.seed},
             {"device", info.device},
             {"precision", info.precision},
@@ -606,6 +610,9 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
     if (args.ensemble) {
         options.ensemble = *args.ensemble;
     }
+    if (args.startFromOtsu) {
+        options.startFromOtsu = *args.startFromOtsu;
+    }
     options.seed = args.seed;
     options.stepCacheBudget = static_cast<std::size_t>(args.cacheMiB * 1024.0 * 1024.0);
     options.instabilitySteps = args.instabilitySteps;
@@ -637,6 +644,7 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
                     {"sampler", samplerMethodName(options.sampler)},
                     {"steps", count},
                     {"ensemble", options.ensemble},
+                    {"start_from_otsu", options.startFromOtsu},
                     {"input_size", info.inputSize},
                     {"out", args.out}});
     if (progress.mode() == ProgressOutput::Mode::Bar) {
@@ -794,6 +802,12 @@ void registerSegment(CLI::App& root, app::CliResult& result)
     command->add_flag("--baseline", args->baseline,
                       "also run the Otsu baseline (baseline_mask.png, its metrics with --gt)");
     command->add_flag("--no-ema", args->noEma, "use the online weights even when EMA is present");
+    command
+        ->add_option("--start-from-otsu", args->startFromOtsu,
+                     "start sampling from the Otsu baseline's mask noised to this strength in "
+                     "(0, 1] (SDEdit); 0 samples from pure noise (default: the model card's "
+                     "validated setting, else 0)")
+        ->check(CLI::Range(0.0, 1.0));
     command
         ->add_option("--progress", args->progress,
                      "auto (bar on a terminal, else json), bar, "

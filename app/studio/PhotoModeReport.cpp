@@ -89,6 +89,10 @@ bool PhotoMode::exportReport(const QString& path, bool quiet)
                  .arg(r.timesteps.size())});
         in.settings.append({tr("Ensemble"), QString::number(o.ensemble)});
         in.settings.append({tr("Eta / seed"), QStringLiteral("%1 / %2").arg(o.eta).arg(o.seed)});
+        in.settings.append({tr("Start"), o.startFromOtsu > 0.0
+                                             ? tr("Otsu outline noised to %1 % of the schedule")
+                                                   .arg(std::lround(100.0 * o.startFromOtsu))
+                                             : tr("pure noise")});
         in.settings.append({tr("Input size"), QStringLiteral("%1 x %1").arg(m.inputSize)});
         in.settings.append({tr("Device"), QString::fromStdString(m.device)});
         in.settings.append({tr("Precision"), QString::fromStdString(m.precision)});

@@ -116,6 +116,10 @@ bool PhotoMode::startSegmentation()
     job.options.ensemble = request.ensemble;
     job.options.seed = static_cast<std::uint64_t>(request.seed);
     job.options.storeNoisy = true;
+    // Where sampling starts is part of how the model was validated (its card): from noise, or
+    // from the threshold's outline noised to a strength; the panel has no control for it.
+    job.options.startFromOtsu =
+        checkpointCard(request.checkpoint).validatedNumber("start_from_otsu").value_or(0.0);
     m_runSerial = m_imageSerial;
     resetResultState();
     m_view->clearPreview();

@@ -8,6 +8,7 @@
 #include "engine/model/DermoSegDiff.h"
 #include "engine/model/EnsembleSampling.h"
 #include "imaging/Resize2D.h"
+#include "metrics/OtsuBaseline.h"
 #include "uncertainty/UncertaintyMaps.h"
 
 #include <ATen/ATen.h>
@@ -239,12 +240,19 @@ SegmentOptions Segmenter2D::defaultOptions() const
     if (const auto eta = card.validatedNumber("eta")) {
         options.eta = *eta;
     }
+    if (const auto start = card.validatedNumber("start_from_otsu")) {
+        options.startFromOtsu = std::clamp(*start, 0.0, 1.0);
+    }
     return options;
 }
 
 std::vector<int> Segmenter2D::plannedTimesteps(const SegmentOptions& options) const
 {
-    return engine::DiffusionSampler(m_impl->schedule, samplerOptions(options)).timesteps();
+    engine::SamplerOptions settings = samplerOptions(options);
+    if (options.startFromOtsu > 0.0) {
+        settings.startTimestep = startTimestepFor(options.startFromOtsu);
+    }
+    return engine::DiffusionSampler(m_impl->schedule, settings).timesteps();
 }
 
 Image2D Segmenter2D::preprocess(const Image2D& image, int size, int channels)
@@ -307,7 +315,21 @@ struct Segmenter2D::Guidance
 SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& options,
                                    const SegmentStepCallback& callback, const CancelToken& cancel)
 {
+    if (options.startFromOtsu > 0.0) {
+        // SDEdit from the threshold's outline: the model keeps what it agrees with and redraws
+        // the rest (its ensemble still gives the uncertainty).
+        SegmentOptions plain = options;
+        plain.startFromOtsu = 0.0;
+        RefineOptions start;
+        start.strength = options.startFromOtsu;
+        return refine(image, otsuBaseline(image).mask, {}, plain, start, callback, cancel);
+    }
     return run(image, options, nullptr, callback, cancel);
+}
+
+int Segmenter2D::startTimestepFor(double strength) const
+{
+    return static_cast<int>(std::lround(strength * (m_impl->schedule.timesteps() - 1)));
 }
 
 SegmentResult Segmenter2D::refine(const Image2D& image, const Image2D& currentMask,
@@ -326,8 +348,7 @@ SegmentResult Segmenter2D::refine(const Image2D& image, const Image2D& currentMa
     const int width = image.width();
     const int height = image.height();
     Guidance g;
-    g.startTimestep =
-        static_cast<int>(std::lround(refine.strength * (m_impl->schedule.timesteps() - 1)));
+    g.startTimestep = startTimestepFor(refine.strength);
     g.resampleJumps = std::max(0, refine.resampleJumps);
     g.promptsPhoto = rasterizePrompts(prompts, width, height, width, height);
     g.promptsInput = rasterizePrompts(prompts, width, height, size, size);

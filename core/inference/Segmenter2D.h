@@ -90,6 +90,11 @@ struct SegmentOptions
     /// FrameKind::Noisy, for the GUI's step browser; doubles the cache's memory per step, so the
     /// same budget keeps fewer steps.
     bool storeNoisy = false;
+    /// > 0: start from the Otsu baseline's mask (metrics/OtsuBaseline.h) noised to this strength
+    /// in (0, 1] instead of from pure noise (SDEdit: the model redraws the outline from timestep
+    /// round(strength (T - 1)), the steps spread over that span). The model card's validated
+    /// "start_from_otsu"; 0 samples from noise.
+    double startFromOtsu = 0.0;
 };
 
 /// How a refinement treats the current mask.
@@ -247,6 +252,8 @@ public:
 
 private:
     struct Guidance;
+    /// The timestep a run that starts at `strength` of the schedule begins at.
+    int startTimestepFor(double strength) const;
     SegmentResult run(const Image2D& image, const SegmentOptions& options, const Guidance* guidance,
                       const SegmentStepCallback& callback, const CancelToken& cancel);
 

@@ -346,7 +346,7 @@ private Q_SLOTS:
             QVERIFY(file.open(QIODevice::WriteOnly));
             file.write(R"json({"name": "Tiny test model", "input_kind": "photo",
                 "training_data": "nothing (random weights)", "licence": "test only",
-                "validated": {"sampler": "ddim", "steps": 4, "ensemble": 3},
+                "validated": {"sampler": "ddim", "steps": 4, "ensemble": 3, "start_from_otsu": 0.5},
                 "scores": {"pooled Dice": 0.5}})json");
         }
         const QString exported = m_dir + "/exported.dsckpt";
@@ -369,13 +369,18 @@ private Q_SLOTS:
         QCOMPARE(settings["sampler"].toString(), QString("ddim"));
         QCOMPARE(settings["steps"].toInt(), 4);
         QCOMPARE(settings["ensemble"].toInt(), 3);
+        // It started from the threshold's outline at half the schedule (T = 50: timestep 25).
+        QCOMPARE(settings["start_from_otsu"].toDouble(), 0.5);
+        QCOMPARE(settings["first_timestep"].toInt(), 25);
         // The command line wins over the card.
         r = runCli({"segment", "--model", exported, "--input", image, "--out", out, "--ensemble",
-                    "2", "--steps", "3"});
+                    "2", "--steps", "3", "--start-from-otsu", "0"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
         settings = readJson(out + "/IMD002/summary.json")["settings"].toObject();
         QCOMPARE(settings["ensemble"].toInt(), 2);
         QCOMPARE(settings["steps"].toInt(), 3);
+        QCOMPARE(settings["start_from_otsu"].toDouble(), 0.0);
+        QCOMPARE(settings["first_timestep"].toInt(), 49);
 
         // No EMA in the source: --weights ema is refused, naming the file.
         r = runCli({"export-model", "--checkpoint", exported, "--out", m_dir + "/x.dsckpt"});

@@ -7,6 +7,7 @@
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/model/DermoSegDiff.h"
 #include "inference/Segmenter2D.h"
+#include "metrics/OtsuBaseline.h"
 #include "uncertainty/X0Quantisation.h"
 
 #include <QFile>
@@ -613,6 +614,30 @@ private Q_SLOTS:
                                       fastOptions(), refine);
                  }).kind(),
                  ErrorKind::Mismatch);
+    }
+
+    void startFromOtsuIsARefinementOfTheThreshold()
+    {
+        Segmenter2D segmenter(m_checkpoint);
+        const Image2D photo = syntheticPhoto(150, 110);
+        SegmentOptions options = fastOptions(4, 2, 5);
+        options.startFromOtsu = 0.6;
+        // The plan and the run start at round(0.6 (T - 1)), T = 50, with the steps over that span.
+        const std::vector<int> planned = segmenter.plannedTimesteps(options);
+        QCOMPARE(planned.front(), 29);
+        QCOMPARE(int(planned.size()), 4);
+        const SegmentResult started = segmenter.segment(photo, options);
+        QCOMPARE(started.timesteps, planned);
+        // Exactly a refinement of the Otsu baseline's mask, with no prompts.
+        RefineOptions refine;
+        refine.strength = 0.6;
+        const SegmentResult refined =
+            segmenter.refine(photo, otsuBaseline(photo).mask, {}, fastOptions(4, 2, 5), refine);
+        QVERIFY(sameBytes(started.meanX0, refined.meanX0));
+        QVERIFY(sameBytes(started.mask, refined.mask));
+        // 0 samples from noise, as before.
+        options.startFromOtsu = 0.0;
+        QCOMPARE(segmenter.plannedTimesteps(options).front(), 49);
     }
 
     void preprocessMatchesTheReference()
