@@ -33,7 +33,7 @@ threads=2
 train=1
 # The settings the model is validated and shipped with (its card): DDIM, 10 steps, 5 members,
 # starting from the Otsu baseline's outline noised to 98 % of the schedule (SDEdit). Chosen on 40
-# val photos (packaging/isic2018/README.md): from pure noise the members over-grow small lesions
+# val photos (resources/models/README.md): from pure noise the members over-grow small lesions
 # (pooled Dice 0.856 vs Otsu 0.886); a start at strength 0.5 / 0.7 / 0.9 / 0.95 / 0.98 gave
 # 0.890 / 0.894 / 0.905 / 0.909 / 0.912.
 sampler=ddim

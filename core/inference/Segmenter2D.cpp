@@ -495,8 +495,13 @@ SegmentResult Segmenter2D::run(const Image2D& image, const SegmentOptions& optio
             g.start = plane(guidance->start);
         }
         const at::Tensor labels = plane(guidance->promptsInput);
-        g.known = labels != kPromptUnknown;
-        g.values = at::where(labels == kPromptLesion, 1.0, -1.0).to(at::kFloat);
+        const at::Tensor known = labels != kPromptUnknown;
+        if (known.any().item<bool>()) {
+            // Without a prompt nothing is held: the sampler then skips the per-step noising of
+            // the known values (a start from the Otsu outline has no prompts).
+            g.known = known;
+            g.values = at::where(labels == kPromptLesion, 1.0, -1.0).to(at::kFloat);
+        }
         g.resampleJumps = guidance->resampleJumps;
         return engine::sampleEnsemble(impl.model, sampler, batch, members, onStep, cancel, &g);
     });
