@@ -57,6 +57,8 @@ find_diffseg make-isic2018-model
 [ -f "$data/manifest.csv" ] || { echo "make-isic2018-model: $data/manifest.csv not found" >&2; exit 1; }
 [ -d "$ph2/images" ] || { echo "make-isic2018-model: $ph2/images not found" >&2; exit 1; }
 export OMP_WAIT_POLICY=PASSIVE
+# Debian's python3 (its numpy and matplotlib), also where another python3 comes first in PATH.
+python3() { if [ -x /usr/bin/python3 ]; then /usr/bin/python3 "$@"; else command python3 "$@"; fi; }
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 data=$(cd "$data" && pwd)
