@@ -91,6 +91,8 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     createActions();
     createMenus();
     m_volumeMode = new VolumeMode(this, m_options.interactive);
+    connect(m_photo, &PhotoMode::documentReplacing, this,
+            [this] { m_volumeMode->setActive(false); });
     connect(m_volumeMode, &VolumeMode::segmentationEnded, this, &MainWindow::segmentationEnded);
     m_glLabel = new QLabel(this);
     statusBar()->addPermanentWidget(m_glLabel);
@@ -376,7 +378,6 @@ bool MainWindow::openPath(const QString& path, bool quiet)
         // CT/MRI volumes and DICOM folders open in the volume workspace.
         return m_volumeMode->openPath(path, quiet);
     }
-    m_volumeMode->setActive(false);
     if (!m_photo->openPath(path, quiet)) {
         return false;
     }
@@ -390,7 +391,6 @@ bool MainWindow::openPath(const QString& path, bool quiet)
 
 void MainWindow::openSamples()
 {
-    m_volumeMode->setActive(false);
     const core::SampleLesion lesion = core::makeSampleLesion(kSampleImageSize, kSampleSeed);
     if (!m_photo->openGenerated(lesion.image)) {
         return;

@@ -393,6 +393,7 @@ bool PhotoMode::openPath(const QString& path, bool quiet)
     if (!maybeSaveChanges()) {
         return false;
     }
+    Q_EMIT documentReplacing();
     showImage(image, QFileInfo(path).absoluteFilePath());
     QString message = tr("Opened %1 (%2 x %3)")
                           .arg(QFileInfo(path).fileName())
@@ -406,7 +407,6 @@ bool PhotoMode::openPath(const QString& path, bool quiet)
     updateMetrics();
     updateActionsEnabled();
     showMessage(message);
-    Q_EMIT documentChanged();
     return true;
 }
 
@@ -415,10 +415,10 @@ bool PhotoMode::openGenerated(const core::Image2D& image)
     if (!maybeSaveChanges()) {
         return false;
     }
+    Q_EMIT documentReplacing();
     showImage(image, {});
     updateMetrics();
     updateActionsEnabled();
-    Q_EMIT documentChanged();
     return true;
 }
 

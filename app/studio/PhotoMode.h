@@ -141,8 +141,9 @@ public:
 Q_SIGNALS:
     /// A segmentation run ended (finished, failed or cancelled) and the views show its state.
     void segmentationEnded(bool succeeded);
-    /// The open photo changed (a new photo, the sample, or none).
-    void documentChanged();
+    /// A photo was read and the user let go of unsaved edits: it replaces the open document now
+    /// (the window shows the photo workspace then, not before: a failed open leaves it as it was).
+    void documentReplacing();
 
 private:
     void createDocks();

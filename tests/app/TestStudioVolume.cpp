@@ -315,6 +315,16 @@ private:
         QVERIFY(!vm->action("volumeUndo")->isVisible());
         window.findChild<QAction*>("workspaceVolume")->trigger();
         QVERIFY(vm->isActive());
+        // A photo that cannot be read leaves the volume workspace as it was.
+        const QString broken = QDir(out).filePath("broken.png");
+        {
+            QFile file(broken);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("not a png");
+        }
+        QVERIFY(!window.openPath(broken, true));
+        QVERIFY(vm->isActive());
+        QVERIFY(window.findChild<QDockWidget*>("modelDock")->isHidden());
     }
 
 private Q_SLOTS:
