@@ -98,6 +98,7 @@ std::vector<AutosaveRecord> AutosaveStore::recoverable() const
         const QJsonObject json = QJsonDocument::fromJson(file.readAll()).object();
         AutosaveRecord r;
         r.folder = folder;
+        r.kind = json.value(QStringLiteral("kind")).toString(QStringLiteral("photo"));
         r.imagePath = json.value(QStringLiteral("image")).toString();
         r.groundTruthPath = json.value(QStringLiteral("groundTruth")).toString();
         r.maskPath = QDir(folder).filePath(json.value(QStringLiteral("mask")).toString(kMaskFile));

@@ -16,6 +16,7 @@ namespace diffseg::app {
 struct AutosaveRecord
 {
     QString folder;
+    QString kind = QStringLiteral("photo"); ///< "photo" or "volume" (core::inputKindName)
     QString imagePath;
     QString groundTruthPath;
     QString maskPath;

@@ -80,8 +80,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     }
     m_autosave = std::make_unique<AutosaveStore>(autosaveRoot);
 
-    // The photo workflow owns the centre at first; the volume workflow makes a stack of both
-    // views the first time it shows (VolumeMode.h).
+    // The photo view owns the centre until the volume workflow first shows (VolumeMode.h).
     m_photo = new PhotoMode(this, *m_autosave, m_options.autosaveIntervalMs,
                             m_options.autosaveDebounceMs);
     setCentralWidget(m_photo->view());
@@ -90,7 +89,8 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     createTrainingDock();
     createActions();
     createMenus();
-    m_volumeMode = new VolumeMode(this, m_options.interactive);
+    m_volumeMode = new VolumeMode(this, m_options.interactive, autosaveRoot,
+                                  m_options.autosaveIntervalMs, m_options.autosaveDebounceMs);
     connect(m_photo, &PhotoMode::documentReplacing, this,
             [this] { m_volumeMode->setActive(false); });
     connect(m_volumeMode, &VolumeMode::segmentationEnded, this, &MainWindow::segmentationEnded);
@@ -692,8 +692,8 @@ void MainWindow::closeEvent(QCloseEvent* e)
     m_photo->shutDown();
     m_settings->setValue(QStringLiteral("window/state"), saveState());
     m_settings->sync();
-    // A clean close: nothing to restore next time.
-    m_autosave->discard();
+    m_autosave->discard(); // a clean close: nothing to restore next time
+    m_volumeMode->discardAutosave();
     e->accept();
 }
 

@@ -5,6 +5,8 @@
 #include "MaskOps.h"
 #include "ModelCatalog.h"
 #include "SegmentationRunner.h"
+#include "SessionAutosave.h"
+#include "VolumeMode.h"
 #include "base/Error.h"
 #include "image/ImageView.h"
 #include "image/SegmentationView2D.h"
@@ -48,7 +50,6 @@ PhotoMode::PhotoMode(MainWindow* window, AutosaveStore& autosave, int autosaveIn
                      int autosaveDebounceMs)
     : QObject(window)
     , m_window(window)
-    , m_autosave(autosave)
 {
     setObjectName(QStringLiteral("photoMode"));
     m_view = new widgets::SegmentationView2D(window);
@@ -61,18 +62,17 @@ PhotoMode::PhotoMode(MainWindow* window, AutosaveStore& autosave, int autosaveIn
     m_metricsTimer->setSingleShot(true);
     m_metricsTimer->setInterval(40);
     connect(m_metricsTimer, &QTimer::timeout, this, &PhotoMode::updateMetrics);
-    m_autosaveDebounce = new QTimer(this);
-    m_autosaveDebounce->setSingleShot(true);
-    m_autosaveDebounce->setInterval(autosaveDebounceMs);
-    connect(m_autosaveDebounce, &QTimer::timeout, this, &PhotoMode::autosaveNow);
-    m_autosavePeriodic = new QTimer(this);
-    m_autosavePeriodic->setInterval(autosaveIntervalMs);
-    connect(m_autosavePeriodic, &QTimer::timeout, this, [this] {
-        if (m_autosaveDirty) {
-            autosaveNow();
-        }
+    // Only a photo read from a file with unsaved edits is autosaved (a restore reopens it).
+    m_autosave = new SessionAutosave(
+        autosave,
+        [this]() -> const core::Session* {
+            return m_image.empty() || m_currentPath.isEmpty() || !m_dirty ? nullptr
+                                                                          : &m_view->session();
+        },
+        autosaveIntervalMs, autosaveDebounceMs, this);
+    connect(m_autosave, &SessionAutosave::failed, this, [this](const QString& message) {
+        showMessage(tr("Autosave failed: %1").arg(message));
     });
-    m_autosavePeriodic->start();
 
     createDocks();
     createActions();
@@ -374,8 +374,7 @@ void PhotoMode::showImage(const core::Image2D& image, const QString& path)
     m_view->setFocus();
     m_loading = false;
     m_dirty = false;
-    m_autosaveDirty = false;
-    m_autosave.discard();
+    m_autosave->discard();
 }
 
 bool PhotoMode::openPath(const QString& path, bool quiet)
@@ -476,8 +475,7 @@ bool PhotoMode::saveMaskTo(const QString& path, bool quiet)
         return false;
     }
     m_dirty = false;
-    m_autosaveDirty = false;
-    m_autosave.discard();
+    m_autosave->discard();
     showMessage(tr("Mask saved to %1").arg(QDir::toNativeSeparators(path)));
     return true;
 }
@@ -611,8 +609,7 @@ void PhotoMode::applyValidatedSettings(const QString& checkpoint)
 void PhotoMode::markEdited()
 {
     m_dirty = true;
-    m_autosaveDirty = true;
-    m_autosaveDebounce->start();
+    m_autosave->markEdited();
 }
 
 void PhotoMode::updateHistoryActions()
@@ -669,22 +666,12 @@ void PhotoMode::updateActionsEnabled()
 
 bool PhotoMode::autosaveNow()
 {
-    if (m_image.empty() || m_currentPath.isEmpty() || !m_dirty) {
-        return false;
-    }
-    try {
-        m_autosave.save(m_view->session());
-    } catch (const core::Error& e) {
-        showMessage(tr("Autosave failed: %1").arg(QString::fromStdString(e.what())));
-        return false;
-    }
-    m_autosaveDirty = false;
-    return true;
+    return m_autosave->saveNow();
 }
 
 std::vector<AutosaveRecord> PhotoMode::recoverableAutosaves() const
 {
-    return m_autosave.recoverable();
+    return m_autosave->store().recoverable();
 }
 
 bool PhotoMode::restoreAutosave(const AutosaveRecord& record)
@@ -746,8 +733,9 @@ void PhotoMode::offerAutosaveRestore()
     }
     const AutosaveRecord& r = records.front();
     QMessageBox box(QMessageBox::Question, tr("Restore unsaved edits?"),
-                    tr("DiffSeg Studio did not close cleanly. A mask of <b>%1</b> with %2 edit(s) "
-                       "was autosaved at %3.<br><br>Restore it?")
+                    tr("DiffSeg Studio did not close cleanly. The %1 of <b>%2</b> with %3 edit(s) "
+                       "was autosaved at %4.<br><br>Restore it?")
+                        .arg(r.kind == QLatin1String("volume") ? tr("label map") : tr("mask"))
                         .arg(QFileInfo(r.imagePath).fileName().toHtmlEscaped())
                         .arg(r.edits)
                         .arg(r.saved.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))),
@@ -758,7 +746,11 @@ void PhotoMode::offerAutosaveRestore()
     box.setDefaultButton(restore);
     box.exec();
     if (box.clickedButton() == restore) {
-        restoreAutosave(r);
+        if (r.kind == QLatin1String("volume")) {
+            m_window->volumeMode()->restoreAutosave(r);
+        } else {
+            restoreAutosave(r);
+        }
     } else if (box.clickedButton() == discard) {
         AutosaveStore::remove(r);
     }

@@ -38,6 +38,7 @@ namespace diffseg::app {
 
 class MainWindow;
 class SegmentationRunner;
+class SessionAutosave;
 struct SegmentationOutput;
 
 /// The studio's photo workflow (dermoscopy, DermoSegDiff): the photo view in the centre, bound
@@ -181,7 +182,7 @@ private:
     void recomputeRegions();
 
     MainWindow* m_window;
-    AutosaveStore& m_autosave;
+    SessionAutosave* m_autosave = nullptr;
 
     widgets::SegmentationView2D* m_view = nullptr;
     widgets::ModelPanel* m_modelPanel = nullptr;
@@ -209,15 +210,12 @@ private:
 
     SegmentationRunner* m_runner = nullptr;
     QTimer* m_metricsTimer = nullptr;
-    QTimer* m_autosaveDebounce = nullptr;
-    QTimer* m_autosavePeriodic = nullptr;
 
     core::Image2D m_image;
     QString m_currentPath;
     QHash<QString, QString> m_presets; ///< checkpoint path -> reference preset
     bool m_loading = false;
     bool m_dirty = false;
-    bool m_autosaveDirty = false;
     int m_imageSerial = 0;
     int m_runSerial = -1; ///< m_imageSerial of the image the running job segments
 

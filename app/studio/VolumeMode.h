@@ -1,9 +1,11 @@
 #pragma once
 
+#include "AutosaveStore.h"
 #include "VolumeSegmentationRunner.h"
 #include "base/LabelMap.h"
 #include "base/Volume.h"
 #include "io/VolumeReader.h"
+#include "session/VolumeSession.h"
 #include "steps/VolumeStepBrowser.h"
 
 #include <QHash>
@@ -30,6 +32,7 @@ namespace diffseg::app {
 
 class MainWindow;
 class RecentFiles;
+class SessionAutosave;
 
 /// The studio's volume workflow (CT/MRI), a second workspace of the main window beside the photo
 /// workflow: open a volume (NIfTI, NRRD, MetaImage, a DICOM folder), see it in the axial,
@@ -37,7 +40,12 @@ class RecentFiles;
 /// Diff-UNet checkpoint on a worker thread (VolumeSegmentationRunner) with progress per window
 /// and step and Cancel, browse the denoiser steps (widgets::VolumeStepBrowser), show the
 /// probability or an uncertainty map as a heat map in the slices and in 3D, correct the labels
-/// with brush and eraser (undo), and save them as NIfTI or NRRD in the source geometry.
+/// with brush and eraser (undo), and save them as NIfTI or NRRD in the source geometry. Unsaved
+/// label edits of a volume file are autosaved (its own AutosaveStore folder beside the photo
+/// workflow's), so that a crash loses at most a few seconds of work.
+///
+/// The open volume, its labels, ground truth and history live in a core::VolumeSession that this
+/// workflow owns; the workspace is a view bound to it.
 ///
 /// How it sits in the window: the window's central widget becomes a stack holding the photo view
 /// and the volume workspace the first time the volume workspace is shown (so that a photo-only
@@ -47,7 +55,7 @@ class RecentFiles;
 /// the same thing in either workspace without ambiguous shortcuts. The Volume menu and the
 /// workspace tool bar are always there.
 ///
-/// Ownership: a child of the window; owns the runner, the volume, the result and the step frames;
+/// Ownership: a child of the window; owns the runner, the session, the result and the step frames;
 /// its widgets are the window's children. Threads: GUI thread only (the runner's worker never
 /// touches widgets or VTK). Errors: bad input (an unreadable file, a label map on another grid,
 /// a photo model offered a volume) is reported in a message box naming the file (status bar
@@ -64,7 +72,9 @@ public:
         GroundTruth   ///< drawn as a yellow outline, with the Dice of the segmentation
     };
 
-    VolumeMode(MainWindow* window, bool interactive);
+    /// Autosaves go to a folder of their own under `autosaveRoot` (AutosaveStore).
+    VolumeMode(MainWindow* window, bool interactive, const QString& autosaveRoot,
+               int autosaveIntervalMs, int autosaveDebounceMs);
     ~VolumeMode() override;
 
     /// A volume file or folder: a folder (DICOM), a volume extension (.nii, .nii.gz, .nrrd,
@@ -109,11 +119,21 @@ public:
     /// Asks to save unsaved label edits (interactive only); false when the user cancels.
     bool maybeSaveChanges();
 
-    bool hasVolume() const { return !m_volume.empty(); }
-    const core::Volume& volume() const { return m_volume; }
-    const QString& currentPath() const { return m_path; }
-    const core::VolumeSource& source() const { return m_source; }
-    bool hasUnsavedEdits() const { return m_dirty; }
+    /// Writes the autosave of unsaved label edits now (normally a timer does); false when there
+    /// is nothing to save (no edits, or a generated volume that could not be reopened).
+    bool autosaveNow();
+    /// Reopens an autosave's volume and ground truth and puts its labels back (one undo step).
+    bool restoreAutosave(const AutosaveRecord& record);
+    /// A clean close: removes this workflow's autosave.
+    void discardAutosave();
+    const AutosaveStore& autosaveStore() const { return *m_autosaveStore; }
+
+    core::VolumeSession& session() const { return *m_session; }
+    bool hasVolume() const { return m_session->isOpen(); }
+    const core::Volume& volume() const { return m_session->volume(); }
+    QString currentPath() const { return QString::fromStdString(m_session->path()); }
+    const core::VolumeSource& source() const { return m_session->source(); }
+    bool hasUnsavedEdits() const { return m_session->isDirty(); }
     const QString& lastError() const { return m_lastError; }
     /// The workspace, panel and step browser (made on first use).
     widgets::VolumeWorkspace* workspace();
@@ -139,7 +159,9 @@ private:
     void createActions();
     void installMenus();
     void reportError(const QString& title, const QString& message, bool quiet);
-    void showVolume(const core::Volume& volume, const QString& name, bool isCt);
+    /// Opens `volume` in the session and shows it; `path` is its file (empty: generated).
+    void showVolume(const core::Volume& volume, const QString& name, bool isCt,
+                    const QString& path = {}, core::VolumeSource source = {});
     void resetResult();
     void updateActions();
     void updateHistoryActions();
@@ -179,17 +201,14 @@ private:
     QList<QAction*> m_volumeOnly; ///< visible in the volume workspace only
     bool m_active = false;
 
-    core::Volume m_volume; ///< every channel (the model gets them all)
-    core::LabelMap m_groundTruth;
-    core::VolumeSource m_source;
-    QString m_path;
+    /// The open volume (every channel: the model gets them all), labels, ground truth, history.
+    std::unique_ptr<core::VolumeSession> m_session;
+    std::unique_ptr<AutosaveStore> m_autosaveStore;
+    SessionAutosave* m_autosave = nullptr;
     QString m_name;
     QString m_groundTruthName;
-    QString m_savePath;
     QString m_lastError;
     QHash<QString, QString> m_presets; ///< reference state_dict -> preset
-    bool m_dirty = false;
-    bool m_loading = false;
     int m_volumeSerial = 0;
     int m_runSerial = -1;
 

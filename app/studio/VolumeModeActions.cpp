@@ -59,7 +59,8 @@ void VolumeMode::createActions()
         return a;
     };
     auto dialogStart = [this] {
-        return m_path.isEmpty() ? QDir::currentPath() : QFileInfo(m_path).absolutePath();
+        return currentPath().isEmpty() ? QDir::currentPath()
+                                       : QFileInfo(currentPath()).absolutePath();
     };
 
     // Always available: reach the volume workflow from the photo workspace too.
@@ -134,10 +135,10 @@ void VolumeMode::createActions()
                  tr("Save the labels in the volume's geometry (NIfTI or NRRD)"),
                  {QKeySequence::Save}),
             &QAction::triggered, this, [this] {
-                if (m_savePath.isEmpty()) {
+                if (m_session->savePath().empty()) {
                     m_actions.value(QStringLiteral("volumeSaveAs"))->trigger();
                 } else {
-                    saveLabelMap(m_savePath);
+                    saveLabelMap(QString::fromStdString(m_session->savePath()));
                 }
             });
     connect(make("volumeSaveAs", tr("Save Label Map &As..."),
@@ -164,12 +165,12 @@ void VolumeMode::createActions()
                  tr("Save the slice views and the 3D view as shown, as a PNG"),
                  {QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_S)}),
             &QAction::triggered, this, [this] {
-                const QString path =
-                    QFileDialog::getSaveFileName(m_window, tr("Save screenshot"),
-                                                 QFileInfo(suggestedSavePath())
-                                                     .absoluteDir()
-                                                     .filePath(volumeStem(m_path) + "_views.png"),
-                                                 tr("PNG image (*.png)"));
+                const QString path = QFileDialog::getSaveFileName(
+                    m_window, tr("Save screenshot"),
+                    QFileInfo(suggestedSavePath())
+                        .absoluteDir()
+                        .filePath(volumeStem(currentPath()) + "_views.png"),
+                    tr("PNG image (*.png)"));
                 if (!path.isEmpty()) {
                     saveScreenshot(path);
                 }

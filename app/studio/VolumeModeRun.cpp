@@ -168,7 +168,7 @@ bool VolumeMode::startSegmentation()
     // no GPU here).
     job.device = m_window->compute().device();
     job.precision = m_window->compute().precision();
-    job.volume = m_volume;
+    job.volume = volume();
     job.options.steps = request.steps;
     job.options.overlap = request.overlap;
     job.options.mirrorTta = request.mirrorTta;
@@ -272,7 +272,7 @@ void VolumeMode::onFinished()
     m_panel->setRunning(false);
     const auto output = m_runner->output();
     if (m_runSerial != m_volumeSerial || !output || !output->result ||
-        output->result->labels.size() != m_volume.size()) {
+        output->result->labels.size() != volume().size()) {
         updateActions();
         Q_EMIT segmentationEnded(true);
         return;
@@ -493,11 +493,11 @@ void VolumeMode::updateDice()
     if (!m_panel) {
         return;
     }
-    if (m_groundTruth.empty() || !hasVolume()) {
+    if (m_session->groundTruth().empty() || !hasVolume()) {
         m_panel->setDice(std::nan(""));
         return;
     }
-    m_panel->setDice(core::foregroundDice(m_workspace->labels(), m_groundTruth));
+    m_panel->setDice(core::foregroundDice(m_workspace->labels(), m_session->groundTruth()));
 }
 
 QImage VolumeMode::stepThumbnail(int step, widgets::VolumeStepBrowser::Show show, const QSize& size)

@@ -80,6 +80,13 @@ void Session::resetDocument(const std::string& path, LabelCanvas canvas)
     notify(SessionEvent::Opened);
 }
 
+void Session::replaceCanvas(LabelCanvas canvas)
+{
+    m_resetting = true;
+    m_editor.setCanvas(canvas); // clears the history
+    m_resetting = false;
+}
+
 void Session::resetHistory()
 {
     m_resetting = true;
@@ -89,7 +96,7 @@ void Session::resetHistory()
 
 void Session::setGroundTruthPath(const std::string& path)
 {
-    m_groundTruthPath = absolute(path);
+    m_groundTruthPath = path.empty() ? std::string() : absolute(path);
     notify(SessionEvent::GroundTruth);
 }
 

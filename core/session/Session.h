@@ -174,6 +174,10 @@ protected:
     void notify(SessionEvent event, const IndexBox& region = {});
     /// Forgets the undo history without counting it as an edit (labels loaded as they are).
     void resetHistory();
+    /// Points the editor at new label memory and forgets the history, not counted as an edit.
+    void replaceCanvas(LabelCanvas canvas);
+    /// Replaces every label as one undo step named `title` (canvas layout, x fastest).
+    void replaceLabels(const std::vector<std::uint16_t>& labels, const std::string& title);
 
     // What each kind does its own way.
     virtual void checkResult(const SegmentationOutcome& outcome) const = 0;
@@ -188,7 +192,6 @@ protected:
     virtual std::string autosaveLabelsName() const = 0;
 
 private:
-    void replaceLabels(const std::vector<std::uint16_t>& labels, const std::string& title);
     void recomputeRegions();
 
     UndoStack m_undo;

@@ -51,27 +51,35 @@ void VolumeSession::open(const std::string& path)
     }
 }
 
-void VolumeSession::openVolume(const Volume& volume, const std::string& name)
+void VolumeSession::openVolume(const Volume& volume, const std::string& name, VolumeSource source)
 {
     if (volume.empty()) {
-        throw Error(ErrorKind::InvalidValue, name, "the volume is empty");
+        throw Error(ErrorKind::InvalidValue, name.empty() ? std::string("volume") : name,
+                    "the volume is empty");
     }
     m_volume = volume;
-    m_source = VolumeSource{};
-    m_source.path = name;
+    m_source = std::move(source);
+    if (m_source.path.empty()) {
+        m_source.path = name;
+    }
     m_labels = LabelMap::like(volume);
     m_groundTruth = LabelMap();
     resetDocument(name, LabelCanvas(m_labels));
 }
 
-LabelMap VolumeSession::readAligned(const std::string& path) const
+void VolumeSession::checkAligned(const LabelMap& labels, const std::string& what) const
 {
-    LabelMap labels = readLabelMap(path).labels;
     if (labels.size() != m_volume.size() || !labels.geometry().isClose(m_volume.geometry(), 1e-3)) {
-        throw Error(ErrorKind::Mismatch, path,
+        throw Error(ErrorKind::Mismatch, what,
                     "the label map (" + gridText(labels) + ") is not on the grid of the volume (" +
                         gridText(m_volume) + "): size, spacing, origin or direction differ");
     }
+}
+
+LabelMap VolumeSession::readAligned(const std::string& path) const
+{
+    LabelMap labels = readLabelMap(path).labels;
+    checkAligned(labels, path);
     // Within the tolerance: the label map takes the volume's geometry exactly.
     labels.setGeometry(m_volume.geometry());
     return labels;
@@ -84,6 +92,39 @@ void VolumeSession::loadGroundTruth(const std::string& path)
     }
     m_groundTruth = readAligned(path);
     setGroundTruthPath(path);
+}
+
+void VolumeSession::setGroundTruth(const LabelMap& labels)
+{
+    if (!isOpen()) {
+        throw Error(ErrorKind::InvalidValue, "ground truth",
+                    "open a volume before its ground truth");
+    }
+    if (!labels.empty()) {
+        checkAligned(labels, "ground truth");
+    }
+    m_groundTruth = labels;
+    if (!m_groundTruth.empty()) {
+        m_groundTruth.setGeometry(m_volume.geometry());
+    }
+    setGroundTruthPath({});
+}
+
+void VolumeSession::setLabelsWithoutHistory(const LabelMap& labels)
+{
+    checkAligned(labels, "label map");
+    // A copy: later edits must not change the caller's map behind its back. It takes the
+    // volume's geometry exactly, so that saved label maps carry the source's.
+    m_labels = LabelMap::fromVolume(labels.clone());
+    m_labels.setGeometry(m_volume.geometry());
+    replaceCanvas(LabelCanvas(m_labels));
+    notify(SessionEvent::Labels);
+}
+
+void VolumeSession::replaceLabels(const LabelMap& labels, const std::string& title)
+{
+    checkAligned(labels, "label map");
+    Session::replaceLabels(toLabels(labels), title);
 }
 
 std::size_t VolumeSession::labelledCount() const

@@ -23,9 +23,20 @@ public:
     InputKind kind() const noexcept override { return InputKind::Volume; }
     /// Opens a volume file or a DICOM folder and a ground truth named after it.
     void open(const std::string& path) override;
-    /// Opens a volume held in memory (a generated phantom); `name` stands for its path.
-    void openVolume(const Volume& volume, const std::string& name);
+    /// Opens a volume held in memory: one read elsewhere (`source` says how; `name` is its path)
+    /// or a generated phantom (`name` empty: nothing to reopen, so no autosave can point at it).
+    void openVolume(const Volume& volume, const std::string& name, VolumeSource source = {});
     void loadGroundTruth(const std::string& path) override;
+    /// A ground truth held in memory (a phantom's labels); Error(Mismatch) for another grid.
+    void setGroundTruth(const LabelMap& labels);
+    /// Reads a label map file on this volume's grid (within 1e-3), given the volume's geometry
+    /// exactly; Error(Mismatch) naming the file otherwise.
+    LabelMap readAligned(const std::string& path) const;
+    /// Makes (a copy of) `labels` the labels without an undo step, and forgets the history
+    /// (labels loaded as they are; a UInt16 map keeps its type). Error(Mismatch) for another grid.
+    void setLabelsWithoutHistory(const LabelMap& labels);
+    /// Makes `labels` the labels as one undo step named `title`; Error(Mismatch) for another grid.
+    void replaceLabels(const LabelMap& labels, const std::string& title);
 
     const Volume& volume() const noexcept { return m_volume; }
     const VolumeSource& source() const noexcept { return m_source; }
@@ -48,9 +59,8 @@ protected:
     std::string autosaveLabelsName() const override { return "labels.nii.gz"; }
 
 private:
-    /// A label map file on this volume's grid (within 1e-3), given the volume's geometry
-    /// exactly; Error(Mismatch) naming the file otherwise.
-    LabelMap readAligned(const std::string& path) const;
+    /// Error(Mismatch) naming `what` unless `labels` lies on the volume's grid (within 1e-3).
+    void checkAligned(const LabelMap& labels, const std::string& what) const;
     const Volume* uncertaintyVolume(const std::string& name) const;
 
     Volume m_volume;

@@ -479,6 +479,78 @@ private Q_SLOTS:
                  qPrintable(window.lastError()));
     }
 
+    void volumeEditsAreAutosavedAndRestoredAfterACrash()
+    {
+        const QString name = "volume-autosave";
+        core::LabelMap painted;
+        QString sessionFolder;
+        {
+            auto crashed = std::make_unique<MainWindow>(test::testOptions(m_dir, name));
+            crashed->resize(1100, 760);
+            crashed->show();
+            QVERIFY(QTest::qWaitForWindowExposed(crashed.get()));
+            VolumeMode* vm = crashed->volumeMode();
+            QVERIFY(crashed->openPath(m_phantom, true));
+            VolumeWorkspace* ws = vm->workspace();
+            QVERIFY(!vm->hasUnsavedEdits());
+            QVERIFY(!vm->autosaveNow()); // nothing edited yet: nothing written
+            // A brush stroke in the axial view, as a user paints.
+            vm->action("volumeToolBrush")->trigger();
+            SliceView* axial = ws->sliceView(core::SliceOrientation::Axial);
+            ws->setBrushRadiusMm(4.0 * ws->volume().geometry().spacing[0]);
+            const auto size = axial->image().size();
+            test::drag(
+                axial, Qt::LeftButton,
+                {axial->imageToWidget(QPointF(size.width() * 0.3, size.height() * 0.3)).toPoint(),
+                 axial->imageToWidget(QPointF(size.width() * 0.6, size.height() * 0.5)).toPoint()});
+            QVERIFY(vm->hasUnsavedEdits());
+            QVERIFY(ws->labels().maxLabel() > 0);
+            // The debounced autosave follows the gesture, in a folder of the volume workflow's own.
+            sessionFolder = vm->autosaveStore().sessionFolder();
+            QTRY_VERIFY(QFileInfo::exists(sessionFolder + "/labels.nii.gz"));
+            QVERIFY(QFileInfo::exists(sessionFolder + "/session.json"));
+            QVERIFY(sessionFolder != crashed->autosave().sessionFolder());
+            painted = core::LabelMap::fromVolume(ws->labels().clone());
+            // "Crash": the window goes away without closing.
+        }
+        MainWindow next(test::testOptions(m_dir, name));
+        next.resize(1100, 760);
+        next.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&next));
+        const auto records = next.photoMode()->recoverableAutosaves();
+        QCOMPARE(records.size(), std::size_t(1));
+        QCOMPARE(records[0].kind, QStringLiteral("volume"));
+        QCOMPARE(records[0].imagePath, QFileInfo(m_phantom).absoluteFilePath());
+        QCOMPARE(records[0].groundTruthPath, QFileInfo(m_phantomLabels).absoluteFilePath());
+        QCOMPARE(records[0].edits, 1);
+        {
+            // Interactive: the start-up question says which volume; closing it keeps the autosave.
+            diffseg::app::MainWindowOptions asking = test::testOptions(m_dir, name);
+            asking.interactive = true;
+            MainWindow prompted(asking);
+            const QString box =
+                test::catchMessageBox([&] { prompted.photoMode()->offerAutosaveRestore(); });
+            QVERIFY2(box.contains("phantom_ct.nii.gz") && box.contains("label map"),
+                     qPrintable(box));
+            QVERIFY(!prompted.volumeMode()->hasVolume());
+        }
+        VolumeMode* vm = next.volumeMode();
+        QVERIFY2(vm->restoreAutosave(records[0]), qPrintable(vm->lastError()));
+        QVERIFY(vm->isActive());
+        QCOMPARE(vm->currentPath(), QFileInfo(m_phantom).absoluteFilePath());
+        QVERIFY(sameVoxels(vm->workspace()->labels(), painted));
+        QCOMPARE(vm->workspace()->undoStack().undoTitle(), std::string("Restore autosaved edits"));
+        QVERIFY(!vm->session().groundTruth().empty());
+        QVERIFY(vm->hasUnsavedEdits());
+        QVERIFY(!QFileInfo::exists(sessionFolder));
+        // Saving the labels removes the autosave; a clean close leaves nothing to restore.
+        const QString out = QDir(test::scratchDir("volume-autosave-save")).filePath("l.nii.gz");
+        QVERIFY(vm->saveLabelMap(out, true));
+        QVERIFY(next.close());
+        MainWindow after(test::testOptions(m_dir, name));
+        QVERIFY(after.photoMode()->recoverableAutosaves().empty());
+    }
+
     void keysFollowTheWorkspace()
     {
         MainWindow window(test::testOptions(m_dir, "keys"));

@@ -147,15 +147,47 @@ VolumeWorkspace::VolumeWorkspace(QWidget* parent)
             v->setPaintLabel(label);
         }
     });
-    m_undo.onChanged = [this] {
-        Q_EMIT historyChanged();
-    };
     linkViews();
+    m_ownSession = std::make_unique<core::VolumeSession>();
+    bindSession(nullptr);
 }
 
 VolumeWorkspace::~VolumeWorkspace()
 {
-    m_undo.onChanged = nullptr;
+    m_session->removeObserver(m_observer);
+}
+
+void VolumeWorkspace::bindSession(core::VolumeSession* session)
+{
+    if (m_session) {
+        m_session->removeObserver(m_observer);
+    }
+    m_session = session ? session : m_ownSession.get();
+    m_observer = m_session->addObserver([this](const core::SessionChange& change) {
+        switch (change.event) {
+        case core::SessionEvent::Opened:
+            showSession();
+            break;
+        case core::SessionEvent::Labels:
+            sessionLabelsChanged();
+            break;
+        case core::SessionEvent::History:
+            Q_EMIT historyChanged();
+            break;
+        default:
+            break;
+        }
+    });
+    if (m_session->isOpen()) {
+        showSession();
+    }
+    Q_EMIT historyChanged();
+}
+
+void VolumeWorkspace::setDisplayHints(bool isCt, int channel)
+{
+    m_isCt = isCt;
+    m_channel = channel;
 }
 
 void VolumeWorkspace::linkViews()
@@ -201,28 +233,52 @@ void VolumeWorkspace::linkViews()
 
 void VolumeWorkspace::setVolume(const core::Volume& volume, bool isCt, int channel)
 {
-    m_volume = volume.channel(channel);
-    m_isCt = isCt;
-    m_labels = core::LabelMap::like(m_volume);
+    setDisplayHints(isCt, channel);
+    m_session->openVolume(volume, {}); // the Opened event shows it
+}
+
+void VolumeWorkspace::showSession()
+{
+    const core::Volume& volume = m_session->volume();
+    m_channel = std::clamp(m_channel, 0, std::max(0, volume.channels() - 1));
+    m_volume = volume.channel(m_channel);
+    const core::LabelMap& labels = m_session->labels();
+    m_shownLabels = labels.rawData();
     m_groundTruth = {};
     m_surfaceLabels = {};
     m_overlay = {};
-    m_editor = std::make_unique<core::MaskEditor>(core::LabelCanvas(m_labels), m_undo);
-    m_undo.clear();
     m_autoWindow = percentileWindow(m_volume);
     for (SliceView* v : m_slices) {
         v->setVolume(m_volume);
-        v->setLabels(m_labels);
-        v->setEditor(m_editor.get());
+        v->setLabels(labels);
+        v->setEditor(&m_session->editor());
     }
     m_presets->clear();
     m_presets->addItems(windowPresetNames());
-    applyWindowPreset(isCt ? QStringLiteral("Soft tissue") : QStringLiteral("Auto"));
-    m_presets->setCurrentText(isCt ? QStringLiteral("Soft tissue") : QStringLiteral("Auto"));
-    m_view3d->setVolume(m_volume, isCt);
-    m_view3d->scene().setLabels(m_labels);
+    const QString preset = m_isCt ? QStringLiteral("Soft tissue") : QStringLiteral("Auto");
+    applyWindowPreset(preset);
+    m_presets->setCurrentText(preset);
+    m_view3d->setVolume(m_volume, m_isCt);
+    m_view3d->scene().setLabels(labels);
     m_view3d->setOverlayAvailable(false);
     Q_EMIT labelsChanged();
+}
+
+void VolumeWorkspace::sessionLabelsChanged()
+{
+    if (m_volume.empty()) {
+        return;
+    }
+    const core::LabelMap& labels = m_session->labels();
+    if (labels.rawData() != m_shownLabels) {
+        // New label memory (a map loaded as it is): the views draw from it from now on.
+        m_shownLabels = labels.rawData();
+        for (SliceView* v : m_slices) {
+            v->setLabels(labels);
+        }
+        rebuildSurface();
+    }
+    labelsEditedIn(nullptr);
 }
 
 void VolumeWorkspace::checkAligned(const core::Volume& map, const char* what) const
@@ -237,17 +293,8 @@ void VolumeWorkspace::checkAligned(const core::Volume& map, const char* what) co
 void VolumeWorkspace::replaceLabels(const core::LabelMap& labels, const std::string& title)
 {
     checkAligned(labels, "label map");
-    if (!m_editor) {
-        return;
-    }
-    std::vector<std::uint16_t> values(labels.voxelCount());
-    if (labels.pixelType() == core::PixelType::UInt16) {
-        std::copy_n(labels.data<std::uint16_t>(), values.size(), values.begin());
-    } else {
-        std::copy_n(labels.data<std::uint8_t>(), values.size(), values.begin());
-    }
-    if (!m_editor->replaceAll(values, title).empty()) {
-        labelsEditedIn(nullptr);
+    if (m_session->isOpen()) {
+        m_session->replaceLabels(labels, title); // the Labels event refreshes the views
     }
 }
 
@@ -371,16 +418,7 @@ void VolumeWorkspace::setLabels(const core::LabelMap& labels)
                           "is not on the grid of the volume shown (size, spacing, origin or "
                           "direction differ)");
     }
-    // A copy: edits here must not change the caller's label map behind its back.
-    m_labels = core::LabelMap::fromVolume(labels.clone());
-    // The copy takes the volume's geometry exactly: saved label maps then carry the source's.
-    m_labels.setGeometry(m_volume.geometry());
-    m_editor->setCanvas(core::LabelCanvas(m_labels));
-    for (SliceView* v : m_slices) {
-        v->setLabels(m_labels);
-    }
-    rebuildSurface();
-    Q_EMIT labelsChanged();
+    m_session->setLabelsWithoutHistory(labels); // the Labels event shows the new memory
 }
 
 void VolumeWorkspace::setUncertainty(const core::Volume& map)
@@ -450,21 +488,21 @@ void VolumeWorkspace::labelsEditedIn(SliceView* source)
 
 void VolumeWorkspace::undo()
 {
-    if (m_editor && !m_editor->undo().empty()) {
-        labelsEditedIn(nullptr);
+    if (m_session->isOpen() && m_session->history().canUndo()) {
+        m_session->undo(); // the Labels event refreshes the views
     }
 }
 
 void VolumeWorkspace::redo()
 {
-    if (m_editor && !m_editor->redo().empty()) {
-        labelsEditedIn(nullptr);
+    if (m_session->isOpen() && m_session->history().canRedo()) {
+        m_session->redo();
     }
 }
 
 void VolumeWorkspace::rebuildSurface()
 {
-    m_view3d->scene().setLabels(m_surfaceLabels.empty() ? m_labels : m_surfaceLabels);
+    m_view3d->scene().setLabels(m_surfaceLabels.empty() ? m_session->labels() : m_surfaceLabels);
     m_view3d->renderWidget()->requestRender();
 }
 

@@ -5,6 +5,7 @@
 #include "base/Volume.h"
 #include "segmentation/MaskEditor.h"
 #include "segmentation/UndoStack.h"
+#include "session/VolumeSession.h"
 
 #include <QWidget>
 
@@ -25,7 +26,10 @@ class VolumeView3D;
 /// The volume workspace: axial, sagittal and coronal slice views and the 3D view (ITK-SNAP's
 /// layout), with one crosshair and one window/level for the three slices, and label editing with
 /// a shared undo history: an edit in any slice updates the others and, shortly after, the 3D label
-/// surface. Owns the label map it edits (the volume's grid and geometry) and the history.
+/// surface. A view of a core::VolumeSession, which holds the volume, the labels it edits and the
+/// history: the workspace's own until bindSession() binds it to another; whoever opens a volume
+/// in the bound session (the workspace's setVolume(), or the session itself) makes the views show
+/// it.
 ///
 /// Besides the edited labels it shows, on the same grid: a ground truth (yellow outline), a
 /// preview label map (magenta outline: a reverse-diffusion step or an AI result not yet
@@ -41,15 +45,24 @@ public:
     explicit VolumeWorkspace(QWidget* parent = nullptr);
     ~VolumeWorkspace() override;
 
-    /// Shows `volume` (channel `channel`); `isCt` picks Hounsfield presets. Starts an empty label
-    /// map on its grid and clears the history.
+    /// The session whose volume and labels this workspace shows and edits (never null).
+    core::VolumeSession& session() { return *m_session; }
+    /// Shows and edits `session` (which must outlive the workspace, or be unbound first) instead
+    /// of the workspace's own; null goes back to the workspace's own session.
+    void bindSession(core::VolumeSession* session);
+    /// How the next volume opened in the session is shown: `isCt` picks Hounsfield presets,
+    /// `channel` the channel shown in the slices.
+    void setDisplayHints(bool isCt, int channel = 0);
+    /// Opens `volume` in the session (an empty label map on its grid, a fresh history) and shows
+    /// it as setDisplayHints() says.
     void setVolume(const core::Volume& volume, bool isCt, int channel = 0);
     bool hasVolume() const { return !m_volume.empty(); }
+    /// The channel shown.
     const core::Volume& volume() const { return m_volume; }
     /// Replaces the labels (loading a label map or a model's result) without an undo step.
     /// Throws core::Error(Mismatch) unless it lies on the volume's grid.
     void setLabels(const core::LabelMap& labels);
-    const core::LabelMap& labels() const { return m_labels; }
+    const core::LabelMap& labels() const { return m_session->labels(); }
     /// Replaces the labels as one undo step named `title` ("Accept AI result", "Use step 3").
     /// Throws core::Error(Mismatch) unless `labels` lies on the volume's grid.
     void replaceLabels(const core::LabelMap& labels, const std::string& title);
@@ -83,7 +96,7 @@ public:
     /// each view shows the slice through it.
     void setCrosshair(const std::array<double, 3>& voxel);
     VolumeView3D* view3D() const { return m_view3d; }
-    core::UndoStack& undoStack() { return m_undo; }
+    core::UndoStack& undoStack() { return m_session->editor().undoStack(); }
     /// Applies a window/level preset by name ("Soft tissue", "Lung", "Bone", "Brain", "Auto").
     void applyWindowPreset(const QString& name);
     QStringList windowPresetNames() const;
@@ -101,20 +114,26 @@ Q_SIGNALS:
 
 private:
     void linkViews();
+    /// Shows the session's volume and labels afresh (after an open).
+    void showSession();
+    /// The session's labels changed (an undo, a replacement, new label memory).
+    void sessionLabelsChanged();
     void labelsEditedIn(SliceView* source);
     void rebuildSurface();
     void applyOverlayTo3d();
     void checkAligned(const core::Volume& map, const char* what) const;
 
+    std::unique_ptr<core::VolumeSession> m_ownSession;
+    core::VolumeSession* m_session = nullptr;
+    int m_observer = 0;
+    const void* m_shownLabels = nullptr; ///< the label memory the views draw
+    int m_channel = 0;
     core::Volume m_volume;
-    core::LabelMap m_labels;
     core::LabelMap m_groundTruth;
     core::LabelMap m_surfaceLabels;
     core::Volume m_overlay;
     double m_overlayScale = 1.0;
     ColorMap::Name m_colorMap = ColorMap::Name::Inferno;
-    core::UndoStack m_undo;
-    std::unique_ptr<core::MaskEditor> m_editor;
     bool m_isCt = false;
     std::array<double, 2> m_autoWindow{400.0, 40.0};
 

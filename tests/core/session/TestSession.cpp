@@ -369,6 +369,53 @@ private Q_SLOTS:
         }
     }
 
+    void volumeHeldInMemoryWithLabelsSetAsTheyAre()
+    {
+        // What the studio's volume workspace does: a volume read elsewhere (or generated),
+        // labels loaded as they are (no undo step), replaced as one step, an in-memory truth.
+        const CtPhantomDemo phantom = generateCtPhantomDemo({40, 40, 16}, 5);
+        VolumeSession session;
+        std::vector<SessionEvent> events;
+        session.addObserver([&events](const SessionChange& c) { events.push_back(c.event); });
+        VolumeSource source;
+        source.notes.push_back("read by the caller");
+        session.openVolume(phantom.volume, m_tmp.filePath("held.nii.gz").toStdString(), source);
+        QCOMPARE(events.back(), SessionEvent::Opened);
+        QCOMPARE(session.source().notes.size(), std::size_t(1));
+        QCOMPARE(session.source().path, m_tmp.filePath("held.nii.gz").toStdString());
+        QVERIFY(!session.isDirty());
+
+        session.setLabelsWithoutHistory(phantom.labels);
+        QCOMPARE(events.back(), SessionEvent::Labels);
+        QVERIFY(!session.history().canUndo());
+        QVERIFY(!session.isDirty());
+        QVERIFY(session.labels().rawData() != phantom.labels.rawData()); // a copy
+        QVERIFY(sameBytes(session.labels().rawData(), phantom.labels.rawData(),
+                          phantom.labels.byteSize()));
+
+        session.replaceLabels(LabelMap::like(phantom.volume), "Clear by hand");
+        QCOMPARE(session.history().undoTitle(), std::string("Clear by hand"));
+        QVERIFY(session.isDirty());
+        QCOMPARE(session.labelledCount(), std::size_t(0));
+        session.undo();
+        QVERIFY(sameBytes(session.labels().rawData(), phantom.labels.rawData(),
+                          phantom.labels.byteSize()));
+
+        QVERIFY(!session.metrics());
+        session.setGroundTruth(phantom.labels);
+        QVERIFY(session.groundTruthPath().empty());
+        QCOMPARE(session.metrics()->dice, 1.0);
+
+        // Another grid is refused for each of them; a generated volume has no path.
+        const CtPhantomDemo small = generateCtPhantomDemo({20, 20, 16}, 6);
+        expectError(ErrorKind::Mismatch, [&] { session.setLabelsWithoutHistory(small.labels); });
+        expectError(ErrorKind::Mismatch, [&] { session.replaceLabels(small.labels, "x"); });
+        expectError(ErrorKind::Mismatch, [&] { session.setGroundTruth(small.labels); });
+        session.openVolume(small.volume, {});
+        QVERIFY(session.path().empty());
+        QVERIFY(session.labels().maxLabel() == 0);
+    }
+
 private:
     QTemporaryDir m_tmp;
 };
