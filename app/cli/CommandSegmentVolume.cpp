@@ -6,6 +6,7 @@
 #include "CasePairing.h"
 #include "CliCommand.h"
 #include "CliSupport.h"
+#include "VolumeCases.h"
 #include "base/CancelToken.h"
 #include "base/Error.h"
 #include "data/DatasetLayout.h"
@@ -141,123 +142,6 @@ VolumePreparationConfig readPreprocessing(const std::string& spec)
     return VolumePreparationConfig::fromJson(text, subject);
 }
 
-// --- inputs -------------------------------------------------------------------------------------
-
-struct VolumeCaseInput
-{
-    std::string id;
-    std::vector<std::string> images; ///< one file or DICOM folder, or one file per channel
-    std::string gt;                  ///< empty: no ground truth
-    std::string gtOrigin;            ///< "--gt" or "dataset"
-};
-
-bool isDicomFile(const std::string& path)
-{
-    try {
-        return detectVolumeFormat(path) == VolumeFormat::Dicom;
-    } catch (const Error&) {
-        return false;
-    }
-}
-
-/// A folder whose regular files include DICOM files (checked on the first few, by content).
-bool isDicomFolder(const std::string& folder)
-{
-    std::error_code ec;
-    int checked = 0;
-    for (fs::directory_iterator it(folder, ec), end; !ec && it != end && checked < 8;
-         it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        if (name.empty() || name[0] == '.' || !it->is_regular_file(ec) ||
-            app::hasVolumeExtension(name) || app::hasImageExtension(name)) {
-            continue;
-        }
-        ++checked;
-        if (isDicomFile(it->path().string())) {
-            return true;
-        }
-    }
-    return false;
-}
-
-std::vector<VolumeCaseInput> collectCases(const VolumeArgs& args)
-{
-    std::error_code ec;
-    if (!fs::exists(args.input, ec)) {
-        throw Error(ErrorKind::NotFound, args.input, "input volume or folder not found");
-    }
-    std::vector<VolumeCaseInput> cases;
-    bool folderOfCases = false;
-    if (fs::is_directory(args.input, ec)) {
-        const std::optional<DatasetLayout> layout = detectDatasetLayout(args.input);
-        if (layout && *layout != DatasetLayout::Isic2018 && *layout != DatasetLayout::Ph2) {
-            // A dataset folder: its label maps are the ground truth.
-            const DatasetScan scan = scanDataset(args.input, *layout);
-            for (const DatasetSample& s : scan.samples) {
-                cases.push_back({s.id, s.images, s.mask, "dataset"});
-            }
-            folderOfCases = true;
-            if (cases.empty()) {
-                throw Error(ErrorKind::NotFound, args.input,
-                            std::string("holds no complete ") + datasetLayoutName(*layout) +
-                                " case");
-            }
-        } else {
-            const auto files = app::listFiles(args.input, [](const std::string& f) {
-                return app::hasVolumeExtension(f) && pairingStem(f) == fileStem(f);
-            });
-            if (!files.empty()) {
-                app::indexByStem(files); // one output folder per stem
-                for (const std::string& f : files) {
-                    cases.push_back({fileStem(f), {f}, {}, {}});
-                }
-                folderOfCases = true;
-            } else if (isDicomFolder(args.input)) {
-                cases.push_back({fs::path(args.input).lexically_normal().filename().string(),
-                                 {args.input},
-                                 {},
-                                 {}});
-                if (cases.back().id.empty()) {
-                    cases.back().id = fs::absolute(args.input).parent_path().filename().string();
-                }
-            } else {
-                throw Error(ErrorKind::NotFound, args.input,
-                            "holds no volumes (.nii, .nii.gz, .nrrd, .mha, .mhd), DICOM files or "
-                            "dataset layout (brats2023, aiib2023, images/ + masks/)");
-            }
-        }
-    } else {
-        cases.push_back({fileStem(args.input), {args.input}, {}, {}});
-    }
-    if (args.gt.empty()) {
-        return cases;
-    }
-    if (!fs::exists(args.gt, ec)) {
-        throw Error(ErrorKind::NotFound, args.gt, "ground-truth label map or folder not found");
-    }
-    if (fs::is_directory(args.gt, ec)) {
-        const auto maps = app::indexByStem(app::listFiles(args.gt, app::hasVolumeExtension));
-        for (VolumeCaseInput& c : cases) {
-            const auto it = maps.find(pairingStem(c.id));
-            if (it != maps.end()) {
-                c.gt = it->second;
-                c.gtOrigin = "--gt";
-            } else if (!folderOfCases) {
-                throw Error(ErrorKind::NotFound, args.gt,
-                            "holds no label map for " + c.id + " (stem '" + pairingStem(c.id) +
-                                "')");
-            }
-        }
-    } else if (folderOfCases) {
-        throw Error(ErrorKind::Config, args.gt,
-                    "--gt must be a folder of label maps when --input is a folder of cases");
-    } else {
-        cases.front().gt = args.gt;
-        cases.front().gtOrigin = "--gt";
-    }
-    return cases;
-}
-
 // --- helpers ------------------------------------------------------------------------------------
 
 Json geometryJson(const Volume& v)
@@ -346,7 +230,7 @@ public:
         , m_cancel(cancel)
     {}
 
-    CaseOutcome run(const VolumeCaseInput& input, int index, int count)
+    CaseOutcome run(const app::VolumeCaseInput& input, int index, int count)
     {
         const auto caseStart = Clock::now();
         const VolumeModelInfo& info = m_segmenter.info();
@@ -722,7 +606,7 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
     }
     const std::set<int> saveSteps = parseSaveSteps(args.saveSteps, options.steps);
 
-    const std::vector<VolumeCaseInput> cases = collectCases(args);
+    const std::vector<app::VolumeCaseInput> cases = app::collectVolumeCases(args.input, args.gt);
 
     VolumeModelLoadOptions load;
     load.device = args.device;
@@ -808,7 +692,7 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
     std::vector<Error> failures;
     const int total = static_cast<int>(cases.size());
     for (int i = 0; i < total; ++i) {
-        const VolumeCaseInput& input = cases[static_cast<std::size_t>(i)];
+        const app::VolumeCaseInput& input = cases[static_cast<std::size_t>(i)];
         progress.event({{"event", "input"},
                         {"index", i},
                         {"count", total},
@@ -970,27 +854,6 @@ bool looksLikeDiffUNetCheckpoint(const std::string& path)
     return checkpointInputKind(path) == InputKind::Volume;
 }
 
-bool looksLikeVolumeInput(const std::string& input)
-{
-    std::error_code ec;
-    if (!fs::is_directory(input, ec)) {
-        return app::hasVolumeExtension(input);
-    }
-    if (const auto layout = detectDatasetLayout(input)) {
-        if (*layout == DatasetLayout::ImagesMasks) {
-            // images/ + masks/ holds photos or volumes: look at images/.
-            return looksLikeVolumeInput((fs::path(input) / "images").string());
-        }
-        return *layout == DatasetLayout::Brats2023 || *layout == DatasetLayout::Aiib2023;
-    }
-    for (fs::directory_iterator it(input, ec), end; !ec && it != end; it.increment(ec)) {
-        if (it->is_regular_file(ec) && app::hasVolumeExtension(it->path().string())) {
-            return true;
-        }
-    }
-    return isDicomFolder(input);
-}
-
 } // namespace
 
 namespace diffseg::app {
@@ -1008,7 +871,7 @@ bool isVolumeSegmentation(const std::string& model, const std::string& input,
         return true;
     }
     try {
-        return looksLikeVolumeInput(input) || looksLikeDiffUNetCheckpoint(model);
+        return app::looksLikeVolumeInput(input) || looksLikeDiffUNetCheckpoint(model);
     } catch (const Error&) {
         return false; // let the 2D path report the missing file
     }

@@ -23,24 +23,11 @@ class TestCliDemoData : public QObject
     Q_OBJECT
 
 private:
-    struct Run
-    {
-        int exitCode;
-        QString out;
-        QString err;
-    };
+    using Run = diffseg::test::CliRun;
 
-    Run runCli(const QStringList& args)
+    static Run runCli(const QStringList& args, int timeoutMs = 120000)
     {
-        QProcess p;
-        p.start(QString::fromLocal8Bit(qgetenv("DIFFSEG_CLI")), args);
-        if (!p.waitForFinished(120000)) {
-            p.kill();
-            return {-1, {}, QStringLiteral("timeout")};
-        }
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2,
-                QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
+        return diffseg::test::runCli(args, timeoutMs);
     }
 
     static QByteArray fileBytes(const QString& path)

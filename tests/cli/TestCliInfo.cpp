@@ -22,24 +22,11 @@ class TestCliInfo : public QObject
     Q_OBJECT
 
 private:
-    struct Run
-    {
-        int exitCode;
-        QString out;
-        QString err;
-    };
+    using Run = diffseg::test::CliRun;
 
-    Run info(const QStringList& args)
+    static Run info(const QStringList& args)
     {
-        QProcess p;
-        p.start(QString::fromLocal8Bit(qgetenv("DIFFSEG_CLI")), QStringList{"info"} + args);
-        if (!p.waitForFinished(120000)) {
-            p.kill();
-            return {-1, {}, QStringLiteral("timeout")};
-        }
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2,
-                QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
+        return diffseg::test::runCli(QStringList{"info"} + args, 120000);
     }
 
     static std::string str(const QString& s) { return s.toStdString(); }

@@ -1,5 +1,8 @@
 #include "FuzzSupport.h"
 
+#include "base/Error.h"
+#include "io/VolumeReader.h"
+
 #include <itkObject.h>
 
 #include <cstdio>
@@ -54,6 +57,24 @@ std::string writeScratchFolder(const std::uint8_t* data, std::size_t size, const
     std::filesystem::create_directories(folder);
     write(folder + "/" + name, data, size);
     return folder;
+}
+
+void readVolumeChecked(const std::string& path, bool labelsToo)
+{
+    using namespace diffseg::core;
+    VolumeReadOptions options;
+    options.maxBytes = kMaxBytes;
+    try {
+        const LoadedVolume v = readVolume(path, options);
+        if (!v.volume.geometry().isValid() || v.volume.byteSize() > v.volume.buffer().size()) {
+            __builtin_trap();
+        }
+        if (labelsToo) {
+            readVolumeHeader(path);
+            readLabelMap(path, options);
+        }
+    } catch (const Error&) {
+    }
 }
 
 } // namespace diffseg::fuzz

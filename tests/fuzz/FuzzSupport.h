@@ -18,4 +18,10 @@ std::string writeScratchFolder(const std::uint8_t* data, std::size_t size, const
 /// announces gigabytes is refused (the behaviour under test) instead of exhausting memory.
 constexpr std::uint64_t kMaxBytes = std::uint64_t(64) << 20;
 
+/// Reads `path` as a volume (a file or a DICOM folder) within kMaxBytes and traps on a result
+/// that breaks the reader's promises (invalid geometry, fewer bytes than the size says); with
+/// `labelsToo` also its header alone and the path as a label map. core::Error is the expected
+/// answer to bad input and is swallowed.
+void readVolumeChecked(const std::string& path, bool labelsToo);
+
 } // namespace diffseg::fuzz

@@ -1,6 +1,7 @@
 #include "TestSupport.h"
 
 #include <QFileInfo>
+#include <QProcess>
 
 namespace diffseg::test {
 
@@ -48,6 +49,20 @@ QString scratchDir(const QString& name)
     dir.removeRecursively();
     QDir().mkpath(dir.path());
     return dir.path();
+}
+
+CliRun runCli(const QStringList& args, int timeoutMs)
+{
+    QProcess p;
+    p.start(QString::fromLocal8Bit(qgetenv("DIFFSEG_CLI")), args);
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        return {-1, {}, QStringLiteral("timeout")};
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2,
+            QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
 }
 
 } // namespace diffseg::test

@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QString>
+#include <QStringList>
 #include <QtTest>
 
 namespace diffseg::test {
@@ -18,6 +19,17 @@ QString baselineDir();
 QString binaryDir();
 /// A fresh empty folder under outputDir() for one test function.
 QString scratchDir(const QString& name);
+
+/// What one run of the diffseg command line left: its exit status (-1: killed after the
+/// timeout, -2: crashed), standard output and standard error.
+struct CliRun
+{
+    int exitCode = 0;
+    QString out;
+    QString err;
+};
+/// Runs the diffseg command line ($DIFFSEG_CLI) with `args` and waits at most `timeoutMs`.
+CliRun runCli(const QStringList& args, int timeoutMs = 120000);
 
 } // namespace diffseg::test
 

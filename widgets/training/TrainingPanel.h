@@ -172,6 +172,16 @@ Q_SIGNALS:
     void runsFolderChanged(const QString& folder);
 
 private:
+    /// The columns of the run list.
+    enum RunColumn
+    {
+        ColumnName,
+        ColumnStatus,
+        ColumnProgress,
+        ColumnUpdated,
+        ColumnCount
+    };
+
     void choosePreset(int index);
     void refreshDatasetSummary();
     void updateEnabled();

@@ -1,3 +1,4 @@
+#include "ExpectError.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "data/Augmentation.h"
@@ -16,6 +17,7 @@
 #include <thread>
 
 using namespace diffseg::core;
+using diffseg::test::expectError;
 
 namespace {
 
@@ -170,23 +172,6 @@ QString invalidity(const Image2D& image, const Image2D& mask, int w, int h)
         }
     }
     return {};
-}
-
-template <class Fn>
-void expectError(Fn&& fn, ErrorKind kind, std::initializer_list<const char*> fragments)
-{
-    try {
-        fn();
-    } catch (const Error& e) {
-        QVERIFY2(e.kind() == kind,
-                 qPrintable(QString("kind %1 for: %2").arg(errorKindName(e.kind())).arg(e.what())));
-        for (const char* f : fragments) {
-            QVERIFY2(std::strstr(e.what(), f) != nullptr,
-                     qPrintable(QString("'%1' not in: %2").arg(f).arg(e.what())));
-        }
-        return;
-    }
-    QFAIL("no core::Error thrown");
 }
 
 /// numpy.rot90(image, k) (counter-clockwise) of a square image.

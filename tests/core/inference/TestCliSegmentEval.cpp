@@ -122,29 +122,15 @@ class TestCliSegmentEval : public QObject
     Q_OBJECT
 
 private:
-    struct Run
-    {
-        int exitCode;
-        QString out;
-        QString err;
-    };
+    using Run = diffseg::test::CliRun;
 
     QString m_dir;
     QString m_checkpoint;     ///< T = 50
     QString m_slowCheckpoint; ///< T = 1000, for cancelling DDPM mid-run
 
-    Run runCli(const QStringList& args, int timeoutMs = 180000)
+    static Run runCli(const QStringList& args, int timeoutMs = 180000)
     {
-        QProcess p;
-        p.start(QString::fromLocal8Bit(qgetenv("DIFFSEG_CLI")), args);
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-            return {-1, {}, QStringLiteral("timeout")};
-        }
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2,
-                QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
+        return diffseg::test::runCli(args, timeoutMs);
     }
 
     QStringList fastSampling() const

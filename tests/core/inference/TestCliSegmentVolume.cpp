@@ -116,30 +116,16 @@ class TestCliSegmentVolume : public QObject
     Q_OBJECT
 
 private:
-    struct Run
-    {
-        int exitCode;
-        QString out;
-        QString err;
-    };
+    using Run = diffseg::test::CliRun;
 
     QString m_dir;
     QString m_model;   ///< (1, 2), input 32, z-score, crop, 2 mm
     QString m_model16; ///< (1, 2), input 16, z-score, crop, native grid: many windows
     QString m_twoD;    ///< a DermoSegDiff checkpoint header (dummy weights)
 
-    Run runCli(const QStringList& args, int timeoutMs = 240000)
+    static Run runCli(const QStringList& args, int timeoutMs = 240000)
     {
-        QProcess p;
-        p.start(QString::fromLocal8Bit(qgetenv("DIFFSEG_CLI")), args);
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-            return {-1, {}, QStringLiteral("timeout")};
-        }
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2,
-                QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
+        return diffseg::test::runCli(args, timeoutMs);
     }
 
     static QStringList cpu() { return {"--device", "cpu", "--threads", "2"}; }

@@ -2,6 +2,7 @@
 // cancellation, EMA selection, reference .pth import and bad inputs. A freshly initialised tiny
 // DermoSegDiff (3 levels, 64 x 64 input) keeps every run to a fraction of a second.
 
+#include "ExpectError.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "engine/checkpoint/Checkpoint.h"
@@ -22,6 +23,7 @@
 #include <fstream>
 
 using namespace diffseg::core;
+using diffseg::test::expectError;
 using namespace diffseg::core::engine;
 
 namespace {
@@ -89,17 +91,6 @@ SegmentOptions fastOptions(int steps = 4, int members = 3, std::uint64_t seed = 
     o.ensemble = members;
     o.seed = seed;
     return o;
-}
-
-template <class Fn>
-Error expectError(Fn&& fn)
-{
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e;
-    }
-    return Error(ErrorKind::Internal, "test", "no exception was thrown");
 }
 
 bool sameBytes(const Image2D& a, const Image2D& b)

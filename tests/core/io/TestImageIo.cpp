@@ -1,3 +1,4 @@
+#include "ExpectError.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "io/FileUtils.h"
@@ -16,27 +17,11 @@
 #include <sstream>
 
 using namespace diffseg::core;
+using diffseg::test::expectError;
 using diffseg::test::scratchDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-template <class Fn>
-void expectError(Fn&& fn, ErrorKind kind, std::initializer_list<const char*> fragments)
-{
-    try {
-        fn();
-    } catch (const Error& e) {
-        QVERIFY2(e.kind() == kind,
-                 qPrintable(QString("kind %1 for: %2").arg(errorKindName(e.kind())).arg(e.what())));
-        for (const char* f : fragments) {
-            QVERIFY2(std::strstr(e.what(), f) != nullptr,
-                     qPrintable(QString("'%1' not in: %2").arg(f).arg(e.what())));
-        }
-        return;
-    }
-    QFAIL("no core::Error thrown");
-}
 
 std::string str(const QString& s)
 {

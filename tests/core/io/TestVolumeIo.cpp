@@ -1,3 +1,4 @@
+#include "ExpectError.h"
 #include "TestSupport.h"
 #include "VolumeTestUtils.h"
 #include "base/Error.h"
@@ -14,6 +15,7 @@
 #include <numeric>
 
 using namespace diffseg::core;
+using diffseg::test::expectError;
 using diffseg::test::obliqueGeometry;
 using diffseg::test::scratchDir;
 namespace fs = std::filesystem;
@@ -23,24 +25,6 @@ namespace {
 std::string str(const QString& s)
 {
     return s.toStdString();
-}
-
-/// Runs `fn`, which must throw core::Error of `kind` whose message contains every fragment.
-template <class Fn>
-void expectError(Fn&& fn, ErrorKind kind, std::initializer_list<const char*> fragments)
-{
-    try {
-        fn();
-    } catch (const Error& e) {
-        QVERIFY2(e.kind() == kind,
-                 qPrintable(QString("kind %1 for: %2").arg(errorKindName(e.kind())).arg(e.what())));
-        for (const char* f : fragments) {
-            QVERIFY2(std::strstr(e.what(), f) != nullptr,
-                     qPrintable(QString("'%1' not in: %2").arg(f).arg(e.what())));
-        }
-        return;
-    }
-    QFAIL("no core::Error thrown");
 }
 
 Volume makeInt16Volume(const std::array<std::int64_t, 3>& size, const Geometry& g, int channels = 1)

@@ -1,3 +1,4 @@
+#include "ExpectError.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "base/LabelMap.h"
@@ -19,6 +20,7 @@
 #include <random>
 
 using namespace diffseg::core;
+using diffseg::test::expectError;
 
 namespace {
 
@@ -168,17 +170,6 @@ double circleGap(double r, double d, double theta)
 bool isNaN(double v)
 {
     return std::isnan(v);
-}
-
-template <class Fn>
-Error expectError(Fn&& fn)
-{
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e;
-    }
-    return Error(ErrorKind::Internal, "test", "no exception was thrown");
 }
 
 } // namespace

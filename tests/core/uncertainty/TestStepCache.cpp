@@ -1,3 +1,4 @@
+#include "ExpectError.h"
 #include "base/Error.h"
 #include "uncertainty/StepCache.h"
 #include "uncertainty/UncertaintyMaps.h"
@@ -14,6 +15,7 @@
 #include <thread>
 
 using namespace diffseg::core;
+using diffseg::test::expectError;
 
 namespace {
 
@@ -31,17 +33,6 @@ std::vector<float> x0Frame(std::size_t voxels, int member, int step)
     v[3] = 1.0f / 255.0f; // exactly halfway between the codes 128 (1/255) and 129 (3/255)
     v[4] = -std::numeric_limits<float>::denorm_min();
     return v;
-}
-
-template <class Fn>
-Error expectError(Fn&& fn)
-{
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e;
-    }
-    return Error(ErrorKind::Internal, "test", "no exception was thrown");
 }
 
 /// The kept-set invariants the policy documents.

@@ -1,3 +1,4 @@
+#include "ExpectError.h"
 #include "base/Error.h"
 #include "uncertainty/UncertaintyMaps.h"
 
@@ -8,6 +9,7 @@
 #include <limits>
 
 using namespace diffseg::core;
+using diffseg::test::expectError;
 
 namespace {
 
@@ -16,17 +18,6 @@ Image2D floatImage(int width, int height, float value = 0.0f)
     Image2D image(width, height, 1, PixelType::Float32);
     std::fill(image.data<float>(), image.data<float>() + image.pixelCount(), value);
     return image;
-}
-
-template <class Fn>
-Error expectError(Fn&& fn)
-{
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e;
-    }
-    return Error(ErrorKind::Internal, "test", "no exception was thrown");
 }
 
 double binaryEntropyRef(double p)
