@@ -283,13 +283,7 @@ void MainWindow::createMenus()
     edit->addAction(a("clearMask"));
 
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
-    for (const char* name :
-         {"toolNavigate", "toolBrush", "toolEraser", "toolPolygon", "toolFill"}) {
-        tools->addAction(a(name));
-    }
-    tools->addSeparator();
-    tools->addAction(a("brushSmaller"));
-    tools->addAction(a("brushLarger"));
+    m_photo->addToolActions(tools);
     tools->addSeparator();
     tools->addAction(a("nextRegion"));
 

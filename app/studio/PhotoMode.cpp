@@ -24,6 +24,7 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QScrollArea>
@@ -33,11 +34,16 @@
 #include <QTimer>
 #include <QToolBar>
 
+#include <array>
 #include <cmath>
 
 namespace diffseg::app {
 
 namespace {
+
+/// The correction tools' actions, in SegmentationView2D::Tool order.
+constexpr std::array<const char*, 6> kToolActions = {"toolNavigate", "toolBrush", "toolEraser",
+                                                     "toolPolygon",  "toolFill",  "toolPrompt"};
 
 QString imageFilter()
 {
@@ -203,13 +209,23 @@ void PhotoMode::createDocks()
             &PhotoMode::previewEnsembleTile);
 }
 
+void PhotoMode::addToolActions(QMenu* menu) const
+{
+    for (const char* name : kToolActions) {
+        menu->addAction(m_actions.value(QLatin1String(name)));
+    }
+    menu->addSeparator();
+    menu->addAction(m_actions.value(QStringLiteral("brushSmaller")));
+    menu->addAction(m_actions.value(QStringLiteral("brushLarger")));
+    menu->addAction(m_actions.value(QStringLiteral("refineFromEdits")));
+}
+
 void PhotoMode::createToolBar()
 {
     m_toolBar = m_window->addToolBar(tr("Correction tools"));
     m_toolBar->setObjectName(QStringLiteral("toolsToolBar"));
     m_toolBar->setToolButtonStyle(Qt::ToolButtonTextOnly);
-    for (const char* name :
-         {"toolNavigate", "toolBrush", "toolEraser", "toolPolygon", "toolFill"}) {
+    for (const char* name : kToolActions) {
         m_toolBar->addAction(m_actions.value(QLatin1String(name)));
     }
     m_brushSize = new QSpinBox(m_toolBar);
@@ -237,6 +253,8 @@ void PhotoMode::createToolBar()
 void PhotoMode::connectView()
 {
     connect(m_view, &widgets::ImageView::cursorMoved, this, &PhotoMode::showPixelInfo);
+    connect(m_view, &widgets::SegmentationView2D::promptsChanged, this,
+            [this] { refineWithPrompts(); });
     // The view's edits drive the metrics, the history actions and the autosave.
     connect(m_view, &widgets::SegmentationView2D::maskEdited, this, [this] {
         if (!m_metricsTimer->isActive()) {
@@ -251,9 +269,8 @@ void PhotoMode::connectView()
     });
     connect(m_view, &widgets::SegmentationView2D::toolChanged, this,
             [this](widgets::SegmentationView2D::Tool tool) {
-                static const char* names[] = {"toolNavigate", "toolBrush", "toolEraser",
-                                              "toolPolygon", "toolFill"};
-                if (QAction* a = m_actions.value(QLatin1String(names[static_cast<int>(tool)]))) {
+                const auto index = static_cast<std::size_t>(tool);
+                if (QAction* a = m_actions.value(QLatin1String(kToolActions.at(index)))) {
                     a->setChecked(true);
                 }
             });
@@ -369,6 +386,8 @@ void PhotoMode::showImage(const core::Image2D& image, const QString& path)
     resetResultState();
     m_image = image;
     m_currentPath = path;
+    m_refineStrokes = {};
+    m_refinePending = false;
     m_view->setImage2D(image, path.toStdString());
     m_overlayPanel->setGroundTruthAvailable(false);
     m_view->setFocus();

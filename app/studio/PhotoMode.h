@@ -11,12 +11,14 @@
 #include <QString>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QAction;
 class QActionGroup;
 class QDockWidget;
 class QLabel;
+class QMenu;
 class QSpinBox;
 class QTimer;
 class QToolBar;
@@ -39,6 +41,7 @@ namespace diffseg::app {
 class MainWindow;
 class SegmentationRunner;
 class SessionAutosave;
+struct SegmentationJob;
 struct SegmentationOutput;
 
 /// The studio's photo workflow (dermoscopy, DermoSegDiff): the photo view in the centre, bound
@@ -90,6 +93,17 @@ public:
     void presentResult(const std::shared_ptr<const SegmentationOutput>& output);
     void acceptAiResult();
 
+    /// Refines the mask with the Prompt tool's clicks and box (and the strokes sent with
+    /// refineFromEdits()) in the background: a run that is going is cancelled and this one
+    /// follows it. The result shows dashed; acceptAiResult() takes it as one undo step
+    /// ("Refine: 3 clicks"). False when there is nothing to refine with or no model.
+    bool refineWithPrompts();
+    /// "Refine from my edits": the brush and eraser changes since the last AI result become
+    /// prompts (painted = lesion, erased = background) and the model refines around them.
+    bool refineFromEdits();
+    /// The undo title a refinement's result is accepted with.
+    QString refineTitle() const;
+
     bool saveMaskTo(const QString& path, bool quiet = false);
     bool saveViewScreenshot(const QString& path, bool quiet = false);
     /// Writes the report as PDF or PNG, chosen by the extension.
@@ -119,6 +133,8 @@ public:
     void setShown(bool shown);
     /// Named actions ("saveMask", "undo", "toolBrush", "segment", "prevStep", ...).
     QAction* action(const QString& name) const { return m_actions.value(name); }
+    /// Adds the correction tools (in Tool order), the brush sizes and "Refine from My Edits".
+    void addToolActions(QMenu* menu) const;
     /// The docks, in the order the View menu lists them.
     QList<QDockWidget*> docks() const;
 
@@ -179,6 +195,13 @@ private:
     QImage stepImage(int step, int member, widgets::StepBrowser::Mode mode) const;
     QString stepLabel(int step) const;
     void chooseUncertaintyMap(int index);
+    /// The checks and settings every run shares (image, model, sampler from the panel and the
+    /// card); nullopt (after telling why) when a run cannot start.
+    std::optional<SegmentationJob> prepareJob();
+    /// Starts `job` and shows that it runs; `what` is the status line.
+    bool launchJob(SegmentationJob job, const QString& what);
+    /// A newer prompt arrived while a run was going: starts it once that run has ended.
+    void startPendingRefinement();
     void recomputeRegions();
 
     MainWindow* m_window;
@@ -220,6 +243,8 @@ private:
     int m_runSerial = -1; ///< m_imageSerial of the image the running job segments
 
     std::shared_ptr<const SegmentationOutput> m_output;
+    bool m_refinePending = false;  ///< a refinement waits for the running job to stop
+    core::Image2D m_refineStrokes; ///< "Refine from my edits": PromptLabel strokes, or empty
     std::shared_ptr<core::StepCache> m_stepCache;
     int m_liveStep = -1;
     std::vector<core::Image2D> m_liveX0;

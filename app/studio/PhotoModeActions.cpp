@@ -87,9 +87,17 @@ void PhotoMode::createActions()
          Qt::Key_L, widgets::SegmentationView2D::Tool::Polygon},
         {"toolFill", tr("Fill"), tr("Fill the clicked region; right button clears it"), Qt::Key_G,
          widgets::SegmentationView2D::Tool::Fill},
+        {"toolPrompt", tr("Prompt"),
+         tr("Guide the model: left click = lesion, right click = background, Shift + drag = box; "
+            "drag a marker to move it, double-click to remove it. Each click refines at once."),
+         Qt::Key_C, widgets::SegmentationView2D::Tool::Prompt},
     };
     for (const auto& t : tools) {
-        QAction* a = make(QLatin1String(t.name), t.text, t.tip, {QKeySequence(t.key)});
+        QList<QKeySequence> keys{QKeySequence(t.key)};
+        if (t.tool == widgets::SegmentationView2D::Tool::Prompt) {
+            keys << QKeySequence(Qt::Key_1); // the number key of the guided tools
+        }
+        QAction* a = make(QLatin1String(t.name), t.text, t.tip, keys);
         a->setCheckable(true);
         a->setActionGroup(m_toolGroup);
         const auto tool = t.tool;
@@ -107,6 +115,11 @@ void PhotoMode::createActions()
                  {QKeySequence(Qt::Key_BracketRight)}),
             &QAction::triggered, this,
             [this] { m_view->setBrushRadius(m_view->brushRadius() * 1.25); });
+    connect(make("refineFromEdits", tr("&Refine from My Edits"),
+                 tr("Send your brush and eraser changes to the model as prompts: it redraws the "
+                    "outline around them (R)"),
+                 {QKeySequence(Qt::Key_R)}),
+            &QAction::triggered, this, &PhotoMode::refineFromEdits);
     connect(make("nextRegion", tr("&Next Uncertain Region"),
                  tr("Centre the view on the largest uncertain region not yet reviewed"),
                  {QKeySequence(Qt::Key_N)}),

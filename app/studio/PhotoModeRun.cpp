@@ -38,7 +38,10 @@ void PhotoMode::connectRunner()
     connect(m_runner, &SegmentationRunner::stepAvailable, this, &PhotoMode::onStepAvailable);
     connect(m_runner, &SegmentationRunner::failed, this, &PhotoMode::onRunFailed);
     connect(m_runner, &SegmentationRunner::finished, this, [this] {
-        if (m_runSerial == m_imageSerial) {
+        if (m_refinePending) {
+            // A newer prompt came while this run finished: its result is already stale.
+            startPendingRefinement();
+        } else if (m_runSerial == m_imageSerial) {
             presentResult(m_runner->output());
         } else {
             m_modelPanel->setRunning(false);
@@ -74,27 +77,24 @@ bool PhotoMode::isSegmenting() const
     return m_runner->isRunning();
 }
 
-bool PhotoMode::startSegmentation()
+std::optional<SegmentationJob> PhotoMode::prepareJob()
 {
-    if (m_runner->isRunning()) {
-        return false;
-    }
     if (m_image.empty()) {
         reportError(tr("No image"), tr("Open an image to segment first (File > Open)."), false);
-        return false;
+        return std::nullopt;
     }
     const widgets::SamplingRequest request = m_modelPanel->request();
     if (request.checkpoint.isEmpty()) {
         reportError(tr("No model"), tr("Choose a checkpoint first: File > Open Model (Ctrl+M)."),
                     false);
-        return false;
+        return std::nullopt;
     }
     if (!QFileInfo::exists(request.checkpoint)) {
         reportError(tr("Model not found"),
                     tr("%1\n\nThe checkpoint file no longer exists.").arg(request.checkpoint),
                     false);
         m_window->refreshModels();
-        return false;
+        return std::nullopt;
     }
     if (checkpointKind(request.checkpoint) == CheckpointKind::Volume) {
         reportError(tr("Not a photo model"),
@@ -102,7 +102,7 @@ bool PhotoMode::startSegmentation()
                        "DermoSegDiff checkpoint; open a volume (File > Open) to use this one.")
                         .arg(request.checkpoint),
                     false);
-        return false;
+        return std::nullopt;
     }
     SegmentationJob job;
     job.checkpoint = request.checkpoint;
@@ -120,6 +120,25 @@ bool PhotoMode::startSegmentation()
     // from the threshold's outline noised to a strength; the panel has no control for it.
     job.options.startFromOtsu =
         checkpointCard(request.checkpoint).validatedNumber("start_from_otsu").value_or(0.0);
+    return job;
+}
+
+bool PhotoMode::startSegmentation()
+{
+    if (m_runner->isRunning()) {
+        return false;
+    }
+    std::optional<SegmentationJob> job = prepareJob();
+    if (!job) {
+        return false;
+    }
+    return launchJob(std::move(*job),
+                     tr("Segmenting %1...").arg(QFileInfo(m_currentPath).fileName()));
+}
+
+bool PhotoMode::launchJob(SegmentationJob job, const QString& what)
+{
+    const QString checkpoint = job.checkpoint;
     m_runSerial = m_imageSerial;
     resetResultState();
     m_view->clearPreview();
@@ -130,10 +149,10 @@ bool PhotoMode::startSegmentation()
         return false;
     }
     m_modelPanel->setRunning(true);
-    m_modelPanel->setStatus(tr("Loading %1...").arg(QFileInfo(request.checkpoint).fileName()));
+    m_modelPanel->setStatus(tr("Loading %1...").arg(QFileInfo(checkpoint).fileName()));
     m_stepDock->raise();
     updateActionsEnabled();
-    showMessage(tr("Segmenting %1...").arg(QFileInfo(m_currentPath).fileName()));
+    showMessage(what);
     return true;
 }
 
@@ -193,6 +212,11 @@ void PhotoMode::onStepAvailable()
 void PhotoMode::onRunFailed(const QString& message, bool cancelled)
 {
     m_modelPanel->setRunning(false);
+    if (cancelled && m_refinePending) {
+        // Cancelled for a newer prompt: that one runs now, with no word about this one.
+        startPendingRefinement();
+        return;
+    }
     updateActionsEnabled();
     const bool current = m_runSerial == m_imageSerial;
     m_liveX0.clear();
@@ -271,7 +295,12 @@ void PhotoMode::presentResult(const std::shared_ptr<const SegmentationOutput>& o
     // overwritten: the result waits, dashed, for "Accept AI result".
     m_view->setPreview(r.mask);
     QString message;
-    if (countNonZero(m_view->mask()) == 0) {
+    if (output->refined) {
+        m_acceptNote = tr("the refined result (%1)").arg(refineTitle());
+        message = tr("Refined with %1: the result is dashed; press A to accept it, or keep "
+                     "clicking")
+                      .arg(refineTitle().section(QStringLiteral(": "), 1));
+    } else if (countNonZero(m_view->mask()) == 0) {
         m_view->acceptPreview("Accept AI result");
         m_acceptNote = tr("the AI result (final step, ensemble mean)");
         m_acceptedAtUndo = m_view->undoStack().undoCount();
@@ -389,10 +418,16 @@ void PhotoMode::acceptAiResult()
                        "ensemble member"));
         return;
     }
-    m_view->acceptPreview("Accept AI result");
+    const bool refined = m_output && m_output->refined;
+    m_view->acceptPreview(refined ? refineTitle().toStdString() : "Accept AI result");
     m_acceptedAtUndo = m_view->undoStack().undoCount();
     if (m_acceptNote.isEmpty()) {
         m_acceptNote = tr("the AI result");
+    }
+    if (refined) {
+        // The prompts are spent: the next clicks refine the accepted mask.
+        m_view->clearPrompts();
+        m_refineStrokes = {};
     }
     showMessage(tr("Accepted %1 as the mask (Ctrl+Z undoes)").arg(m_acceptNote));
 }

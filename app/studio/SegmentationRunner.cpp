@@ -61,7 +61,9 @@ void SegmentationRunner::runJob(const SegmentationJob& job, const core::CancelTo
     } else {
         options.steps = 0;
     }
-    std::vector<int> planned = m_model->plannedTimesteps(options);
+    std::vector<int> planned = job.refine
+                                   ? m_model->plannedRefineTimesteps(options, job.refineOptions)
+                                   : m_model->plannedTimesteps(options);
     // Keep every step of every member (x0 and x_t) when it costs at most 256 MiB.
     const std::size_t side = static_cast<std::size_t>(m_model->info().inputSize);
     const std::size_t needed = side * side * planned.size() *
@@ -78,13 +80,20 @@ void SegmentationRunner::runJob(const SegmentationJob& job, const core::CancelTo
         Q_EMIT runStarted();
     });
 
-    auto result = std::make_shared<core::SegmentResult>(m_model->segment(
-        job.image, options, [this](const core::SegmentStep& s) { postStep(s); }, cancel));
+    const core::SegmentStepCallback onStep = [this](const core::SegmentStep& s) {
+        postStep(s);
+    };
+    auto result = std::make_shared<core::SegmentResult>(
+        job.refine ? m_model->refine(job.image, job.currentMask, job.prompts, options,
+                                     job.refineOptions, onStep, cancel)
+                   : m_model->segment(job.image, options, onStep, cancel));
 
     // Everything the GUI shows of the result is computed here, off the GUI thread.
     auto output = std::make_shared<SegmentationOutput>();
     output->model = info;
     output->options = options;
+    output->refined = job.refine;
+    output->refineClicks = static_cast<int>(job.prompts.clicks.size());
     const int w = result->originalWidth;
     const int h = result->originalHeight;
     output->uncertaintyDisplay = {

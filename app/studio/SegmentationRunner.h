@@ -24,6 +24,12 @@ struct SegmentationJob
     core::Image2D image;                        ///< RGB uint8 as readImage(..., Rgb) gives
     core::SegmentOptions options;
     int galleryMaxSide = 768; ///< the ensemble gallery's masks are made at most this large
+    /// A refinement (Segmenter2D::refine) instead of a segmentation: the mask it starts from
+    /// (uint8 {0, 1} of the image's size; empty: from noise), the prompts and how far back.
+    bool refine = false;
+    core::Image2D currentMask;
+    core::RefinePrompts prompts;
+    core::RefineOptions refineOptions;
 };
 
 /// The newest sampling step, handed from the sampling thread to the GUI.
@@ -50,6 +56,9 @@ struct SegmentationOutput
     core::Image2D galleryImage;              ///< the image, at most galleryMaxSide
     std::vector<core::Image2D> galleryMasks; ///< each member's final mask at galleryImage's size
     std::vector<core::Image2D> memberMasks;  ///< each member's final mask at the image's size
+    /// The run was a refinement with this many clicks (and a box, or none): 0 for a segmentation.
+    int refineClicks = 0;
+    bool refined = false;
 };
 
 /// Runs Segmenter2D on a worker thread (BackgroundRunner), one run at a time, and keeps the loaded

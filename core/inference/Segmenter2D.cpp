@@ -255,6 +255,14 @@ std::vector<int> Segmenter2D::plannedTimesteps(const SegmentOptions& options) co
     return engine::DiffusionSampler(m_impl->schedule, settings).timesteps();
 }
 
+std::vector<int> Segmenter2D::plannedRefineTimesteps(const SegmentOptions& options,
+                                                     const RefineOptions& refine) const
+{
+    engine::SamplerOptions settings = samplerOptions(options);
+    settings.startTimestep = startTimestepFor(refine.strength);
+    return engine::DiffusionSampler(m_impl->schedule, settings).timesteps();
+}
+
 Image2D Segmenter2D::preprocess(const Image2D& image, int size, int channels)
 {
     if (image.empty()) {

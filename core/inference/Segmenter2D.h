@@ -226,6 +226,9 @@ public:
     /// Timesteps the options visit in sampling order (their count is the number of steps and of
     /// callbacks); throws Error(Config) for invalid sampler options.
     std::vector<int> plannedTimesteps(const SegmentOptions& options) const;
+    /// The same for refine() with `refine` (its span starts at the refinement's strength).
+    std::vector<int> plannedRefineTimesteps(const SegmentOptions& options,
+                                            const RefineOptions& refine) const;
 
     /// Segments one image (RGB UInt8 as readImage(..., Rgb) gives, or Float32/UInt16; 1 or 4
     /// channels are adapted). `callback` sees every step; `cancel` is polled before every step.

@@ -95,6 +95,7 @@ void SegmentationView2D::resetLayers()
     m_highlight = {};
     m_maskEmpty = true;
     m_polygon.clear();
+    m_prompts.clear();
 }
 
 void SegmentationView2D::setMask(const core::Image2D& mask)
@@ -486,6 +487,7 @@ void SegmentationView2D::paintOverlay(QPainter& painter)
         drawPath(poly, m_polygonErase ? QColor(255, 80, 80) : QColor(255, 255, 255), Qt::DashLine,
                  1.5);
     }
+    m_prompts.paint(painter, screenPixel);
     if ((m_tool == Tool::Brush || m_tool == Tool::Eraser) && cursorInside()) {
         const QPointF c = widgetToImage(cursorPosition());
         const double r = m_brushRadius;
@@ -509,6 +511,13 @@ bool SegmentationView2D::toolPress(QMouseEvent* e, const QPointF& p)
     switch (m_tool) {
     case Tool::Navigate:
         return false;
+    case Tool::Prompt: {
+        const QSizeF size(image2D().width(), image2D().height());
+        const bool box = e->button() == Qt::LeftButton && (e->modifiers() & Qt::ShiftModifier);
+        // A marker is grabbed within 10 screen pixels of its centre.
+        return promptGesture(m_prompts.press(p, e->button() == Qt::LeftButton, box,
+                                             10.0 / std::max(zoom(), 1e-6), size));
+    }
     case Tool::Brush:
     case Tool::Eraser: {
         m_strokeValue = (m_tool == Tool::Brush && !secondary) ? 1 : 0;
@@ -544,6 +553,9 @@ bool SegmentationView2D::toolPress(QMouseEvent* e, const QPointF& p)
 
 bool SegmentationView2D::toolMove(QMouseEvent* e, const QPointF& p)
 {
+    if (m_tool == Tool::Prompt && (e->buttons() & (Qt::LeftButton | Qt::RightButton))) {
+        return promptGesture(m_prompts.move(p, QSizeF(image2D().width(), image2D().height())));
+    }
     if (m_stroking && m_session->isOpen()) {
         maskChanged(m_session->editor().strokeTo(p.x(), p.y(), radiusMm(), m_strokeValue), false);
         return true;
@@ -564,8 +576,11 @@ bool SegmentationView2D::toolMove(QMouseEvent* e, const QPointF& p)
     return false;
 }
 
-bool SegmentationView2D::toolRelease(QMouseEvent*, const QPointF&)
+bool SegmentationView2D::toolRelease(QMouseEvent*, const QPointF& p)
 {
+    if (m_tool == Tool::Prompt) {
+        return promptGesture(m_prompts.release(p, QSizeF(image2D().width(), image2D().height())));
+    }
     if (m_stroking && m_session->isOpen()) {
         m_stroking = false;
         maskChanged(m_session->editor().endStroke(), true);
@@ -582,8 +597,33 @@ bool SegmentationView2D::toolRelease(QMouseEvent*, const QPointF&)
     return false;
 }
 
+bool SegmentationView2D::promptGesture(PromptLayer::Change change)
+{
+    if (change == PromptLayer::Change::None) {
+        return false;
+    }
+    update();
+    if (change == PromptLayer::Change::Changed) {
+        Q_EMIT promptsChanged();
+    }
+    return true;
+}
+
+void SegmentationView2D::clearPrompts()
+{
+    if (m_prompts.clear()) {
+        update();
+    }
+}
+
 void SegmentationView2D::mouseDoubleClickEvent(QMouseEvent* e)
 {
+    if (m_tool == Tool::Prompt && e->button() != Qt::MiddleButton) {
+        promptGesture(
+            m_prompts.removeAt(widgetToImage(e->position()), 10.0 / std::max(zoom(), 1e-6)));
+        e->accept();
+        return;
+    }
     if (m_tool == Tool::Polygon && !m_polygon.empty()) {
         // The double-click point closes the polygon; add it unless its press already did.
         const QPointF last = imageToWidget(QPointF(m_polygon.back()[0], m_polygon.back()[1]));
@@ -620,7 +660,20 @@ void SegmentationView2D::keyPressEvent(QKeyEvent* e)
     case Qt::Key_BracketRight:
         setBrushRadius(m_brushRadius * 1.25);
         break;
+    case Qt::Key_Backspace:
+    case Qt::Key_Delete:
+        if (m_tool != Tool::Prompt || !m_prompts.removeLast()) {
+            ImageView::keyPressEvent(e);
+            return;
+        }
+        update();
+        Q_EMIT promptsChanged();
+        break;
     case Qt::Key_Escape:
+        if (m_tool == Tool::Prompt && m_prompts.clear()) {
+            update();
+            Q_EMIT promptsChanged();
+        }
         if (m_stroking && m_session->isOpen()) {
             m_stroking = false;
             maskChanged(m_session->editor().cancelStroke(), true);

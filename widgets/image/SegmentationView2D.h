@@ -3,6 +3,7 @@
 #include "ColorMap.h"
 #include "ImageView.h"
 #include "MaskOutline.h"
+#include "PromptLayer.h"
 #include "base/Image2D.h"
 #include "segmentation/MaskEditor.h"
 #include "segmentation/UndoStack.h"
@@ -23,7 +24,10 @@ namespace diffseg::widgets {
 ///
 /// Mouse: with Brush, left paints and right erases; Eraser erases; Polygon: click vertices and
 /// double-click (or Enter) to close, or drag a freehand lasso; right button or Shift erases; Fill:
-/// left fills the clicked region, right clears it. Middle drag (or Space + left drag) pans, the
+/// left fills the clicked region, right clears it; Prompt (the model's guidance, PromptLayer): left
+/// click marks lesion, right click background, drag a marker to move it, double-click one to
+/// remove it, Shift + drag draws a box (outside is background), Backspace removes the newest
+/// prompt and Escape all. Middle drag (or Space + left drag) pans, the
 /// wheel zooms, `[` and `]` change the brush size, Escape cancels a polygon.
 ///
 /// The photo, its mask (uint8 {0,1}, the image's size) and the undo history live in a
@@ -41,7 +45,8 @@ public:
         Brush,
         Eraser,
         Polygon,
-        Fill
+        Fill,
+        Prompt
     };
     enum class Heatmap
     {
@@ -117,6 +122,15 @@ public:
     const ColorMap& colorMap() const { return m_colorMap; }
 
     core::UndoStack& undoStack() { return m_session->editor().undoStack(); }
+    /// The Prompt tool's clicks and box; promptsChanged() follows every change a user makes.
+    const PromptLayer& promptLayer() const { return m_prompts; }
+    /// The prompts for the model, with clicks of radius `clickRadius` photo pixels (0: default).
+    core::RefinePrompts prompts(double clickRadius = 0.0) const
+    {
+        return m_prompts.prompts(clickRadius);
+    }
+    /// Forgets every prompt (after a refinement is accepted, or a new photo); no signal.
+    void clearPrompts();
 
 public Q_SLOTS:
     void undo();
@@ -129,6 +143,8 @@ Q_SIGNALS:
     void brushRadiusChanged(double pixels);
     /// Undo/redo availability or titles changed.
     void historyChanged();
+    /// The user added, moved or removed a prompt (the Prompt tool).
+    void promptsChanged();
 
 protected:
     void paintEvent(QPaintEvent* e) override;
@@ -151,6 +167,10 @@ private:
     /// Layers that follow the photo in the session.
     void resetLayers();
 
+    /// A Prompt tool gesture: forwards to the layer, repaints, and says when the prompts changed.
+    bool promptGesture(PromptLayer::Change change);
+
+    PromptLayer m_prompts;
     std::unique_ptr<core::PhotoSession> m_ownSession;
     core::PhotoSession* m_session = nullptr;
     int m_observer = 0;

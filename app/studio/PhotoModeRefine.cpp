@@ -1,0 +1,110 @@
+// PhotoMode: guided refinement (issue 19) - the Prompt tool's clicks and box, and the user's own
+// brush and eraser edits, sent to the model as prompts; each new prompt cancels the run that is
+// going and refines again, and the result waits, dashed, to be accepted as one undo step.
+
+#include "PhotoMode.h"
+#include "SegmentationRunner.h"
+#include "image/SegmentationView2D.h"
+#include "inference/RefinePrompts.h"
+#include "panels/ModelPanel.h"
+
+#include <QFileInfo>
+#include <QTimer>
+
+#include <cstdint>
+
+namespace diffseg::app {
+
+QString PhotoMode::refineTitle() const
+{
+    const core::RefinePrompts prompts = m_view->prompts();
+    QStringList parts;
+    if (!prompts.clicks.empty()) {
+        const auto n = static_cast<int>(prompts.clicks.size());
+        parts << (n == 1 ? tr("1 click") : tr("%1 clicks").arg(n));
+    }
+    if (prompts.box) {
+        parts << tr("box");
+    }
+    if (!m_refineStrokes.empty()) {
+        parts << tr("my edits");
+    }
+    return tr("Refine: %1")
+        .arg(parts.isEmpty() ? tr("no prompts") : parts.join(QStringLiteral(" + ")));
+}
+
+bool PhotoMode::refineWithPrompts()
+{
+    core::RefinePrompts prompts = m_view->prompts();
+    prompts.strokes = m_refineStrokes;
+    if (prompts.empty()) {
+        // Every prompt removed: the last refinement no longer stands.
+        if (m_output && m_output->refined) {
+            m_view->clearPreview();
+        }
+        m_refinePending = false;
+        if (m_runner->isRunning()) {
+            m_runner->cancel();
+        }
+        return false;
+    }
+    if (m_runner->isRunning()) {
+        // The newest prompts win: stop the run that is going; the refinement follows it.
+        m_refinePending = true;
+        m_runner->cancel();
+        m_modelPanel->setStatus(tr("New prompt: restarting the refinement..."));
+        return true;
+    }
+    m_refinePending = false;
+    std::optional<SegmentationJob> job = prepareJob();
+    if (!job) {
+        return false;
+    }
+    job->refine = true;
+    // The model redraws the mask being edited (not a dashed result waiting for Accept) from
+    // halfway back (RefineOptions), holding every prompted pixel to its value.
+    job->currentMask = m_view->mask().clone();
+    job->prompts = std::move(prompts);
+    job->options.startFromOtsu = 0.0;
+    return launchJob(std::move(*job), tr("%1...").arg(refineTitle()));
+}
+
+void PhotoMode::startPendingRefinement()
+{
+    m_refinePending = false;
+    // After the cancelled run's own clean-up has finished on this turn of the event loop.
+    QTimer::singleShot(0, this, [this] { refineWithPrompts(); });
+}
+
+bool PhotoMode::refineFromEdits()
+{
+    if (m_image.empty()) {
+        return false;
+    }
+    // What the user changed since the last AI result (or everything painted, without one).
+    const core::Image2D& mask = m_view->mask();
+    const core::Image2D* base = m_output && m_output->result ? &m_output->result->mask : nullptr;
+    if (base && (base->width() != mask.width() || base->height() != mask.height())) {
+        base = nullptr;
+    }
+    core::Image2D strokes(mask.width(), mask.height(), 1, core::PixelType::UInt8);
+    const std::uint8_t* m = mask.data<std::uint8_t>();
+    std::uint8_t* out = strokes.data<std::uint8_t>();
+    std::size_t marked = 0;
+    for (std::size_t i = 0; i < strokes.pixelCount(); ++i) {
+        const bool now = m[i] != 0;
+        const bool before = base && base->data<std::uint8_t>()[i] != 0;
+        out[i] = now == before ? core::kPromptUnknown
+                               : (now ? core::kPromptLesion : core::kPromptBackground);
+        marked += out[i] != core::kPromptUnknown;
+    }
+    if (marked == 0) {
+        showMessage(tr("No edits to refine from: paint lesion (B) or erase (E) where the result "
+                       "is wrong, then press R"));
+        return false;
+    }
+    m_refineStrokes = std::move(strokes);
+    return refineWithPrompts();
+}
+
+} // namespace diffseg::app
