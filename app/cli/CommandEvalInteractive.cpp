@@ -51,7 +51,11 @@ struct InteractiveArgs
     std::string json;
     std::string plot;
     int limit = 0;
-    double strength = 0.5;
+    /// Unset: RefineOptions::interactive() for photos, 0.5 for volumes.
+    std::optional<double> strength;
+    /// A fraction of the photo's longer side.
+    double clickRadius = kInteractiveClickRadius;
+    int jumps = RefineOptions::interactive().resampleJumps;
     std::string precision = "auto";
     std::uint64_t seed = 0;
     std::optional<std::string> sampler;
@@ -240,7 +244,8 @@ void runVolume(const InteractiveArgs& args, const std::vector<std::string>& meth
                 }
                 VolumePrompts prompts;
                 prompts.clicks = clicks;
-                return model->refine(v, current, prompts, options, args.strength).labels;
+                return model->refine(v, current, prompts, options, args.strength.value_or(0.5))
+                    .labels;
             };
         } else {
             method = [](const Volume& v, const LabelMap&, const std::vector<VolumeClick>& clicks) {
@@ -340,8 +345,13 @@ void runEvalInteractive(const InteractiveArgs& args, app::CliResult& result)
                      samplerMethodName(options.sampler), options.ensemble,
                      model->info().precision.c_str());
     }
-    RefineOptions refine;
-    refine.strength = args.strength;
+    RefineOptions refine = RefineOptions::interactive();
+    refine.strength = args.strength.value_or(refine.strength);
+    refine.resampleJumps = args.jumps;
+    // Every method's click disks have the same radius, in photo pixels.
+    const auto radiusOf = [&args](const Image2D& image) {
+        return args.clickRadius * std::max(image.width(), image.height());
+    };
 
     std::map<std::string, MethodTotals> totals;
     for (std::size_t i = 0; i < pairs.size(); ++i) {
@@ -365,17 +375,19 @@ void runEvalInteractive(const InteractiveArgs& args, app::CliResult& result)
                     }
                     RefinePrompts prompts;
                     prompts.clicks = clicks;
+                    prompts.clickRadius = radiusOf(image);
                     return model->refine(image, current, prompts, options, refine, {}, cancel).mask;
                 };
             } else if (name == "grabcut") {
-                method = [](const Image2D& image, const Image2D&,
-                            const std::vector<PromptClick>& clicks) {
-                    return grabCutSegment(image, insetBox(image.width(), image.height()), clicks);
+                method = [&radiusOf](const Image2D& image, const Image2D&,
+                                     const std::vector<PromptClick>& clicks) {
+                    return grabCutSegment(image, insetBox(image.width(), image.height()), clicks,
+                                          radiusOf(image));
                 };
             } else {
-                method = [](const Image2D& image, const Image2D&,
-                            const std::vector<PromptClick>& clicks) {
-                    return clickDiskMask(image.width(), image.height(), clicks);
+                method = [&radiusOf](const Image2D& image, const Image2D&,
+                                     const std::vector<PromptClick>& clicks) {
+                    return clickDiskMask(image.width(), image.height(), clicks, radiusOf(image));
                 };
             }
             const InteractiveCourse course =
@@ -430,8 +442,18 @@ void registerEvalInteractive(CLI::App& root, app::CliResult& result)
     command->add_option("--limit", args->limit, "use at most this many photos (0: all)");
     command
         ->add_option("--strength", args->strength,
-                     "how far back each refinement starts, as a fraction of the schedule")
-        ->check(CLI::Range(0.01, 1.0))
+                     "how far back each refinement starts, as a fraction of the schedule "
+                     "(default: 0.9 for photos, 0.5 for volumes)")
+        ->check(CLI::Range(0.01, 1.0));
+    command
+        ->add_option("--click-radius", args->clickRadius,
+                     "radius of a click's disk as a fraction of the photo's longer side")
+        ->check(CLI::Range(0.001, 0.5))
+        ->capture_default_str();
+    command
+        ->add_option("--jumps", args->jumps,
+                     "resampling jumps per refinement step (RePaint; each costs a network call)")
+        ->check(CLI::Range(0, 10))
         ->capture_default_str();
     command->add_option("--precision", args->precision, "fp32, bf16 or auto")
         ->capture_default_str();

@@ -11,6 +11,7 @@
 #include <QFileInfo>
 #include <QTimer>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace diffseg::app {
@@ -35,7 +36,8 @@ QString PhotoMode::refineTitle() const
 
 bool PhotoMode::refineWithPrompts()
 {
-    core::RefinePrompts prompts = m_view->prompts();
+    core::RefinePrompts prompts = m_view->prompts(core::kInteractiveClickRadius *
+                                                  std::max(m_image.width(), m_image.height()));
     prompts.strokes = m_refineStrokes;
     if (prompts.empty()) {
         // Every prompt removed: the last refinement no longer stands.
@@ -61,9 +63,11 @@ bool PhotoMode::refineWithPrompts()
         return false;
     }
     job->refine = true;
-    // The model redraws the mask being edited (not a dashed result waiting for Accept) from
-    // halfway back (RefineOptions), holding every prompted pixel to its value.
+    // The model redraws the mask being edited (not a dashed result waiting for Accept) from 0.9
+    // of the schedule back, holding every prompted pixel to its value (the settings measured for
+    // clicks: RefineOptions::interactive()).
     job->currentMask = m_view->mask().clone();
+    job->refineOptions = core::RefineOptions::interactive();
     job->prompts = std::move(prompts);
     job->options.startFromOtsu = 0.0;
     return launchJob(std::move(*job), tr("%1...").arg(refineTitle()));

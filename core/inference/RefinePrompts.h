@@ -20,6 +20,10 @@ struct PromptClick
     bool lesion = true; ///< true: this is lesion; false: this is background
 };
 
+/// The radius of an interactive click's disk as a fraction of the photo's longer side (the studio
+/// and `eval-interactive`; 4 % did better than 1.5 % and 8 % on ISIC 2018 val photos).
+constexpr double kInteractiveClickRadius = 0.04;
+
 /// Labels of a rasterised prompt map.
 enum PromptLabel : std::uint8_t
 {
