@@ -1,5 +1,8 @@
 #include "StudioTestSupport.h"
 
+#include "PhotoMode.h"
+#include "panels/ModelPanel.h"
+
 #include <QAbstractButton>
 #include <QApplication>
 #include <QDir>
@@ -134,6 +137,16 @@ std::size_t lesionPixels(const core::Image2D& mask)
         n += p[i] != 0;
     }
     return n;
+}
+
+void useFastSampling(app::MainWindow& window, int steps, int members, bool ddim, int seed)
+{
+    widgets::SamplingRequest r = window.photoMode()->modelPanel()->request();
+    r.ddim = ddim;
+    r.steps = steps;
+    r.ensemble = members;
+    r.seed = seed;
+    window.photoMode()->modelPanel()->setRequest(r);
 }
 
 } // namespace diffseg::test

@@ -6,6 +6,7 @@
 #include "MainWindow.h"
 #include "base/Image2D.h"
 
+#include <QGuiApplication>
 #include <QPoint>
 #include <QString>
 #include <QStringList>
@@ -39,4 +40,18 @@ double msUntilPainted(QWidget* widget, const std::function<void()>& action, int 
 /// Number of pixels of `mask` that are nonzero.
 std::size_t lesionPixels(const core::Image2D& mask);
 
+/// Sets the photo model panel's sampler (DDIM or DDPM), steps, ensemble and seed: small runs.
+void useFastSampling(app::MainWindow& window, int steps, int members, bool ddim = true,
+                     int seed = 3);
+
 } // namespace diffseg::test
+
+/// Skips the test case unless the platform can show OpenGL views (the studio's windows have
+/// them; xvfb-run gives one, the offscreen and minimal platforms do not).
+#define DIFFSEG_REQUIRE_GL_DISPLAY()                                                               \
+    do {                                                                                           \
+        const QString platform = QGuiApplication::platformName();                                  \
+        if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal")) {      \
+            QSKIP("the studio's windows have OpenGL views: run under xvfb-run");                   \
+        }                                                                                          \
+    } while (false)

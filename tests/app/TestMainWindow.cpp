@@ -3,6 +3,7 @@
 #include "MainWindow.h"
 #include "MenuActions.h"
 #include "PhotoMode.h"
+#include "StudioTestSupport.h"
 #include "TestSupport.h"
 #include "image/ImageView.h"
 #include "image/SegmentationView2D.h"
@@ -29,13 +30,7 @@ class TestMainWindow : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        const QString platform = QGuiApplication::platformName();
-        if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal")) {
-            QSKIP("the main window has OpenGL views: run under xvfb-run");
-        }
-    }
+    void initTestCase() { DIFFSEG_REQUIRE_GL_DISPLAY(); }
 
     void menusOfferOpenQuitAndAbout()
     {

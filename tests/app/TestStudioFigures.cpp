@@ -101,10 +101,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        const QString platform = QGuiApplication::platformName();
-        if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal")) {
-            QSKIP("the main window has OpenGL views: run under xvfb-run");
-        }
+        DIFFSEG_REQUIRE_GL_DISPLAY();
         QStandardPaths::setTestModeEnabled(true);
         m_dir = test::scratchDir("studio-figures");
     }

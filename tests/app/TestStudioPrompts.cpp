@@ -21,7 +21,6 @@
 #include <QtTest>
 
 using diffseg::app::MainWindow;
-using diffseg::widgets::SamplingRequest;
 using diffseg::widgets::SegmentationView2D;
 namespace core = diffseg::core;
 namespace test = diffseg::test;
@@ -53,21 +52,13 @@ private:
         QVERIFY(QTest::qWaitForWindowActive(&window));
         QVERIFY2(window.openPath(m_photo, true), qPrintable(window.lastError()));
         window.addModel(m_checkpoint);
-        SamplingRequest r = window.photoMode()->modelPanel()->request();
-        r.ddim = true;
-        r.steps = 4;
-        r.ensemble = 2;
-        r.seed = 5;
-        window.photoMode()->modelPanel()->setRequest(r);
+        test::useFastSampling(window, 4, 2, true, 5);
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        const QString platform = QGuiApplication::platformName();
-        if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal")) {
-            QSKIP("the main window has OpenGL views: run under xvfb-run");
-        }
+        DIFFSEG_REQUIRE_GL_DISPLAY();
         QStandardPaths::setTestModeEnabled(true);
         m_dir = test::scratchDir("studio-prompts");
         m_checkpoint = test::writeTinyCheckpoint(QDir(m_dir).filePath("tiny.dsckpt"), 64, 50, 1);

@@ -335,10 +335,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        const QString platform = QGuiApplication::platformName();
-        if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal")) {
-            QSKIP("the volume workspace has an OpenGL view: run under xvfb-run");
-        }
+        DIFFSEG_REQUIRE_GL_DISPLAY();
         m_dir = test::scratchDir("studio-volume-figures");
         m_checkpoint = test::writeTinyDiffUNetCheckpoint(QDir(m_dir).filePath("tiny3d.dsckpt"));
     }

@@ -61,16 +61,6 @@ private:
 
     static QString text(const QAction* a) { return a->text().remove(QLatin1Char('&')); }
 
-    static void useFastSampling(MainWindow& w, int steps, int members, bool ddim = true)
-    {
-        SamplingRequest r = w.photoMode()->modelPanel()->request();
-        r.ddim = ddim;
-        r.steps = steps;
-        r.ensemble = members;
-        r.seed = 3;
-        w.photoMode()->modelPanel()->setRequest(r);
-    }
-
     static QPoint at(SegmentationView2D* view, double x, double y)
     {
         return view->imageToWidget(QPointF(x, y)).toPoint();
@@ -94,7 +84,7 @@ private:
         window.addModel(m_checkpoint);
         QCOMPARE(window.photoMode()->modelPanel()->request().checkpoint,
                  QFileInfo(m_checkpoint).absoluteFilePath());
-        useFastSampling(window, 8, 3);
+        test::useFastSampling(window, 8, 3);
 
         // Only the GUI thread may touch widgets: every frame shown comes through it.
         bool offThread = false;
@@ -238,10 +228,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        const QString platform = QGuiApplication::platformName();
-        if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal")) {
-            QSKIP("the main window has OpenGL views: run under xvfb-run");
-        }
+        DIFFSEG_REQUIRE_GL_DISPLAY();
         QStandardPaths::setTestModeEnabled(true);
         m_dir = test::scratchDir("studio-workflow");
         m_checkpoint = test::writeTinyCheckpoint(QDir(m_dir).filePath("tiny.dsckpt"), 64, 50, 1);
@@ -280,7 +267,7 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QVERIFY(window.openPath(m_photo, true));
         window.addModel(m_checkpoint);
-        useFastSampling(window, 50, 5, false); // DDPM: all 50 steps, several seconds
+        test::useFastSampling(window, 50, 5, false); // DDPM: all 50 steps, several seconds
         // The GUI keeps serving events while the worker samples.
         int ticks = 0;
         QTimer heartbeat;
@@ -309,7 +296,7 @@ private Q_SLOTS:
         QCOMPARE(window.photoMode()->shownStep(), 0);
         QVERIFY(!window.photoMode()->stepFrameView()->image().isNull());
         // And a new run starts normally afterwards.
-        useFastSampling(window, 4, 2);
+        test::useFastSampling(window, 4, 2);
         QVERIFY(window.startSegmentation());
         QTRY_VERIFY_WITH_TIMEOUT(!window.isSegmenting(), 60000);
         QCOMPARE(window.photoMode()->stepBrowser()->availableSteps().size(), std::size_t(4));
@@ -362,7 +349,7 @@ private Q_SLOTS:
         QVERIFY(window.photoMode()->view()->image2D().width() == 480);
         // The good model still works after the bad one.
         window.addModel(m_checkpoint);
-        useFastSampling(window, 3, 2);
+        test::useFastSampling(window, 3, 2);
         QVERIFY(window.startSegmentation());
         QTRY_VERIFY_WITH_TIMEOUT(!window.isSegmenting(), 60000);
         QVERIFY(window.photoMode()->runner()->output());
@@ -527,7 +514,7 @@ private Q_SLOTS:
         QVERIFY(window.openPath(m_photo, true));
         window.photoMode()->modelPanel()->setCurrentCheckpoint(
             QFileInfo(dir + "/runs/small_cpu/best.dsckpt").absoluteFilePath());
-        useFastSampling(window, 2, 1);
+        test::useFastSampling(window, 2, 1);
         QVERIFY(window.startSegmentation());
         QTRY_VERIFY_WITH_TIMEOUT(!window.isSegmenting(), 60000);
         const double load = window.photoMode()->runner()->output()->result->timings.load;
