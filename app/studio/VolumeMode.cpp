@@ -248,6 +248,8 @@ void VolumeMode::ensureUi()
         }
     });
     connect(m_workspace, &widgets::VolumeWorkspace::hovered, m_hoverLabel, &QLabel::setText);
+    connect(m_workspace, &widgets::VolumeWorkspace::promptsChanged, this,
+            [this] { refineWithClicks(); });
     refreshModels();
 }
 

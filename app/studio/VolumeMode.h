@@ -109,6 +109,13 @@ public:
     bool isSegmenting() const;
     /// Makes the finished result (or the shown step) the segmentation, one undo step.
     bool acceptAiResult();
+    /// Refines the labels with the Prompt tool's clicks (spheres of a class held at every step,
+    /// Segmenter3D::refine) in the background: a run that is going is cancelled and this one
+    /// follows it. The result shows outlined; acceptAiResult() takes it as one undo step
+    /// ("Refine: 2 clicks"). False when there are no clicks or no model.
+    bool refineWithClicks();
+    /// The undo title a refinement's result is accepted with.
+    QString refineTitle() const;
     /// Makes step `step`'s label map the segmentation, one undo step ("Use step k").
     bool acceptStep(int step);
     /// Shows step `step` in the views as the step browser would.
@@ -156,6 +163,10 @@ Q_SIGNALS:
 
 private:
     void ensureUi();
+    /// The checks and settings every run shares; nullopt (after telling why) when none can start.
+    std::optional<VolumeSegmentationJob> prepareJob();
+    bool launchJob(VolumeSegmentationJob job, const QString& what);
+    void startPendingRefinement();
     void createActions();
     void installMenus();
     void reportError(const QString& title, const QString& message, bool quiet);
@@ -216,6 +227,7 @@ private:
     std::shared_ptr<core::StepCache> m_cache;
     std::vector<VolumeStepFrame> m_frames;
     bool m_resultPending = false; ///< the finished result waits (outlined) for Accept
+    bool m_refinePending = false; ///< a refinement waits for the running job to stop
     int m_shownStep = -1;
     widgets::VolumeStepBrowser::Show m_shownShow = widgets::VolumeStepBrowser::Show::Labels;
 };

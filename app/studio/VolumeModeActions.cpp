@@ -219,10 +219,18 @@ void VolumeMode::createActions()
          widgets::SliceView::Tool::Brush},
         {"volumeToolEraser", tr("Eraser"), tr("Erase labels in a slice"), Qt::Key_E,
          widgets::SliceView::Tool::Eraser},
+        {"volumeToolPrompt", tr("Prompt"),
+         tr("Guide the model: left click = the paint label is here, right click = background; "
+            "each click refines the result in 3D at once"),
+         Qt::Key_C, widgets::SliceView::Tool::Prompt},
     };
     auto* toolGroup = new QActionGroup(this);
     for (const auto& t : tools) {
-        QAction* a = make(QLatin1String(t.name), t.text, t.tip, {QKeySequence(t.key)});
+        QList<QKeySequence> keys{QKeySequence(t.key)};
+        if (t.tool == widgets::SliceView::Tool::Prompt) {
+            keys << QKeySequence(Qt::Key_1); // as the photo workspace's Prompt tool
+        }
+        QAction* a = make(QLatin1String(t.name), t.text, t.tip, keys);
         a->setCheckable(true);
         a->setActionGroup(toolGroup);
         const auto tool = t.tool;

@@ -126,15 +126,12 @@ bool VolumeMode::isSegmenting() const
     return m_runner->isRunning();
 }
 
-bool VolumeMode::startSegmentation()
+std::optional<VolumeSegmentationJob> VolumeMode::prepareJob()
 {
-    if (m_runner->isRunning()) {
-        return false;
-    }
     if (!hasVolume()) {
         reportError(tr("No volume"), tr("Open a CT or MRI volume to segment first (File > Open)."),
                     false);
-        return false;
+        return std::nullopt;
     }
     const widgets::VolumeSegmentationRequest request = m_panel->request();
     if (request.checkpoint.isEmpty()) {
@@ -143,14 +140,14 @@ bool VolumeMode::startSegmentation()
             tr("Choose a Diff-UNet checkpoint first: File > Open Model (Ctrl+M), or set the "
                "runs folder of `diffseg train` (Model > Runs Folder)."),
             false);
-        return false;
+        return std::nullopt;
     }
     if (!QFileInfo::exists(request.checkpoint)) {
         reportError(tr("Model not found"),
                     tr("%1\n\nThe checkpoint file no longer exists.").arg(request.checkpoint),
                     false);
         refreshModels();
-        return false;
+        return std::nullopt;
     }
     const CheckpointKind kind = checkpointKind(request.checkpoint);
     if (kind != CheckpointKind::Volume) {
@@ -159,7 +156,7 @@ bool VolumeMode::startSegmentation()
                        "to use a DermoSegDiff model.")
                         .arg(request.checkpoint, checkpointKindText(kind)),
                     false);
-        return false;
+        return std::nullopt;
     }
     VolumeSegmentationJob job;
     job.checkpoint = request.checkpoint;
@@ -176,18 +173,37 @@ bool VolumeMode::startSegmentation()
         request.weightedFusion ? core::StepFusionMethod::Uncertainty : core::StepFusionMethod::Mean;
     job.options.seed = static_cast<std::uint64_t>(request.seed);
     job.options.uncertainty = core::VolumeUncertainty::StepEntropy;
+    return job;
+}
+
+bool VolumeMode::startSegmentation()
+{
+    if (m_runner->isRunning()) {
+        return false;
+    }
+    std::optional<VolumeSegmentationJob> job = prepareJob();
+    if (!job) {
+        return false;
+    }
+    return launchJob(std::move(*job), tr("Segmenting %1...").arg(m_name));
+}
+
+bool VolumeMode::launchJob(VolumeSegmentationJob job, const QString& what)
+{
+    const QString checkpoint = job.checkpoint;
+    const int steps = job.options.steps;
     m_runSerial = m_volumeSerial;
     resetResult();
-    m_frames.assign(static_cast<std::size_t>(request.steps), VolumeStepFrame{});
-    m_steps->reset(request.steps);
+    m_frames.assign(static_cast<std::size_t>(steps), VolumeStepFrame{});
+    m_steps->reset(steps);
     if (!m_runner->start(std::move(job))) {
         return false;
     }
     m_panel->setRunning(true);
-    m_panel->setStatus(tr("Loading %1...").arg(QFileInfo(request.checkpoint).fileName()));
+    m_panel->setStatus(tr("Loading %1...").arg(QFileInfo(checkpoint).fileName()));
     m_stepsDock->raise();
     updateActions();
-    m_window->statusBar()->showMessage(tr("Segmenting %1...").arg(m_name));
+    m_window->statusBar()->showMessage(what);
     return true;
 }
 
@@ -270,6 +286,11 @@ void VolumeMode::onStepFrames()
 void VolumeMode::onFinished()
 {
     m_panel->setRunning(false);
+    if (m_refinePending) {
+        // A newer click came while this run finished: its result is already stale.
+        startPendingRefinement();
+        return;
+    }
     const auto output = m_runner->output();
     if (m_runSerial != m_volumeSerial || !output || !output->result ||
         output->result->labels.size() != volume().size()) {
@@ -305,15 +326,20 @@ void VolumeMode::onFinished()
     // overwritten: the result waits, outlined, for "Accept AI result".
     QString message;
     if (m_workspace->labels().maxLabel() == 0) {
-        m_workspace->replaceLabels(r.labels, "Accept AI result");
+        m_workspace->replaceLabels(r.labels, output->refined ? refineTitle().toStdString()
+                                                             : "Accept AI result");
         m_workspace->setPreviewLabels({});
         message = tr("Segmented: the result is the label map (Ctrl+Z undoes); browse the steps "
                      "below, choose a heat map on the left");
     } else {
         m_resultPending = true;
         m_workspace->setPreviewLabels(r.labels);
-        message = tr("Segmented: the result is outlined in magenta; press A to replace your labels "
-                     "with it");
+        message = output->refined
+                      ? tr("%1: the result is outlined in magenta; press A to accept it, or keep "
+                           "clicking")
+                            .arg(refineTitle())
+                      : tr("Segmented: the result is outlined in magenta; press A to replace "
+                           "your labels with it");
     }
     applyHeatMap();
     updateActions();
@@ -325,6 +351,10 @@ void VolumeMode::onFailed(const QString& message, bool cancelled)
 {
     m_panel->setRunning(false);
     updateActions();
+    if (cancelled && m_refinePending) {
+        startPendingRefinement(); // cancelled for a newer click: that one runs now
+        return;
+    }
     if (cancelled) {
         onStepFrames();
         int finished = 0;
@@ -474,7 +504,12 @@ bool VolumeMode::acceptStep(int step)
 bool VolumeMode::acceptAiResult()
 {
     if (m_resultPending && m_output) {
-        m_workspace->replaceLabels(m_output->result->labels, "Accept AI result");
+        const bool refined = m_output->refined;
+        m_workspace->replaceLabels(m_output->result->labels,
+                                   refined ? refineTitle().toStdString() : "Accept AI result");
+        if (refined) {
+            m_workspace->clearPrompts(); // spent: the next clicks refine the accepted labels
+        }
         m_resultPending = false;
         m_workspace->setPreviewLabels({});
         m_window->statusBar()->showMessage(tr("Accepted the AI result (Ctrl+Z undoes)"));

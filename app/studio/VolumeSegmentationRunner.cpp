@@ -153,12 +153,19 @@ void VolumeSegmentationRunner::runJob(const VolumeSegmentationJob& job,
         Q_EMIT modelReady();
     });
 
-    auto result = std::make_shared<core::Segment3DResult>(m_model->segment(
-        job.volume, job.options, [this](const core::Segment3DStep& s) { onStep(s); }, cancel));
+    const core::Segment3DCallback step = [this](const core::Segment3DStep& s) {
+        onStep(s);
+    };
+    auto result = std::make_shared<core::Segment3DResult>(
+        job.refine ? m_model->refine(job.volume, job.current, job.prompts, job.options,
+                                     job.strength, step, cancel)
+                   : m_model->segment(job.volume, job.options, step, cancel));
 
     auto output = std::make_shared<VolumeSegmentationOutput>();
     output->model = info;
     output->options = job.options;
+    output->refined = job.refine;
+    output->refineClicks = static_cast<int>(job.prompts.clicks.size());
     if (result->probabilities.channels() == 2) {
         output->foreground = result->probabilities.channel(1);
     } else {

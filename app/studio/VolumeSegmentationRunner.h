@@ -5,6 +5,7 @@
 #include "base/LabelMap.h"
 #include "base/Volume.h"
 #include "inference/Segmenter3D.h"
+#include "inference/VolumePrompts.h"
 
 #include <QString>
 
@@ -25,6 +26,12 @@ struct VolumeSegmentationJob
     QString precision = QStringLiteral("auto"); ///< "auto", "fp32" or "bf16"
     core::Volume volume;
     core::Segment3DOptions options;
+    /// A refinement (Segmenter3D::refine) instead of a segmentation: the labels it starts from
+    /// (the volume's grid), the clicks, and how far back (a fraction of the steps).
+    bool refine = false;
+    core::LabelMap current;
+    core::VolumePrompts prompts;
+    double strength = 0.5;
 };
 
 /// The newest progress of a run, handed from the worker to the GUI (coalesced).
@@ -65,6 +72,8 @@ struct VolumeSegmentationOutput
     /// it shares the voxels of result->probabilities' channel 1).
     core::Volume foreground;
     double seconds = 0.0; ///< from start() until the result was ready, model load included
+    bool refined = false; ///< a refinement with `refineClicks` clicks
+    int refineClicks = 0;
 };
 
 /// Runs Segmenter3D on a worker thread (BackgroundRunner), one run at a time, and keeps the loaded

@@ -548,6 +548,59 @@ private Q_SLOTS:
         QVERIFY(after.photoMode()->recoverableAutosaves().empty());
     }
 
+    void clicksInASliceRefineIn3d()
+    {
+        MainWindow window(test::testOptions(m_dir, "volume-prompts"));
+        window.resize(1100, 760);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(window.openPath(m_phantom, true));
+        VolumeMode* vm = window.volumeMode();
+        window.addModel(m_checkpoint);
+        diffseg::widgets::VolumeSegmentationRequest r = vm->panel()->request();
+        r.steps = 2;
+        vm->panel()->setRequest(r);
+        VolumeWorkspace* ws = vm->workspace();
+        // Some labels to refine: the ground truth painted in as if accepted.
+        ws->replaceLabels(ws->groundTruth(), "Accept AI result");
+
+        QAction* tool = vm->action("volumeToolPrompt");
+        QVERIFY(tool && tool->shortcuts().contains(QKeySequence(Qt::Key_1)));
+        tool->trigger();
+        SliceView* axial = ws->sliceView(core::SliceOrientation::Axial);
+        QCOMPARE(axial->tool(), SliceView::Tool::Prompt);
+        const auto size = axial->image().size();
+        // A background click in the middle of the lesion, then a lesion click in a corner: the
+        // second cancels the first run; the refinement honours both in 3D.
+        QSignalSpy clicked(ws, &VolumeWorkspace::promptsChanged);
+        const QPointF inside(size.width() * 0.5, size.height() * 0.5);
+        QTest::mouseClick(axial, Qt::RightButton, Qt::NoModifier,
+                          axial->imageToWidget(inside).toPoint());
+        QCOMPARE(clicked.count(), 1);
+        QVERIFY2(vm->isSegmenting(), qPrintable(vm->lastError()));
+        QTest::mouseClick(
+            axial, Qt::LeftButton, Qt::NoModifier,
+            axial->imageToWidget(QPointF(size.width() * 0.1, size.height() * 0.1)).toPoint());
+        QCOMPARE(clicked.count(), 2);
+        QCOMPARE(ws->promptClicks().size(), std::size_t(2));
+        QCOMPARE(ws->promptClicks()[0].label, 0);
+        QCOMPARE(ws->promptClicks()[1].label, 1);
+        QTRY_VERIFY_WITH_TIMEOUT(!vm->isSegmenting() && vm->output(), 120000);
+        QVERIFY(vm->output()->refined);
+        QCOMPARE(vm->output()->refineClicks, 2);
+        const core::LabelMap& refined = vm->output()->result->labels;
+        auto labelAt = [&refined](const std::array<double, 3>& v) {
+            return int(refined.data<std::uint8_t>()[refined.linearIndex(
+                std::int64_t(v[0]), std::int64_t(v[1]), std::int64_t(v[2]))]);
+        };
+        QCOMPARE(labelAt(ws->promptClicks()[0].index), 0);
+        QCOMPARE(labelAt(ws->promptClicks()[1].index), 1);
+        window.grab().save(QDir(test::outputDir()).filePath("StudioVolume_prompts.png"));
+        QVERIFY(vm->acceptAiResult());
+        QCOMPARE(ws->undoStack().undoTitle(), std::string("Refine: 2 clicks"));
+        QVERIFY(ws->promptClicks().empty());
+    }
+
     void keysFollowTheWorkspace()
     {
         MainWindow window(test::testOptions(m_dir, "keys"));

@@ -400,7 +400,20 @@ void SliceView::paintOverlay(QPainter& painter)
     painter.drawLine(QPointF(c[0], 0), QPointF(c[0], double(size[1])));
     painter.drawLine(QPointF(0, c[1]), QPointF(double(size[0]), c[1]));
 
-    if (m_tool != Tool::Navigate && cursorInside()) {
+    const int axis = m_geometry->sliceAxis();
+    for (const core::VolumeClick& click : m_promptMarkers) {
+        if (std::abs(click.index[static_cast<std::size_t>(axis)] - (m_slice + 0.5)) > 1.5) {
+            continue;
+        }
+        const auto at = m_geometry->screenOf(click.index);
+        const double r = 6.0 / std::max(zoom(), 1e-6);
+        QPen ring(QColor(255, 255, 255), 2.0);
+        ring.setCosmetic(true);
+        painter.setPen(ring);
+        painter.setBrush(click.label > 0 ? QColor(40, 200, 80) : QColor(230, 50, 50));
+        painter.drawEllipse(QPointF(at[0], at[1]), r, r);
+    }
+    if ((m_tool == Tool::Brush || m_tool == Tool::Eraser) && cursorInside()) {
         const QPointF p = widgetToImage(cursorPosition());
         const auto spacing = m_geometry->pixelSpacing();
         QPen pen(m_tool == Tool::Eraser ? QColor(255, 120, 120) : QColor(255, 255, 255), 1.5);
@@ -454,6 +467,16 @@ void SliceView::moveCrosshairTo(const QPointF& screen)
 
 bool SliceView::toolPress(QMouseEvent* e, const QPointF& p)
 {
+    if (m_geometry && m_tool == Tool::Prompt &&
+        (e->button() == Qt::LeftButton || e->button() == Qt::RightButton)) {
+        const auto size = m_geometry->sliceSize();
+        if (p.x() < 0 || p.y() < 0 || p.x() >= double(size[0]) || p.y() >= double(size[1])) {
+            return false;
+        }
+        Q_EMIT promptClicked(m_geometry->voxelAtPoint(p.x(), p.y(), m_slice),
+                             e->button() == Qt::LeftButton ? m_paintLabel : 0);
+        return true;
+    }
     if (!m_geometry || e->button() != Qt::LeftButton) {
         return false;
     }
@@ -473,6 +496,12 @@ bool SliceView::toolPress(QMouseEvent* e, const QPointF& p)
         Q_EMIT labelsEdited(box);
     }
     return true;
+}
+
+void SliceView::setPromptMarkers(const std::vector<core::VolumeClick>& clicks)
+{
+    m_promptMarkers = clicks;
+    update();
 }
 
 bool SliceView::toolMove(QMouseEvent* e, const QPointF& p)
@@ -530,7 +559,8 @@ bool SliceView::toolRelease(QMouseEvent*, const QPointF&)
 
 void SliceView::mousePressEvent(QMouseEvent* e)
 {
-    if (e->button() == Qt::RightButton && m_geometry) {
+    // Right drag sets window/level, except with the Prompt tool: there it says "background".
+    if (e->button() == Qt::RightButton && m_geometry && m_tool != Tool::Prompt) {
         m_windowing = true;
         m_windowStart = e->position();
         m_startWindow = m_window;

@@ -5,6 +5,7 @@
 #include "base/Volume.h"
 #include "image/ColorMap.h"
 #include "image/ImageView.h"
+#include "inference/VolumePrompts.h"
 #include "segmentation/MaskEditor.h"
 
 #include <QColor>
@@ -36,7 +37,8 @@ public:
     {
         Navigate,
         Brush,
-        Eraser
+        Eraser,
+        Prompt ///< left click: the paint label is here; right click: background
     };
 
     explicit SliceView(core::SliceOrientation orientation, QWidget* parent = nullptr);
@@ -87,12 +89,16 @@ public Q_SLOTS:
     void setCrosshair(const std::array<double, 3>& voxel);
     /// Redraws after the label map changed elsewhere (another view's edit, undo, a new result).
     void refreshLabels();
+    /// The prompt clicks to mark (those within 1.5 voxels of the slice shown).
+    void setPromptMarkers(const std::vector<core::VolumeClick>& clicks);
 
 Q_SIGNALS:
     void crosshairMoved(const std::array<double, 3>& voxel);
     void sliceChanged(int slice);
     void windowLevelChanged(double window, double level);
     void labelsEdited(const core::IndexBox& region);
+    /// With the Prompt tool: a click at `voxel` (continuous index) saying `label` is there.
+    void promptClicked(const std::array<double, 3>& voxel, int label);
     /// Voxel under the mouse and its value, for the status bar.
     void hovered(const std::array<std::int64_t, 3>& voxel, double value, int label);
 
@@ -144,6 +150,7 @@ private:
     Tool m_tool = Tool::Navigate;
     double m_brushMm = 5.0;
     int m_paintLabel = 1;
+    std::vector<core::VolumeClick> m_promptMarkers;
     bool m_stroking = false;
     int m_strokeValue = 1;
     bool m_windowing = false;

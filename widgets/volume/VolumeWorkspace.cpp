@@ -208,6 +208,14 @@ void VolumeWorkspace::linkViews()
             }
         });
         connect(v, &SliceView::labelsEdited, this, [this, v] { labelsEditedIn(v); });
+        connect(v, &SliceView::promptClicked, this,
+                [this](const std::array<double, 3>& voxel, int label) {
+                    m_clicks.push_back({voxel, label});
+                    for (SliceView* view : m_slices) {
+                        view->setPromptMarkers(m_clicks);
+                    }
+                    Q_EMIT promptsChanged();
+                });
         connect(v, &SliceView::hovered, this,
                 [this](const std::array<std::int64_t, 3>& voxel, double value, int label) {
                     QString text = tr("voxel (%1, %2, %3)   value %4   label %5")
@@ -247,6 +255,7 @@ void VolumeWorkspace::showSession()
     m_groundTruth = {};
     m_surfaceLabels = {};
     m_overlay = {};
+    clearPrompts();
     m_autoWindow = percentileWindow(m_volume);
     for (SliceView* v : m_slices) {
         v->setVolume(m_volume);
@@ -262,6 +271,14 @@ void VolumeWorkspace::showSession()
     m_view3d->scene().setLabels(labels);
     m_view3d->setOverlayAvailable(false);
     Q_EMIT labelsChanged();
+}
+
+void VolumeWorkspace::clearPrompts()
+{
+    m_clicks.clear();
+    for (SliceView* v : m_slices) {
+        v->setPromptMarkers(m_clicks);
+    }
 }
 
 void VolumeWorkspace::sessionLabelsChanged()

@@ -12,6 +12,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 class QComboBox;
 class QDoubleSpinBox;
@@ -97,6 +98,11 @@ public:
     void setCrosshair(const std::array<double, 3>& voxel);
     VolumeView3D* view3D() const { return m_view3d; }
     core::UndoStack& undoStack() { return m_session->editor().undoStack(); }
+    /// The Prompt tool's clicks in any slice (the paint label where the left button clicked,
+    /// background where the right one did), oldest first; promptsChanged() follows each click.
+    const std::vector<core::VolumeClick>& promptClicks() const { return m_clicks; }
+    /// Forgets the clicks (a refinement was accepted, or a new volume); no signal.
+    void clearPrompts();
     /// Applies a window/level preset by name ("Soft tissue", "Lung", "Bone", "Brain", "Auto").
     void applyWindowPreset(const QString& name);
     QStringList windowPresetNames() const;
@@ -111,6 +117,8 @@ Q_SIGNALS:
     void labelsChanged();
     void historyChanged();
     void hovered(const QString& text);
+    /// The user clicked with the Prompt tool.
+    void promptsChanged();
 
 private:
     void linkViews();
@@ -128,6 +136,7 @@ private:
     int m_observer = 0;
     const void* m_shownLabels = nullptr; ///< the label memory the views draw
     int m_channel = 0;
+    std::vector<core::VolumeClick> m_clicks;
     core::Volume m_volume;
     core::LabelMap m_groundTruth;
     core::LabelMap m_surfaceLabels;
