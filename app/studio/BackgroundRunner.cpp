@@ -72,6 +72,27 @@ void BackgroundRunner::cancel()
     m_cancel.cancel();
 }
 
+bool BackgroundRunner::supersede()
+{
+    if (!m_running) {
+        return false;
+    }
+    m_superseded = true;
+    m_cancel.cancel();
+    return true;
+}
+
+bool BackgroundRunner::endSuperseded()
+{
+    m_running = false;
+    if (!m_superseded) {
+        return false;
+    }
+    m_superseded = false;
+    Q_EMIT superseded();
+    return true;
+}
+
 bool BackgroundRunner::waitForIdle(int ms)
 {
     return !m_thread || m_thread->wait(QDeadlineTimer(ms));
@@ -85,6 +106,10 @@ void BackgroundRunner::postToGui(std::function<void()> call)
 void BackgroundRunner::postFinished(std::function<void()> apply)
 {
     postToGui([this, apply = std::move(apply)] {
+        if (m_superseded) {
+            endSuperseded(); // a newer request replaces this result
+            return;
+        }
         apply();
         m_running = false;
         Q_EMIT finished();
@@ -94,8 +119,9 @@ void BackgroundRunner::postFinished(std::function<void()> apply)
 void BackgroundRunner::postFailure(const QString& message, bool cancelled)
 {
     postToGui([this, message, cancelled] {
-        m_running = false;
-        Q_EMIT failed(message, cancelled);
+        if (!endSuperseded()) {
+            Q_EMIT failed(message, cancelled);
+        }
     });
 }
 

@@ -29,6 +29,10 @@ public:
 
     /// Asks the run to stop at its next check; failed(..., true) follows.
     void cancel();
+    /// Cancels the run because a newer request replaces it (a newer click): however it ends,
+    /// superseded() follows instead of finished() or failed(), and its output is dropped. False
+    /// when nothing runs.
+    bool supersede();
     bool isRunning() const { return m_running; }
     /// Waits until the worker thread ends (tests, shutdown); true when it did within `ms`.
     bool waitForIdle(int ms);
@@ -43,6 +47,8 @@ Q_SIGNALS:
     void finished();
     /// The run ended without a result: `cancelled`, or an error described by `message`.
     void failed(const QString& message, bool cancelled);
+    /// A superseded run ended: the runner is free for the request that replaces it.
+    void superseded();
 
 protected:
     BackgroundRunner(QString threadName, QObject* parent);
@@ -61,11 +67,14 @@ protected:
 
 private:
     void postFailure(const QString& message, bool cancelled);
+    /// Marks the run over; emits superseded() and returns true when it was superseded.
+    bool endSuperseded();
 
     QString m_threadName;
     QThread* m_thread = nullptr;
     core::CancelToken m_cancel;
     bool m_running = false;
+    bool m_superseded = false;
 };
 
 } // namespace diffseg::app

@@ -387,7 +387,6 @@ void PhotoMode::showImage(const core::Image2D& image, const QString& path)
     m_image = image;
     m_currentPath = path;
     m_refineStrokes = {};
-    m_refinePending = false;
     m_view->setImage2D(image, path.toStdString());
     m_overlayPanel->setGroundTruthAvailable(false);
     m_view->setFocus();

@@ -200,8 +200,7 @@ private:
     std::optional<SegmentationJob> prepareJob();
     /// Starts `job` and shows that it runs; `what` is the status line.
     bool launchJob(SegmentationJob job, const QString& what);
-    /// A newer prompt arrived while a run was going: starts it once that run has ended.
-    void startPendingRefinement();
+
     void recomputeRegions();
 
     MainWindow* m_window;
@@ -243,7 +242,6 @@ private:
     int m_runSerial = -1; ///< m_imageSerial of the image the running job segments
 
     std::shared_ptr<const SegmentationOutput> m_output;
-    bool m_refinePending = false;  ///< a refinement waits for the running job to stop
     core::Image2D m_refineStrokes; ///< "Refine from my edits": PromptLabel strokes, or empty
     std::shared_ptr<core::StepCache> m_stepCache;
     int m_liveStep = -1;

@@ -9,7 +9,6 @@
 #include "panels/ModelPanel.h"
 
 #include <QFileInfo>
-#include <QTimer>
 
 #include <algorithm>
 #include <cstdint>
@@ -44,20 +43,16 @@ bool PhotoMode::refineWithPrompts()
         if (m_output && m_output->refined) {
             m_view->clearPreview();
         }
-        m_refinePending = false;
         if (m_runner->isRunning()) {
             m_runner->cancel();
         }
         return false;
     }
-    if (m_runner->isRunning()) {
-        // The newest prompts win: stop the run that is going; the refinement follows it.
-        m_refinePending = true;
-        m_runner->cancel();
+    if (m_runner->supersede()) {
+        // The newest prompts win: the run that is going stops, and superseded() restarts this.
         m_modelPanel->setStatus(tr("New prompt: restarting the refinement..."));
         return true;
     }
-    m_refinePending = false;
     std::optional<SegmentationJob> job = prepareJob();
     if (!job) {
         return false;
@@ -71,13 +66,6 @@ bool PhotoMode::refineWithPrompts()
     job->prompts = std::move(prompts);
     job->options.startFromOtsu = 0.0;
     return launchJob(std::move(*job), tr("%1...").arg(refineTitle()));
-}
-
-void PhotoMode::startPendingRefinement()
-{
-    m_refinePending = false;
-    // After the cancelled run's own clean-up has finished on this turn of the event loop.
-    QTimer::singleShot(0, this, [this] { refineWithPrompts(); });
 }
 
 bool PhotoMode::refineFromEdits()

@@ -37,11 +37,12 @@ void PhotoMode::connectRunner()
     connect(m_runner, &SegmentationRunner::runStarted, this, &PhotoMode::onRunStarted);
     connect(m_runner, &SegmentationRunner::stepAvailable, this, &PhotoMode::onStepAvailable);
     connect(m_runner, &SegmentationRunner::failed, this, &PhotoMode::onRunFailed);
+    connect(m_runner, &SegmentationRunner::superseded, this, [this] {
+        m_modelPanel->setRunning(false);
+        refineWithPrompts(); // the newer prompts that stopped the run
+    });
     connect(m_runner, &SegmentationRunner::finished, this, [this] {
-        if (m_refinePending) {
-            // A newer prompt came while this run finished: its result is already stale.
-            startPendingRefinement();
-        } else if (m_runSerial == m_imageSerial) {
+        if (m_runSerial == m_imageSerial) {
             presentResult(m_runner->output());
         } else {
             m_modelPanel->setRunning(false);
@@ -212,11 +213,6 @@ void PhotoMode::onStepAvailable()
 void PhotoMode::onRunFailed(const QString& message, bool cancelled)
 {
     m_modelPanel->setRunning(false);
-    if (cancelled && m_refinePending) {
-        // Cancelled for a newer prompt: that one runs now, with no word about this one.
-        startPendingRefinement();
-        return;
-    }
     updateActionsEnabled();
     const bool current = m_runSerial == m_imageSerial;
     m_liveX0.clear();

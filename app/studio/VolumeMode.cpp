@@ -72,6 +72,10 @@ VolumeMode::VolumeMode(MainWindow* window, bool interactive, const QString& auto
             &VolumeMode::onStepFrames);
     connect(m_runner, &VolumeSegmentationRunner::finished, this, &VolumeMode::onFinished);
     connect(m_runner, &VolumeSegmentationRunner::failed, this, &VolumeMode::onFailed);
+    connect(m_runner, &VolumeSegmentationRunner::superseded, this, [this] {
+        m_panel->setRunning(false);
+        refineWithClicks(); // the newer clicks that stopped the run
+    });
     connect(m_runner, &VolumeSegmentationRunner::modelReady, this, [this] {
         const auto& info = m_runner->modelInfo();
         if (!info || !m_panel) {

@@ -166,7 +166,7 @@ private:
     /// The checks and settings every run shares; nullopt (after telling why) when none can start.
     std::optional<VolumeSegmentationJob> prepareJob();
     bool launchJob(VolumeSegmentationJob job, const QString& what);
-    void startPendingRefinement();
+
     void createActions();
     void installMenus();
     void reportError(const QString& title, const QString& message, bool quiet);
@@ -227,7 +227,6 @@ private:
     std::shared_ptr<core::StepCache> m_cache;
     std::vector<VolumeStepFrame> m_frames;
     bool m_resultPending = false; ///< the finished result waits (outlined) for Accept
-    bool m_refinePending = false; ///< a refinement waits for the running job to stop
     int m_shownStep = -1;
     widgets::VolumeStepBrowser::Show m_shownShow = widgets::VolumeStepBrowser::Show::Labels;
 };

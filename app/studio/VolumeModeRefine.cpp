@@ -8,7 +8,6 @@
 #include "volume/VolumeWorkspace.h"
 
 #include <QStatusBar>
-#include <QTimer>
 
 namespace diffseg::app {
 
@@ -23,14 +22,11 @@ bool VolumeMode::refineWithClicks()
     if (!m_workspace || m_workspace->promptClicks().empty()) {
         return false;
     }
-    if (m_runner->isRunning()) {
-        // The newest clicks win: stop the run that is going; the refinement follows it.
-        m_refinePending = true;
-        m_runner->cancel();
+    if (m_runner->supersede()) {
+        // The newest clicks win: the run that is going stops, and superseded() restarts this.
         m_panel->setStatus(tr("New click: restarting the refinement..."));
         return true;
     }
-    m_refinePending = false;
     std::optional<VolumeSegmentationJob> job = prepareJob();
     if (!job) {
         return false;
@@ -40,12 +36,6 @@ bool VolumeMode::refineWithClicks()
     job->current = core::LabelMap::fromVolume(m_workspace->labels().clone());
     job->prompts.clicks = m_workspace->promptClicks();
     return launchJob(std::move(*job), tr("%1...").arg(refineTitle()));
-}
-
-void VolumeMode::startPendingRefinement()
-{
-    m_refinePending = false;
-    QTimer::singleShot(0, this, [this] { refineWithClicks(); });
 }
 
 } // namespace diffseg::app

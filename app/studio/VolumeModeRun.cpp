@@ -286,11 +286,6 @@ void VolumeMode::onStepFrames()
 void VolumeMode::onFinished()
 {
     m_panel->setRunning(false);
-    if (m_refinePending) {
-        // A newer click came while this run finished: its result is already stale.
-        startPendingRefinement();
-        return;
-    }
     const auto output = m_runner->output();
     if (m_runSerial != m_volumeSerial || !output || !output->result ||
         output->result->labels.size() != volume().size()) {
@@ -351,10 +346,7 @@ void VolumeMode::onFailed(const QString& message, bool cancelled)
 {
     m_panel->setRunning(false);
     updateActions();
-    if (cancelled && m_refinePending) {
-        startPendingRefinement(); // cancelled for a newer click: that one runs now
-        return;
-    }
+
     if (cancelled) {
         onStepFrames();
         int finished = 0;
