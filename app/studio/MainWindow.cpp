@@ -637,7 +637,10 @@ void MainWindow::showShortcuts()
         {tr("Left / right button"), tr("Brush paints / erases; Fill fills / clears")},
         {tr("Shift + click"), tr("Erase with the brush, polygon or fill")},
         {tr("Double-click, Enter"), tr("Close the polygon")},
-        {tr("Escape"), tr("Cancel the polygon or stroke")},
+        {tr("Escape"), tr("Cancel the polygon or stroke; Prompt tool: forget the prompts")},
+        {tr("Left / right click (Prompt)"), tr("Lesion / background marker: drag moves it, "
+                                               "double-click removes it; Shift + drag: a box")},
+        {tr("Backspace (Prompt)"), tr("Remove the newest prompt")},
         {tr("Home / End, PgUp / PgDn"), tr("First / last step, jump 10 % (step browser)")},
         {tr("Space"), tr("Play / pause (step browser)")},
     };

@@ -95,7 +95,7 @@ void PhotoMode::createActions()
     for (const auto& t : tools) {
         QList<QKeySequence> keys{QKeySequence(t.key)};
         if (t.tool == widgets::SegmentationView2D::Tool::Prompt) {
-            keys << QKeySequence(Qt::Key_1); // the number key of the guided tools
+            keys << QKeySequence(Qt::Key_2); // the guided tool's number key (1 is Actual size)
         }
         QAction* a = make(QLatin1String(t.name), t.text, t.tip, keys);
         a->setCheckable(true);

@@ -228,7 +228,7 @@ void VolumeMode::createActions()
     for (const auto& t : tools) {
         QList<QKeySequence> keys{QKeySequence(t.key)};
         if (t.tool == widgets::SliceView::Tool::Prompt) {
-            keys << QKeySequence(Qt::Key_1); // as the photo workspace's Prompt tool
+            keys << QKeySequence(Qt::Key_2); // as the photo workspace's Prompt tool
         }
         QAction* a = make(QLatin1String(t.name), t.text, t.tip, keys);
         a->setCheckable(true);

@@ -76,11 +76,20 @@ private Q_SLOTS:
         // The tool: its key and its tool bar button.
         QAction* tool = photo->action("toolPrompt");
         QVERIFY(tool);
-        QVERIFY(tool->shortcuts().contains(QKeySequence(Qt::Key_1)));
+        QVERIFY(tool->shortcuts().contains(QKeySequence(Qt::Key_2)));
         view->setFocus();
         QTest::keyClick(&window, Qt::Key_C);
         QCOMPARE(view->tool(), SegmentationView2D::Tool::Prompt);
         QVERIFY(tool->isChecked());
+        QTest::keyClick(&window, Qt::Key_V);
+        QCOMPARE(view->tool(), SegmentationView2D::Tool::Navigate);
+        QTest::keyClick(&window, Qt::Key_2);
+        QCOMPARE(view->tool(), SegmentationView2D::Tool::Prompt);
+        // 1 stays the view's "actual size".
+        QTest::keyClick(view, Qt::Key_1);
+        QCOMPARE(view->zoom(), 1.0);
+        QCOMPARE(view->tool(), SegmentationView2D::Tool::Prompt);
+        view->fitToWindow();
 
         // A left click marks lesion and refines at once, in the background.
         QSignalSpy changed(view, &SegmentationView2D::promptsChanged);

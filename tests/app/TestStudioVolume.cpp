@@ -565,7 +565,7 @@ private Q_SLOTS:
         ws->replaceLabels(ws->groundTruth(), "Accept AI result");
 
         QAction* tool = vm->action("volumeToolPrompt");
-        QVERIFY(tool && tool->shortcuts().contains(QKeySequence(Qt::Key_1)));
+        QVERIFY(tool && tool->shortcuts().contains(QKeySequence(Qt::Key_2)));
         tool->trigger();
         SliceView* axial = ws->sliceView(core::SliceOrientation::Axial);
         QCOMPARE(axial->tool(), SliceView::Tool::Prompt);
