@@ -1,6 +1,8 @@
 #include "TestSupport.h"
 
+#include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QProcess>
 
 namespace diffseg::test {
@@ -63,6 +65,38 @@ CliRun runCli(const QStringList& args, int timeoutMs)
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2,
             QString::fromUtf8(p.readAllStandardOutput()),
             QString::fromUtf8(p.readAllStandardError())};
+}
+
+QJsonObject readJson(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        return {};
+    }
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+QList<QJsonObject> jsonLines(const QString& out)
+{
+    QList<QJsonObject> events;
+    for (const QString& line : out.split('\n', Qt::SkipEmptyParts)) {
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(line.toUtf8(), &error);
+        if (error.error != QJsonParseError::NoError || !doc.isObject()) {
+            return {};
+        }
+        events.push_back(doc.object());
+    }
+    return events;
+}
+
+int countEvents(const QList<QJsonObject>& events, const QString& name)
+{
+    int n = 0;
+    for (const QJsonObject& e : events) {
+        n += e.value("event").toString() == name ? 1 : 0;
+    }
+    return n;
 }
 
 } // namespace diffseg::test

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <QDir>
+#include <QJsonObject>
+#include <QList>
 #include <QString>
 #include <QStringList>
 #include <QtTest>
@@ -30,6 +32,13 @@ struct CliRun
 };
 /// Runs the diffseg command line ($DIFFSEG_CLI) with `args` and waits at most `timeoutMs`.
 CliRun runCli(const QStringList& args, int timeoutMs = 120000);
+
+/// A JSON file's top object (empty when it cannot be read or is not an object).
+QJsonObject readJson(const QString& path);
+/// Each line of `out` as a JSON object (progress events); empty if any line is not one.
+QList<QJsonObject> jsonLines(const QString& out);
+/// How many of `events` have "event" equal to `name`.
+int countEvents(const QList<QJsonObject>& events, const QString& name);
 
 } // namespace diffseg::test
 

@@ -28,6 +28,10 @@
 using namespace diffseg::core;
 using namespace diffseg::core::engine;
 
+using diffseg::test::countEvents;
+using diffseg::test::jsonLines;
+using diffseg::test::readJson;
+
 namespace {
 
 std::string makeCheckpoint(const QString& path, int timesteps)
@@ -76,43 +80,10 @@ Image2D makePhoto(int width, int height, double cx)
     return image;
 }
 
-QJsonObject readJson(const QString& path)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        return {};
-    }
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
 QString readText(const QString& path)
 {
     QFile file(path);
     return file.open(QIODevice::ReadOnly) ? QString::fromUtf8(file.readAll()) : QString();
-}
-
-/// Each line of `out` as a JSON object; an empty list if any line is not one.
-QList<QJsonObject> jsonLines(const QString& out)
-{
-    QList<QJsonObject> events;
-    for (const QString& line : out.split('\n', Qt::SkipEmptyParts)) {
-        QJsonParseError error;
-        const QJsonDocument doc = QJsonDocument::fromJson(line.toUtf8(), &error);
-        if (error.error != QJsonParseError::NoError || !doc.isObject()) {
-            return {};
-        }
-        events.push_back(doc.object());
-    }
-    return events;
-}
-
-int countEvents(const QList<QJsonObject>& events, const QString& name)
-{
-    int n = 0;
-    for (const QJsonObject& e : events) {
-        n += e.value("event").toString() == name ? 1 : 0;
-    }
-    return n;
 }
 
 } // namespace

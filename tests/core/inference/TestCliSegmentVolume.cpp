@@ -30,6 +30,10 @@
 using namespace diffseg::core;
 using namespace diffseg::core::engine;
 
+using diffseg::test::countEvents;
+using diffseg::test::jsonLines;
+using diffseg::test::readJson;
+
 namespace {
 
 std::string makeCheckpoint(const QString& path, int in, int classes, int inputSize,
@@ -75,38 +79,6 @@ Volume blobVolume(const std::array<std::int64_t, 3>& size, int channels, double 
         }
     }
     return v;
-}
-
-QJsonObject readJson(const QString& path)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        return {};
-    }
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
-QList<QJsonObject> jsonLines(const QString& out)
-{
-    QList<QJsonObject> events;
-    for (const QString& line : out.split('\n', Qt::SkipEmptyParts)) {
-        QJsonParseError error;
-        const QJsonDocument doc = QJsonDocument::fromJson(line.toUtf8(), &error);
-        if (error.error != QJsonParseError::NoError || !doc.isObject()) {
-            return {};
-        }
-        events.push_back(doc.object());
-    }
-    return events;
-}
-
-int countEvents(const QList<QJsonObject>& events, const QString& name)
-{
-    int n = 0;
-    for (const QJsonObject& e : events) {
-        n += e.value("event").toString() == name ? 1 : 0;
-    }
-    return n;
 }
 
 } // namespace
