@@ -67,7 +67,7 @@ expected=(
 for f in "${expected[@]}"; do
   grep -qx -- "$f" contents.txt || fail "$f is not in the package"
 done
-if grep -vE '^\./usr(/|$)' contents.txt | grep -q .; then
+if grep -qvE '^\./usr(/|$)' contents.txt; then
   fail "files outside /usr: $(grep -vE '^\./usr(/|$)' contents.txt | head -3)"
 fi
 # Files over 5 MB other than the executables and the packaged models (at most 40 MB each) would be
@@ -77,8 +77,10 @@ dpkg-deb -c "$deb" | awk '($3 > 5242880 && $6 !~ /^\.\/usr\/bin\// && $6 !~ /\/m
 [ ! -s large.txt ] || fail "unexpected large files: $(cat large.txt)"
 # Every packaged model trained on ISIC data says so: its terms are in the copyright file.
 if grep -q 'models/dermoscopy-isic2018.dsckpt' contents.txt; then
-  dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/diffseg-studio/copyright |
-    grep -q "non-commercial" || fail "the copyright file does not state the ISIC model's terms"
+  # Into a file first: `grep -q` leaving a pipe early makes tar die of SIGPIPE, which pipefail
+  # reports as a failure on a busy machine.
+  dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/diffseg-studio/copyright >copyright.txt
+  grep -q "non-commercial" copyright.txt || fail "the copyright file does not state the ISIC model's terms"
   # ... and the studio's demo opens a real photo it never trained on, credited.
   for f in demo/ISIC_0000072.jpg demo/masks/ISIC_0000072_segmentation.png demo/CREDITS.md; do
     grep -qx -- "./usr/share/diffseg-studio/$f" contents.txt || fail "$f is not in the package"
@@ -94,7 +96,8 @@ for bin in root/usr/bin/*; do
   if ldd "$bin" | grep -E "not found|$build" >ldd-bad.txt; then
     fail "$bin: $(cat ldd-bad.txt)"
   fi
-  if readelf -d "$bin" | grep -qE 'RPATH|RUNPATH'; then
+  readelf -d "$bin" >dynamic.txt
+  if grep -qE 'RPATH|RUNPATH' dynamic.txt; then
     fail "$bin has an RPATH/RUNPATH"
   fi
 done
