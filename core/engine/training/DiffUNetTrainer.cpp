@@ -1,5 +1,6 @@
 #include "DiffUNetTrainer.h"
 
+#include "TrainingLoop.h"
 #include "TrainingSupport.h"
 #include "base/Error.h"
 #include "data/DatasetLayout.h"
@@ -454,34 +455,26 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                 model->parameters(),
                 torch::optim::AdamOptions(c.learningRate).weight_decay(c.weightDecay));
         }
-        std::int64_t step = 0;
-        int epoch = 0;
-        std::int64_t batchInEpoch = 0;
-        double bestScore = -1.0;
+        TrainingProgress progress;
+        progress.bestScore = -1.0;
         double lossScale = 65536.0;
         std::int64_t goodSteps = 0;
-        double epochLossSum = 0.0;
-        std::int64_t epochLossCount = 0;
         if (resumed) {
-            step = state.at("step").get<std::int64_t>();
-            epoch = state.at("epoch").get<int>();
-            batchInEpoch = state.at("batch_in_epoch").get<std::int64_t>();
-            bestScore = numberOr(state, "best_score", bestScore);
+            progress.readFrom(state);
             lossScale = numberOr(state, "loss_scale", lossScale);
             goodSteps = state.value("good_steps", std::int64_t{0});
-            epochLossSum = numberOr(state, "epoch_loss_sum", 0.0);
-            epochLossCount = state.value("epoch_loss_count", std::int64_t{0});
             restoreOptimizerState(*optimizer, resumed->optimizer, device, lastPath);
             // The weights and states now live in the network and optimizer: the loaded copies
             // (the size of the whole checkpoint) need not stay for the rest of the run.
             resumed->model.clear();
             resumed->ema.clear();
             resumed->optimizer.clear();
-            if (fs::exists(bestPath, ec) && bestScore >= 0.0) {
+            if (fs::exists(bestPath, ec) && progress.bestScore >= 0.0) {
                 summary.bestCheckpoint = bestPath;
-                summary.bestScore = bestScore;
+                summary.bestScore = progress.bestScore;
             }
         }
+        const std::int64_t step = progress.step; // for the started event
         // bf16 (autocast, no loss scale: its exponent range is float32's) where the device has
         // it or when asked; else the config's fp16 autocast with a dynamic loss scale on CUDA,
         // unless float32 was asked for.
@@ -525,43 +518,27 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                         {"test", split.test.size()},
                         {"split_file", splitPath}}}});
 
-        const auto checkpointOf = [&](bool withOptimizer) {
+        const auto checkpointOf = [&](const TrainingProgress& run, bool withOptimizer) {
             Checkpoint ckpt;
             ckpt.info.network = "diffunet";
             ckpt.info.diffunet = c.model;
             ckpt.info.labelValues = c.labelValues;
             ckpt.info.inputSize = c.patchSize;
             ckpt.info.preprocessingJson = prep.toJson();
-            ckpt.info.step = step;
-            ckpt.info.epoch = epoch;
+            ckpt.info.step = run.step;
+            ckpt.info.epoch = run.epoch;
             ckpt.info.source = "diffseg train " + c.name;
             ckpt.model = namedWeights(*model);
             if (withOptimizer) {
                 ckpt.optimizer = optimizerState(*optimizer);
-                ckpt.trainingState = json{
-                    {"version", kStateVersion},
-                    {"step", step},
-                    {"epoch", epoch},
-                    {"batch_in_epoch", batchInEpoch},
-                    {"best_score", finiteOrNull(bestScore)},
-                    {"loss_scale", lossScale},
-                    {"good_steps", goodSteps},
-                    {"epoch_loss_sum", epochLossSum},
-                    {"epoch_loss_count", epochLossCount},
-                    {"config_yaml",
-                     c.toYaml()}}.dump();
+                json training{{"version", kStateVersion},
+                              {"loss_scale", lossScale},
+                              {"good_steps", goodSteps},
+                              {"config_yaml", c.toYaml()}};
+                run.writeTo(training);
+                ckpt.trainingState = training.dump();
             }
             return ckpt;
-        };
-        const auto saveLast = [&](const std::string& why) {
-            saveCheckpoint(lastPath, checkpointOf(true));
-            summary.lastCheckpoint = lastPath;
-            folder->emit({{"event", "checkpoint"},
-                          {"kind", "last"},
-                          {"path", lastPath},
-                          {"step", step},
-                          {"epoch", epoch},
-                          {"reason", why}});
         };
 
         const auto drawBatch = [&](std::int64_t k) {
@@ -604,8 +581,8 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                                   torch::stack(labels).to(torch::kLong).to(device));
         };
 
-        const auto validate = [&]() -> json {
-            json result{{"event", "validation"}, {"epoch", epoch}, {"step", step}};
+        const auto validate = [&](const TrainingProgress& run) -> json {
+            json result{{"event", "validation"}, {"epoch", run.epoch}, {"step", run.step}};
             model->eval();
             c10::InferenceMode inference;
             std::vector<double> perClass(static_cast<std::size_t>(c.model.numClasses), 0.0);
@@ -663,180 +640,106 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
             return result;
         };
 
-        double stepSeconds = 0.0;
-        std::int64_t stepsThisProcess = 0;
-        std::string reason = "completed";
+        TrainingHooks hooks;
+        hooks.stepsPerEpoch = c.stepsPerEpoch;
+        hooks.epochs = c.epochs;
+        hooks.checkpointEverySteps = c.checkpointEverySteps;
+        hooks.maxSteps = options.maxSteps;
+        hooks.higherIsBetter = true;
+        hooks.selectBy = "dice";
+        hooks.step = [&](const TrainingProgress& run) {
+            const double lr = lrAt(run.step);
+            for (auto& group : optimizer->param_groups()) {
+                group.options().set_lr(lr);
+            }
+            const auto [images, labels] = drawBatch(run.step);
+            auto g = at::make_generator<at::CPUGeneratorImpl>(
+                streamSeed(c.seed, kLoss, static_cast<std::uint64_t>(run.step)));
+            DiffUNetLossOptions lo;
+            lo.mcSamples = c.mcSamples;
+            lo.voxelwise = c.voxelwiseUncertainty;
+            lo.fixMcReshape = c.fixMcReshape;
+            lo.diceWeight = c.diceWeight;
+            lo.epoch = run.epoch;
+            lo.maxEpoch = c.epochs;
+            DiffUNetLoss loss;
+            {
+                const AutocastScope autocast(device, bf16  ? std::optional(at::kBFloat16)
+                                                     : amp ? std::optional(at::kHalf)
+                                                           : std::nullopt);
+                loss = model->trainingLoss(images, labels, lo, g);
+            }
+            const double lossValue = loss.total.item<double>();
+            if (!std::isfinite(lossValue) && !amp) {
+                throw Error(ErrorKind::InvalidValue, "training loss",
+                            "became " + std::to_string(lossValue) + " at step " +
+                                std::to_string(run.step + 1) + " (learning rate too high?)");
+            }
+            optimizer->zero_grad();
+            bool stepped = true;
+            if (amp) {
+                // A dynamic loss scale, as torch.cuda.amp.GradScaler: fp16 gradients would
+                // underflow unscaled; a step with overflowing gradients is skipped.
+                (loss.total * lossScale).backward();
+                bool finite = std::isfinite(lossValue);
+                for (auto& p : model->parameters()) {
+                    if (p.grad().defined()) {
+                        p.grad().div_(lossScale);
+                        finite = finite && torch::isfinite(p.grad()).all().item<bool>();
+                    }
+                }
+                if (!finite) {
+                    lossScale = std::max(1.0, lossScale / 2);
+                    goodSteps = 0;
+                    stepped = false;
+                } else if (++goodSteps % 2000 == 0) {
+                    lossScale *= 2;
+                }
+            } else {
+                loss.total.backward();
+            }
+            if (stepped) {
+                if (c.gradClip > 0) {
+                    torch::nn::utils::clip_grad_norm_(model->parameters(), c.gradClip);
+                }
+                optimizer->step();
+            }
+            TrainingStepResult result;
+            result.loss = lossValue;
+            result.terms = json{{"ce", loss.ce.item<double>()},
+                                {"ce_edge", loss.ceEdge.item<double>()},
+                                {"uncertainty", loss.uncertainty.mean().item<double>()}};
+            if (loss.dice.defined()) {
+                result.terms["dice"] = loss.dice.item<double>();
+            }
+            result.learningRate = lr;
+            result.samples = c.batchSize;
+            result.skipped = !stepped;
+            return result;
+        };
+        hooks.validate = [&](const TrainingProgress& run, double /*trainLoss*/) {
+            TrainingValidation v;
+            if (val.empty() || c.validateEvery <= 0 ||
+                ((run.epoch + 1) % c.validateEvery != 0 && run.epoch + 1 != c.epochs)) {
+                return v;
+            }
+            try {
+                v.event = validate(run);
+            } catch (const Error&) {
+                model->train();
+                throw;
+            }
+            v.score = v.event["dice"].get<double>();
+            return v;
+        };
+        hooks.writeLast = [&](const TrainingProgress& run, const std::string& path) {
+            saveCheckpoint(path, checkpointOf(run, true));
+        };
+        hooks.writeBest = [&](const TrainingProgress& run, const std::string& path) {
+            saveCheckpoint(path, checkpointOf(run, false));
+        };
         model->train();
-        while (epoch < c.epochs) {
-            const Clock::time_point epochStart = Clock::now();
-            for (; batchInEpoch < c.stepsPerEpoch; ++batchInEpoch) {
-                if (cancel.isCancelled()) {
-                    reason = "stopped";
-                    break;
-                }
-                if (options.maxSteps > 0 && step >= options.maxSteps) {
-                    reason = "max_steps";
-                    break;
-                }
-                const Clock::time_point t0 = Clock::now();
-                const double lr = lrAt(step);
-                for (auto& group : optimizer->param_groups()) {
-                    group.options().set_lr(lr);
-                }
-                const auto [images, labels] = drawBatch(step);
-                auto g = at::make_generator<at::CPUGeneratorImpl>(
-                    streamSeed(c.seed, kLoss, static_cast<std::uint64_t>(step)));
-                DiffUNetLossOptions lo;
-                lo.mcSamples = c.mcSamples;
-                lo.voxelwise = c.voxelwiseUncertainty;
-                lo.fixMcReshape = c.fixMcReshape;
-                lo.diceWeight = c.diceWeight;
-                lo.epoch = epoch;
-                lo.maxEpoch = c.epochs;
-                DiffUNetLoss loss;
-                {
-                    const AutocastScope autocast(device, bf16  ? std::optional(at::kBFloat16)
-                                                         : amp ? std::optional(at::kHalf)
-                                                               : std::nullopt);
-                    loss = model->trainingLoss(images, labels, lo, g);
-                }
-                const double lossValue = loss.total.item<double>();
-                if (!std::isfinite(lossValue) && !amp) {
-                    throw Error(ErrorKind::InvalidValue, "training loss",
-                                "became " + std::to_string(lossValue) + " at step " +
-                                    std::to_string(step + 1) + " (learning rate too high?)");
-                }
-                optimizer->zero_grad();
-                bool stepped = true;
-                if (amp) {
-                    // A dynamic loss scale, as torch.cuda.amp.GradScaler: fp16 gradients would
-                    // underflow unscaled; a step with overflowing gradients is skipped.
-                    (loss.total * lossScale).backward();
-                    bool finite = std::isfinite(lossValue);
-                    for (auto& p : model->parameters()) {
-                        if (p.grad().defined()) {
-                            p.grad().div_(lossScale);
-                            finite = finite && torch::isfinite(p.grad()).all().item<bool>();
-                        }
-                    }
-                    if (!finite) {
-                        lossScale = std::max(1.0, lossScale / 2);
-                        goodSteps = 0;
-                        stepped = false;
-                    } else if (++goodSteps % 2000 == 0) {
-                        lossScale *= 2;
-                    }
-                } else {
-                    loss.total.backward();
-                }
-                if (stepped) {
-                    if (c.gradClip > 0) {
-                        torch::nn::utils::clip_grad_norm_(model->parameters(), c.gradClip);
-                    }
-                    optimizer->step();
-                }
-                ++step;
-                ++stepsThisProcess;
-                if (std::isfinite(lossValue)) {
-                    epochLossSum += lossValue;
-                    ++epochLossCount;
-                }
-                const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-                stepSeconds = stepsThisProcess <= 2 ? seconds : 0.9 * stepSeconds + 0.1 * seconds;
-                json terms{{"ce", loss.ce.item<double>()},
-                           {"ce_edge", loss.ceEdge.item<double>()},
-                           {"uncertainty", loss.uncertainty.mean().item<double>()}};
-                if (loss.dice.defined()) {
-                    terms["dice"] = loss.dice.item<double>();
-                }
-                folder->emit(
-                    {{"event", "step"},
-                     {"epoch", epoch + 1},
-                     {"epochs", c.epochs},
-                     {"step", step},
-                     {"total_steps", totalSteps},
-                     {"loss", lossValue},
-                     {"terms", terms},
-                     {"lr", lr},
-                     {"skipped", !stepped},
-                     {"step_seconds", seconds},
-                     {"steps_per_second", stepSeconds > 0 ? 1.0 / stepSeconds : 0.0},
-                     {"samples_per_second", stepSeconds > 0 ? c.batchSize / stepSeconds : 0.0},
-                     {"eta_seconds", stepSeconds * double(totalSteps - step)}});
-                if (c.checkpointEverySteps > 0 && step % c.checkpointEverySteps == 0 &&
-                    batchInEpoch + 1 < c.stepsPerEpoch) {
-                    ++batchInEpoch;
-                    saveLast("interval");
-                    --batchInEpoch;
-                }
-            }
-            if (reason != "completed") {
-                break;
-            }
-            folder->emit(
-                {{"event", "epoch"},
-                 {"epoch", epoch + 1},
-                 {"epochs", c.epochs},
-                 {"step", step},
-                 {"train_loss", epochLossCount > 0 ? epochLossSum / epochLossCount : 0.0},
-                 {"seconds", std::chrono::duration<double>(Clock::now() - epochStart).count()}});
-            bool improved = false;
-            if (!val.empty() && c.validateEvery > 0 &&
-                ((epoch + 1) % c.validateEvery == 0 || epoch + 1 == c.epochs)) {
-                json validation;
-                try {
-                    validation = validate();
-                } catch (const Error& e) {
-                    if (e.kind() != ErrorKind::Cancelled) {
-                        throw;
-                    }
-                    model->train();
-                    reason = "stopped";
-                    break;
-                }
-                const double score = validation["dice"].get<double>();
-                improved = score > bestScore;
-                validation["best"] = improved;
-                validation["best_by"] = "dice";
-                folder->emit(validation);
-                if (improved) {
-                    bestScore = score;
-                }
-            }
-            ++epoch;
-            batchInEpoch = 0;
-            epochLossSum = 0.0;
-            epochLossCount = 0;
-            if (improved) {
-                saveCheckpoint(bestPath, checkpointOf(false));
-                summary.bestCheckpoint = bestPath;
-                summary.bestScore = bestScore;
-                folder->emit({{"event", "checkpoint"},
-                              {"kind", "best"},
-                              {"path", bestPath},
-                              {"step", step},
-                              {"epoch", epoch},
-                              {"score", bestScore},
-                              {"by", "dice"}});
-            }
-            saveLast("epoch");
-        }
-        if (reason != "completed") {
-            saveLast(reason);
-        }
-        summary.reason = reason;
-        summary.steps = step;
-        summary.epochsDone = epoch;
-        folder->emit({{"event", "finished"},
-                      {"reason", reason},
-                      {"steps", step},
-                      {"epochs_done", epoch},
-                      {"last_checkpoint", summary.lastCheckpoint},
-                      {"best_checkpoint", summary.bestCheckpoint},
-                      {"best_score",
-                       summary.bestCheckpoint.empty() ? json(nullptr) : json(summary.bestScore)},
-                      {"seconds", std::chrono::duration<double>(Clock::now() - started).count()}});
-        return summary;
+        return runTrainingLoop(hooks, progress, *folder, summary, cancel, started);
     });
 }
 

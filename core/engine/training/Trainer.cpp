@@ -1,6 +1,7 @@
 #include "Trainer.h"
 
 #include "TrainingData.h"
+#include "TrainingLoop.h"
 #include "TrainingSupport.h"
 #include "base/Error.h"
 #include "data/Augmentation.h"
@@ -261,28 +262,17 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
         const std::int64_t stepsPerEpoch = (trainCount + batchSize - 1) / batchSize;
         const std::int64_t totalSteps = stepsPerEpoch * c.epochs;
 
-        std::int64_t step = 0;
-        int epoch = 0;
-        std::int64_t batchInEpoch = 0;
         const bool byDice = c.validationRun.selectBy == "dice";
-        double bestScore = byDice ? -1.0 : std::numeric_limits<double>::infinity();
-        int bestEpoch = -1;
+        TrainingProgress progress;
+        progress.bestScore = byDice ? -1.0 : std::numeric_limits<double>::infinity();
         double plateauBest = std::numeric_limits<double>::infinity();
         int plateauBad = 0;
         double lr = c.learningRate;
-        double epochLossSum = 0.0;
-        std::int64_t epochLossCount = 0;
         if (resumed) {
-            step = state.at("step").get<std::int64_t>();
-            epoch = state.at("epoch").get<int>();
-            batchInEpoch = state.at("batch_in_epoch").get<std::int64_t>();
-            bestScore = numberOr(state, "best_score", bestScore);
-            bestEpoch = state.value("best_epoch", -1);
+            progress.readFrom(state);
             plateauBest = numberOr(state, "plateau_best", plateauBest);
             plateauBad = state.value("plateau_bad_epochs", 0);
             lr = state.value("lr", lr);
-            epochLossSum = state.value("epoch_loss_sum", 0.0);
-            epochLossCount = state.value("epoch_loss_count", std::int64_t{0});
             restoreOptimizerState(*optimizer, resumed->optimizer, device, lastPath);
             if (ema) {
                 ema->restore(resumed->ema, resumed->info.emaStep, resumed->info.emaInitted);
@@ -295,11 +285,12 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             for (auto& group : optimizer->param_groups()) {
                 group.options().set_lr(lr);
             }
-            if (bestEpoch >= 0 && fs::exists(bestPath, ec)) {
+            if (progress.bestEpoch >= 0 && fs::exists(bestPath, ec)) {
                 summary.bestCheckpoint = bestPath;
-                summary.bestScore = bestScore;
+                summary.bestScore = progress.bestScore;
             }
         }
+        const std::int64_t step = progress.step; // for the started event
 
         std::int64_t parameters = 0;
         for (const auto& p : model->parameters()) {
@@ -333,13 +324,13 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
                 {"cache", data.cachePath},
                 {"cache_hit", data.cacheHit}}}});
 
-        const auto saveLast = [&](const char* why) {
+        const auto checkpointOf = [&](const TrainingProgress& run, bool withState) {
             Checkpoint ckpt;
             ckpt.info.model = c.model;
             ckpt.info.schedule = c.schedule;
             ckpt.info.inputSize = c.inputSize;
-            ckpt.info.step = step;
-            ckpt.info.epoch = epoch;
+            ckpt.info.step = run.step;
+            ckpt.info.epoch = run.epoch;
             ckpt.info.source = "diffseg train " + c.name;
             ckpt.model = namedWeights(*model);
             if (ema) {
@@ -347,57 +338,21 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
                 ckpt.info.emaStep = ema->step();
                 ckpt.info.emaInitted = ema->initted();
             }
-            ckpt.optimizer = optimizerState(*optimizer);
-            ckpt.trainingState = json{
-                {"version", kTrainingStateVersion},
-                {"step", step},
-                {"epoch", epoch},
-                {"batch_in_epoch", batchInEpoch},
-                {"best_score", finiteOrNull(bestScore)},
-                {"best_epoch", bestEpoch},
-                {"best_by", c.validationRun.selectBy},
-                {"plateau_best", finiteOrNull(plateauBest)},
-                {"plateau_bad_epochs", plateauBad},
-                {"lr", lr},
-                {"epoch_loss_sum", epochLossSum},
-                {"epoch_loss_count", epochLossCount},
-                {"seed", c.seed},
-                {"config_yaml",
-                 c.toYaml()}}.dump();
-            saveCheckpoint(lastPath, ckpt);
-            summary.lastCheckpoint = lastPath;
-            emit({{"event", "checkpoint"},
-                  {"kind", "last"},
-                  {"path", lastPath},
-                  {"step", step},
-                  {"epoch", epoch},
-                  {"reason", why}});
-        };
-        const auto saveBest = [&](double score) {
-            Checkpoint ckpt;
-            ckpt.info.model = c.model;
-            ckpt.info.schedule = c.schedule;
-            ckpt.info.inputSize = c.inputSize;
-            ckpt.info.step = step;
-            ckpt.info.epoch = epoch;
-            ckpt.info.source =
-                "diffseg train " + c.name + " (best by " + c.validationRun.selectBy + ")";
-            ckpt.model = namedWeights(*model);
-            if (ema) {
-                ckpt.ema = ema->weights();
-                ckpt.info.emaStep = ema->step();
-                ckpt.info.emaInitted = ema->initted();
+            if (withState) {
+                ckpt.optimizer = optimizerState(*optimizer);
+                json training{{"version", kTrainingStateVersion},
+                              {"best_by", c.validationRun.selectBy},
+                              {"plateau_best", finiteOrNull(plateauBest)},
+                              {"plateau_bad_epochs", plateauBad},
+                              {"lr", lr},
+                              {"seed", c.seed},
+                              {"config_yaml", c.toYaml()}};
+                run.writeTo(training);
+                ckpt.trainingState = training.dump();
+            } else {
+                ckpt.info.source += " (best by " + c.validationRun.selectBy + ")";
             }
-            saveCheckpoint(bestPath, ckpt);
-            summary.bestCheckpoint = bestPath;
-            summary.bestScore = score;
-            emit({{"event", "checkpoint"},
-                  {"kind", "best"},
-                  {"path", bestPath},
-                  {"step", step},
-                  {"epoch", epoch},
-                  {"score", score},
-                  {"by", c.validationRun.selectBy}});
+            return ckpt;
         };
 
         // The model validation sees: the EMA weights when there are, as the reference.
@@ -440,8 +395,9 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             return computeDiffusionLoss(loss, output, target, x0, tDev, c.schedule.timesteps);
         };
 
-        const auto validate = [&]() -> json {
-            json result{{"event", "validation"}, {"epoch", epoch}, {"step", step}};
+        const auto validate = [&](const TrainingProgress& run) -> json {
+            const int epoch = run.epoch;
+            json result{{"event", "validation"}, {"epoch", epoch}, {"step", run.step}};
             if (data.val.empty()) {
                 return result;
             }
@@ -552,178 +508,103 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             return result;
         };
 
-        // Timing of recent steps for throughput and ETA (an exponential average, robust to the
-        // slow first steps).
-        double stepSeconds = 0.0;
-        std::int64_t stepsThisProcess = 0;
-        std::string reason = "completed";
-
-        while (epoch < c.epochs) {
-            const std::vector<std::size_t> order =
-                shuffledOrder(data.train.size(), c.train.shuffle,
-                              seedFor(c.seed, kOrder, static_cast<std::uint64_t>(epoch)));
-            const Clock::time_point epochStart = Clock::now();
-            for (; batchInEpoch < stepsPerEpoch; ++batchInEpoch) {
-                if (cancel.isCancelled()) {
-                    reason = "stopped";
-                    break;
-                }
-                if (options.maxSteps > 0 && step >= options.maxSteps) {
-                    reason = "max_steps";
-                    break;
-                }
-                const Clock::time_point t0 = Clock::now();
-                const std::size_t first = static_cast<std::size_t>(batchInEpoch * batchSize);
-                const std::size_t last =
-                    std::min(first + static_cast<std::size_t>(batchSize), data.train.size());
-                std::vector<std::size_t> indices;
-                std::vector<std::uint64_t> seeds;
-                for (std::size_t k = first; k < last; ++k) {
-                    indices.push_back(data.train[order[k]]);
-                    seeds.push_back(
-                        seedFor(c.seed, kAugment, static_cast<std::uint64_t>(epoch), k));
-                }
-                const Batch batch = makeBatch(
-                    data, indices, augmentation.enabled() ? &augmentation : nullptr, seeds);
-                const LossValue value = noiseLoss(
-                    model, batch, seedFor(c.seed, kNoise, static_cast<std::uint64_t>(step)));
-                const double lossValue = value.total.item<double>();
-                if (!std::isfinite(lossValue)) {
-                    throw Error(ErrorKind::InvalidValue, "training loss",
-                                "became " + std::to_string(lossValue) + " at step " +
-                                    std::to_string(step + 1) +
-                                    " (learning rate too high? try a lower -l)");
-                }
-                if (c.schedulerUse && c.schedulerName == "cosine") {
-                    // A function of the step alone, so a resumed run continues the same curve.
-                    lr = c.learningRateAt(step, totalSteps);
-                    for (auto& group : optimizer->param_groups()) {
-                        group.options().set_lr(lr);
-                    }
-                }
-                optimizer->zero_grad();
-                value.total.backward();
-                optimizer->step();
-                if (ema) {
-                    ema->update(*model);
-                }
-                ++step;
-                ++stepsThisProcess;
-                epochLossSum += lossValue;
-                ++epochLossCount;
-
-                const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-                stepSeconds = stepsThisProcess <= 2 ? seconds : 0.9 * stepSeconds + 0.1 * seconds;
-                const bool lastOfEpoch = batchInEpoch + 1 == stepsPerEpoch;
-                {
-                    // Every step is reported: the loss curve of a resumed run is compared step
-                    // by step, and one short line per step is cheap next to a training step.
-                    json terms = json::object();
-                    for (const auto& [name, term] : value.terms) {
-                        terms[name] = term.item<double>();
-                    }
-                    emit({{"event", "step"},
-                          {"epoch", epoch + 1},
-                          {"epochs", c.epochs},
-                          {"step", step},
-                          {"total_steps", totalSteps},
-                          {"loss", lossValue},
-                          {"terms", terms},
-                          {"lr", lr},
-                          {"step_seconds", seconds},
-                          {"steps_per_second", stepSeconds > 0 ? 1.0 / stepSeconds : 0.0},
-                          {"samples_per_second",
-                           stepSeconds > 0 ? static_cast<double>(indices.size()) / stepSeconds
-                                           : 0.0},
-                          {"eta_seconds", stepSeconds * static_cast<double>(totalSteps - step)}});
-                }
-                if (c.checkpointEverySteps > 0 && step % c.checkpointEverySteps == 0 &&
-                    !lastOfEpoch) {
-                    ++batchInEpoch; // the saved state resumes after this batch
-                    saveLast("interval");
-                    --batchInEpoch;
+        std::vector<std::size_t> order;
+        TrainingHooks hooks;
+        hooks.stepsPerEpoch = stepsPerEpoch;
+        hooks.epochs = c.epochs;
+        hooks.checkpointEverySteps = c.checkpointEverySteps;
+        hooks.maxSteps = options.maxSteps;
+        hooks.higherIsBetter = byDice;
+        hooks.selectBy = c.validationRun.selectBy;
+        hooks.beginEpoch = [&](const TrainingProgress& run) {
+            order = shuffledOrder(data.train.size(), c.train.shuffle,
+                                  seedFor(c.seed, kOrder, static_cast<std::uint64_t>(run.epoch)));
+        };
+        hooks.step = [&](const TrainingProgress& run) {
+            const std::size_t first = static_cast<std::size_t>(run.batchInEpoch * batchSize);
+            const std::size_t last =
+                std::min(first + static_cast<std::size_t>(batchSize), data.train.size());
+            std::vector<std::size_t> indices;
+            std::vector<std::uint64_t> seeds;
+            for (std::size_t k = first; k < last; ++k) {
+                indices.push_back(data.train[order[k]]);
+                seeds.push_back(
+                    seedFor(c.seed, kAugment, static_cast<std::uint64_t>(run.epoch), k));
+            }
+            const Batch batch =
+                makeBatch(data, indices, augmentation.enabled() ? &augmentation : nullptr, seeds);
+            const LossValue value = noiseLoss(
+                model, batch, seedFor(c.seed, kNoise, static_cast<std::uint64_t>(run.step)));
+            const double lossValue = value.total.item<double>();
+            if (!std::isfinite(lossValue)) {
+                throw Error(ErrorKind::InvalidValue, "training loss",
+                            "became " + std::to_string(lossValue) + " at step " +
+                                std::to_string(run.step + 1) +
+                                " (learning rate too high? try a lower -l)");
+            }
+            if (c.schedulerUse && c.schedulerName == "cosine") {
+                // A function of the step alone, so a resumed run continues the same curve.
+                lr = c.learningRateAt(run.step, totalSteps);
+                for (auto& group : optimizer->param_groups()) {
+                    group.options().set_lr(lr);
                 }
             }
-            if (reason != "completed") {
-                break;
+            optimizer->zero_grad();
+            value.total.backward();
+            optimizer->step();
+            if (ema) {
+                ema->update(*model);
             }
-            // End of an epoch: validation, scheduler, best and last checkpoints.
-            const double trainLoss =
-                epochLossCount > 0 ? epochLossSum / static_cast<double>(epochLossCount) : 0.0;
-            emit({{"event", "epoch"},
-                  {"epoch", epoch + 1},
-                  {"epochs", c.epochs},
-                  {"step", step},
-                  {"train_loss", trainLoss},
-                  {"seconds", std::chrono::duration<double>(Clock::now() - epochStart).count()}});
-            json validation;
-            try {
-                validation = validate();
-                evalModel = nullptr;
-            } catch (const Error& e) {
-                if (e.kind() != ErrorKind::Cancelled) {
-                    throw;
-                }
-                // Saved with the epoch's batches done: a resume goes straight to validation.
-                reason = "stopped";
-                break;
+            TrainingStepResult result;
+            result.loss = lossValue;
+            for (const auto& [name, term] : value.terms) {
+                result.terms[name] = term.item<double>();
             }
-            const bool haveVal = validation.contains("val_loss");
-            const double monitored = haveVal ? validation["val_loss"].get<double>() : trainLoss;
-            std::optional<double> score;
+            result.learningRate = lr;
+            result.samples = static_cast<double>(indices.size());
+            return result;
+        };
+        hooks.validate = [&](const TrainingProgress& run, double trainLoss) {
+            TrainingValidation v;
+            json result = validate(run);
+            evalModel = nullptr;
+            const bool haveVal = result.contains("val_loss");
+            v.monitored = haveVal ? result["val_loss"].get<double>() : trainLoss;
             if (byDice) {
-                if (validation.contains("dice") && validation["dice"].is_number()) {
-                    score = validation["dice"].get<double>();
+                if (result.contains("dice") && result["dice"].is_number()) {
+                    v.score = result["dice"].get<double>();
                 }
             } else {
-                score = monitored;
+                v.score = v.monitored;
             }
-            const bool improved = score && (byDice ? *score > bestScore : *score < bestScore);
-            validation["best"] = improved;
-            validation["best_by"] = c.validationRun.selectBy;
             if (haveVal) {
-                emit(validation);
+                v.event = std::move(result);
             }
-            if (c.schedulerUse && c.schedulerName == "plateau") {
-                if (monitored < plateauBest) {
-                    plateauBest = monitored;
-                    plateauBad = 0;
-                } else if (++plateauBad > c.schedulerPatience) {
-                    lr *= c.schedulerFactor;
-                    plateauBad = 0;
-                    for (auto& group : optimizer->param_groups()) {
-                        group.options().set_lr(lr);
-                    }
-                    message("info", "learning rate reduced to " + std::to_string(lr));
+            return v;
+        };
+        hooks.afterValidation = [&](const TrainingValidation& v) {
+            if (!c.schedulerUse || c.schedulerName != "plateau") {
+                return;
+            }
+            if (v.monitored < plateauBest) {
+                plateauBest = v.monitored;
+                plateauBad = 0;
+            } else if (++plateauBad > c.schedulerPatience) {
+                lr *= c.schedulerFactor;
+                plateauBad = 0;
+                for (auto& group : optimizer->param_groups()) {
+                    group.options().set_lr(lr);
                 }
+                message("info", "learning rate reduced to " + std::to_string(lr));
             }
-            ++epoch;
-            batchInEpoch = 0;
-            epochLossSum = 0.0;
-            epochLossCount = 0;
-            if (improved) {
-                bestScore = *score;
-                bestEpoch = epoch;
-                saveBest(*score);
-            }
-            saveLast("epoch");
-        }
-        if (reason != "completed") {
-            saveLast(reason.c_str());
-        }
-        summary.reason = reason;
-        summary.steps = step;
-        summary.epochsDone = epoch;
-        emit({{"event", "finished"},
-              {"reason", reason},
-              {"steps", step},
-              {"epochs_done", epoch},
-              {"last_checkpoint", summary.lastCheckpoint},
-              {"best_checkpoint", summary.bestCheckpoint},
-              {"best_score",
-               summary.bestCheckpoint.empty() ? json(nullptr) : json(summary.bestScore)},
-              {"seconds", std::chrono::duration<double>(Clock::now() - started).count()}});
-        return summary;
+        };
+        hooks.writeLast = [&](const TrainingProgress& run, const std::string& path) {
+            saveCheckpoint(path, checkpointOf(run, true));
+        };
+        hooks.writeBest = [&](const TrainingProgress& run, const std::string& path) {
+            saveCheckpoint(path, checkpointOf(run, false));
+        };
+        return runTrainingLoop(hooks, progress, *folder, summary, cancel, started);
     });
 }
 
