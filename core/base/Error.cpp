@@ -1,5 +1,7 @@
 #include "Error.h"
 
+#include "EnumNames.h"
+
 namespace diffseg::core {
 
 namespace {
@@ -8,6 +10,13 @@ std::string compose(const std::string& subject, const std::string& problem)
 {
     return subject.empty() ? problem : subject + ": " + problem;
 }
+
+constexpr EnumName<ErrorKind> kErrorKindNames[] = {
+    {ErrorKind::NotFound, "not found"},  {ErrorKind::Io, "i/o"},
+    {ErrorKind::Format, "format"},       {ErrorKind::InvalidValue, "invalid value"},
+    {ErrorKind::Mismatch, "mismatch"},   {ErrorKind::Config, "config"},
+    {ErrorKind::Cancelled, "cancelled"}, {ErrorKind::Unsupported, "unsupported"},
+    {ErrorKind::Internal, "internal"}};
 
 } // namespace
 
@@ -20,27 +29,7 @@ Error::Error(ErrorKind kind, const std::string& subject, const std::string& prob
 
 const char* errorKindName(ErrorKind kind) noexcept
 {
-    switch (kind) {
-    case ErrorKind::NotFound:
-        return "not found";
-    case ErrorKind::Io:
-        return "i/o";
-    case ErrorKind::Format:
-        return "format";
-    case ErrorKind::InvalidValue:
-        return "invalid value";
-    case ErrorKind::Mismatch:
-        return "mismatch";
-    case ErrorKind::Config:
-        return "config";
-    case ErrorKind::Cancelled:
-        return "cancelled";
-    case ErrorKind::Unsupported:
-        return "unsupported";
-    case ErrorKind::Internal:
-        return "internal";
-    }
-    return "unknown";
+    return enumName(kErrorKindNames, kind, "unknown");
 }
 
 } // namespace diffseg::core

@@ -21,37 +21,23 @@ void validateShape(int width, int height, int channels)
 } // namespace
 
 Image2D::Image2D(int width, int height, int channels, PixelType type)
-    : m_width(width)
+    : Image2D(width, height, channels, type, std::nullopt)
+{}
+
+Image2D::Image2D(int width, int height, int channels, PixelType type,
+                 std::optional<PixelBuffer> pixels)
+    : PixelStorage(type)
+    , m_width(width)
     , m_height(height)
     , m_channels(channels)
-    , m_type(type)
 {
     validateShape(width, height, channels);
-    m_buffer = PixelBuffer::allocate(byteSize());
+    store(std::move(pixels));
 }
 
 Image2D Image2D::wrap(int width, int height, int channels, PixelType type, PixelBuffer buffer)
 {
-    validateShape(width, height, channels);
-    Image2D image;
-    image.m_width = width;
-    image.m_height = height;
-    image.m_channels = channels;
-    image.m_type = type;
-    if (buffer.size() < image.byteSize()) {
-        throw Error(ErrorKind::InvalidValue, "",
-                    "pixel buffer of " + std::to_string(buffer.size()) +
-                        " bytes is too small for " + image.describe());
-    }
-    image.m_buffer = std::move(buffer);
-    return image;
-}
-
-Image2D Image2D::clone() const
-{
-    Image2D copy = *this;
-    copy.m_buffer = m_buffer.clone();
-    return copy;
+    return Image2D(width, height, channels, type, std::move(buffer));
 }
 
 std::string Image2D::describe() const
@@ -60,15 +46,6 @@ std::string Image2D::describe() const
     const char* name = (m_channels >= 0 && m_channels <= 4) ? kChannelNames[m_channels] : "?";
     return std::to_string(m_width) + "x" + std::to_string(m_height) + " " + name + " " +
            pixelTypeName(m_type);
-}
-
-void Image2D::checkType(PixelType requested) const
-{
-    if (requested != m_type) {
-        throw Error(ErrorKind::Internal, "",
-                    std::string("image holds ") + pixelTypeName(m_type) + " pixels, not " +
-                        pixelTypeName(requested));
-    }
 }
 
 } // namespace diffseg::core

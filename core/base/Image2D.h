@@ -2,10 +2,12 @@
 
 #include "Error.h"
 #include "PixelBuffer.h"
+#include "PixelStorage.h"
 #include "PixelType.h"
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace diffseg::core {
@@ -20,7 +22,8 @@ namespace diffseg::core {
 ///
 /// Copies share the pixels (see PixelBuffer); clone() copies them. Not thread-safe for writes.
 /// `spacing` is the pixel size in mm (x, y) when known, else 1: metrics in "mm" are then pixels.
-class Image2D
+/// Typed access (data<T>(), rawData()) and clone() come from PixelStorage.
+class Image2D : public PixelStorage<Image2D, PixelType::UInt8>
 {
 public:
     static constexpr int kMaxSide = 1 << 16;
@@ -35,7 +38,6 @@ public:
     int width() const noexcept { return m_width; }
     int height() const noexcept { return m_height; }
     int channels() const noexcept { return m_channels; }
-    PixelType pixelType() const noexcept { return m_type; }
     bool empty() const noexcept { return m_width == 0 || m_height == 0; }
     std::size_t pixelCount() const noexcept
     {
@@ -48,23 +50,6 @@ public:
     std::array<double, 2> spacing() const noexcept { return m_spacing; }
     void setSpacing(const std::array<double, 2>& spacing) noexcept { m_spacing = spacing; }
 
-    void* rawData() noexcept { return m_buffer.data(); }
-    const void* rawData() const noexcept { return m_buffer.data(); }
-    const PixelBuffer& buffer() const noexcept { return m_buffer; }
-
-    /// Typed access; throws Error(Internal) when T does not match pixelType().
-    template <class T>
-    T* data()
-    {
-        checkType(PixelTypeOf<T>::value);
-        return static_cast<T*>(m_buffer.data());
-    }
-    template <class T>
-    const T* data() const
-    {
-        checkType(PixelTypeOf<T>::value);
-        return static_cast<const T*>(m_buffer.data());
-    }
     /// Unchecked element access (x, y, channel) for typed code that already checked the type.
     template <class T>
     T& at(int x, int y, int c = 0) noexcept
@@ -77,11 +62,17 @@ public:
         return static_cast<const T*>(m_buffer.data())[index(x, y, c)];
     }
 
-    Image2D clone() const;
     /// "1024x768 RGB uint8" style summary for logs and `diffseg info`.
     std::string describe() const;
 
 private:
+    /// The one way in: checks the shape, then views `pixels` or allocates zero-filled ones.
+    Image2D(int width, int height, int channels, PixelType type, std::optional<PixelBuffer> pixels);
+
+    friend class PixelStorage<Image2D, PixelType::UInt8>;
+    static constexpr const char* kNoun = "image";
+    static constexpr const char* kElementNoun = "pixel";
+
     std::size_t index(int x, int y, int c) const noexcept
     {
         return (static_cast<std::size_t>(y) * static_cast<std::size_t>(m_width) +
@@ -89,14 +80,11 @@ private:
                    static_cast<std::size_t>(m_channels) +
                static_cast<std::size_t>(c);
     }
-    void checkType(PixelType requested) const;
 
     int m_width = 0;
     int m_height = 0;
     int m_channels = 0;
-    PixelType m_type = PixelType::UInt8;
     std::array<double, 2> m_spacing{1.0, 1.0};
-    PixelBuffer m_buffer;
 };
 
 } // namespace diffseg::core

@@ -1,6 +1,17 @@
 #include "PixelType.h"
 
+#include "EnumNames.h"
+
 namespace diffseg::core {
+
+namespace {
+
+constexpr EnumName<PixelType> kPixelTypeNames[] = {{PixelType::UInt8, "uint8"},
+                                                   {PixelType::Int16, "int16"},
+                                                   {PixelType::UInt16, "uint16"},
+                                                   {PixelType::Float32, "float32"}};
+
+} // namespace
 
 std::size_t pixelTypeSize(PixelType type) noexcept
 {
@@ -18,17 +29,7 @@ std::size_t pixelTypeSize(PixelType type) noexcept
 
 const char* pixelTypeName(PixelType type) noexcept
 {
-    switch (type) {
-    case PixelType::UInt8:
-        return "uint8";
-    case PixelType::Int16:
-        return "int16";
-    case PixelType::UInt16:
-        return "uint16";
-    case PixelType::Float32:
-        return "float32";
-    }
-    return "unknown";
+    return enumName(kPixelTypeNames, type, "unknown");
 }
 
 } // namespace diffseg::core

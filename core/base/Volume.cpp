@@ -39,33 +39,25 @@ void validateGeometry(const Geometry& geometry)
 
 Volume::Volume(const std::array<std::int64_t, 3>& size, int channels, PixelType type,
                const Geometry& geometry)
-    : m_size(size)
+    : Volume(size, channels, type, geometry, std::nullopt)
+{}
+
+Volume::Volume(const std::array<std::int64_t, 3>& size, int channels, PixelType type,
+               const Geometry& geometry, std::optional<PixelBuffer> voxels)
+    : PixelStorage(type)
+    , m_size(size)
     , m_channels(channels)
-    , m_type(type)
     , m_geometry(geometry)
 {
     validateShape(size, channels);
     validateGeometry(geometry);
-    m_buffer = PixelBuffer::allocate(byteSize());
+    store(std::move(voxels));
 }
 
 Volume Volume::wrap(const std::array<std::int64_t, 3>& size, int channels, PixelType type,
                     const Geometry& geometry, PixelBuffer buffer)
 {
-    validateShape(size, channels);
-    validateGeometry(geometry);
-    Volume v;
-    v.m_size = size;
-    v.m_channels = channels;
-    v.m_type = type;
-    v.m_geometry = geometry;
-    if (buffer.size() < v.byteSize()) {
-        throw Error(ErrorKind::InvalidValue, "",
-                    "voxel buffer of " + std::to_string(buffer.size()) +
-                        " bytes is too small for " + v.describe());
-    }
-    v.m_buffer = std::move(buffer);
-    return v;
+    return Volume(size, channels, type, geometry, std::move(buffer));
 }
 
 void Volume::setGeometry(const Geometry& geometry)
@@ -89,13 +81,6 @@ Volume Volume::channel(int c) const
     return wrap(m_size, 1, m_type, m_geometry, std::move(view));
 }
 
-Volume Volume::clone() const
-{
-    Volume copy = *this;
-    copy.m_buffer = m_buffer.clone();
-    return copy;
-}
-
 std::string Volume::describe() const
 {
     char spacing[96];
@@ -108,15 +93,6 @@ std::string Volume::describe() const
     }
     return s + " " + pixelTypeName(m_type) + ", spacing " + spacing + ", " +
            m_geometry.orientationCode();
-}
-
-void Volume::checkType(PixelType requested) const
-{
-    if (requested != m_type) {
-        throw Error(ErrorKind::Internal, "",
-                    std::string("volume holds ") + pixelTypeName(m_type) + " voxels, not " +
-                        pixelTypeName(requested));
-    }
 }
 
 } // namespace diffseg::core

@@ -3,11 +3,13 @@
 #include "Error.h"
 #include "Geometry.h"
 #include "PixelBuffer.h"
+#include "PixelStorage.h"
 #include "PixelType.h"
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace diffseg::core {
@@ -21,7 +23,8 @@ namespace diffseg::core {
 /// volume is a contiguous (C, Z, Y, X) tensor.
 ///
 /// Copies share the voxels (see PixelBuffer); clone() copies them. Not thread-safe for writes.
-class Volume
+/// Typed access (data<T>(), rawData()) and clone() come from PixelStorage.
+class Volume : public PixelStorage<Volume, PixelType::Float32>
 {
 public:
     static constexpr std::int64_t kMaxSide = 1 << 14;
@@ -39,7 +42,6 @@ public:
 
     const std::array<std::int64_t, 3>& size() const noexcept { return m_size; }
     int channels() const noexcept { return m_channels; }
-    PixelType pixelType() const noexcept { return m_type; }
     const Geometry& geometry() const noexcept { return m_geometry; }
     /// Throws Error(InvalidValue) if `geometry` is not valid.
     void setGeometry(const Geometry& geometry);
@@ -53,23 +55,6 @@ public:
         return voxelCount() * static_cast<std::size_t>(m_channels) * pixelTypeSize(m_type);
     }
 
-    void* rawData() noexcept { return m_buffer.data(); }
-    const void* rawData() const noexcept { return m_buffer.data(); }
-    const PixelBuffer& buffer() const noexcept { return m_buffer; }
-
-    /// Typed access to all channels; throws Error(Internal) if T does not match pixelType().
-    template <class T>
-    T* data()
-    {
-        checkType(PixelTypeOf<T>::value);
-        return static_cast<T*>(m_buffer.data());
-    }
-    template <class T>
-    const T* data() const
-    {
-        checkType(PixelTypeOf<T>::value);
-        return static_cast<const T*>(m_buffer.data());
-    }
     /// Typed pointer to the first voxel of channel `c`.
     template <class T>
     T* channelData(int c)
@@ -89,18 +74,23 @@ public:
 
     /// A volume sharing channel `c` only (zero-copy, same geometry).
     Volume channel(int c) const;
-    Volume clone() const;
     /// "240x240x155 x2 float32, spacing 1x1x1 mm, LPS" style summary.
     std::string describe() const;
 
 protected:
-    void checkType(PixelType requested) const;
-
     std::array<std::int64_t, 3> m_size{0, 0, 0};
     int m_channels = 0;
-    PixelType m_type = PixelType::Float32;
     Geometry m_geometry;
-    PixelBuffer m_buffer;
+
+private:
+    /// The one way in: checks the shape and geometry, then views `voxels` or allocates
+    /// zero-filled ones.
+    Volume(const std::array<std::int64_t, 3>& size, int channels, PixelType type,
+           const Geometry& geometry, std::optional<PixelBuffer> voxels);
+
+    friend class PixelStorage<Volume, PixelType::Float32>;
+    static constexpr const char* kNoun = "volume";
+    static constexpr const char* kElementNoun = "voxel";
 };
 
 } // namespace diffseg::core

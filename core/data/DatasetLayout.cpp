@@ -1,5 +1,6 @@
 #include "DatasetLayout.h"
 
+#include "base/EnumNames.h"
 #include "base/Error.h"
 #include "base/Text.h"
 #include "io/FileUtils.h"
@@ -17,6 +18,13 @@ namespace diffseg::core {
 namespace {
 
 const char* const kMaskSuffixes[] = {"_segmentation", "_lesion", "_mask", "_seg", "_gt"};
+
+constexpr EnumName<DatasetLayout> kDatasetLayoutNames[] = {
+    {DatasetLayout::Isic2018, "isic2018"},
+    {DatasetLayout::Ph2, "ph2"},
+    {DatasetLayout::ImagesMasks, "images-masks"},
+    {DatasetLayout::Brats2023, "brats2023"},
+    {DatasetLayout::Aiib2023, "aiib2023"}};
 
 bool isImageFile(const std::string& path)
 {
@@ -205,31 +213,12 @@ bool looksLikeBrats(const fs::path& root)
 
 const char* datasetLayoutName(DatasetLayout layout) noexcept
 {
-    switch (layout) {
-    case DatasetLayout::Isic2018:
-        return "isic2018";
-    case DatasetLayout::Ph2:
-        return "ph2";
-    case DatasetLayout::ImagesMasks:
-        return "images-masks";
-    case DatasetLayout::Brats2023:
-        return "brats2023";
-    case DatasetLayout::Aiib2023:
-        return "aiib2023";
-    }
-    return "unknown";
+    return enumName(kDatasetLayoutNames, layout, "unknown");
 }
 
 std::optional<DatasetLayout> datasetLayoutFromName(const std::string& name)
 {
-    const std::string n = asciiLower(name);
-    for (DatasetLayout l : {DatasetLayout::Isic2018, DatasetLayout::Ph2, DatasetLayout::ImagesMasks,
-                            DatasetLayout::Brats2023, DatasetLayout::Aiib2023}) {
-        if (n == datasetLayoutName(l)) {
-            return l;
-        }
-    }
-    return std::nullopt;
+    return enumFromName(kDatasetLayoutNames, name);
 }
 
 std::string pairingStem(const std::string& path)

@@ -1,10 +1,8 @@
 #include "Precision.h"
 
+#include "base/EnumNames.h"
 #include "base/Error.h"
-#include "base/Text.h"
 
-#include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <cstring>
 
@@ -15,6 +13,14 @@
 namespace diffseg::core::engine {
 
 namespace {
+
+// The short names come first: they are what precisionName() writes. The torch dtype names
+// "float32" and "bfloat16" are accepted too.
+constexpr EnumName<Precision> kPrecisionNames[] = {{Precision::Auto, "auto"},
+                                                   {Precision::Fp32, "fp32"},
+                                                   {Precision::Bf16, "bf16"},
+                                                   {Precision::Fp32, "float32"},
+                                                   {Precision::Bf16, "bfloat16"}};
 
 bool cpuidReportsBf16()
 {
@@ -56,30 +62,17 @@ bool cpuidReportsBf16()
 
 const char* precisionName(Precision precision) noexcept
 {
-    switch (precision) {
-    case Precision::Fp32:
-        return "fp32";
-    case Precision::Bf16:
-        return "bf16";
-    case Precision::Auto:
-        break;
-    }
-    return "auto";
+    return enumName(kPrecisionNames, precision, "auto");
 }
 
 Precision parsePrecision(const std::string& text, const std::string& subject)
 {
-    const std::string name = asciiLower(text);
-    if (name == "auto") {
-        return Precision::Auto;
+    const auto precision = enumFromName(kPrecisionNames, text);
+    if (!precision) {
+        throw Error(ErrorKind::Config, subject,
+                    "'" + text + "' is not " + enumChoices(kPrecisionNames));
     }
-    if (name == "fp32" || name == "float32") {
-        return Precision::Fp32;
-    }
-    if (name == "bf16" || name == "bfloat16") {
-        return Precision::Bf16;
-    }
-    throw Error(ErrorKind::Config, subject, "'" + text + "' is not auto, fp32 or bf16");
+    return *precision;
 }
 
 bool cpuHasNativeBf16()

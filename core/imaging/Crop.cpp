@@ -35,21 +35,28 @@ Geometry shiftedGeometry(const Geometry& g, const std::array<std::int64_t, 3>& b
     return out;
 }
 
-/// Copies the box of `src` (size srcSize) into `dst` at `dstBegin` (size dstSize), row by row.
-void copyBox(const unsigned char* src, const std::array<std::int64_t, 3>& srcSize,
-             const std::array<std::int64_t, 3>& srcBegin, unsigned char* dst,
-             const std::array<std::int64_t, 3>& dstSize,
-             const std::array<std::int64_t, 3>& dstBegin, const std::array<std::int64_t, 3>& extent,
-             std::size_t valueSize)
+/// Copies the box of `extent` voxels at `srcBegin` in `src` to `dstBegin` in `dst`, every channel,
+/// row by row. Both volumes have the same channel count and pixel type.
+void copyBox(const Volume& src, const std::array<std::int64_t, 3>& srcBegin, Volume& dst,
+             const std::array<std::int64_t, 3>& dstBegin, const std::array<std::int64_t, 3>& extent)
 {
+    const std::size_t valueSize = pixelTypeSize(src.pixelType());
     const std::size_t row = static_cast<std::size_t>(extent[0]) * valueSize;
-    for (std::int64_t k = 0; k < extent[2]; ++k) {
-        for (std::int64_t j = 0; j < extent[1]; ++j) {
-            const auto s = static_cast<std::size_t>(
-                ((srcBegin[2] + k) * srcSize[1] + srcBegin[1] + j) * srcSize[0] + srcBegin[0]);
-            const auto d = static_cast<std::size_t>(
-                ((dstBegin[2] + k) * dstSize[1] + dstBegin[1] + j) * dstSize[0] + dstBegin[0]);
-            std::memcpy(dst + d * valueSize, src + s * valueSize, row);
+    const auto& srcSize = src.size();
+    const auto& dstSize = dst.size();
+    for (int c = 0; c < src.channels(); ++c) {
+        const auto* from = static_cast<const unsigned char*>(src.rawData()) +
+                           static_cast<std::size_t>(c) * src.voxelCount() * valueSize;
+        auto* to = static_cast<unsigned char*>(dst.rawData()) +
+                   static_cast<std::size_t>(c) * dst.voxelCount() * valueSize;
+        for (std::int64_t k = 0; k < extent[2]; ++k) {
+            for (std::int64_t j = 0; j < extent[1]; ++j) {
+                const auto s = static_cast<std::size_t>(
+                    ((srcBegin[2] + k) * srcSize[1] + srcBegin[1] + j) * srcSize[0] + srcBegin[0]);
+                const auto d = static_cast<std::size_t>(
+                    ((dstBegin[2] + k) * dstSize[1] + dstBegin[1] + j) * dstSize[0] + dstBegin[0]);
+                std::memcpy(to + d * valueSize, from + s * valueSize, row);
+            }
         }
     }
 }
@@ -90,14 +97,7 @@ Volume cropVolume(const Volume& volume, const BoundingBox& box)
     checkBox(box, volume.size());
     Volume out(box.size(), volume.channels(), volume.pixelType(),
                shiftedGeometry(volume.geometry(), box.begin));
-    const std::size_t valueSize = pixelTypeSize(volume.pixelType());
-    for (int c = 0; c < volume.channels(); ++c) {
-        const auto* src = static_cast<const unsigned char*>(volume.rawData()) +
-                          static_cast<std::size_t>(c) * volume.voxelCount() * valueSize;
-        auto* dst = static_cast<unsigned char*>(out.rawData()) +
-                    static_cast<std::size_t>(c) * out.voxelCount() * valueSize;
-        copyBox(src, volume.size(), box.begin, dst, out.size(), {0, 0, 0}, box.size(), valueSize);
-    }
+    copyBox(volume, box.begin, out, {0, 0, 0}, box.size());
     return out;
 }
 
@@ -132,15 +132,7 @@ Volume uncropVolume(const Volume& cropped, const BoundingBox& box,
                       static_cast<T>(fill));
         });
     }
-    const std::size_t valueSize = pixelTypeSize(cropped.pixelType());
-    for (int c = 0; c < cropped.channels(); ++c) {
-        const auto* src = static_cast<const unsigned char*>(cropped.rawData()) +
-                          static_cast<std::size_t>(c) * cropped.voxelCount() * valueSize;
-        auto* dst = static_cast<unsigned char*>(out.rawData()) +
-                    static_cast<std::size_t>(c) * out.voxelCount() * valueSize;
-        copyBox(src, cropped.size(), {0, 0, 0}, dst, originalSize, box.begin, box.size(),
-                valueSize);
-    }
+    copyBox(cropped, {0, 0, 0}, out, box.begin, box.size());
     return out;
 }
 

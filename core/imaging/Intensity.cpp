@@ -1,7 +1,8 @@
 #include "Intensity.h"
 
+#include "base/EnumNames.h"
+
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -78,6 +79,14 @@ T clampTo(double v, double low, double high)
     }
 }
 
+// "abdomen" is the radiologists' name for the soft-tissue window.
+constexpr EnumName<CtWindowPreset> kCtWindowNames[] = {{CtWindowPreset::Lung, "lung"},
+                                                       {CtWindowPreset::Mediastinum, "mediastinum"},
+                                                       {CtWindowPreset::SoftTissue, "soft-tissue"},
+                                                       {CtWindowPreset::Bone, "bone"},
+                                                       {CtWindowPreset::Brain, "brain"},
+                                                       {CtWindowPreset::SoftTissue, "abdomen"}};
+
 } // namespace
 
 WindowLevel ctWindow(CtWindowPreset preset) noexcept
@@ -99,44 +108,18 @@ WindowLevel ctWindow(CtWindowPreset preset) noexcept
 
 const char* ctWindowName(CtWindowPreset preset) noexcept
 {
-    switch (preset) {
-    case CtWindowPreset::Lung:
-        return "lung";
-    case CtWindowPreset::Mediastinum:
-        return "mediastinum";
-    case CtWindowPreset::SoftTissue:
-        return "soft-tissue";
-    case CtWindowPreset::Bone:
-        return "bone";
-    case CtWindowPreset::Brain:
-        return "brain";
-    }
-    return "unknown";
+    return enumName(kCtWindowNames, preset, "unknown");
 }
 
 std::optional<CtWindowPreset> ctWindowFromName(const std::string& name)
 {
-    std::string n;
-    for (char c : name) {
-        n += c == '_' || c == ' ' ? '-'
-                                  : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string n = name;
+    for (char& c : n) { // "soft_tissue" and "soft tissue" spell "soft-tissue" too
+        if (c == '_' || c == ' ') {
+            c = '-';
+        }
     }
-    if (n == "lung") {
-        return CtWindowPreset::Lung;
-    }
-    if (n == "mediastinum") {
-        return CtWindowPreset::Mediastinum;
-    }
-    if (n == "soft-tissue" || n == "abdomen") {
-        return CtWindowPreset::SoftTissue;
-    }
-    if (n == "bone") {
-        return CtWindowPreset::Bone;
-    }
-    if (n == "brain") {
-        return CtWindowPreset::Brain;
-    }
-    return std::nullopt;
+    return enumFromName(kCtWindowNames, n);
 }
 
 Volume applyWindow(const Volume& volume, const WindowLevel& window, double outMin, double outMax)

@@ -2,6 +2,7 @@
 
 #include "Intensity.h"
 #include "Resample.h"
+#include "base/EnumNames.h"
 #include "base/Error.h"
 
 #include <nlohmann/json.hpp>
@@ -48,13 +49,16 @@ Volume asFloat(const Volume& in)
     return out;
 }
 
-const char* const kNormalizationNames[] = {"ct", "zscore", "none"};
+using Normalization = VolumePreparationConfig::Normalization;
+constexpr EnumName<Normalization> kNormalizationNames[] = {{Normalization::CtClipZScore, "ct"},
+                                                           {Normalization::ZScore, "zscore"},
+                                                           {Normalization::None, "none"}};
 
 } // namespace
 
 const char* normalizationName(VolumePreparationConfig::Normalization n) noexcept
 {
-    return kNormalizationNames[static_cast<int>(n)];
+    return enumName(kNormalizationNames, n, "unknown");
 }
 
 VolumePreparationConfig VolumePreparationConfig::fromJson(const std::string& json,
@@ -85,14 +89,13 @@ VolumePreparationConfig VolumePreparationConfig::fromJson(const std::string& jso
             }
             if (key == "normalization") {
                 const std::string name = value.get<std::string>();
-                const auto* found =
-                    std::find(std::begin(kNormalizationNames), std::end(kNormalizationNames), name);
-                if (found == std::end(kNormalizationNames)) {
+                // Exact spelling, as the checkpoints written by training store it.
+                const auto found = enumFromExactName(kNormalizationNames, name);
+                if (!found) {
                     throw Error(ErrorKind::Config, where,
-                                "'" + name + "' is not ct, zscore or none");
+                                "'" + name + "' is not " + enumChoices(kNormalizationNames));
                 }
-                c.normalization =
-                    static_cast<Normalization>(found - std::begin(kNormalizationNames));
+                c.normalization = *found;
             } else if (key == "crop_to_nonzero") {
                 c.cropToNonZero = value.get<bool>();
             } else if (key == "target_spacing") {

@@ -5,6 +5,7 @@
 // the CLI and the studio drive any family the same way. LibTorch-free header.
 
 #include "base/CancelToken.h"
+#include "base/Error.h"
 #include "base/Image2D.h"
 #include "base/Volume.h"
 #include "uncertainty/StepCache.h"
@@ -148,6 +149,66 @@ protected:
     Segmenter(Segmenter&&) = default;
     Segmenter& operator=(const Segmenter&) = default;
     Segmenter& operator=(Segmenter&&) = default;
+};
+
+/// What both families implement alike, written once (CRTP): path(), modelId() and device() read
+/// Family::info(), and segmentInput() refuses the other kind of input, passes each of the
+/// family's steps on as Family::stepEvent() describes it, and runs Family::segment() on the
+/// input with Family::optionsFor(request). Family declares `static constexpr InputKind kInput`
+/// and those four functions; Result and StepCallback are its segment()'s result and callback.
+template <class Family, class Result, class StepCallback>
+class SegmenterFamily : public Segmenter
+{
+public:
+    std::string path() const override { return family().info().path; }
+    std::string modelId() const override { return family().info().id; }
+    std::string device() const override { return family().info().device; }
+
+    SegmentationOutcome segmentInput(const SegmentationInput& input,
+                                     const SegmentationRequest& request = {},
+                                     const SegmentationStepCallback& callback = {},
+                                     const CancelToken& cancel = {}) override
+    {
+        Family& self = static_cast<Family&>(*this);
+        constexpr InputKind kOther =
+            Family::kInput == InputKind::Photo ? InputKind::Volume : InputKind::Photo;
+        if (input.kind != Family::kInput) {
+            throw Error(ErrorKind::Mismatch, self.info().path,
+                        "a " + self.capabilities().family + " model segments " +
+                            inputKindName(Family::kInput) + "s, not " + inputKindName(kOther) +
+                            "s");
+        }
+        StepCallback onStep;
+        if (callback) {
+            onStep = [&callback](const auto& step) {
+                callback(Family::stepEvent(step));
+            };
+        }
+        auto result = std::make_shared<const Result>(
+            self.segment(imageOf(input), self.optionsFor(request), onStep, cancel));
+        SegmentationOutcome out;
+        out.kind = Family::kInput;
+        if constexpr (Family::kInput == InputKind::Photo) {
+            out.photo = std::move(result);
+        } else {
+            out.volume = std::move(result);
+        }
+        return out;
+    }
+
+protected:
+    SegmenterFamily() = default;
+
+private:
+    const Family& family() const { return static_cast<const Family&>(*this); }
+    static const auto& imageOf(const SegmentationInput& input)
+    {
+        if constexpr (Family::kInput == InputKind::Photo) {
+            return input.photo;
+        } else {
+            return input.volume;
+        }
+    }
 };
 
 /// The kind of input a checkpoint's network reads, from the first bytes of the file (our header's

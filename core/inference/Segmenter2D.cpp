@@ -1,7 +1,8 @@
 #include "Segmenter2D.h"
 
+#include "SegmenterSupport.h"
+#include "base/EnumNames.h"
 #include "base/Error.h"
-#include "base/Text.h"
 #include "engine/ComputeDevice.h"
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/diffusion/DiffusionSampler.h"
@@ -13,7 +14,6 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
-#include <c10/util/Exception.h>
 #include <torch/cuda.h>
 
 #include <algorithm>
@@ -23,26 +23,19 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
-#include <new>
 
 namespace diffseg::core {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using detail::Clock;
+using detail::secondsSince;
 
 constexpr int kMaxEnsemble = 1024;
-
-double secondsSince(Clock::time_point start)
-{
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string firstLine(const std::string& text)
-{
-    const auto end = text.find('\n');
-    return end == std::string::npos ? text : text.substr(0, end);
-}
+constexpr EnumName<SamplerMethod> kSamplerNames[] = {{SamplerMethod::Ddpm, "ddpm"},
+                                                     {SamplerMethod::Ddim, "ddim"}};
+/// What lowers a photo run's device memory, for the out-of-memory error.
+constexpr const char* kMemoryAdvice = "a smaller ensemble or the CPU";
 
 engine::SamplerOptions samplerOptions(const SegmentOptions& options)
 {
@@ -111,65 +104,33 @@ Image2D threshold(const Image2D& values)
     return mask;
 }
 
-/// Engine and LibTorch failures that are not already an Error (allocation, CUDA) become one that
-/// names what was running.
-template <class Fn>
-decltype(auto) translated(const std::string& subject, Fn&& fn)
-{
-    try {
-        return fn();
-    } catch (const Error&) {
-        throw;
-    } catch (const c10::OutOfMemoryError& e) {
-        throw Error(ErrorKind::Unsupported, subject,
-                    "out of device memory (try a smaller ensemble or the CPU): " +
-                        firstLine(e.what_without_backtrace()));
-    } catch (const c10::Error& e) {
-        throw Error(ErrorKind::Internal, subject, firstLine(e.what_without_backtrace()));
-    } catch (const std::bad_alloc&) {
-        throw Error(ErrorKind::InvalidValue, subject, "out of memory");
-    }
-}
-
 } // namespace
 
 const char* samplerMethodName(SamplerMethod method) noexcept
 {
-    return method == SamplerMethod::Ddpm ? "ddpm" : "ddim";
+    return enumName(kSamplerNames, method, "ddim");
 }
 
 SamplerMethod parseSamplerMethod(const std::string& name, const std::string& subject)
 {
-    const std::string n = asciiLower(name);
-    if (n == "ddpm") {
-        return SamplerMethod::Ddpm;
+    if (const auto method = enumFromName(kSamplerNames, name)) {
+        return *method;
     }
-    if (n == "ddim") {
-        return SamplerMethod::Ddim;
-    }
-    throw Error(ErrorKind::Config, subject, "'" + name + "' is not a sampler (ddpm or ddim)");
+    throw Error(ErrorKind::Config, subject,
+                "'" + name + "' is not a sampler (" + enumChoices(kSamplerNames) + ")");
 }
 
-struct Segmenter2D::Impl
+struct Segmenter2D::Impl : detail::LoadedModel<ModelInfo, engine::DermoSegDiff>
 {
-    ModelInfo info;
-    at::Device device{at::kCPU};
-    engine::DermoSegDiff model{nullptr};
     engine::NoiseSchedule schedule;
-    std::mutex mutex;
 };
 
 Segmenter2D::Segmenter2D(const std::string& checkpointPath, const ModelLoadOptions& options)
     : m_impl(std::make_unique<Impl>())
 {
-    const auto start = Clock::now();
     Impl& impl = *m_impl;
-    // Refuse an unusable device before reading a possibly large file.
-    impl.device = engine::parseComputeDevice(options.device);
     ModelInfo& info = impl.info;
-    info.path = checkpointPath;
-    info.device = engine::computeDeviceName(impl.device);
-    translated(checkpointPath, [&] {
+    impl.load(checkpointPath, options.device, kMemoryAdvice, [&] {
         engine::Checkpoint checkpoint;
         if (options.reference) {
             options.reference->validate();
@@ -185,10 +146,7 @@ Segmenter2D::Segmenter2D(const std::string& checkpointPath, const ModelLoadOptio
         }
         info.model = checkpoint.info.model;
         info.schedule = checkpoint.info.schedule;
-        info.source = checkpoint.info.source;
-        info.step = checkpoint.info.step;
-        info.epoch = checkpoint.info.epoch;
-        info.usesEma = options.useEma && checkpoint.hasEma();
+        impl.describe(checkpoint, options.useEma);
         try {
             info.card = ModelCard::fromJson(checkpoint.info.cardJson, checkpointPath);
         } catch (const Error&) {
@@ -196,19 +154,12 @@ Segmenter2D::Segmenter2D(const std::string& checkpointPath, const ModelLoadOptio
         }
         impl.schedule = engine::NoiseSchedule(info.schedule);
         impl.model = engine::DermoSegDiff(info.model, engine::WeightInit::None);
-        engine::loadWeights(*impl.model, info.usesEma ? checkpoint.ema : checkpoint.model,
-                            checkpointPath + (info.usesEma ? " (EMA weights)" : ""));
-        info.id = engine::weightsId(engine::namedWeights(*impl.model), "dsd-");
-        info.parameterCount = impl.model->parameterCount();
-        impl.model->to(impl.device);
-        impl.model->eval();
+        impl.install(checkpoint, "dsd-");
         const engine::Precision precision =
             engine::resolvePrecision(options.precision, info.device);
         impl.model->setBf16(precision == engine::Precision::Bf16);
         info.precision = engine::precisionName(precision);
-        return 0;
     });
-    info.loadSeconds = secondsSince(start);
 }
 
 Segmenter2D::~Segmenter2D() = default;
@@ -426,7 +377,7 @@ SegmentResult Segmenter2D::run(const Image2D& image, const SegmentOptions& optio
     result.timings.load = info.loadSeconds;
 
     const Image2D input = preprocess(image, size, info.model.channelsG);
-    const at::Tensor batch = translated("image upload", [&] {
+    const at::Tensor batch = detail::translated(kMemoryAdvice, "image upload", [&] {
         return at::from_blob(const_cast<void*>(input.rawData()), {size, size, info.model.channelsG},
                              at::kFloat)
             .permute({2, 0, 1})
@@ -487,7 +438,7 @@ SegmentResult Segmenter2D::run(const Image2D& image, const SegmentOptions& optio
                                  secondsSince(samplingStart), cached, frames, cache});
         }
     };
-    const engine::EnsembleResult sampled = translated("sampling", [&] {
+    const engine::EnsembleResult sampled = detail::translated(kMemoryAdvice, "sampling", [&] {
         if (guidance == nullptr) {
             return engine::sampleEnsemble(impl.model, sampler, batch, members, onStep, cancel);
         }

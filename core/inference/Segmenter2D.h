@@ -196,33 +196,27 @@ struct SegmentResult
 /// ("sampler.steps", "ensemble", ...), Unsupported for CUDA without CUDA, InvalidValue for an
 /// unusable image ("image": empty, wrong channel count, non-finite values), Cancelled when
 /// `cancel` fires.
-class Segmenter2D : public Segmenter
+class Segmenter2D : public SegmenterFamily<Segmenter2D, SegmentResult, SegmentStepCallback>
 {
 public:
     /// Loads `checkpointPath` (ours, or a reference .pth with options.reference set) onto the
-    /// device.
+    /// device. Movable, not copyable (declaring the move deletes the copy).
     explicit Segmenter2D(const std::string& checkpointPath, const ModelLoadOptions& options = {});
     ~Segmenter2D();
     Segmenter2D(Segmenter2D&&) noexcept;
     Segmenter2D& operator=(Segmenter2D&&) noexcept;
-    Segmenter2D(const Segmenter2D&) = delete;
-    Segmenter2D& operator=(const Segmenter2D&) = delete;
 
     const ModelInfo& info() const noexcept;
 
     // The model-family seam (Segmenter.h): sampler, steps, ensemble and eta are this family's
-    // options; segmentInput() runs segment() on a photo.
+    // options; segmentInput() (SegmenterFamily) runs segment() on a photo.
+    static constexpr InputKind kInput = InputKind::Photo;
     ModelCapabilities capabilities() const override;
-    std::string path() const override;
-    std::string modelId() const override;
-    std::string device() const override;
-    SegmentationOutcome segmentInput(const SegmentationInput& input,
-                                     const SegmentationRequest& request = {},
-                                     const SegmentationStepCallback& callback = {},
-                                     const CancelToken& cancel = {}) override;
     /// The seam's request as this family's options: defaultOptions() with what it sets (a
     /// sampler chosen without steps runs that sampler's full length). Throws Error(Config).
     SegmentOptions optionsFor(const SegmentationRequest& request) const;
+    /// The seam's event for one step: every step completes a prediction (valid during the call).
+    static SegmentationStepEvent stepEvent(const SegmentStep& step);
 
     /// The options a run uses unless told otherwise: SegmentOptions' defaults with the sampler,
     /// steps, ensemble and eta the model card says the model was validated with.

@@ -3,9 +3,6 @@
 #include "Segmenter2D.h"
 #include "base/Error.h"
 
-#include <memory>
-#include <utility>
-
 namespace diffseg::core {
 
 ModelCapabilities Segmenter2D::capabilities() const
@@ -34,21 +31,6 @@ ModelCapabilities Segmenter2D::capabilities() const
     return c;
 }
 
-std::string Segmenter2D::path() const
-{
-    return info().path;
-}
-
-std::string Segmenter2D::modelId() const
-{
-    return info().id;
-}
-
-std::string Segmenter2D::device() const
-{
-    return info().device;
-}
-
 SegmentOptions Segmenter2D::optionsFor(const SegmentationRequest& request) const
 {
     capabilities().validate(request);
@@ -74,32 +56,15 @@ SegmentOptions Segmenter2D::optionsFor(const SegmentationRequest& request) const
     return o;
 }
 
-SegmentationOutcome Segmenter2D::segmentInput(const SegmentationInput& input,
-                                              const SegmentationRequest& request,
-                                              const SegmentationStepCallback& callback,
-                                              const CancelToken& cancel)
+SegmentationStepEvent Segmenter2D::stepEvent(const SegmentStep& step)
 {
-    if (input.kind != InputKind::Photo) {
-        throw Error(ErrorKind::Mismatch, info().path,
-                    "a DermoSegDiff model segments photos, not volumes");
-    }
-    SegmentStepCallback onStep;
-    if (callback) {
-        onStep = [&callback](const SegmentStep& step) {
-            SegmentationStepEvent event;
-            event.done = step.index + 1;
-            event.total = step.count;
-            event.elapsedSeconds = step.elapsedSeconds;
-            event.completedStep = step.index;
-            event.photo = &step;
-            callback(event);
-        };
-    }
-    SegmentationOutcome out;
-    out.kind = InputKind::Photo;
-    out.photo = std::make_shared<const SegmentResult>(
-        segment(input.photo, optionsFor(request), onStep, cancel));
-    return out;
+    SegmentationStepEvent event;
+    event.done = step.index + 1;
+    event.total = step.count;
+    event.elapsedSeconds = step.elapsedSeconds;
+    event.completedStep = step.index;
+    event.photo = &step;
+    return event;
 }
 
 } // namespace diffseg::core

@@ -1,5 +1,6 @@
 #include "Segmenter3D.h"
 
+#include "SegmenterSupport.h"
 #include "base/Error.h"
 #include "engine/AutocastScope.h"
 #include "engine/ComputeDevice.h"
@@ -9,7 +10,6 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
-#include <c10/util/Exception.h>
 #include <torch/cuda.h>
 
 #include <algorithm>
@@ -18,43 +18,16 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
-#include <new>
 
 namespace diffseg::core {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using detail::Clock;
+using detail::secondsSince;
 
-double secondsSince(Clock::time_point start)
-{
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string firstLine(const std::string& text)
-{
-    const auto end = text.find('\n');
-    return end == std::string::npos ? text : text.substr(0, end);
-}
-
-/// Engine and LibTorch failures that are not already an Error become one naming `subject`.
-template <class Fn>
-decltype(auto) translated(const std::string& subject, Fn&& fn)
-{
-    try {
-        return fn();
-    } catch (const Error&) {
-        throw;
-    } catch (const c10::OutOfMemoryError& e) {
-        throw Error(ErrorKind::Unsupported, subject,
-                    "out of device memory (try --window-batch 1, a smaller roi or the CPU): " +
-                        firstLine(e.what_without_backtrace()));
-    } catch (const c10::Error& e) {
-        throw Error(ErrorKind::Internal, subject, firstLine(e.what_without_backtrace()));
-    } catch (const std::bad_alloc&) {
-        throw Error(ErrorKind::InvalidValue, subject, "out of memory");
-    }
-}
+/// What lowers a volume run's device memory, for the out-of-memory error.
+constexpr const char* kMemoryAdvice = "--window-batch 1, a smaller roi or the CPU";
 
 std::uint64_t splitMix64(std::uint64_t x)
 {
@@ -160,31 +133,22 @@ std::vector<double> backgroundLogits(int classes)
 
 // --- names and presets ---------------------------------------------------------------------------
 
-struct Segmenter3D::Impl
-{
-    VolumeModelInfo info;
-    at::Device device{at::kCPU};
-    engine::DiffUNet model{nullptr};
-    std::mutex mutex;
-};
+struct Segmenter3D::Impl : detail::LoadedModel<VolumeModelInfo, engine::DiffUNet>
+{};
 
 Segmenter3D::Segmenter3D(const std::string& checkpointPath, const VolumeModelLoadOptions& options)
     : m_impl(std::make_unique<Impl>())
 {
-    const auto start = Clock::now();
     Impl& impl = *m_impl;
-    // Refuse an unusable device before reading a possibly large file.
-    impl.device = engine::parseComputeDevice(options.device);
     VolumeModelInfo& info = impl.info;
-    info.path = checkpointPath;
-    info.device = engine::computeDeviceName(impl.device);
-    const engine::Precision precision = engine::resolvePrecision(options.precision, info.device);
-    info.autocast =
-        precision != engine::Precision::Bf16 && options.autocastFp16 && impl.device.is_cuda();
-    info.precision = precision == engine::Precision::Bf16 ? "bf16"
-                     : info.autocast                      ? "fp16-autocast"
-                                                          : "fp32";
-    translated(checkpointPath, [&] {
+    impl.load(checkpointPath, options.device, kMemoryAdvice, [&] {
+        const engine::Precision precision =
+            engine::resolvePrecision(options.precision, info.device);
+        info.autocast =
+            precision != engine::Precision::Bf16 && options.autocastFp16 && impl.device.is_cuda();
+        info.precision = precision == engine::Precision::Bf16 ? "bf16"
+                         : info.autocast                      ? "fp16-autocast"
+                                                              : "fp32";
         engine::Checkpoint checkpoint;
         if (options.referenceNetwork) {
             options.referenceNetwork->validate("reference network");
@@ -227,20 +191,10 @@ Segmenter3D::Segmenter3D(const std::string& checkpointPath, const VolumeModelLoa
             info.preparation = *options.preparation;
             info.preparationSource = "caller";
         }
-        info.source = checkpoint.info.source;
-        info.step = checkpoint.info.step;
-        info.epoch = checkpoint.info.epoch;
-        info.usesEma = options.useEma && checkpoint.hasEma();
+        impl.describe(checkpoint, options.useEma);
         impl.model = engine::DiffUNet(info.network);
-        engine::loadWeights(*impl.model, info.usesEma ? checkpoint.ema : checkpoint.model,
-                            checkpointPath + (info.usesEma ? " (EMA weights)" : ""));
-        info.id = engine::weightsId(engine::namedWeights(*impl.model), "dun-");
-        info.parameterCount = impl.model->parameterCount();
-        impl.model->to(impl.device);
-        impl.model->eval();
-        return 0;
+        impl.install(checkpoint, "dun-");
     });
-    info.loadSeconds = secondsSince(start);
 }
 
 Segmenter3D::~Segmenter3D() = default;
@@ -452,7 +406,7 @@ Segment3DResult Segmenter3D::run(const Volume& image, const Segment3DOptions& op
     const auto& roi = plan.roi();
     int done = 0;
     std::vector<float> windows;
-    translated("volume segmentation", [&] {
+    detail::translated(kMemoryAdvice, "volume segmentation", [&] {
         for (int b = 0; b < plan.batchCount(); ++b) {
             cancel.throwIfCancelled("volume segmentation");
             // Plain ints, not structured bindings: the step lambda captures them (C++17).

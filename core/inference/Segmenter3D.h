@@ -245,32 +245,27 @@ LabelMap withLabelValues(LabelMap classIndices, const std::vector<int>& values);
 /// ("roi", "steps", ...), Unsupported for CUDA without CUDA, Mismatch for a volume whose channel
 /// count differs from the network's ("volume"), InvalidValue for an unusable volume, Cancelled
 /// when `cancel` fires (polled before every window batch, mirror pass and step).
-class Segmenter3D : public Segmenter
+class Segmenter3D : public SegmenterFamily<Segmenter3D, Segment3DResult, Segment3DCallback>
 {
 public:
+    /// Movable, not copyable (declaring the move deletes the copy).
     explicit Segmenter3D(const std::string& checkpointPath,
                          const VolumeModelLoadOptions& options = {});
     ~Segmenter3D();
     Segmenter3D(Segmenter3D&&) noexcept;
     Segmenter3D& operator=(Segmenter3D&&) noexcept;
-    Segmenter3D(const Segmenter3D&) = delete;
-    Segmenter3D& operator=(const Segmenter3D&) = delete;
 
     const VolumeModelInfo& info() const noexcept;
 
     // The model-family seam (Segmenter.h): steps, fusion, mirror TTA and windows are this
-    // family's options; segmentInput() runs segment() on a volume.
+    // family's options; segmentInput() (SegmenterFamily) runs segment() on a volume.
+    static constexpr InputKind kInput = InputKind::Volume;
     ModelCapabilities capabilities() const override;
-    std::string path() const override;
-    std::string modelId() const override;
-    std::string device() const override;
-    SegmentationOutcome segmentInput(const SegmentationInput& input,
-                                     const SegmentationRequest& request = {},
-                                     const SegmentationStepCallback& callback = {},
-                                     const CancelToken& cancel = {}) override;
     /// The seam's request as this family's options (Segment3DOptions' defaults with what it
     /// sets). Throws Error(Config).
     Segment3DOptions optionsFor(const SegmentationRequest& request) const;
+    /// The seam's event for one step: a step's prediction completes with the last window batch.
+    static SegmentationStepEvent stepEvent(const Segment3DStep& step);
 
     /// The window options segment() uses for `options` (roi resolved); throws Error(Config).
     SlidingWindowOptions windowOptions(const Segment3DOptions& options) const;

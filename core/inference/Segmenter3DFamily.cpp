@@ -3,9 +3,6 @@
 #include "Segmenter3D.h"
 #include "base/Error.h"
 
-#include <memory>
-#include <utility>
-
 namespace diffseg::core {
 
 ModelCapabilities Segmenter3D::capabilities() const
@@ -39,21 +36,6 @@ ModelCapabilities Segmenter3D::capabilities() const
     return c;
 }
 
-std::string Segmenter3D::path() const
-{
-    return info().path;
-}
-
-std::string Segmenter3D::modelId() const
-{
-    return info().id;
-}
-
-std::string Segmenter3D::device() const
-{
-    return info().device;
-}
-
 Segment3DOptions Segmenter3D::optionsFor(const SegmentationRequest& request) const
 {
     capabilities().validate(request);
@@ -79,32 +61,15 @@ Segment3DOptions Segmenter3D::optionsFor(const SegmentationRequest& request) con
     return o;
 }
 
-SegmentationOutcome Segmenter3D::segmentInput(const SegmentationInput& input,
-                                              const SegmentationRequest& request,
-                                              const SegmentationStepCallback& callback,
-                                              const CancelToken& cancel)
+SegmentationStepEvent Segmenter3D::stepEvent(const Segment3DStep& step)
 {
-    if (input.kind != InputKind::Volume) {
-        throw Error(ErrorKind::Mismatch, info().path,
-                    "a Diff-UNet model segments volumes, not photos");
-    }
-    Segment3DCallback onStep;
-    if (callback) {
-        onStep = [&callback](const Segment3DStep& step) {
-            SegmentationStepEvent event;
-            event.done = step.done;
-            event.total = step.total;
-            event.elapsedSeconds = step.elapsedSeconds;
-            event.completedStep = step.stepLabels ? step.step : -1;
-            event.volume = &step;
-            callback(event);
-        };
-    }
-    SegmentationOutcome out;
-    out.kind = InputKind::Volume;
-    out.volume = std::make_shared<const Segment3DResult>(
-        segment(input.volume, optionsFor(request), onStep, cancel));
-    return out;
+    SegmentationStepEvent event;
+    event.done = step.done;
+    event.total = step.total;
+    event.elapsedSeconds = step.elapsedSeconds;
+    event.completedStep = step.stepLabels ? step.step : -1;
+    event.volume = &step;
+    return event;
 }
 
 } // namespace diffseg::core

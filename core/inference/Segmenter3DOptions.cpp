@@ -1,6 +1,7 @@
 // The volume family's option names, reference presets and label values.
 
 #include "Segmenter3D.h"
+#include "base/EnumNames.h"
 #include "base/Error.h"
 #include "base/Text.h"
 
@@ -40,47 +41,46 @@ LabelMap withLabelValues(LabelMap classIndices, const std::vector<int>& values)
     return out;
 }
 
+namespace {
+
+constexpr EnumName<StepFusionMethod> kFusionNames[] = {
+    {StepFusionMethod::Mean, "mean"}, {StepFusionMethod::Uncertainty, "uncertainty"}};
+constexpr EnumName<VolumeUncertainty> kUncertaintyNames[] = {
+    {VolumeUncertainty::FusedEntropy, "entropy"},
+    {VolumeUncertainty::StepEntropy, "steps"},
+    {VolumeUncertainty::MirrorVariance, "mirror"}};
+
+/// The value `name` spells in `table` (ASCII case ignored); Error(Config) naming `subject` and
+/// the choices otherwise.
+template <class E, std::size_t N>
+E parseNamed(const EnumName<E> (&table)[N], const std::string& name, const std::string& subject)
+{
+    if (const auto value = enumFromName(table, name)) {
+        return *value;
+    }
+    throw Error(ErrorKind::Config, subject, "'" + name + "' is not " + enumChoices(table));
+}
+
+} // namespace
+
 const char* stepFusionName(StepFusionMethod method) noexcept
 {
-    return method == StepFusionMethod::Mean ? "mean" : "uncertainty";
+    return enumName(kFusionNames, method, "uncertainty");
 }
 
 StepFusionMethod parseStepFusion(const std::string& name, const std::string& subject)
 {
-    const std::string n = asciiLower(name);
-    if (n == "mean") {
-        return StepFusionMethod::Mean;
-    }
-    if (n == "uncertainty") {
-        return StepFusionMethod::Uncertainty;
-    }
-    throw Error(ErrorKind::Config, subject, "'" + name + "' is not mean or uncertainty");
+    return parseNamed(kFusionNames, name, subject);
 }
 
 const char* volumeUncertaintyName(VolumeUncertainty source) noexcept
 {
-    switch (source) {
-    case VolumeUncertainty::FusedEntropy:
-        return "entropy";
-    case VolumeUncertainty::StepEntropy:
-        return "steps";
-    case VolumeUncertainty::MirrorVariance:
-        return "mirror";
-    }
-    return "steps";
+    return enumName(kUncertaintyNames, source, "steps");
 }
 
 VolumeUncertainty parseVolumeUncertainty(const std::string& name, const std::string& subject)
 {
-    const std::string n = asciiLower(name);
-    for (const VolumeUncertainty v :
-         {VolumeUncertainty::FusedEntropy, VolumeUncertainty::StepEntropy,
-          VolumeUncertainty::MirrorVariance}) {
-        if (n == volumeUncertaintyName(v)) {
-            return v;
-        }
-    }
-    throw Error(ErrorKind::Config, subject, "'" + name + "' is not entropy, steps or mirror");
+    return parseNamed(kUncertaintyNames, name, subject);
 }
 
 DiffUNetReferencePreset DiffUNetReferencePreset::resolve(const std::string& name,

@@ -17,6 +17,31 @@ std::string sizeText(const std::array<std::int64_t, 3>& s)
     return std::to_string(s[0]) + "x" + std::to_string(s[1]) + "x" + std::to_string(s[2]);
 }
 
+/// Walks the rows of the window at `start` (roi voxels, x fastest) that lie on the grid of `size`
+/// (which the plan pads by `pad` before each axis), in memory order: `row(inWindow, onGrid)`
+/// gets the offsets of the row's x = 0 in the window and on the grid. Extraction and blending
+/// both walk a window this way, so that they agree on where each window voxel lies.
+template <class Row>
+void forEachWindowRow(const std::array<std::int64_t, 3>& start,
+                      const std::array<std::int64_t, 3>& roi,
+                      const std::array<std::int64_t, 3>& size,
+                      const std::array<std::int64_t, 3>& pad, Row&& row)
+{
+    for (std::int64_t k = 0; k < roi[2]; ++k) {
+        const std::int64_t z = start[2] + k - pad[2];
+        if (z < 0 || z >= size[2]) {
+            continue;
+        }
+        for (std::int64_t j = 0; j < roi[1]; ++j) {
+            const std::int64_t y = start[1] + j - pad[1];
+            if (y < 0 || y >= size[1]) {
+                continue;
+            }
+            row((k * roi[1] + j) * roi[0], (z * size[1] + y) * size[0] + start[0] - pad[0]);
+        }
+    }
+}
+
 } // namespace
 
 void SlidingWindowOptions::validate(const std::string& subject) const
@@ -205,22 +230,13 @@ void SlidingWindowPlan::extractWindow(const Volume& input, int w, float* out) co
         const float* channel = input.channelData<float>(c);
         float* dst = out + static_cast<std::size_t>(c) * static_cast<std::size_t>(m_roiVoxels);
         std::fill(dst, dst + m_roiVoxels, 0.0f);
-        for (std::int64_t k = 0; k < roi[2]; ++k) {
-            const std::int64_t z = start[2] + k - m_padBefore[2];
-            if (z < 0 || z >= m_size[2]) {
-                continue;
-            }
-            for (std::int64_t j = 0; j < roi[1]; ++j) {
-                const std::int64_t y = start[1] + j - m_padBefore[1];
-                if (y < 0 || y >= m_size[1] || x1 <= x0) {
-                    continue;
-                }
-                const float* src =
-                    channel + (z * m_size[1] + y) * m_size[0] + start[0] - m_padBefore[0];
-                std::memcpy(dst + (k * roi[1] + j) * roi[0] + x0, src + x0,
-                            static_cast<std::size_t>(x1 - x0) * sizeof(float));
-            }
+        if (x1 <= x0) {
+            continue; // no column of the window lies on the grid
         }
+        forEachWindowRow(start, roi, m_size, m_padBefore, [&](std::int64_t in, std::int64_t on) {
+            std::memcpy(dst + in + x0, channel + on + x0,
+                        static_cast<std::size_t>(x1 - x0) * sizeof(float));
+        });
     }
 }
 
@@ -259,23 +275,12 @@ void WindowBlender::accumulate(std::vector<T>& sums, int w, const float* values)
         const float* in =
             values + static_cast<std::size_t>(c) * static_cast<std::size_t>(plan.roiVoxels());
         T* channel = sums.data() + static_cast<std::size_t>(c) * voxels;
-        for (std::int64_t k = 0; k < roi[2]; ++k) {
-            const std::int64_t z = start[2] + k - pad[2];
-            if (z < 0 || z >= size[2]) {
-                continue;
+        forEachWindowRow(start, roi, size, pad, [&](std::int64_t row, std::int64_t on) {
+            for (std::int64_t i = x0; i < x1; ++i) {
+                channel[on + i] +=
+                    static_cast<T>(importance[row + i]) * static_cast<T>(in[row + i]);
             }
-            for (std::int64_t j = 0; j < roi[1]; ++j) {
-                const std::int64_t y = start[1] + j - pad[1];
-                if (y < 0 || y >= size[1]) {
-                    continue;
-                }
-                const std::int64_t row = (k * roi[1] + j) * roi[0];
-                T* sum = channel + (z * size[1] + y) * size[0] + start[0] - pad[0];
-                for (std::int64_t i = x0; i < x1; ++i) {
-                    sum[i] += static_cast<T>(importance[row + i]) * static_cast<T>(in[row + i]);
-                }
-            }
-        }
+        });
     }
 }
 

@@ -1,12 +1,11 @@
 #include "SimulatedUser.h"
 
+#include "SimulatedCourse.h"
 #include "base/Error.h"
-#include "metrics/ForegroundOverlap.h"
 
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 namespace diffseg::core {
@@ -110,30 +109,9 @@ int InteractiveCourse::clicksTo(double target) const
 InteractiveCourse playSimulatedUser(const Image2D& photo, const Image2D& groundTruth, int maxClicks,
                                     const InteractiveMethod& method)
 {
-    const auto checked = [&](Image2D mask) {
-        if (mask.width() != groundTruth.width() || mask.height() != groundTruth.height()) {
-            throw Error(ErrorKind::Mismatch, "interactive method",
-                        "returned a mask of another size than the photo");
-        }
-        return mask;
-    };
-    InteractiveCourse course;
-    Image2D current = checked(method(photo, Image2D(), {}));
-    course.dice.push_back(foregroundDice(current, groundTruth));
-    for (int k = 1; k <= maxClicks; ++k) {
-        const std::optional<PromptClick> click = nextSimulatedClick(current, groundTruth);
-        if (!click) {
-            course.dice.push_back(course.dice.back()); // nothing left to correct
-            continue;
-        }
-        course.clicks.push_back(*click);
-        const auto start = std::chrono::steady_clock::now();
-        current = checked(method(photo, current, course.clicks));
-        course.clickSeconds.push_back(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        course.dice.push_back(foregroundDice(current, groundTruth));
-    }
-    return course;
+    return detail::playCourse<InteractiveCourse>(photo, groundTruth, maxClicks, method,
+                                                 nextSimulatedClick,
+                                                 "returned a mask of another size than the photo");
 }
 
 Image2D clickDiskMask(int width, int height, const std::vector<PromptClick>& clicks, double radius)

@@ -1,10 +1,9 @@
 #include "SimulatedUser3D.h"
 
+#include "SimulatedCourse.h"
 #include "base/Error.h"
 #include "metrics/DistanceTransform.h"
-#include "metrics/ForegroundOverlap.h"
 
-#include <chrono>
 #include <cstdint>
 #include <deque>
 
@@ -121,30 +120,9 @@ std::optional<VolumeClick> nextSimulatedClick3D(const LabelMap& prediction, cons
 InteractiveVolumeCourse playSimulatedUser3D(const Volume& volume, const LabelMap& truth,
                                             int maxClicks, const InteractiveVolumeMethod& method)
 {
-    const auto checked = [&](LabelMap labels) {
-        if (labels.size() != truth.size()) {
-            throw Error(ErrorKind::Mismatch, "interactive method",
-                        "returned labels on another grid than the volume's");
-        }
-        return labels;
-    };
-    InteractiveVolumeCourse course;
-    LabelMap current = checked(method(volume, LabelMap(), {}));
-    course.dice.push_back(foregroundDice(current, truth));
-    for (int c = 1; c <= maxClicks; ++c) {
-        const std::optional<VolumeClick> click = nextSimulatedClick3D(current, truth);
-        if (!click) {
-            course.dice.push_back(course.dice.back());
-            continue;
-        }
-        course.clicks.push_back(*click);
-        const auto start = std::chrono::steady_clock::now();
-        current = checked(method(volume, current, course.clicks));
-        course.clickSeconds.push_back(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        course.dice.push_back(foregroundDice(current, truth));
-    }
-    return course;
+    return detail::playCourse<InteractiveVolumeCourse>(
+        volume, truth, maxClicks, method, nextSimulatedClick3D,
+        "returned labels on another grid than the volume's");
 }
 
 } // namespace diffseg::core

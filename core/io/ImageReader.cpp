@@ -1,6 +1,7 @@
 #include "ImageReader.h"
 
 #include "FileUtils.h"
+#include "base/EnumNames.h"
 
 #include <climits>
 #include <opencv2/core.hpp>
@@ -256,6 +257,11 @@ ImageHeader parseTiff(const ByteView& b, const std::string& name)
     return h;
 }
 
+constexpr EnumName<ImageFormat> kImageFormatNames[] = {{ImageFormat::Png, "PNG"},
+                                                       {ImageFormat::Jpeg, "JPEG"},
+                                                       {ImageFormat::Bmp, "BMP"},
+                                                       {ImageFormat::Tiff, "TIFF"}};
+
 void checkDimensions(const ImageHeader& h, const std::string& name)
 {
     if (h.width <= 0 || h.height <= 0 || h.width > Image2D::kMaxSide ||
@@ -329,19 +335,7 @@ Image2D wrapMat(cv::Mat mat)
 
 const char* imageFormatName(ImageFormat format) noexcept
 {
-    switch (format) {
-    case ImageFormat::Png:
-        return "PNG";
-    case ImageFormat::Jpeg:
-        return "JPEG";
-    case ImageFormat::Bmp:
-        return "BMP";
-    case ImageFormat::Tiff:
-        return "TIFF";
-    case ImageFormat::Unknown:
-        break;
-    }
-    return "unknown";
+    return enumName(kImageFormatNames, format, "unknown");
 }
 
 ImageHeader peekImageHeader(const void* data, std::size_t size, const std::string& name)

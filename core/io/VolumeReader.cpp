@@ -1,6 +1,7 @@
 #include "VolumeReader.h"
 
 #include "FileUtils.h"
+#include "base/EnumNames.h"
 #include "internal/RawVolume.h"
 
 #include <cstdio>
@@ -18,6 +19,11 @@ namespace diffseg::core {
 namespace {
 
 using detail::RawVolume;
+
+constexpr EnumName<VolumeFormat> kVolumeFormatNames[] = {{VolumeFormat::Nifti, "NIfTI"},
+                                                         {VolumeFormat::Nrrd, "NRRD"},
+                                                         {VolumeFormat::MetaImage, "MetaImage"},
+                                                         {VolumeFormat::Dicom, "DICOM series"}};
 
 /// The first bytes of a file, decompressed when it is gzip (zlib reads plain files as is).
 std::string leadingBytes(const std::string& path, std::size_t count)
@@ -111,19 +117,7 @@ VolumeFormat requireFormat(const std::string& path)
 
 const char* volumeFormatName(VolumeFormat format) noexcept
 {
-    switch (format) {
-    case VolumeFormat::Nifti:
-        return "NIfTI";
-    case VolumeFormat::Nrrd:
-        return "NRRD";
-    case VolumeFormat::MetaImage:
-        return "MetaImage";
-    case VolumeFormat::Dicom:
-        return "DICOM series";
-    case VolumeFormat::Unknown:
-        break;
-    }
-    return "unknown";
+    return enumName(kVolumeFormatNames, format, "unknown");
 }
 
 VolumeFormat detectVolumeFormat(const std::string& path)
@@ -166,26 +160,32 @@ VolumeFormat detectVolumeFormat(const std::string& path)
     return VolumeFormat::Unknown;
 }
 
-LoadedVolume readVolume(const std::string& path, const VolumeReadOptions& options)
+namespace {
+
+/// Reads `path` in the format it has, checks its geometry and returns what `convert` makes of
+/// the voxels (an image volume, a label map) with the file's source; errors name the file.
+template <class Loaded, class Convert>
+Loaded readConverted(const std::string& path, const VolumeReadOptions& options, Convert convert)
 {
     return naming(path, [&] {
         const VolumeFormat format = requireFormat(path);
         RawVolume raw = readRaw(format, path, options.maxBytes, false);
         checkGeometry(raw.geometry, path);
-        Volume volume = detail::toImageVolume(raw);
-        return LoadedVolume{std::move(volume), std::move(raw.source)};
+        auto converted = convert(raw);
+        return Loaded{std::move(converted), std::move(raw.source)};
     });
+}
+
+} // namespace
+
+LoadedVolume readVolume(const std::string& path, const VolumeReadOptions& options)
+{
+    return readConverted<LoadedVolume>(path, options, detail::toImageVolume);
 }
 
 LoadedLabelMap readLabelMap(const std::string& path, const VolumeReadOptions& options)
 {
-    return naming(path, [&] {
-        const VolumeFormat format = requireFormat(path);
-        RawVolume raw = readRaw(format, path, options.maxBytes, false);
-        checkGeometry(raw.geometry, path);
-        LabelMap labels = detail::toLabelMap(raw);
-        return LoadedLabelMap{std::move(labels), std::move(raw.source)};
-    });
+    return readConverted<LoadedLabelMap>(path, options, detail::toLabelMap);
 }
 
 LoadedVolume readVolumeChannels(const std::vector<std::string>& paths,

@@ -1,5 +1,6 @@
 #include "SegmentationMetrics.h"
 
+#include "base/EnumNames.h"
 #include "base/Error.h"
 
 #include <cmath>
@@ -14,11 +15,28 @@ double ratio(std::uint64_t num, std::uint64_t den)
                     : static_cast<double>(num) / static_cast<double>(den);
 }
 
+constexpr EnumName<EmptyConvention> kEmptyConventionNames[] = {
+    {EmptyConvention::Default, "default"}, {EmptyConvention::BraTS, "brats"}};
+
+constexpr EnumName<Metric> kMetricKeys[] = {{Metric::Dice, "dice"},
+                                            {Metric::IoU, "iou"},
+                                            {Metric::Sensitivity, "sensitivity"},
+                                            {Metric::Specificity, "specificity"},
+                                            {Metric::Accuracy, "accuracy"},
+                                            {Metric::Precision, "precision"},
+                                            {Metric::Hd95, "hd95_mm"},
+                                            {Metric::Assd, "assd_mm"},
+                                            {Metric::Hausdorff, "hausdorff_mm"}};
+constexpr EnumName<Metric> kMetricHeadings[] = {
+    {Metric::Dice, "Dice"},      {Metric::IoU, "IoU"},      {Metric::Sensitivity, "SE"},
+    {Metric::Specificity, "SP"}, {Metric::Accuracy, "ACC"}, {Metric::Precision, "PREC"},
+    {Metric::Hd95, "HD95"},      {Metric::Assd, "ASSD"},    {Metric::Hausdorff, "HD"}};
+
 } // namespace
 
 const char* emptyConventionName(EmptyConvention convention) noexcept
 {
-    return convention == EmptyConvention::BraTS ? "brats" : "default";
+    return enumName(kEmptyConventionNames, convention, "default");
 }
 
 OverlapMetrics overlapMetrics(const ConfusionCounts& c)
@@ -99,52 +117,12 @@ CaseMetrics computeCaseMetrics(const Volume& prediction, const Volume& reference
 
 const char* metricKey(Metric metric) noexcept
 {
-    switch (metric) {
-    case Metric::Dice:
-        return "dice";
-    case Metric::IoU:
-        return "iou";
-    case Metric::Sensitivity:
-        return "sensitivity";
-    case Metric::Specificity:
-        return "specificity";
-    case Metric::Accuracy:
-        return "accuracy";
-    case Metric::Precision:
-        return "precision";
-    case Metric::Hd95:
-        return "hd95_mm";
-    case Metric::Assd:
-        return "assd_mm";
-    case Metric::Hausdorff:
-        return "hausdorff_mm";
-    }
-    return "?";
+    return enumName(kMetricKeys, metric, "?");
 }
 
 const char* metricHeading(Metric metric) noexcept
 {
-    switch (metric) {
-    case Metric::Dice:
-        return "Dice";
-    case Metric::IoU:
-        return "IoU";
-    case Metric::Sensitivity:
-        return "SE";
-    case Metric::Specificity:
-        return "SP";
-    case Metric::Accuracy:
-        return "ACC";
-    case Metric::Precision:
-        return "PREC";
-    case Metric::Hd95:
-        return "HD95";
-    case Metric::Assd:
-        return "ASSD";
-    case Metric::Hausdorff:
-        return "HD";
-    }
-    return "?";
+    return enumName(kMetricHeadings, metric, "?");
 }
 
 bool isDistanceMetric(Metric metric) noexcept
@@ -152,27 +130,35 @@ bool isDistanceMetric(Metric metric) noexcept
     return metric == Metric::Hd95 || metric == Metric::Assd || metric == Metric::Hausdorff;
 }
 
+namespace {
+
+/// Where CaseMetrics keeps each metric: an overlap ratio or a surface distance (the other null).
+struct MetricField
+{
+    Metric metric;
+    double OverlapMetrics::*overlap;
+    double SurfaceDistanceStats::*surface;
+};
+
+constexpr MetricField kMetricFields[] = {
+    {Metric::Dice, &OverlapMetrics::dice, nullptr},
+    {Metric::IoU, &OverlapMetrics::iou, nullptr},
+    {Metric::Sensitivity, &OverlapMetrics::sensitivity, nullptr},
+    {Metric::Specificity, &OverlapMetrics::specificity, nullptr},
+    {Metric::Accuracy, &OverlapMetrics::accuracy, nullptr},
+    {Metric::Precision, &OverlapMetrics::precision, nullptr},
+    {Metric::Hd95, nullptr, &SurfaceDistanceStats::hd95Mm},
+    {Metric::Assd, nullptr, &SurfaceDistanceStats::assdMm},
+    {Metric::Hausdorff, nullptr, &SurfaceDistanceStats::hausdorffMm}};
+
+} // namespace
+
 double metricValue(const CaseMetrics& m, Metric metric) noexcept
 {
-    switch (metric) {
-    case Metric::Dice:
-        return m.overlap.dice;
-    case Metric::IoU:
-        return m.overlap.iou;
-    case Metric::Sensitivity:
-        return m.overlap.sensitivity;
-    case Metric::Specificity:
-        return m.overlap.specificity;
-    case Metric::Accuracy:
-        return m.overlap.accuracy;
-    case Metric::Precision:
-        return m.overlap.precision;
-    case Metric::Hd95:
-        return m.surface.hd95Mm;
-    case Metric::Assd:
-        return m.surface.assdMm;
-    case Metric::Hausdorff:
-        return m.surface.hausdorffMm;
+    for (const MetricField& field : kMetricFields) {
+        if (field.metric == metric) {
+            return field.overlap != nullptr ? m.overlap.*field.overlap : m.surface.*field.surface;
+        }
     }
     return SurfaceDistanceStats::kNaN;
 }

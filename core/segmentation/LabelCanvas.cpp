@@ -24,26 +24,12 @@ LabelCanvas::LabelCanvas(LabelMap& labels)
 
 std::array<std::int64_t, 2> LabelCanvas::planeSize(const EditPlane& plane) const noexcept
 {
-    switch (plane.axis) {
-    case 0:
-        return {m_size[1], m_size[2]};
-    case 1:
-        return {m_size[0], m_size[2]};
-    default:
-        return {m_size[0], m_size[1]};
-    }
+    return inPlane(m_size, plane.axis);
 }
 
 std::array<double, 2> LabelCanvas::planeSpacing(const EditPlane& plane) const noexcept
 {
-    switch (plane.axis) {
-    case 0:
-        return {m_spacing[1], m_spacing[2]};
-    case 1:
-        return {m_spacing[0], m_spacing[2]};
-    default:
-        return {m_spacing[0], m_spacing[1]};
-    }
+    return inPlane(m_spacing, plane.axis);
 }
 
 std::array<std::int64_t, 3> LabelCanvas::toIndex(const EditPlane& plane, std::int64_t u,

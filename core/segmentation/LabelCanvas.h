@@ -18,6 +18,21 @@ struct EditPlane
     std::int64_t index = 0;
 };
 
+/// The two components of `xyz` (a size, a spacing, an index) that lie in the plane orthogonal to
+/// `axis`, in the plane's (u, v) order as EditPlane defines it.
+template <class T>
+constexpr std::array<T, 2> inPlane(const std::array<T, 3>& xyz, int axis) noexcept
+{
+    switch (axis) {
+    case 0:
+        return {xyz[1], xyz[2]};
+    case 1:
+        return {xyz[0], xyz[2]};
+    default:
+        return {xyz[0], xyz[1]};
+    }
+}
+
 /// A mutable, non-owning view of the labels an editor changes: a 2D mask (Image2D, 1 channel
 /// UInt8) or a 3D label map (UInt8 or UInt16), with the memory layout of core::Volume (x fastest).
 /// The viewed image must outlive the canvas. Label values are written as int and stored in the

@@ -48,23 +48,23 @@ void PhotoSession::openImage(const Image2D& image, const std::string& name)
     if (image.empty()) {
         throw Error(ErrorKind::InvalidValue, name, "the image is empty");
     }
-    m_image = image;
-    m_mask = Image2D(image.width(), image.height(), 1, PixelType::UInt8);
-    m_mask.setSpacing(image.spacing());
+    m_document = image;
+    m_labels = Image2D(image.width(), image.height(), 1, PixelType::UInt8);
+    m_labels.setSpacing(image.spacing());
     m_groundTruth = Image2D();
-    resetDocument(name, LabelCanvas(m_mask));
+    resetDocument(name, LabelCanvas(m_labels));
 }
 
 void PhotoSession::setMaskWithoutHistory(const Image2D& mask)
 {
-    if (mask.width() != m_image.width() || mask.height() != m_image.height() ||
+    if (mask.width() != m_document.width() || mask.height() != m_document.height() ||
         mask.channels() != 1 || mask.pixelType() != PixelType::UInt8) {
         throw Error(ErrorKind::Mismatch, "mask",
-                    "must be a 1-channel uint8 mask of " + sizeText(m_image));
+                    "must be a 1-channel uint8 mask of " + sizeText(m_document));
     }
-    std::memcpy(m_mask.rawData(), mask.rawData(), m_mask.byteSize());
+    std::memcpy(m_labels.rawData(), mask.rawData(), m_labels.byteSize());
     resetHistory();
-    notify(SessionEvent::Labels, IndexBox::whole({m_image.width(), m_image.height(), 1}));
+    notify(SessionEvent::Labels, IndexBox::whole({m_document.width(), m_document.height(), 1}));
 }
 
 void PhotoSession::loadGroundTruth(const std::string& path)
@@ -73,9 +73,9 @@ void PhotoSession::loadGroundTruth(const std::string& path)
         throw Error(ErrorKind::InvalidValue, path, "open a photo before its ground truth");
     }
     Image2D mask = readMask(path);
-    if (mask.width() != m_image.width() || mask.height() != m_image.height()) {
+    if (mask.width() != m_document.width() || mask.height() != m_document.height()) {
         throw Error(ErrorKind::Mismatch, path,
-                    "the mask is " + sizeText(mask) + " but the image is " + sizeText(m_image));
+                    "the mask is " + sizeText(mask) + " but the image is " + sizeText(m_document));
     }
     m_groundTruth = std::move(mask);
     setGroundTruthPath(path);
@@ -83,12 +83,7 @@ void PhotoSession::loadGroundTruth(const std::string& path)
 
 std::size_t PhotoSession::labelledCount() const
 {
-    return countNonZero(m_mask);
-}
-
-SegmentationInput PhotoSession::input() const
-{
-    return SegmentationInput::ofPhoto(m_image);
+    return countNonZero(m_labels);
 }
 
 std::vector<std::string> PhotoSession::uncertaintyMaps() const
@@ -120,35 +115,21 @@ Image2D PhotoSession::uncertaintyImage() const
         return {};
     }
     const auto [map, scale] = mapAndScale(uncertainty());
-    return map->empty() ? Image2D() : upsampleMap(*map, m_image.width(), m_image.height(), scale);
+    return map->empty() ? Image2D()
+                        : upsampleMap(*map, m_document.width(), m_document.height(), scale);
 }
 
-std::optional<OverlapMetrics> PhotoSession::metrics() const
+std::string PhotoSession::documentStem() const
 {
-    if (!isOpen() || m_groundTruth.empty()) {
-        return std::nullopt;
-    }
-    return overlapMetrics(foregroundCounts(m_mask, m_groundTruth, "ground truth"));
-}
-
-std::string PhotoSession::suggestedSavePath() const
-{
-    if (!savePath().empty()) {
-        return savePath();
-    }
-    if (path().empty()) {
-        return "mask.png";
-    }
-    const std::filesystem::path p(path());
-    return (p.parent_path() / (p.stem().string() + "_mask.png")).string();
+    return std::filesystem::path(path()).stem().string();
 }
 
 void PhotoSession::checkResult(const SegmentationOutcome& outcome) const
 {
     const SegmentResult& r = *outcome.photo;
-    if (r.mask.width() != m_image.width() || r.mask.height() != m_image.height()) {
+    if (r.mask.width() != m_document.width() || r.mask.height() != m_document.height()) {
         throw Error(ErrorKind::Mismatch, "segmentation result",
-                    "is " + sizeText(r.mask) + " but the photo is " + sizeText(m_image));
+                    "is " + sizeText(r.mask) + " but the photo is " + sizeText(m_document));
     }
 }
 
@@ -169,7 +150,7 @@ std::optional<std::vector<std::uint16_t>> PhotoSession::stepLabels(int step, int
     if (!frame.valid()) {
         return std::nullopt;
     }
-    return toLabels(upsampleToMask(frame.image(), m_image.width(), m_image.height()));
+    return toLabels(upsampleToMask(frame.image(), m_document.width(), m_document.height()));
 }
 
 std::vector<UncertainRegion> PhotoSession::findRegions(const std::string& name) const
@@ -180,8 +161,8 @@ std::vector<UncertainRegion> PhotoSession::findRegions(const std::string& name) 
     }
     const Image2D map = upsampleMap(*source, source->width(), source->height(), scale);
     std::vector<UncertainRegion> regions = findUncertainRegions(map, kRegionThreshold, 2);
-    const double sx = static_cast<double>(m_image.width()) / map.width();
-    const double sy = static_cast<double>(m_image.height()) / map.height();
+    const double sx = static_cast<double>(m_document.width()) / map.width();
+    const double sy = static_cast<double>(m_document.height()) / map.height();
     for (UncertainRegion& region : regions) {
         region.centroid = {region.centroid[0] * sx, region.centroid[1] * sy, 0.0};
         region.box.lo = {static_cast<std::int64_t>(std::floor(region.box.lo[0] * sx)),
@@ -194,15 +175,15 @@ std::vector<UncertainRegion> PhotoSession::findRegions(const std::string& name) 
 
 void PhotoSession::writeLabels(const std::string& path) const
 {
-    writeMaskPng(m_mask, path);
+    writeMaskPng(m_labels, path);
 }
 
 std::vector<std::uint16_t> PhotoSession::readLabels(const std::string& path) const
 {
     const Image2D mask = readMask(path);
-    if (mask.width() != m_image.width() || mask.height() != m_image.height()) {
+    if (mask.width() != m_document.width() || mask.height() != m_document.height()) {
         throw Error(ErrorKind::Mismatch, path,
-                    "the mask is " + sizeText(mask) + " but the image is " + sizeText(m_image));
+                    "the mask is " + sizeText(mask) + " but the image is " + sizeText(m_document));
     }
     return toLabels(mask);
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "Session.h"
+#include "DocumentSession.h"
 #include "base/Image2D.h"
 
 namespace diffseg::core {
@@ -11,12 +11,9 @@ namespace diffseg::core {
 /// Uncertain regions are found at the network's input size (a region smaller than one input pixel
 /// means nothing) and reported in photo pixels. Saving writes the mask as a {0, 255} PNG.
 /// Ownership, threads and errors as Session.
-class PhotoSession : public Session
+class PhotoSession : public DocumentSession<InputKind::Photo, Image2D, Image2D>
 {
 public:
-    PhotoSession() = default;
-
-    InputKind kind() const noexcept override { return InputKind::Photo; }
     void open(const std::string& path) override;
     /// Opens a photo held in memory (a generated demo, a view's image); `name` stands for its
     /// path (empty: none).
@@ -26,19 +23,16 @@ public:
     void setMaskWithoutHistory(const Image2D& mask);
     void loadGroundTruth(const std::string& path) override;
 
-    const Image2D& image() const noexcept { return m_image; }
-    const Image2D& mask() const noexcept { return m_mask; }
-    const Image2D& groundTruth() const noexcept { return m_groundTruth; }
+    const Image2D& image() const noexcept { return m_document; }
+    const Image2D& mask() const noexcept { return m_labels; }
 
     std::size_t labelledCount() const override;
-    SegmentationInput input() const override;
     std::vector<std::string> uncertaintyMaps() const override;
     /// The chosen uncertainty map at the photo's size, scaled to [0, 1] (empty without a result).
     Image2D uncertaintyImage() const;
-    std::optional<OverlapMetrics> metrics() const override;
-    std::string suggestedSavePath() const override;
 
 protected:
+    std::string documentStem() const override;
     void checkResult(const SegmentationOutcome& outcome) const override;
     std::vector<std::uint16_t> resultLabels() const override;
     std::optional<std::vector<std::uint16_t>> stepLabels(int step, int member) const override;
@@ -50,10 +44,6 @@ protected:
 private:
     /// The map `name` at the network's size and the factor that scales it to [0, 1].
     std::pair<const Image2D*, float> mapAndScale(const std::string& name) const;
-
-    Image2D m_image;
-    Image2D m_mask;
-    Image2D m_groundTruth;
 };
 
 } // namespace diffseg::core

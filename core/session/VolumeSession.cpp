@@ -57,7 +57,7 @@ void VolumeSession::openVolume(const Volume& volume, const std::string& name, Vo
         throw Error(ErrorKind::InvalidValue, name.empty() ? std::string("volume") : name,
                     "the volume is empty");
     }
-    m_volume = volume;
+    m_document = volume;
     m_source = std::move(source);
     if (m_source.path.empty()) {
         m_source.path = name;
@@ -69,10 +69,11 @@ void VolumeSession::openVolume(const Volume& volume, const std::string& name, Vo
 
 void VolumeSession::checkAligned(const LabelMap& labels, const std::string& what) const
 {
-    if (labels.size() != m_volume.size() || !labels.geometry().isClose(m_volume.geometry(), 1e-3)) {
+    if (labels.size() != m_document.size() ||
+        !labels.geometry().isClose(m_document.geometry(), 1e-3)) {
         throw Error(ErrorKind::Mismatch, what,
                     "the label map (" + gridText(labels) + ") is not on the grid of the volume (" +
-                        gridText(m_volume) + "): size, spacing, origin or direction differ");
+                        gridText(m_document) + "): size, spacing, origin or direction differ");
     }
 }
 
@@ -81,7 +82,7 @@ LabelMap VolumeSession::readAligned(const std::string& path) const
     LabelMap labels = readLabelMap(path).labels;
     checkAligned(labels, path);
     // Within the tolerance: the label map takes the volume's geometry exactly.
-    labels.setGeometry(m_volume.geometry());
+    labels.setGeometry(m_document.geometry());
     return labels;
 }
 
@@ -105,7 +106,7 @@ void VolumeSession::setGroundTruth(const LabelMap& labels)
     }
     m_groundTruth = labels;
     if (!m_groundTruth.empty()) {
-        m_groundTruth.setGeometry(m_volume.geometry());
+        m_groundTruth.setGeometry(m_document.geometry());
     }
     setGroundTruthPath({});
 }
@@ -116,7 +117,7 @@ void VolumeSession::setLabelsWithoutHistory(const LabelMap& labels)
     // A copy: later edits must not change the caller's map behind its back. It takes the
     // volume's geometry exactly, so that saved label maps carry the source's.
     m_labels = LabelMap::fromVolume(labels.clone());
-    m_labels.setGeometry(m_volume.geometry());
+    m_labels.setGeometry(m_document.geometry());
     replaceCanvas(LabelCanvas(m_labels));
     notify(SessionEvent::Labels);
 }
@@ -137,11 +138,6 @@ std::size_t VolumeSession::labelledCount() const
     }
     const std::uint8_t* p = m_labels.data<std::uint8_t>();
     return static_cast<std::size_t>(n - std::count(p, p + n, std::uint8_t(0)));
-}
-
-SegmentationInput VolumeSession::input() const
-{
-    return SegmentationInput::ofVolume(m_volume);
 }
 
 const Volume* VolumeSession::uncertaintyVolume(const std::string& name) const
@@ -167,35 +163,19 @@ std::vector<std::string> VolumeSession::uncertaintyMaps() const
     return names;
 }
 
-std::optional<OverlapMetrics> VolumeSession::metrics() const
+std::string VolumeSession::documentStem() const
 {
-    if (!isOpen() || m_groundTruth.empty()) {
-        return std::nullopt;
-    }
-    return overlapMetrics(foregroundCounts(m_labels, m_groundTruth, "ground truth"));
-}
-
-std::string VolumeSession::suggestedSavePath() const
-{
-    if (!savePath().empty()) {
-        return savePath();
-    }
-    if (path().empty()) {
-        return "labels.nii.gz";
-    }
-    const std::filesystem::path p(path());
     std::error_code ec;
-    const std::string stem =
-        std::filesystem::is_directory(p, ec) ? p.filename().string() : volumeStem(path());
-    return (p.parent_path() / (stem + "_labels.nii.gz")).string();
+    const std::filesystem::path p(path());
+    return std::filesystem::is_directory(p, ec) ? p.filename().string() : volumeStem(path());
 }
 
 void VolumeSession::checkResult(const SegmentationOutcome& outcome) const
 {
     const Segment3DResult& r = *outcome.volume;
-    if (r.labels.size() != m_volume.size()) {
+    if (r.labels.size() != m_document.size()) {
         throw Error(ErrorKind::Mismatch, "segmentation result",
-                    "is " + gridText(r.labels) + " but the volume is " + gridText(m_volume));
+                    "is " + gridText(r.labels) + " but the volume is " + gridText(m_document));
     }
 }
 

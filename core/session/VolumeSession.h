@@ -1,6 +1,6 @@
 #pragma once
 
-#include "Session.h"
+#include "DocumentSession.h"
 #include "base/LabelMap.h"
 #include "base/Volume.h"
 #include "io/VolumeReader.h"
@@ -15,12 +15,9 @@ namespace diffseg::core {
 /// mirror variance by its maximum 0.25) above Session::kRegionThreshold with at least 8 voxels.
 /// Saving writes NIfTI, NRRD or MetaImage by the extension, with the volume's geometry.
 /// Ownership, threads and errors as Session.
-class VolumeSession : public Session
+class VolumeSession : public DocumentSession<InputKind::Volume, Volume, LabelMap>
 {
 public:
-    VolumeSession() = default;
-
-    InputKind kind() const noexcept override { return InputKind::Volume; }
     /// Opens a volume file or a DICOM folder and a ground truth named after it.
     void open(const std::string& path) override;
     /// Opens a volume held in memory: one read elsewhere (`source` says how; `name` is its path)
@@ -38,18 +35,16 @@ public:
     /// Makes `labels` the labels as one undo step named `title`; Error(Mismatch) for another grid.
     void replaceLabels(const LabelMap& labels, const std::string& title);
 
-    const Volume& volume() const noexcept { return m_volume; }
+    const Volume& volume() const noexcept { return m_document; }
     const VolumeSource& source() const noexcept { return m_source; }
     const LabelMap& labels() const noexcept { return m_labels; }
-    const LabelMap& groundTruth() const noexcept { return m_groundTruth; }
 
     std::size_t labelledCount() const override;
-    SegmentationInput input() const override;
     std::vector<std::string> uncertaintyMaps() const override;
-    std::optional<OverlapMetrics> metrics() const override;
-    std::string suggestedSavePath() const override;
 
 protected:
+    /// A DICOM folder's name, else the file name without its volume extension (".nii.gz", ...).
+    std::string documentStem() const override;
     void checkResult(const SegmentationOutcome& outcome) const override;
     std::vector<std::uint16_t> resultLabels() const override;
     std::optional<std::vector<std::uint16_t>> stepLabels(int step, int member) const override;
@@ -63,10 +58,7 @@ private:
     void checkAligned(const LabelMap& labels, const std::string& what) const;
     const Volume* uncertaintyVolume(const std::string& name) const;
 
-    Volume m_volume;
     VolumeSource m_source;
-    LabelMap m_labels;
-    LabelMap m_groundTruth;
 };
 
 } // namespace diffseg::core

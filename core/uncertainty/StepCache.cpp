@@ -1,6 +1,7 @@
 #include "StepCache.h"
 
 #include "X0Quantisation.h"
+#include "base/EnumNames.h"
 #include "base/Error.h"
 
 #include <algorithm>
@@ -28,11 +29,14 @@ std::string frameName(int member, int step)
     return "member " + std::to_string(member) + ", step " + std::to_string(step);
 }
 
+constexpr EnumName<FrameKind> kFrameKindNames[] = {{FrameKind::X0, "x0"},
+                                                   {FrameKind::Noisy, "x_t"}};
+
 } // namespace
 
 const char* frameKindName(FrameKind kind) noexcept
 {
-    return kind == FrameKind::Noisy ? "x_t" : "x0";
+    return enumName(kFrameKindNames, kind, "x0");
 }
 
 StepCacheConfig StepCacheConfig::forImage(int width, int height, int members, int steps)
@@ -342,21 +346,23 @@ StepFrame StepCache::makeFrame(int member, int requestedStep, int step, FrameKin
     return f;
 }
 
+std::pair<StepCache::FramePtr, int> StepCache::nearestStored(FrameKind kind, int member,
+                                                             int step) const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    const int slot = nearestStoredSlot(kind, member, step);
+    if (slot < 0) {
+        return {nullptr, -1};
+    }
+    return {m_frames[tableIndex(kind, member, slot)], m_keptSteps[static_cast<std::size_t>(slot)]};
+}
+
 StepFrame StepCache::get(int member, int step, FrameKind kind) const
 {
     checkMember(member);
     checkStep(step);
     checkKind(kind);
-    FramePtr frame;
-    int actual = -1;
-    {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        const int slot = nearestStoredSlot(kind, member, step);
-        if (slot >= 0) {
-            frame = m_frames[tableIndex(kind, member, slot)];
-            actual = m_keptSteps[static_cast<std::size_t>(slot)];
-        }
-    }
+    const auto [frame, actual] = nearestStored(kind, member, step);
     StepFrame out = makeFrame(member, step, actual, kind);
     if (frame) {
         out.memberCount = 1;
@@ -375,16 +381,7 @@ int StepCache::getInto(int member, int step, float* out, std::size_t count, Fram
                     "output buffer of " + std::to_string(count) + " floats for a frame of " +
                         std::to_string(m_voxels) + " voxels");
     }
-    FramePtr frame;
-    int actual = -1;
-    {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        const int slot = nearestStoredSlot(kind, member, step);
-        if (slot >= 0) {
-            frame = m_frames[tableIndex(kind, member, slot)];
-            actual = m_keptSteps[static_cast<std::size_t>(slot)];
-        }
-    }
+    const auto [frame, actual] = nearestStored(kind, member, step);
     if (frame) {
         dequantise(*frame, out);
     }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace diffseg::core {
@@ -160,6 +161,9 @@ private:
     std::size_t tableIndex(FrameKind kind, int member, int slot) const noexcept;
     /// Nearest slot with a stored frame for (kind, member); -1 if none. Caller holds m_mutex.
     int nearestStoredSlot(FrameKind kind, int member, int step) const;
+    /// The stored frame nearest to `step` for (kind, member) and the step it holds; {null, -1}
+    /// when there is none. Takes m_mutex.
+    std::pair<FramePtr, int> nearestStored(FrameKind kind, int member, int step) const;
     void dequantise(const Frame& frame, float* out) const;
     StepFrame makeFrame(int member, int requestedStep, int step, FrameKind kind) const;
 

@@ -235,20 +235,30 @@ G stdOf(const std::vector<G>& maps)
     return out;
 }
 
+/// A 1-channel float32 map of `input` (named `who`, its values checked against `range`) with
+/// value(v) at every voxel: the kernels that look at one value at a time.
+template <class G, class Value>
+G mapValues(const G& input, const char* who, Range range, Value value)
+{
+    requireFloat(input, who, true);
+    const float* in = input.template data<float>();
+    const std::size_t count = voxels(input);
+    requireValues(in, count, range, who);
+    G out = scalarLike(input);
+    float* o = out.template data<float>();
+    for (std::size_t n = 0; n < count; ++n) {
+        o[n] = value(in[n]);
+    }
+    return out;
+}
+
 template <class G>
 G entropyOf(const G& probability, EntropyScale scale)
 {
-    requireFloat(probability, "probability", true);
-    const float* p = probability.template data<float>();
-    const std::size_t count = voxels(probability);
-    requireValues(p, count, Range::Probability, "probability");
-    G out = scalarLike(probability);
-    float* o = out.template data<float>();
     const double norm = scale == EntropyScale::Normalised ? 1.0 / kLn2 : 1.0;
-    for (std::size_t n = 0; n < count; ++n) {
-        o[n] = static_cast<float>(binaryEntropyAt(clampUnit(p[n])) * norm);
-    }
-    return out;
+    return mapValues(probability, "probability", Range::Probability, [norm](float p) {
+        return static_cast<float>(binaryEntropyAt(clampUnit(p)) * norm);
+    });
 }
 
 template <class G>
@@ -291,16 +301,7 @@ G multiClassEntropyOf(const G& probabilities, EntropyScale scale)
 template <class G>
 G probabilityOf(const G& x0)
 {
-    requireFloat(x0, "x0", true);
-    const float* x = x0.template data<float>();
-    const std::size_t count = voxels(x0);
-    requireValues(x, count, Range::Finite, "x0");
-    G out = scalarLike(x0);
-    float* o = out.template data<float>();
-    for (std::size_t n = 0; n < count; ++n) {
-        o[n] = clampUnit((x[n] + 1.0f) * 0.5f);
-    }
-    return out;
+    return mapValues(x0, "x0", Range::Finite, [](float x) { return clampUnit((x + 1.0f) * 0.5f); });
 }
 
 template <class G>

@@ -243,6 +243,21 @@ void validateLabelValues(const std::vector<int>& values, int classes, const std:
     }
 }
 
+/// header.input_size: the network's input side, `what` ("a multiple", "a positive multiple") of
+/// `multiple` up to `largest`; 128 when absent (files written before it was recorded were all
+/// made for 128-voxel inputs).
+int parseInputSize(const nlohmann::json& header, int multiple, int largest, const char* what,
+                   const std::string& path)
+{
+    const int size = header.value("input_size", 128);
+    if (size < multiple || size > largest || size % multiple != 0) {
+        throw Error(ErrorKind::Format, path,
+                    "header.input_size " + std::to_string(size) + " is not " + what + " of " +
+                        std::to_string(multiple) + " up to " + std::to_string(largest));
+    }
+    return size;
+}
+
 CheckpointInfo parseHeader(const std::string& text, const std::string& path)
 {
     CheckpointInfo info;
@@ -262,14 +277,8 @@ CheckpointInfo parseHeader(const std::string& text, const std::string& path)
         }
         if (info.network == "diffunet") {
             info.diffunet = DiffUNetConfig::fromJson(h.at("model").dump(), path + ": header.model");
-            info.inputSize = h.value("input_size", 128);
-            if (info.inputSize < info.diffunet.sizeMultiple() || info.inputSize > 1024 ||
-                info.inputSize % info.diffunet.sizeMultiple() != 0) {
-                throw Error(ErrorKind::Format, path,
-                            "header.input_size " + std::to_string(info.inputSize) +
-                                " is not a multiple of " +
-                                std::to_string(info.diffunet.sizeMultiple()) + " up to 1024");
-            }
+            info.inputSize =
+                parseInputSize(h, info.diffunet.sizeMultiple(), 1024, "a multiple", path);
             if (const auto v = h.find("label_values"); v != h.end()) {
                 info.labelValues = v->get<std::vector<int>>();
                 validateLabelValues(info.labelValues, info.diffunet.numClasses, path);
@@ -290,15 +299,8 @@ CheckpointInfo parseHeader(const std::string& text, const std::string& path)
                                                          path + ": header.schedule.prediction")
                                        : Prediction::Noise;
         info.schedule.validate(path + ": header.schedule");
-        // Files written before the input size was recorded were all made for 128x128 inputs.
-        info.inputSize = h.value("input_size", 128);
-        if (info.inputSize < info.model.sizeMultiple() || info.inputSize > 4096 ||
-            info.inputSize % info.model.sizeMultiple() != 0) {
-            throw Error(ErrorKind::Format, path,
-                        "header.input_size " + std::to_string(info.inputSize) +
-                            " is not a positive multiple of " +
-                            std::to_string(info.model.sizeMultiple()) + " up to 4096");
-        }
+        info.inputSize =
+            parseInputSize(h, info.model.sizeMultiple(), 4096, "a positive multiple", path);
         parseTrainingAndEma(h, info);
     } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorKind::Format, path, std::string("bad checkpoint header: ") + e.what());

@@ -1,6 +1,7 @@
 #include "DiffUNet.h"
 
 #include "base/Error.h"
+#include "engine/model/ParameterCount.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -44,6 +45,42 @@ torch::nn::ConvTranspose3d upsampling(int in, int out)
 std::shared_ptr<torch::nn::Module> container(torch::nn::Module& parent, const std::string& name)
 {
     return parent.register_module(name, std::make_shared<torch::nn::Module>());
+}
+
+/// Appends `stage` to `stages` inside a one-element ModuleList, as the reference nests each
+/// encoder stage (`stages.k.0.convs...`).
+template <class Stage>
+void pushWrapped(torch::nn::ModuleListImpl& stages, const Stage& stage)
+{
+    torch::nn::ModuleList wrapper;
+    wrapper->push_back(stage);
+    stages.push_back(wrapper);
+}
+
+/// The decoder both U-Nets share, as `owner.decoder` with the reference's names: per level from
+/// the bottom (features `f`), a transposed convolution up (`transpconvs`), a stage over
+/// cat[up, skip] from `makeStage(in, out)` (`stages`) and a 1x1x1 segmentation head
+/// (`seg_layers`), built in that order (the order their initial weights are drawn in).
+template <class Stage, class MakeStage>
+void buildDecoder(torch::nn::Module& owner, const DiffUNetConfig& config, const std::vector<int>& f,
+                  std::vector<torch::nn::ConvTranspose3d>& up, std::vector<Stage>& stages,
+                  std::vector<torch::nn::Conv3d>& seg, MakeStage makeStage)
+{
+    const int n = config.nStages;
+    auto decoder = container(owner, "decoder");
+    auto dStages = decoder->register_module("stages", torch::nn::ModuleList());
+    auto ups = decoder->register_module("transpconvs", torch::nn::ModuleList());
+    auto segs = decoder->register_module("seg_layers", torch::nn::ModuleList());
+    for (int s = 1; s < n; ++s) {
+        const int below = f[n - s];
+        const int skip = f[n - s - 1];
+        up.push_back(upsampling(below, skip));
+        ups->push_back(up.back());
+        stages.push_back(makeStage(2 * skip, skip));
+        dStages->push_back(stages.back());
+        seg.push_back(pointwise(skip, config.numClasses));
+        segs->push_back(seg.back());
+    }
 }
 
 at::Tensor tauTensor(double tau, std::int64_t batch, const at::TensorOptions& options)
@@ -128,26 +165,13 @@ EdgeUNetImpl::EdgeUNetImpl(const DiffUNetConfig& config)
     int in = config.inChannels;
     for (int s = 0; s < n; ++s) {
         PlainStage stage(config.convsPerStage, in, f[s], s == 0 ? 1 : 2);
-        torch::nn::ModuleList wrapper;
-        wrapper->push_back(stage);
-        stages->push_back(wrapper);
+        pushWrapped(*stages, stage);
         m_encoder.push_back(stage);
         in = f[s];
     }
-    auto decoder = container(*this, "decoder");
-    auto dStages = decoder->register_module("stages", torch::nn::ModuleList());
-    auto ups = decoder->register_module("transpconvs", torch::nn::ModuleList());
-    auto segs = decoder->register_module("seg_layers", torch::nn::ModuleList());
-    for (int s = 1; s < n; ++s) {
-        const int below = f[n - s];
-        const int skip = f[n - s - 1];
-        m_up.push_back(upsampling(below, skip));
-        ups->push_back(m_up.back());
-        m_decoder.push_back(PlainStage(config.convsPerStage, 2 * skip, skip, 1));
-        dStages->push_back(m_decoder.back());
-        m_seg.push_back(pointwise(skip, config.numClasses));
-        segs->push_back(m_seg.back());
-    }
+    buildDecoder(*this, config, f, m_up, m_decoder, m_seg, [&](int stageIn, int stageOut) {
+        return PlainStage(config.convsPerStage, stageIn, stageOut, 1);
+    });
 }
 
 at::Tensor EdgeUNetImpl::forward(const at::Tensor& image, std::vector<at::Tensor>& skips)
@@ -178,9 +202,7 @@ DenoiseUNetImpl::DenoiseUNetImpl(const DiffUNetConfig& config)
     int in = config.inChannels + config.numClasses;
     for (int s = 0; s < n; ++s) {
         TimeStage stage(config.convsPerStage, in, f[s], s == 0 ? 1 : 2, kTimeDim);
-        torch::nn::ModuleList wrapper;
-        wrapper->push_back(stage);
-        stages->push_back(wrapper);
+        pushWrapped(*stages, stage);
         m_encoder.push_back(stage);
         // The last transform is never used (the bottleneck fuses by affinity); it is kept so that
         // reference state_dicts load.
@@ -188,20 +210,9 @@ DenoiseUNetImpl::DenoiseUNetImpl(const DiffUNetConfig& config)
         transforms->push_back(m_transforms.back());
         in = f[s];
     }
-    auto decoder = container(*this, "decoder");
-    auto dStages = decoder->register_module("stages", torch::nn::ModuleList());
-    auto ups = decoder->register_module("transpconvs", torch::nn::ModuleList());
-    auto segs = decoder->register_module("seg_layers", torch::nn::ModuleList());
-    for (int s = 1; s < n; ++s) {
-        const int below = f[n - s];
-        const int skip = f[n - s - 1];
-        m_up.push_back(upsampling(below, skip));
-        ups->push_back(m_up.back());
-        m_decoder.push_back(TimeStage(config.convsPerStage, 2 * skip, skip, 1, kTimeDim));
-        dStages->push_back(m_decoder.back());
-        m_seg.push_back(pointwise(skip, config.numClasses));
-        segs->push_back(m_seg.back());
-    }
+    buildDecoder(*this, config, f, m_up, m_decoder, m_seg, [&](int stageIn, int stageOut) {
+        return TimeStage(config.convsPerStage, stageIn, stageOut, 1, kTimeDim);
+    });
     m_embedding = register_module("embedding_table",
                                   torch::nn::Embedding(config.numClasses, config.numClasses));
     auto timeMlp = register_module("time_mlp", torch::nn::ModuleList());
@@ -505,11 +516,7 @@ DiffUNetLoss DiffUNetImpl::trainingLoss(const at::Tensor& image, const at::Tenso
 
 std::int64_t DiffUNetImpl::parameterCount() const
 {
-    std::int64_t n = 0;
-    for (const auto& p : parameters()) {
-        n += p.numel();
-    }
-    return n;
+    return countParameters(*this);
 }
 
 } // namespace diffseg::core::engine

@@ -1,5 +1,6 @@
 #include "DiffusionSampler.h"
 
+#include "base/EnumNames.h"
 #include "base/Error.h"
 
 #include <ATen/ATen.h>
@@ -31,6 +32,9 @@ std::vector<int> ddimTimesteps(int T, int steps)
     }
     return ts;
 }
+
+constexpr EnumName<SamplerKind> kSamplerKindNames[] = {{SamplerKind::Ddpm, "ddpm"},
+                                                       {SamplerKind::Ddim, "ddim"}};
 
 } // namespace
 
@@ -65,7 +69,7 @@ private:
 
 const char* samplerKindName(SamplerKind kind) noexcept
 {
-    return kind == SamplerKind::Ddpm ? "ddpm" : "ddim";
+    return enumName(kSamplerKindNames, kind, "ddim");
 }
 
 at::Tensor qSample(const NoiseSchedule& schedule, const at::Tensor& x0, const at::Tensor& t,

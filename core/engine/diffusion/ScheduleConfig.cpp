@@ -1,9 +1,8 @@
 #include "ScheduleConfig.h"
 
+#include "base/EnumNames.h"
 #include "base/Error.h"
 
-#include <algorithm>
-#include <cctype>
 #include <cmath>
 
 namespace diffseg::core::engine {
@@ -12,57 +11,52 @@ namespace {
 
 constexpr int kMaxTimesteps = 100000;
 
+constexpr EnumName<ScheduleMode> kScheduleModeNames[] = {{ScheduleMode::Linear, "linear"},
+                                                         {ScheduleMode::Quadratic, "quadratic"},
+                                                         {ScheduleMode::Cosine, "cosine"},
+                                                         {ScheduleMode::Sigmoid, "sigmoid"}};
+
+// "eps" is the reference config's spelling; "noise" and "epsilon" are accepted as well.
+constexpr EnumName<Prediction> kPredictionNames[] = {{Prediction::Noise, "eps"},
+                                                     {Prediction::X0, "x0"},
+                                                     {Prediction::Noise, "noise"},
+                                                     {Prediction::Noise, "epsilon"}};
+
+/// Both parsers word their error alike: "unknown <what> '<name>' (expected a, b or c)".
+template <class E, std::size_t N>
+E parseNamed(const EnumName<E> (&table)[N], const std::string& name, const std::string& subject,
+             const char* what)
+{
+    if (const auto value = enumFromName(table, name)) {
+        return *value;
+    }
+    throw Error(ErrorKind::Config, subject,
+                std::string("unknown ") + what + " '" + name + "' (expected " + enumChoices(table) +
+                    ")");
+}
+
 } // namespace
 
 const char* scheduleModeName(ScheduleMode mode) noexcept
 {
-    switch (mode) {
-    case ScheduleMode::Linear:
-        return "linear";
-    case ScheduleMode::Quadratic:
-        return "quadratic";
-    case ScheduleMode::Cosine:
-        return "cosine";
-    case ScheduleMode::Sigmoid:
-        return "sigmoid";
-    }
-    return "unknown";
+    return enumName(kScheduleModeNames, mode, "unknown");
 }
 
 ScheduleMode parseScheduleMode(const std::string& name, const std::string& subject)
 {
-    std::string lower = name;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    for (ScheduleMode m : {ScheduleMode::Linear, ScheduleMode::Quadratic, ScheduleMode::Cosine,
-                           ScheduleMode::Sigmoid}) {
-        if (lower == scheduleModeName(m)) {
-            return m;
-        }
-    }
-    throw Error(ErrorKind::Config, subject.empty() ? "diffusion.schedule.mode" : subject,
-                "unknown schedule mode '" + name +
-                    "' (expected linear, quadratic, cosine or sigmoid)");
+    return parseNamed(kScheduleModeNames, name,
+                      subject.empty() ? "diffusion.schedule.mode" : subject, "schedule mode");
 }
 
 const char* predictionName(Prediction prediction) noexcept
 {
-    return prediction == Prediction::X0 ? "x0" : "eps";
+    return enumName(kPredictionNames, prediction, "eps");
 }
 
 Prediction parsePrediction(const std::string& name, const std::string& subject)
 {
-    std::string lower = name;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    if (lower == "eps" || lower == "noise" || lower == "epsilon") {
-        return Prediction::Noise;
-    }
-    if (lower == "x0") {
-        return Prediction::X0;
-    }
-    throw Error(ErrorKind::Config, subject.empty() ? "diffusion.prediction" : subject,
-                "unknown prediction '" + name + "' (expected eps or x0)");
+    return parseNamed(kPredictionNames, name, subject.empty() ? "diffusion.prediction" : subject,
+                      "prediction");
 }
 
 void ScheduleConfig::validate(const std::string& subject) const

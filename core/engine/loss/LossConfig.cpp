@@ -1,5 +1,6 @@
 #include "LossConfig.h"
 
+#include "base/EnumNames.h"
 #include "base/Error.h"
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,11 @@
 namespace diffseg::core::engine {
 
 namespace {
+
+constexpr EnumName<LossKind> kLossKindNames[] = {{LossKind::L1, "l1"},
+                                                 {LossKind::L2, "l2"},
+                                                 {LossKind::Huber, "huber"},
+                                                 {LossKind::Boundary, "boundary"}};
 
 double readNumber(const nlohmann::ordered_json& value, const std::string& key)
 {
@@ -22,17 +28,7 @@ double readNumber(const nlohmann::ordered_json& value, const std::string& key)
 
 const char* lossKindName(LossKind kind) noexcept
 {
-    switch (kind) {
-    case LossKind::L1:
-        return "l1";
-    case LossKind::L2:
-        return "l2";
-    case LossKind::Huber:
-        return "huber";
-    case LossKind::Boundary:
-        return "boundary";
-    }
-    return "unknown";
+    return enumName(kLossKindNames, kind, "unknown");
 }
 
 LossConfig LossConfig::fromJson(const std::string& json, const std::string& subject)
@@ -51,17 +47,12 @@ LossConfig LossConfig::fromJson(const std::string& json, const std::string& subj
     for (const auto& [name, body] : doc.items()) {
         const std::string key = subject + "." + name;
         LossTerm term;
-        if (name == "l1") {
-            term.kind = LossKind::L1;
-        } else if (name == "l2") {
-            term.kind = LossKind::L2;
-        } else if (name == "huber") {
-            term.kind = LossKind::Huber;
-        } else if (name == "boundary") {
-            term.kind = LossKind::Boundary;
+        // Exact spelling: the term names are the reference config's dict keys.
+        if (const auto kind = enumFromExactName(kLossKindNames, name)) {
+            term.kind = *kind;
         } else {
             throw Error(ErrorKind::Config, key,
-                        "unknown loss (expected l1, l2, huber or boundary)");
+                        "unknown loss (expected " + enumChoices(kLossKindNames) + ")");
         }
         if (!body.is_null() && !body.is_object()) {
             throw Error(ErrorKind::Config, key, "expected a dict, got " + body.dump());

@@ -1,5 +1,6 @@
 #include "DermoSegDiff.h"
 
+#include "ParameterCount.h"
 #include "base/Error.h"
 
 #include <ATen/ATen.h>
@@ -203,11 +204,7 @@ void DermoSegDiffImpl::setRewrites(bool on)
 
 std::int64_t DermoSegDiffImpl::parameterCount() const
 {
-    std::int64_t count = 0;
-    for (const auto& p : parameters()) {
-        count += p.numel();
-    }
-    return count;
+    return countParameters(*this);
 }
 
 } // namespace diffseg::core::engine

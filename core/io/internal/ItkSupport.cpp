@@ -1,5 +1,7 @@
 #include "ItkSupport.h"
 
+#include "base/EnumNames.h"
+
 #include <itkGDCMImageIOFactory.h>
 #include <itkImportImageContainer.h>
 #include <itkMetaImageIOFactory.h>
@@ -25,6 +27,17 @@ void registerItkImageIoFactories()
 
 namespace detail {
 
+namespace {
+
+constexpr EnumName<StoredType> kStoredTypeNames[] = {
+    {StoredType::Int8, "int8"},       {StoredType::UInt8, "uint8"},
+    {StoredType::Int16, "int16"},     {StoredType::UInt16, "uint16"},
+    {StoredType::Int32, "int32"},     {StoredType::UInt32, "uint32"},
+    {StoredType::Int64, "int64"},     {StoredType::UInt64, "uint64"},
+    {StoredType::Float32, "float32"}, {StoredType::Float64, "float64"}};
+
+} // namespace
+
 std::size_t storedTypeSize(StoredType type) noexcept
 {
     return dispatchStored(type, [](auto v) { return sizeof(v); });
@@ -32,29 +45,7 @@ std::size_t storedTypeSize(StoredType type) noexcept
 
 const char* storedTypeName(StoredType type) noexcept
 {
-    switch (type) {
-    case StoredType::Int8:
-        return "int8";
-    case StoredType::UInt8:
-        return "uint8";
-    case StoredType::Int16:
-        return "int16";
-    case StoredType::UInt16:
-        return "uint16";
-    case StoredType::Int32:
-        return "int32";
-    case StoredType::UInt32:
-        return "uint32";
-    case StoredType::Int64:
-        return "int64";
-    case StoredType::UInt64:
-        return "uint64";
-    case StoredType::Float32:
-        return "float32";
-    case StoredType::Float64:
-        return "float64";
-    }
-    return "unknown";
+    return enumName(kStoredTypeNames, type, "unknown");
 }
 
 bool isFloating(StoredType type) noexcept
