@@ -191,6 +191,12 @@ void writeJsonFile(const std::string& path, const nlohmann::ordered_json& json)
     core::writeFileAtomically(path, text.data(), text.size());
 }
 
+std::filesystem::path PartialFolder::forCase(const std::filesystem::path& out,
+                                             const std::string& id)
+{
+    return out / ("." + id + ".partial-" + std::to_string(::getpid()));
+}
+
 PartialFolder::PartialFolder(std::filesystem::path path, const std::set<std::string>& subfolders)
     : m_path(std::move(path))
 {

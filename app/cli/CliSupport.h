@@ -89,6 +89,9 @@ class PartialFolder
 {
 public:
     PartialFolder(std::filesystem::path path, const std::set<std::string>& subfolders);
+    /// Where case `id` of a run writing into `out` is built: a hidden folder beside its final
+    /// place, named with this process's id so two runs into one folder never share it.
+    static std::filesystem::path forCase(const std::filesystem::path& out, const std::string& id);
     ~PartialFolder();
     PartialFolder(const PartialFolder&) = delete;
     PartialFolder& operator=(const PartialFolder&) = delete;

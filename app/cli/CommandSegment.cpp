@@ -2,9 +2,11 @@
 // image, the mask, the probability and uncertainty maps, the x0 estimates of chosen steps and a
 // JSON summary (with metrics against a ground truth and the Otsu baseline when asked).
 
+#include "CaseLoop.h"
 #include "CasePairing.h"
 #include "CliCommand.h"
 #include "CliSupport.h"
+#include "SegmentDispatch.h"
 #include "base/CancelToken.h"
 #include "base/Error.h"
 #include "engine/Precision.h"
@@ -27,38 +29,18 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <set>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 namespace app = diffseg::app;
 
-namespace diffseg::app {
-// CommandSegmentVolume.cpp: volumes and Diff-UNet checkpoints go to `segment3d`.
-bool isVolumeSegmentation(const std::string& model, const std::string& input,
-                          const std::string& referenceConfig);
-void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result, const std::string& model);
-/// The packaged model for `volume` inputs or photos, announced on stderr; throws Error(Config)
-/// when none is installed or a reference preset needs its own file.
-std::string defaultModelFor(bool volume, const std::string& referenceConfig);
-} // namespace diffseg::app
 using namespace diffseg::core;
 using Json = nlohmann::ordered_json;
-using Clock = std::chrono::steady_clock;
-using diffseg::app::format;
-using diffseg::app::parseSaveSteps;
-using diffseg::app::PartialFolder;
-using diffseg::app::ProgressOutput;
-using diffseg::app::rounded;
-using diffseg::app::secondsSince;
-using diffseg::app::StopSignalScope;
-using diffseg::app::writeJsonFile;
+using namespace diffseg::app;
 
 namespace {
 
@@ -166,11 +148,6 @@ Json mapStats(const Image2D& map)
     return {{"mean", sum / double(map.pixelCount())}, {"max", max}};
 }
 
-Json metricsJson(const CaseMetrics& metrics)
-{
-    return Json::parse(caseMetricsToJson(metrics).dump());
-}
-
 double foregroundFraction(const Image2D& mask)
 {
     const std::uint8_t* m = mask.data<std::uint8_t>();
@@ -209,15 +186,15 @@ class SegmentRun
 {
 public:
     SegmentRun(const SegmentArgs& args, Segmenter2D& segmenter, const SegmentOptions& options,
-               std::set<int> saveSteps, bool saveMembers, ProgressOutput& progress,
-               const CancelToken& cancel)
+               std::set<int> saveSteps, bool saveMembers, CaseLoop& loop)
         : m_args(args)
         , m_segmenter(segmenter)
         , m_options(options)
         , m_saveSteps(std::move(saveSteps))
         , m_saveMembers(saveMembers)
-        , m_progress(progress)
-        , m_cancel(cancel)
+        , m_loop(loop)
+        , m_progress(loop.progress())
+        , m_cancel(loop.cancel())
     {}
 
     CaseOutcome run(const CaseInput& input, int index, int count)
@@ -241,8 +218,7 @@ public:
         timings["read"] = rounded(secondsSince(phase));
 
         const fs::path outDir = fs::path(m_args.out) / input.stem;
-        PartialFolder folder(fs::path(m_args.out) /
-                                 ("." + input.stem + ".partial-" + std::to_string(::getpid())),
+        PartialFolder folder(PartialFolder::forCase(m_args.out, input.stem),
                              {"steps", "input_size"});
         const fs::path& dir = folder.path();
 
@@ -327,8 +303,8 @@ public:
             gtInput.setSpacing(result.maskInput.spacing());
             outcome.metricsInputSize =
                 computeCaseMetrics(result.maskInput, gtInput, overlapOnly, input.stem);
-            metrics = metricsJson(*outcome.metrics);
-            metricsInputSize = metricsJson(*outcome.metricsInputSize);
+            metrics = caseMetricsJson(*outcome.metrics);
+            metricsInputSize = caseMetricsJson(*outcome.metricsInputSize);
         }
         const double metricsSeconds = secondsSince(metricsStart);
 
@@ -346,7 +322,7 @@ public:
                 if (!input.gt.empty()) {
                     outcome.baselineMetrics =
                         computeCaseMetrics(otsu.mask, gt, MetricsOptions{}, input.stem);
-                    baseline["metrics"] = metricsJson(*outcome.baselineMetrics);
+                    baseline["metrics"] = caseMetricsJson(*outcome.baselineMetrics);
                 }
             } catch (const Error& e) {
                 if (e.kind() == ErrorKind::Cancelled) {
@@ -416,22 +392,13 @@ public:
 
         m_cancel.throwIfCancelled("segmentation");
         folder.commit(outDir);
-        Json done = {{"event", "case"},
-                     {"stem", input.stem},
-                     {"status", "done"},
-                     {"output", outDir.string()},
-                     {"seconds", rounded(secondsSince(caseStart))},
-                     {"lesion_fraction", summary["lesion_fraction"]}};
-        std::string text =
-            input.stem + ": done in " + format("%.2f", secondsSince(caseStart)) + " s";
+        Json done = {{"lesion_fraction", summary["lesion_fraction"]}};
+        std::string detail;
         if (outcome.metrics) {
             done["dice"] = metrics["dice"];
-            text += ", Dice " + format("%.4f", outcome.metrics->overlap.dice);
+            detail = ", Dice " + format("%.4f", outcome.metrics->overlap.dice);
         }
-        m_progress.event(done);
-        if (m_progress.mode() == ProgressOutput::Mode::Bar) {
-            m_progress.message(text + " -> " + outDir.string());
-        }
+        m_loop.reportDone(input.stem, outDir, secondsSince(caseStart), done, detail);
         return outcome;
     }
 
@@ -496,6 +463,7 @@ private:
     SegmentOptions m_options;
     std::set<int> m_saveSteps;
     bool m_saveMembers;
+    CaseLoop& m_loop;
     ProgressOutput& m_progress;
     const CancelToken& m_cancel;
 };
@@ -553,24 +521,11 @@ std::vector<CaseInput> collectInputs(const SegmentArgs& args)
     return inputs;
 }
 
-void writeSummaryFiles(const fs::path& out, const std::string& name,
-                       const std::vector<CaseMetrics>& cases)
-{
-    if (cases.empty()) {
-        return;
-    }
-    const MetricsSummary summary = summarizeCases(cases);
-    writeMetricsCsv((out / (name + ".csv")).string(), summary);
-    writeMetricsJson((out / (name + ".json")).string(), summary);
-}
-
 void runSegment(const SegmentArgs& args, app::CliResult& result)
 {
-    setComputeThreads(args.threads);
-    const auto runStart = Clock::now();
-    CancelToken cancel;
-    StopSignalScope signals(cancel);
-    ProgressOutput progress(ProgressOutput::modeFromName(args.progress));
+    app::CaseLoop loop(args.threads, args.progress, "stem", "segmentation", "inputs");
+    ProgressOutput& progress = loop.progress();
+    const CancelToken& cancel = loop.cancel();
 
     const std::vector<CaseInput> inputs = collectInputs(args);
     ModelLoadOptions load;
@@ -584,12 +539,9 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
     try {
         segmenter.emplace(args.model, load);
     } catch (const Error& e) {
-        if (e.kind() == ErrorKind::Format && !load.reference) {
-            throw Error(e.kind(), e.subject(),
-                        e.problem() + " (for a checkpoint of the reference code pass "
-                                      "--reference-config isic2018|ph2|ham10000|FILE.yaml)");
-        }
-        throw;
+        throw app::withReferenceHint(e, load.reference.has_value(),
+                                     "for a checkpoint of the reference code pass "
+                                     "--reference-config isic2018|ph2|ham10000|FILE.yaml");
     }
     cancel.throwIfCancelled("segmentation");
 
@@ -627,11 +579,7 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
     const std::set<int> saveSteps =
         args.saveSteps.empty() ? defaultSaveSteps(count) : parseSaveSteps(args.saveSteps, count);
 
-    std::error_code ec;
-    fs::create_directories(args.out, ec);
-    if (!fs::is_directory(args.out, ec)) {
-        throw Error(ErrorKind::Io, args.out, "cannot create the output folder");
-    }
+    app::createOutputFolder(args.out);
 
     const ModelInfo& info = segmenter->info();
     progress.event({{"event", "start"},
@@ -657,27 +605,22 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
                          " steps x " + std::to_string(options.ensemble) + " members");
     }
 
-    SegmentRun run(args, *segmenter, options, saveSteps, !args.saveSteps.empty(), progress, cancel);
+    SegmentRun run(args, *segmenter, options, saveSteps, !args.saveSteps.empty(), loop);
     std::vector<CaseMetrics> metrics;
     std::vector<CaseMetrics> metricsInputSize;
     std::vector<CaseMetrics> baselineMetrics;
-    std::vector<Error> failures;
     int withoutGt = 0;
     const int total = static_cast<int>(inputs.size());
     for (int i = 0; i < total; ++i) {
         const CaseInput& input = inputs[static_cast<std::size_t>(i)];
-        progress.event({{"event", "input"},
-                        {"index", i},
-                        {"count", total},
-                        {"stem", input.stem},
-                        {"path", input.path},
-                        {"ground_truth", input.gt.empty() ? Json(nullptr) : Json(input.gt)}});
-        if (input.gt.empty() && !args.gt.empty()) {
-            ++withoutGt;
-            progress.message("warning: no ground-truth mask for " + input.path + " in " + args.gt);
-        }
-        try {
-            cancel.throwIfCancelled("segmentation");
+        const Json extra = {{"path", input.path},
+                            {"ground_truth", input.gt.empty() ? Json(nullptr) : Json(input.gt)}};
+        loop.run(i, total, input.stem, input.path, extra, [&] {
+            if (input.gt.empty() && !args.gt.empty()) {
+                ++withoutGt;
+                progress.message("warning: no ground-truth mask for " + input.path + " in " +
+                                 args.gt);
+            }
             const CaseOutcome outcome = run.run(input, i, total);
             if (outcome.metrics) {
                 metrics.push_back(*outcome.metrics);
@@ -686,34 +629,14 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
             if (outcome.baselineMetrics) {
                 baselineMetrics.push_back(*outcome.baselineMetrics);
             }
-        } catch (const Error& e) {
-            progress.clearBar();
-            if (e.kind() == ErrorKind::Cancelled) {
-                progress.event({{"event", "cancelled"}, {"stem", input.stem}});
-                progress.message("cancelled while segmenting " + input.path +
-                                 "; its partial output was removed");
-                throw;
-            }
-            progress.event({{"event", "error"},
-                            {"stem", input.stem},
-                            {"path", input.path},
-                            {"kind", errorKindName(e.kind())},
-                            {"message", e.what()}});
-            progress.message("error: " + std::string(e.what()));
-            failures.push_back(e);
-        }
+        });
     }
 
     const fs::path out(args.out);
-    writeSummaryFiles(out, "metrics", metrics);
-    writeSummaryFiles(out, "metrics_input_size", metricsInputSize);
-    writeSummaryFiles(out, "baseline_metrics", baselineMetrics);
-    Json finished = {{"event", "finished"},
-                     {"cases", total},
-                     {"succeeded", total - static_cast<int>(failures.size())},
-                     {"failed", failures.size()},
-                     {"without_ground_truth", withoutGt},
-                     {"seconds", rounded(secondsSince(runStart))}};
+    app::writeSummaryFiles(out, "metrics", metrics);
+    app::writeSummaryFiles(out, "metrics_input_size", metricsInputSize);
+    app::writeSummaryFiles(out, "baseline_metrics", baselineMetrics);
+    Json finished = loop.finishedEvent(total, {{"without_ground_truth", withoutGt}});
     if (!metrics.empty()) {
         const MetricsSummary summary = summarizeCases(metrics);
         finished["pooled_dice"] = summary.pooled.dice;
@@ -721,24 +644,11 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
         if (!baselineMetrics.empty()) {
             finished["pooled_dice_baseline"] = summarizeCases(baselineMetrics).pooled.dice;
         }
-        const std::string table = "metrics (original size) -> " + (out / "metrics.csv").string() +
-                                  "\n" + metricsTable(summary);
-        if (progress.mode() == ProgressOutput::Mode::Json) {
-            std::fputs(table.c_str(), stderr);
-        } else {
-            std::fputs(table.c_str(), stdout);
-        }
+        app::printMetricsTable(progress,
+                               "metrics (original size) -> " + (out / "metrics.csv").string(),
+                               metricsTable(summary));
     }
-    progress.event(finished);
-    if (!failures.empty()) {
-        const Error& first = failures.front();
-        if (failures.size() == 1) {
-            throw first;
-        }
-        throw Error(first.kind(), first.subject(),
-                    first.problem() + " (" + std::to_string(failures.size()) +
-                        " inputs failed, see above)");
-    }
+    loop.finish(finished);
     result.exitCode = app::kExitOk;
 }
 

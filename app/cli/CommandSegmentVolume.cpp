@@ -3,9 +3,11 @@
 // source geometry, the class probabilities, uncertainty maps, chosen step predictions and a JSON
 // summary (with metrics against a ground truth in mm).
 
+#include "CaseLoop.h"
 #include "CasePairing.h"
 #include "CliCommand.h"
 #include "CliSupport.h"
+#include "SegmentDispatch.h"
 #include "VolumeCases.h"
 #include "base/CancelToken.h"
 #include "base/Error.h"
@@ -29,38 +31,19 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 namespace app = diffseg::app;
 using namespace diffseg::core;
 using Json = nlohmann::ordered_json;
-using Clock = std::chrono::steady_clock;
-using diffseg::app::format;
-using diffseg::app::parseSaveSteps;
-using diffseg::app::PartialFolder;
-using diffseg::app::ProgressOutput;
-using diffseg::app::rounded;
-using diffseg::app::secondsSince;
-using diffseg::app::StopSignalScope;
-using diffseg::app::writeJsonFile;
-
-namespace diffseg::app {
-// Used by CommandSegment.cpp to hand volumes over to this command.
-bool isVolumeSegmentation(const std::string& model, const std::string& input,
-                          const std::string& referenceConfig);
-void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result, const std::string& model);
-std::string defaultModelFor(bool volume, const std::string& referenceConfig);
-} // namespace diffseg::app
+using namespace diffseg::app;
 
 namespace {
 
@@ -196,11 +179,6 @@ LabelMap regionMap(const LabelMap& l, const std::set<int>& labels)
     return out;
 }
 
-Json metricsJson(const CaseMetrics& metrics)
-{
-    return Json::parse(caseMetricsToJson(metrics).dump());
-}
-
 std::string stepName(int step, int count)
 {
     const int digits = std::max(2, static_cast<int>(std::to_string(count - 1).size()));
@@ -220,14 +198,14 @@ class VolumeRun
 {
 public:
     VolumeRun(const VolumeArgs& args, Segmenter3D& segmenter, const Segment3DOptions& options,
-              std::optional<DiffUNetReferencePreset> preset, ProgressOutput& progress,
-              const CancelToken& cancel)
+              std::optional<DiffUNetReferencePreset> preset, CaseLoop& loop)
         : m_args(args)
         , m_segmenter(segmenter)
         , m_options(options)
         , m_preset(std::move(preset))
-        , m_progress(progress)
-        , m_cancel(cancel)
+        , m_loop(loop)
+        , m_progress(loop.progress())
+        , m_cancel(loop.cancel())
     {}
 
     CaseOutcome run(const app::VolumeCaseInput& input, int index, int count)
@@ -258,9 +236,7 @@ public:
         timings["read"] = rounded(secondsSince(phase));
 
         const fs::path outDir = fs::path(m_args.out) / input.id;
-        PartialFolder folder(fs::path(m_args.out) /
-                                 ("." + input.id + ".partial-" + std::to_string(::getpid())),
-                             {"steps"});
+        PartialFolder folder(PartialFolder::forCase(m_args.out, input.id), {"steps"});
         const fs::path& dir = folder.path();
 
         Json stepVolumes = Json::array();
@@ -376,13 +352,13 @@ public:
             metrics = Json::object();
             outcome.foreground = computeCaseMetrics(result.labels, gt, LabelSelection::any(),
                                                     MetricsOptions{}, input.id);
-            metrics["foreground"] = metricsJson(*outcome.foreground);
+            metrics["foreground"] = caseMetricsJson(*outcome.foreground);
             // Up to the largest label either map holds: a model may write label values (its
             // dataset.label_values) above its class count.
             const int top = std::max({result.classes - 1, result.labels.maxLabel(), gt.maxLabel()});
             Json perLabel = Json::object();
             for (int label = 1; label <= top; ++label) {
-                perLabel[std::to_string(label)] = metricsJson(computeCaseMetrics(
+                perLabel[std::to_string(label)] = caseMetricsJson(computeCaseMetrics(
                     result.labels, gt, LabelSelection::only(label), MetricsOptions{}, input.id));
             }
             metrics["labels"] = perLabel;
@@ -395,7 +371,7 @@ public:
                      {std::pair<const char*, std::set<int>>{"TC", {1, 3}},
                       {"WT", {1, 2, 3}},
                       {"ET", {3}}}) {
-                    regions[region] = metricsJson(
+                    regions[region] = caseMetricsJson(
                         computeCaseMetrics(regionMap(result.labels, set), regionMap(gt, set),
                                            LabelSelection::only(1), brats, input.id));
                 }
@@ -464,20 +440,13 @@ public:
 
         m_cancel.throwIfCancelled("volume segmentation");
         folder.commit(outDir);
-        Json done = {{"event", "case"},
-                     {"case", input.id},
-                     {"status", "done"},
-                     {"output", outDir.string()},
-                     {"seconds", rounded(secondsSince(caseStart))}};
-        std::string text = input.id + ": done in " + format("%.2f", secondsSince(caseStart)) + " s";
+        Json done = Json::object();
+        std::string detail;
         if (outcome.foreground) {
             done["dice"] = metrics["foreground"]["dice"];
-            text += ", foreground Dice " + format("%.4f", outcome.foreground->overlap.dice);
+            detail = ", foreground Dice " + format("%.4f", outcome.foreground->overlap.dice);
         }
-        m_progress.event(done);
-        if (m_progress.mode() == ProgressOutput::Mode::Bar) {
-            m_progress.message(text + " -> " + outDir.string());
-        }
+        m_loop.reportDone(input.id, outDir, secondsSince(caseStart), done, detail);
         return outcome;
     }
 
@@ -557,6 +526,7 @@ private:
     Segmenter3D& m_segmenter;
     Segment3DOptions m_options;
     std::optional<DiffUNetReferencePreset> m_preset;
+    CaseLoop& m_loop;
     ProgressOutput& m_progress;
     const CancelToken& m_cancel;
     std::set<int> m_saveSteps;
@@ -564,23 +534,11 @@ private:
 
 // --- the command --------------------------------------------------------------------------------
 
-void writeSummaryFiles(const fs::path& out, const std::vector<CaseMetrics>& cases)
-{
-    if (cases.empty()) {
-        return;
-    }
-    const MetricsSummary summary = summarizeCases(cases);
-    writeMetricsCsv((out / "metrics.csv").string(), summary);
-    writeMetricsJson((out / "metrics.json").string(), summary);
-}
-
 void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
 {
-    setComputeThreads(args.threads);
-    const auto runStart = Clock::now();
-    CancelToken cancel;
-    StopSignalScope signals(cancel);
-    ProgressOutput progress(ProgressOutput::modeFromName(args.progress));
+    app::CaseLoop loop(args.threads, args.progress, "case", "volume segmentation", "cases");
+    ProgressOutput& progress = loop.progress();
+    const CancelToken& cancel = loop.cancel();
 
     if (args.format != "nii.gz" && args.format != "nrrd" && args.format != "mha" &&
         args.format != "nii" && args.format != "seg.nrrd") {
@@ -639,12 +597,9 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
     try {
         segmenter.emplace(args.model, load);
     } catch (const Error& e) {
-        if (e.kind() == ErrorKind::Format && !preset) {
-            throw Error(e.kind(), e.subject(),
-                        e.problem() + " (for a state_dict of the reference code pass "
-                                      "--reference-config aiib2023|brats2023)");
-        }
-        throw;
+        throw app::withReferenceHint(e, preset.has_value(),
+                                     "for a state_dict of the reference code pass "
+                                     "--reference-config aiib2023|brats2023");
     }
     cancel.throwIfCancelled("volume segmentation");
     try {
@@ -653,11 +608,7 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
         throw Error(e.kind(), e.subject() == "roi" ? "--roi" : "--" + e.subject(), e.problem());
     }
 
-    std::error_code ec;
-    fs::create_directories(args.out, ec);
-    if (!fs::is_directory(args.out, ec)) {
-        throw Error(ErrorKind::Io, args.out, "cannot create the output folder");
-    }
+    app::createOutputFolder(args.out);
 
     const VolumeModelInfo& info = segmenter->info();
     const int roi = segmenter->windowOptions(options).roi[0];
@@ -686,71 +637,36 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
                          (options.mirrorTta ? ", mirror TTA" : ""));
     }
 
-    VolumeRun run(args, *segmenter, options, preset, progress, cancel);
+    VolumeRun run(args, *segmenter, options, preset, loop);
     run.setSaveSteps(saveSteps);
     std::vector<CaseMetrics> metrics;
-    std::vector<Error> failures;
     const int total = static_cast<int>(cases.size());
     for (int i = 0; i < total; ++i) {
         const app::VolumeCaseInput& input = cases[static_cast<std::size_t>(i)];
-        progress.event({{"event", "input"},
-                        {"index", i},
-                        {"count", total},
-                        {"case", input.id},
-                        {"paths", input.images},
-                        {"ground_truth", input.gt.empty() ? Json(nullptr) : Json(input.gt)}});
-        if (input.gt.empty() && !args.gt.empty()) {
-            progress.message("warning: no ground-truth label map for " + input.id + " in " +
-                             args.gt);
-        }
-        try {
-            cancel.throwIfCancelled("volume segmentation");
+        const Json extra = {{"paths", input.images},
+                            {"ground_truth", input.gt.empty() ? Json(nullptr) : Json(input.gt)}};
+        loop.run(i, total, input.id, input.images.front(), extra, [&] {
+            if (input.gt.empty() && !args.gt.empty()) {
+                progress.message("warning: no ground-truth label map for " + input.id + " in " +
+                                 args.gt);
+            }
             const CaseOutcome outcome = run.run(input, i, total);
             if (outcome.foreground) {
                 metrics.push_back(*outcome.foreground);
             }
-        } catch (const Error& e) {
-            progress.clearBar();
-            if (e.kind() == ErrorKind::Cancelled) {
-                progress.event({{"event", "cancelled"}, {"case", input.id}});
-                progress.message("cancelled while segmenting " + input.images.front() +
-                                 "; its partial output was removed");
-                throw;
-            }
-            progress.event({{"event", "error"},
-                            {"case", input.id},
-                            {"path", input.images.front()},
-                            {"kind", errorKindName(e.kind())},
-                            {"message", e.what()}});
-            progress.message("error: " + std::string(e.what()));
-            failures.push_back(e);
-        }
+        });
     }
 
     const fs::path out(args.out);
-    writeSummaryFiles(out, metrics);
-    Json finished = {{"event", "finished"},
-                     {"cases", total},
-                     {"succeeded", total - static_cast<int>(failures.size())},
-                     {"failed", failures.size()},
-                     {"seconds", rounded(secondsSince(runStart))}};
+    app::writeSummaryFiles(out, "metrics", metrics);
+    Json finished = loop.finishedEvent(total, Json::object());
     if (!metrics.empty()) {
         const MetricsSummary summary = summarizeCases(metrics);
         finished["pooled_dice"] = summary.pooled.dice;
-        const std::string table = "foreground metrics -> " + (out / "metrics.csv").string() + "\n" +
-                                  metricsTable(summary);
-        std::fputs(table.c_str(), progress.mode() == ProgressOutput::Mode::Json ? stderr : stdout);
+        app::printMetricsTable(progress, "foreground metrics -> " + (out / "metrics.csv").string(),
+                               metricsTable(summary));
     }
-    progress.event(finished);
-    if (!failures.empty()) {
-        const Error& first = failures.front();
-        if (failures.size() == 1) {
-            throw first;
-        }
-        throw Error(first.kind(), first.subject(),
-                    first.problem() + " (" + std::to_string(failures.size()) +
-                        " cases failed, see above)");
-    }
+    loop.finish(finished);
     result.exitCode = app::kExitOk;
 }
 
