@@ -100,4 +100,43 @@ QString checkpointKindText(CheckpointKind kind)
     return QCoreApplication::translate("CheckpointKind", "not a checkpoint DiffSeg knows");
 }
 
+std::optional<CheckpointProblem> checkpointProblem(const QString& checkpoint,
+                                                   CheckpointKind workflow)
+{
+    const auto text = [](const char* source) {
+        return QCoreApplication::translate("CheckpointKind", source);
+    };
+    const bool volume = workflow == CheckpointKind::Volume;
+    if (checkpoint.isEmpty() && volume) {
+        return CheckpointProblem{text("No volume model"),
+                                 text("Choose a Diff-UNet checkpoint first: File > Open Model "
+                                      "(Ctrl+M), or set the runs folder of `diffseg train` (Model "
+                                      "> Runs Folder).")};
+    }
+    if (checkpoint.isEmpty()) {
+        return CheckpointProblem{text("No model"),
+                                 text("Choose a checkpoint first: File > Open Model (Ctrl+M).")};
+    }
+    if (!QFileInfo::exists(checkpoint)) {
+        return CheckpointProblem{
+            text("Model not found"),
+            text("%1\n\nThe checkpoint file no longer exists.").arg(checkpoint), true};
+    }
+    const CheckpointKind kind = checkpointKind(checkpoint);
+    if (volume && kind != CheckpointKind::Volume) {
+        return CheckpointProblem{text("Not a volume model"),
+                                 text("%1\n\nis %2. A CT/MRI volume needs a Diff-UNet checkpoint; "
+                                      "open a photo to use a DermoSegDiff model.")
+                                     .arg(checkpoint, checkpointKindText(kind))};
+    }
+    if (!volume && kind == CheckpointKind::Volume) {
+        return CheckpointProblem{text("Not a photo model"),
+                                 text("%1\n\nis a Diff-UNet model for CT/MRI volumes. A photo "
+                                      "needs a DermoSegDiff checkpoint; open a volume (File > "
+                                      "Open) to use this one.")
+                                     .arg(checkpoint)};
+    }
+    return std::nullopt;
+}
+
 } // namespace diffseg::app

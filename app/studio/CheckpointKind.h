@@ -4,6 +4,8 @@
 
 #include <QString>
 
+#include <optional>
+
 namespace diffseg::app {
 
 /// Which workflow a checkpoint file belongs to.
@@ -23,6 +25,22 @@ CheckpointKind checkpointKind(const QString& path);
 
 /// "a DermoSegDiff (photo) model", "a Diff-UNet (volume) model", "not a checkpoint we know".
 QString checkpointKindText(CheckpointKind kind);
+
+/// Why the checkpoint chosen in a workflow cannot run there: what the message box says, and
+/// whether the file is gone (then the chooser should list the models again).
+struct CheckpointProblem
+{
+    QString title;
+    QString message;
+    bool missing = false;
+};
+
+/// The checks every run of the photo (`workflow` Photo) or volume (Volume) workflow makes of the
+/// chosen `checkpoint`: one is chosen, it exists, and it is a model for that workflow's input (the
+/// photo workflow leaves a file it does not recognise to the loader, which says what is wrong with
+/// it). nullopt when it can run. GUI thread (checkpointKind() reads the file's first bytes).
+std::optional<CheckpointProblem> checkpointProblem(const QString& checkpoint,
+                                                   CheckpointKind workflow);
 
 /// The model card in a checkpoint's header (core::readModelCard: no weights are loaded); empty
 /// for a file without one (a reference .pth, an older checkpoint) or one that cannot be read.

@@ -217,26 +217,27 @@ void MainWindow::createActions()
                  tr("Add a checkpoint (ours .dsckpt or a reference .pth) to the model chooser"),
                  {QKeySequence(Qt::CTRL | Qt::Key_M)}),
             &QAction::triggered, this, &MainWindow::openModelWithDialog);
+    // A folder setting asks for the folder, starting at the one it remembers.
+    const auto chooseFolder = [this](const QString& title, const QString& key,
+                                     void (MainWindow::*apply)(const QString&)) {
+        return [this, title, key, apply] {
+            const QString dir =
+                QFileDialog::getExistingDirectory(this, title, m_settings->value(key).toString());
+            if (!dir.isEmpty()) {
+                (this->*apply)(dir);
+            }
+        };
+    };
     connect(make("modelsFolder", tr("Models &Folder..."),
                  tr("A folder whose checkpoints the model chooser lists")),
-            &QAction::triggered, this, [this] {
-                const QString dir = QFileDialog::getExistingDirectory(
-                    this, tr("Models folder"),
-                    m_settings->value(QStringLiteral("models/folder")).toString());
-                if (!dir.isEmpty()) {
-                    setModelsFolder(dir);
-                }
-            });
+            &QAction::triggered, this,
+            chooseFolder(tr("Models folder"), QStringLiteral("models/folder"),
+                         &MainWindow::setModelsFolder));
     connect(make("runsFolder", tr("&Runs Folder..."),
                  tr("Where `diffseg train` writes its runs (runs/<name>/best.dsckpt)")),
-            &QAction::triggered, this, [this] {
-                const QString dir = QFileDialog::getExistingDirectory(
-                    this, tr("Runs folder"),
-                    m_settings->value(QStringLiteral("models/runsFolder")).toString());
-                if (!dir.isEmpty()) {
-                    setRunsFolder(dir);
-                }
-            });
+            &QAction::triggered, this,
+            chooseFolder(tr("Runs folder"), QStringLiteral("models/runsFolder"),
+                         &MainWindow::setRunsFolder));
     connect(make("refreshModels", tr("Refresh Model &List"),
                  tr("Look for new checkpoints in the models and runs folders"),
                  {QKeySequence(Qt::Key_F5)}),

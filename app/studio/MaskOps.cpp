@@ -6,8 +6,6 @@
 
 #include <QTransform>
 
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -36,24 +34,8 @@ QImage frameToImage(const float* values, int width, int height, FrameStyle style
 
 QPainterPath maskOutline(const core::Image2D& mask)
 {
-    QPainterPath path;
-    if (mask.empty()) {
-        return path;
-    }
-    const cv::Mat m(mask.height(), mask.width(), CV_8UC1, const_cast<void*>(mask.rawData()));
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(m, contours, cv::RETR_LIST, cv::CHAIN_APPROX_SIMPLE);
-    for (const auto& c : contours) {
-        if (c.empty()) {
-            continue;
-        }
-        path.moveTo(c[0].x + 0.5, c[0].y + 0.5);
-        for (std::size_t i = 1; i < c.size(); ++i) {
-            path.lineTo(c[i].x + 0.5, c[i].y + 0.5);
-        }
-        path.closeSubpath();
-    }
-    return path;
+    // The view's outline, unsimplified: the same contours and path the view draws at tolerance 0.
+    return widgets::MaskOutline::fromMask(mask, 0.0).toPath();
 }
 
 QPainterPath stepOutline(const core::Image2D& x0, int width, int height, int maxSide)

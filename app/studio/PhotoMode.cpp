@@ -50,6 +50,17 @@ QString imageFilter()
     return QObject::tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;All files (*)");
 }
 
+/// Where a file made from the photo at `photo` is offered to go: beside it, its name plus
+/// `suffix`; `fallback` (in the working folder) for a photo that is not a file.
+QString besidePhoto(const QString& photo, const QString& suffix, const QString& fallback)
+{
+    if (photo.isEmpty()) {
+        return fallback;
+    }
+    const QFileInfo info(photo);
+    return info.absoluteDir().filePath(info.completeBaseName() + suffix);
+}
+
 } // namespace
 
 PhotoMode::PhotoMode(MainWindow* window, AutosaveStore& autosave, int autosaveIntervalMs,
@@ -532,13 +543,10 @@ bool PhotoMode::saveViewScreenshot(const QString& path, bool quiet)
 
 void PhotoMode::saveScreenshotWithDialog()
 {
-    const QFileInfo image(m_currentPath);
-    const QString suggestion =
-        m_currentPath.isEmpty()
-            ? QStringLiteral("view.png")
-            : image.absoluteDir().filePath(image.completeBaseName() + "_view.png");
-    const QString path = QFileDialog::getSaveFileName(m_window, tr("Save screenshot of the view"),
-                                                      suggestion, tr("PNG image (*.png)"));
+    const QString path = QFileDialog::getSaveFileName(
+        m_window, tr("Save screenshot of the view"),
+        besidePhoto(m_currentPath, QStringLiteral("_view.png"), QStringLiteral("view.png")),
+        tr("PNG image (*.png)"));
     if (!path.isEmpty()) {
         saveViewScreenshot(path);
     }
@@ -546,15 +554,11 @@ void PhotoMode::saveScreenshotWithDialog()
 
 void PhotoMode::exportReportWithDialog()
 {
-    const QFileInfo image(m_currentPath);
-    const QString suggestion =
-        m_currentPath.isEmpty()
-            ? QStringLiteral("report.pdf")
-            : image.absoluteDir().filePath(image.completeBaseName() + "_report.pdf");
     QString filter;
-    const QString path =
-        QFileDialog::getSaveFileName(m_window, tr("Export report"), suggestion,
-                                     tr("PDF document (*.pdf);;PNG image (*.png)"), &filter);
+    const QString path = QFileDialog::getSaveFileName(
+        m_window, tr("Export report"),
+        besidePhoto(m_currentPath, QStringLiteral("_report.pdf"), QStringLiteral("report.pdf")),
+        tr("PDF document (*.pdf);;PNG image (*.png)"), &filter);
     if (path.isEmpty()) {
         return;
     }

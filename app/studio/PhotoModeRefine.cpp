@@ -4,6 +4,7 @@
 
 #include "PhotoMode.h"
 #include "SegmentationRunner.h"
+#include "WorkflowRun.h"
 #include "image/SegmentationView2D.h"
 #include "inference/RefinePrompts.h"
 #include "panels/ModelPanel.h"
@@ -48,9 +49,9 @@ bool PhotoMode::refineWithPrompts()
         }
         return false;
     }
-    if (m_runner->supersede()) {
-        // The newest prompts win: the run that is going stops, and superseded() restarts this.
-        m_modelPanel->setStatus(tr("New prompt: restarting the refinement..."));
+    // The newest prompts win: the run that is going stops, and superseded() restarts this.
+    if (WorkflowRun::supersede(*m_runner, m_modelPanel,
+                               tr("New prompt: restarting the refinement..."))) {
         return true;
     }
     std::optional<SegmentationJob> job = prepareJob();

@@ -7,6 +7,7 @@
 #include "PhotoMode.h"
 #include "ReportComposer.h"
 #include "SegmentationRunner.h"
+#include "WorkflowRun.h"
 #include "base/Error.h"
 #include "image/ImageConversion.h"
 #include "image/SegmentationView2D.h"
@@ -85,24 +86,11 @@ std::optional<SegmentationJob> PhotoMode::prepareJob()
         return std::nullopt;
     }
     const widgets::SamplingRequest request = m_modelPanel->request();
-    if (request.checkpoint.isEmpty()) {
-        reportError(tr("No model"), tr("Choose a checkpoint first: File > Open Model (Ctrl+M)."),
-                    false);
-        return std::nullopt;
-    }
-    if (!QFileInfo::exists(request.checkpoint)) {
-        reportError(tr("Model not found"),
-                    tr("%1\n\nThe checkpoint file no longer exists.").arg(request.checkpoint),
-                    false);
-        m_window->refreshModels();
-        return std::nullopt;
-    }
-    if (checkpointKind(request.checkpoint) == CheckpointKind::Volume) {
-        reportError(tr("Not a photo model"),
-                    tr("%1\n\nis a Diff-UNet model for CT/MRI volumes. A photo needs a "
-                       "DermoSegDiff checkpoint; open a volume (File > Open) to use this one.")
-                        .arg(request.checkpoint),
-                    false);
+    if (const auto problem = checkpointProblem(request.checkpoint, CheckpointKind::Photo)) {
+        reportError(problem->title, problem->message, false);
+        if (problem->missing) {
+            m_window->refreshModels();
+        }
         return std::nullopt;
     }
     SegmentationJob job;
@@ -139,19 +127,15 @@ bool PhotoMode::startSegmentation()
 
 bool PhotoMode::launchJob(SegmentationJob job, const QString& what)
 {
-    const QString checkpoint = job.checkpoint;
     m_runSerial = m_imageSerial;
     resetResultState();
     m_view->clearPreview();
     m_view->setHighlight({});
     m_view->setProbabilityMap({});
     m_view->setUncertaintyMap({});
-    if (!m_runner->start(std::move(job))) {
+    if (!WorkflowRun::start(*m_runner, std::move(job), *m_modelPanel, *m_stepDock)) {
         return false;
     }
-    m_modelPanel->setRunning(true);
-    m_modelPanel->setStatus(tr("Loading %1...").arg(QFileInfo(checkpoint).fileName()));
-    m_stepDock->raise();
     updateActionsEnabled();
     showMessage(what);
     return true;
@@ -159,10 +143,7 @@ bool PhotoMode::launchJob(SegmentationJob job, const QString& what)
 
 void PhotoMode::cancelSegmentation()
 {
-    if (m_runner->isRunning()) {
-        m_runner->cancel();
-        m_modelPanel->setStatus(tr("Cancelling at the next step..."));
-    }
+    WorkflowRun::cancel(*m_runner, m_modelPanel, tr("Cancelling at the next step..."));
 }
 
 void PhotoMode::onRunStarted()

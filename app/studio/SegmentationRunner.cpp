@@ -9,7 +9,7 @@
 namespace diffseg::app {
 
 SegmentationRunner::SegmentationRunner(QObject* parent)
-    : BackgroundRunner(QStringLiteral("diffseg-sampling"), parent)
+    : ModelRunner(QStringLiteral("diffseg-sampling"), parent)
 {}
 
 SegmentationRunner::~SegmentationRunner()
@@ -17,76 +17,58 @@ SegmentationRunner::~SegmentationRunner()
     stopWorker();
 }
 
-bool SegmentationRunner::start(SegmentationJob job)
+void SegmentationRunner::resetRun()
 {
-    if (isRunning()) {
-        return false;
-    }
     m_produced = 0;
-    m_latest.reset();
     m_planned.clear();
-    return startWorker(
-        [this, job = std::move(job)](const core::CancelToken& cancel) { runJob(job, cancel); });
-}
-
-void SegmentationRunner::postStep(const core::SegmentStep& step)
-{
-    ++m_produced;
-    if (m_latest.put(StepUpdate{step.index, step.count, step.t, step.elapsedSeconds,
-                                step.samplingSeconds, step.x0, step.cache})) {
-        postToGui([this] { Q_EMIT stepAvailable(); });
-    }
 }
 
 void SegmentationRunner::runJob(const SegmentationJob& job, const core::CancelToken& cancel)
 {
-    const QString key =
-        loadedModelKey(job.checkpoint, job.referencePreset, job.device + "/" + job.precision);
-    if (!m_model || key != m_modelKey) {
-        m_model.reset();
+    core::Segmenter2D& model = loadedModel(job, [&job] {
         core::ModelLoadOptions load;
         load.device = job.device.toStdString();
         load.precision = core::engine::parsePrecision(job.precision.toStdString());
         if (!job.referencePreset.isEmpty()) {
             load.reference = core::ReferenceModelConfig::resolve(job.referencePreset.toStdString());
         }
-        m_model = std::make_shared<core::Segmenter2D>(job.checkpoint.toStdString(), load);
-        m_modelKey = key;
-    }
+        return std::make_shared<core::Segmenter2D>(job.checkpoint.toStdString(), load);
+    });
     cancel.throwIfCancelled("segmentation");
     core::SegmentOptions options = job.options;
-    const int timesteps = m_model->info().schedule.timesteps;
+    const int timesteps = model.info().schedule.timesteps;
     if (options.sampler == core::SamplerMethod::Ddim) {
         options.steps = std::min(options.steps, timesteps);
     } else {
         options.steps = 0;
     }
-    std::vector<int> planned = job.refine
-                                   ? m_model->plannedRefineTimesteps(options, job.refineOptions)
-                                   : m_model->plannedTimesteps(options);
+    std::vector<int> planned = job.refine ? model.plannedRefineTimesteps(options, job.refineOptions)
+                                          : model.plannedTimesteps(options);
     // Keep every step of every member (x0 and x_t) when it costs at most 256 MiB.
-    const std::size_t side = static_cast<std::size_t>(m_model->info().inputSize);
+    const std::size_t side = static_cast<std::size_t>(model.info().inputSize);
     const std::size_t needed = side * side * planned.size() *
                                static_cast<std::size_t>(options.ensemble) *
                                (options.storeNoisy ? 2u : 1u);
     options.stepCacheBudget =
         std::clamp(needed + (std::size_t(1) << 20), core::StepCacheConfig::kDefaultBudget2D,
                    std::size_t(256) << 20);
-    const core::ModelInfo info = m_model->info();
-    postToGui([this, info, planned] {
-        m_modelInfo = info;
+    const core::ModelInfo info = model.info();
+    postModelInfo(info, [this, planned] {
         m_planned = planned;
         Q_EMIT modelReady();
         Q_EMIT runStarted();
     });
 
-    const core::SegmentStepCallback onStep = [this](const core::SegmentStep& s) {
-        postStep(s);
+    const core::SegmentStepCallback onStep = [this](const core::SegmentStep& step) {
+        ++m_produced;
+        postProgress(StepUpdate{step.index, step.count, step.t, step.elapsedSeconds,
+                                step.samplingSeconds, step.x0, step.cache},
+                     [this] { Q_EMIT stepAvailable(); });
     };
     auto result = std::make_shared<core::SegmentResult>(
-        job.refine ? m_model->refine(job.image, job.currentMask, job.prompts, options,
-                                     job.refineOptions, onStep, cancel)
-                   : m_model->segment(job.image, options, onStep, cancel));
+        job.refine ? model.refine(job.image, job.currentMask, job.prompts, options,
+                                  job.refineOptions, onStep, cancel)
+                   : model.segment(job.image, options, onStep, cancel));
 
     // Everything the GUI shows of the result is computed here, off the GUI thread.
     auto output = std::make_shared<SegmentationOutput>();
@@ -110,7 +92,7 @@ void SegmentationRunner::runJob(const SegmentationJob& job, const core::CancelTo
             upsampleToMask(x0, output->galleryImage.width(), output->galleryImage.height()));
     }
     output->result = std::move(result);
-    postFinished([this, output] { m_output = output; });
+    postOutput(std::move(output));
 }
 
 } // namespace diffseg::app

@@ -1,7 +1,6 @@
 #pragma once
 
-#include "BackgroundRunner.h"
-#include "LatestValue.h"
+#include "ModelRunner.h"
 #include "base/Image2D.h"
 #include "inference/Segmenter2D.h"
 
@@ -14,14 +13,11 @@
 
 namespace diffseg::app {
 
-/// What one segmentation run needs: the model (and how to load it), the image and the options.
-struct SegmentationJob
+/// What one segmentation run needs: the model (ModelJob: our checkpoint or a reference .pth, whose
+/// preset is "isic2018", "ph2", "ham10000" or a config file), the image and the options.
+struct SegmentationJob : ModelJob
 {
-    QString checkpoint;      ///< our checkpoint or a reference .pth
-    QString referencePreset; ///< for a .pth: "isic2018", "ph2", "ham10000" or a config file
-    QString device = QStringLiteral("auto");
-    QString precision = QStringLiteral("auto"); ///< "auto", "fp32" or "bf16"
-    core::Image2D image;                        ///< RGB uint8 as readImage(..., Rgb) gives
+    core::Image2D image; ///< RGB uint8 as readImage(..., Rgb) gives
     core::SegmentOptions options;
     int galleryMaxSide = 768; ///< the ensemble gallery's masks are made at most this large
     /// A refinement (Segmenter2D::refine) instead of a segmentation: the mask it starts from
@@ -61,7 +57,7 @@ struct SegmentationOutput
     bool refined = false;
 };
 
-/// Runs Segmenter2D on a worker thread (BackgroundRunner), one run at a time, and keeps the loaded
+/// Runs Segmenter2D on a worker thread (ModelRunner), one run at a time, and keeps the loaded
 /// model between runs while the checkpoint, its reference preset and the device stay the same.
 ///
 /// Threads: start() and the accessors are for the GUI thread; the signals are emitted on the GUI
@@ -70,7 +66,8 @@ struct SegmentationOutput
 /// frames instead of queueing them. Ownership: owns the cached model; the destructor cancels a run
 /// and waits. Errors: a failed load or run is reported by failed() with a message naming the file
 /// and the problem; nothing throws into the GUI.
-class SegmentationRunner : public BackgroundRunner
+class SegmentationRunner
+    : public ModelRunner<SegmentationJob, core::Segmenter2D, SegmentationOutput, StepUpdate>
 {
     Q_OBJECT
 
@@ -78,20 +75,13 @@ public:
     explicit SegmentationRunner(QObject* parent = nullptr);
     ~SegmentationRunner() override;
 
-    /// Starts a run; false (and nothing happens) while another runs.
-    bool start(SegmentationJob job);
-
     /// The newest step not yet taken (empty when there is none).
-    std::optional<StepUpdate> takeLatestStep() { return m_latest.take(); }
-    /// The output of the last successful run.
-    const std::shared_ptr<const SegmentationOutput>& output() const { return m_output; }
-    /// The model of the last run (valid after modelReady()).
-    const std::optional<core::ModelInfo>& modelInfo() const { return m_modelInfo; }
+    std::optional<StepUpdate> takeLatestStep() { return takeLatest(); }
     /// The timesteps the running job visits, in order (valid after runStarted()).
     const std::vector<int>& plannedTimesteps() const { return m_planned; }
     /// Steps the sampler produced and steps whose notification was coalesced with a newer one.
     int stepsProduced() const { return m_produced.load(); }
-    int stepsSkipped() const { return m_latest.skipped(); }
+    int stepsSkipped() const { return latest().skipped(); }
 
 Q_SIGNALS:
     /// The model is loaded (or reused) and sampling is about to start.
@@ -101,18 +91,12 @@ Q_SIGNALS:
     /// A newer step is available from takeLatestStep().
     void stepAvailable();
 
+protected:
+    void resetRun() override;
+    void runJob(const SegmentationJob& job, const core::CancelToken& cancel) override;
+
 private:
-    void runJob(const SegmentationJob& job, const core::CancelToken& cancel);
-    void postStep(const core::SegmentStep& step);
-
-    std::shared_ptr<core::Segmenter2D> m_model; ///< touched by the worker only while it runs
-    QString m_modelKey;
-
-    LatestValue<StepUpdate> m_latest;
     std::atomic<int> m_produced{0};
-
-    std::shared_ptr<const SegmentationOutput> m_output;
-    std::optional<core::ModelInfo> m_modelInfo;
     std::vector<int> m_planned;
 };
 

@@ -108,29 +108,28 @@ void VolumeMode::createActions()
     connect(volume, &QAction::triggered, this, [this] { setActive(true); });
 
     // The volume workspace's own actions, with the keys the photo workspace uses for the same.
+    // Loading a label map asks for the file, titled by the role it will have.
+    const auto loadLabelsWithDialog = [this, dialogStart](const QString& title, LabelRole role) {
+        return [this, dialogStart, title, role] {
+            const QString path = QFileDialog::getOpenFileName(
+                m_window, title, dialogStart(),
+                tr("Label maps (*.nii *.nii.gz *.nrrd *.seg.nrrd *.mha *.mhd);;All files (*)"));
+            if (!path.isEmpty()) {
+                loadLabelMap(path, role);
+            }
+        };
+    };
     connect(make("volumeLoadLabels", tr("Load &Label Map..."),
                  tr("Load a label map on the volume's grid as the segmentation to edit (one undo "
                     "step)"),
                  {QKeySequence(Qt::CTRL | Qt::Key_L)}),
-            &QAction::triggered, this, [this, dialogStart] {
-                const QString path = QFileDialog::getOpenFileName(
-                    m_window, tr("Load label map"), dialogStart(),
-                    tr("Label maps (*.nii *.nii.gz *.nrrd *.seg.nrrd *.mha *.mhd);;All files (*)"));
-                if (!path.isEmpty()) {
-                    loadLabelMap(path, LabelRole::Segmentation);
-                }
-            });
+            &QAction::triggered, this,
+            loadLabelsWithDialog(tr("Load label map"), LabelRole::Segmentation));
     connect(make("volumeLoadGroundTruth", tr("Load &Ground Truth..."),
                  tr("Load a reference label map: a yellow outline and the live Dice"),
                  {QKeySequence(Qt::CTRL | Qt::Key_G)}),
-            &QAction::triggered, this, [this, dialogStart] {
-                const QString path = QFileDialog::getOpenFileName(
-                    m_window, tr("Load ground truth"), dialogStart(),
-                    tr("Label maps (*.nii *.nii.gz *.nrrd *.seg.nrrd *.mha *.mhd);;All files (*)"));
-                if (!path.isEmpty()) {
-                    loadLabelMap(path, LabelRole::GroundTruth);
-                }
-            });
+            &QAction::triggered, this,
+            loadLabelsWithDialog(tr("Load ground truth"), LabelRole::GroundTruth));
     connect(make("volumeSave", tr("&Save Label Map"),
                  tr("Save the labels in the volume's geometry (NIfTI or NRRD)"),
                  {QKeySequence::Save}),

@@ -5,6 +5,7 @@
 #include "base/Error.h"
 #include "data/DemoData.h"
 #include "panels/VolumePanel.h"
+#include "render/VoxelSample.h"
 #include "volume/VolumeWorkspace.h"
 
 #include <QAction>
@@ -30,18 +31,7 @@ constexpr std::uint64_t kPhantomSeed = 7;
 /// The 1st and 99th percentiles of a strided sample of channel 0.
 std::array<double, 2> percentiles(const core::Volume& volume)
 {
-    std::vector<float> values;
-    const std::size_t n = volume.voxelCount();
-    const std::size_t stride = std::max<std::size_t>(1, n / 100000);
-    core::dispatchPixelType(volume.pixelType(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* p = static_cast<const T*>(volume.rawData());
-        for (std::size_t i = 0; i < n; i += stride) {
-            if (std::isfinite(static_cast<float>(p[i]))) {
-                values.push_back(static_cast<float>(p[i]));
-            }
-        }
-    });
+    std::vector<float> values = widgets::sampleVoxels(volume, 0, 100000);
     if (values.empty()) {
         return {0.0, 0.0};
     }

@@ -4,6 +4,7 @@
 
 #include "MainWindow.h"
 #include "VolumeMode.h"
+#include "WorkflowRun.h"
 #include "panels/VolumePanel.h"
 #include "volume/VolumeWorkspace.h"
 
@@ -22,9 +23,8 @@ bool VolumeMode::refineWithClicks()
     if (!m_workspace || m_workspace->promptClicks().empty()) {
         return false;
     }
-    if (m_runner->supersede()) {
-        // The newest clicks win: the run that is going stops, and superseded() restarts this.
-        m_panel->setStatus(tr("New click: restarting the refinement..."));
+    // The newest clicks win: the run that is going stops, and superseded() restarts this.
+    if (WorkflowRun::supersede(*m_runner, m_panel, tr("New click: restarting the refinement..."))) {
         return true;
     }
     std::optional<VolumeSegmentationJob> job = prepareJob();

@@ -7,6 +7,7 @@
 #include "ModelCatalog.h"
 #include "RecentFiles.h"
 #include "VolumeMode.h"
+#include "WorkflowRun.h"
 #include "base/Error.h"
 #include "base/SliceGeometry.h"
 #include "data/DemoData.h"
@@ -134,28 +135,11 @@ std::optional<VolumeSegmentationJob> VolumeMode::prepareJob()
         return std::nullopt;
     }
     const widgets::VolumeSegmentationRequest request = m_panel->request();
-    if (request.checkpoint.isEmpty()) {
-        reportError(
-            tr("No volume model"),
-            tr("Choose a Diff-UNet checkpoint first: File > Open Model (Ctrl+M), or set the "
-               "runs folder of `diffseg train` (Model > Runs Folder)."),
-            false);
-        return std::nullopt;
-    }
-    if (!QFileInfo::exists(request.checkpoint)) {
-        reportError(tr("Model not found"),
-                    tr("%1\n\nThe checkpoint file no longer exists.").arg(request.checkpoint),
-                    false);
-        refreshModels();
-        return std::nullopt;
-    }
-    const CheckpointKind kind = checkpointKind(request.checkpoint);
-    if (kind != CheckpointKind::Volume) {
-        reportError(tr("Not a volume model"),
-                    tr("%1\n\nis %2. A CT/MRI volume needs a Diff-UNet checkpoint; open a photo "
-                       "to use a DermoSegDiff model.")
-                        .arg(request.checkpoint, checkpointKindText(kind)),
-                    false);
+    if (const auto problem = checkpointProblem(request.checkpoint, CheckpointKind::Volume)) {
+        reportError(problem->title, problem->message, false);
+        if (problem->missing) {
+            refreshModels();
+        }
         return std::nullopt;
     }
     VolumeSegmentationJob job;
@@ -190,18 +174,14 @@ bool VolumeMode::startSegmentation()
 
 bool VolumeMode::launchJob(VolumeSegmentationJob job, const QString& what)
 {
-    const QString checkpoint = job.checkpoint;
     const int steps = job.options.steps;
     m_runSerial = m_volumeSerial;
     resetResult();
     m_frames.assign(static_cast<std::size_t>(steps), VolumeStepFrame{});
     m_steps->reset(steps);
-    if (!m_runner->start(std::move(job))) {
+    if (!WorkflowRun::start(*m_runner, std::move(job), *m_panel, *m_stepsDock)) {
         return false;
     }
-    m_panel->setRunning(true);
-    m_panel->setStatus(tr("Loading %1...").arg(QFileInfo(checkpoint).fileName()));
-    m_stepsDock->raise();
     updateActions();
     m_window->statusBar()->showMessage(what);
     return true;
@@ -209,10 +189,7 @@ bool VolumeMode::launchJob(VolumeSegmentationJob job, const QString& what)
 
 void VolumeMode::cancelSegmentation()
 {
-    if (m_runner->isRunning()) {
-        m_runner->cancel();
-        m_panel->setStatus(tr("Cancelling before the next window or step..."));
-    }
+    WorkflowRun::cancel(*m_runner, m_panel, tr("Cancelling before the next window or step..."));
 }
 
 void VolumeMode::resetResult()
@@ -536,49 +513,38 @@ QImage VolumeMode::stepThumbnail(int step, widgets::VolumeStepBrowser::Show show
     const widgets::SliceView* axial = m_workspace->sliceView(core::SliceOrientation::Axial);
     const core::Volume& volume = m_workspace->volume();
     const core::SliceGeometry g(volume.geometry(), volume.size(), core::SliceOrientation::Axial);
-    const auto sliceSize = g.sliceSize();
     const int slice = axial->slice();
-    const double lo = axial->level() - axial->window() / 2.0;
-    const double k = 255.0 / axial->window();
     const widgets::ColorMap colors(m_panel->colorMap());
-    QImage image(static_cast<int>(sliceSize[0]), static_cast<int>(sliceSize[1]),
-                 QImage::Format_RGB32);
-    core::dispatchPixelType(volume.pixelType(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* data = static_cast<const T*>(volume.rawData());
-        for (int y = 0; y < image.height(); ++y) {
-            auto* row = reinterpret_cast<QRgb*>(image.scanLine(y));
-            for (int x = 0; x < image.width(); ++x) {
-                const auto v = g.voxelAt(x, y, slice);
-                const std::size_t n = volume.linearIndex(v[0], v[1], v[2]);
-                const double value = static_cast<double>(data[n]);
-                const int grey = std::isfinite(value)
-                                     ? static_cast<int>(std::clamp((value - lo) * k, 0.0, 255.0))
-                                     : 0;
-                QColor c(grey, grey, grey);
-                double alpha = 0.0;
-                QColor over;
-                if (show == widgets::VolumeStepBrowser::Show::Labels) {
-                    const int label = labelAt(frame->labels, n);
-                    if (label > 0) {
-                        over = widgets::SliceView::labelColor(label);
-                        alpha = 0.55;
-                    }
-                } else {
-                    const double p = frame->foreground.data<std::uint8_t>()[n] / 255.0;
-                    over = QColor::fromRgb(colors.color(p));
-                    alpha = 0.75 * std::clamp(p / 0.5, 0.0, 1.0);
+    // The axial slice as the view shows it (window/level), with the step blended over it.
+    QImage image = widgets::SliceView::greySlice(volume, g, slice, axial->window(), axial->level());
+    for (int y = 0; y < image.height(); ++y) {
+        auto* row = reinterpret_cast<QRgb*>(image.scanLine(y));
+        for (int x = 0; x < image.width(); ++x) {
+            const auto v = g.voxelAt(x, y, slice);
+            const std::size_t n = volume.linearIndex(v[0], v[1], v[2]);
+            QColor c = QColor::fromRgb(row[x]);
+            double alpha = 0.0;
+            QColor over;
+            if (show == widgets::VolumeStepBrowser::Show::Labels) {
+                const int label = labelAt(frame->labels, n);
+                if (label > 0) {
+                    over = widgets::SliceView::labelColor(label);
+                    alpha = 0.55;
                 }
-                if (alpha > 0.0) {
-                    c = QColor::fromRgbF(
-                        static_cast<float>(c.redF() * (1 - alpha) + over.redF() * alpha),
-                        static_cast<float>(c.greenF() * (1 - alpha) + over.greenF() * alpha),
-                        static_cast<float>(c.blueF() * (1 - alpha) + over.blueF() * alpha));
-                }
-                row[x] = c.rgb();
+            } else {
+                const double p = frame->foreground.data<std::uint8_t>()[n] / 255.0;
+                over = QColor::fromRgb(colors.color(p));
+                alpha = 0.75 * std::clamp(p / 0.5, 0.0, 1.0);
             }
+            if (alpha > 0.0) {
+                c = QColor::fromRgbF(
+                    static_cast<float>(c.redF() * (1 - alpha) + over.redF() * alpha),
+                    static_cast<float>(c.greenF() * (1 - alpha) + over.greenF() * alpha),
+                    static_cast<float>(c.blueF() * (1 - alpha) + over.blueF() * alpha));
+            }
+            row[x] = c.rgb();
         }
-    });
+    }
     const auto spacing = g.pixelSpacing();
     const QSize physical(static_cast<int>(std::lround(image.width() * spacing[0])),
                          static_cast<int>(std::lround(image.height() * spacing[1])));

@@ -28,7 +28,7 @@ core::Volume foregroundCodes(const core::Volume& probabilities)
 } // namespace
 
 VolumeSegmentationRunner::VolumeSegmentationRunner(QObject* parent)
-    : BackgroundRunner(QStringLiteral("diffseg-volume"), parent)
+    : ModelRunner(QStringLiteral("diffseg-volume"), parent)
 {}
 
 VolumeSegmentationRunner::~VolumeSegmentationRunner()
@@ -36,19 +36,11 @@ VolumeSegmentationRunner::~VolumeSegmentationRunner()
     stopWorker();
 }
 
-bool VolumeSegmentationRunner::start(VolumeSegmentationJob job)
+void VolumeSegmentationRunner::resetRun()
 {
-    if (isRunning()) {
-        return false;
-    }
-    m_latest.reset();
-    {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_frames.clear();
-        m_cache.reset();
-    }
-    return startWorker(
-        [this, job = std::move(job)](const core::CancelToken& cancel) { runJob(job, cancel); });
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_frames.clear();
+    m_cache.reset();
 }
 
 std::vector<VolumeStepFrame> VolumeSegmentationRunner::takeStepFrames()
@@ -67,21 +59,11 @@ std::shared_ptr<core::StepCache> VolumeSegmentationRunner::stepCache() const
 
 void VolumeSegmentationRunner::onStep(const core::Segment3DStep& s)
 {
-    // Runs on the worker: only plain data crosses to the GUI, under the mutex.
-    VolumeProgress p;
-    p.done = s.done;
-    p.total = s.total;
-    p.batch = s.batch;
-    p.batchCount = s.batchCount;
-    p.firstWindow = s.firstWindow;
-    p.windows = s.windows;
-    p.windowCount = s.windowCount;
-    p.flip = s.flip;
-    p.flips = s.flips;
-    p.step = s.step;
-    p.steps = s.steps;
-    p.elapsedSeconds = s.elapsedSeconds;
-    p.etaSeconds = s.etaSeconds;
+    // Runs on the worker: only plain data crosses to the GUI, under the mutex. The progress is
+    // the step's counters, in VolumeProgress's order.
+    const VolumeProgress progress{
+        s.done, s.total, s.batch, s.batchCount, s.firstWindow,    s.windows,   s.windowCount,
+        s.flip, s.flips, s.step,  s.steps,      s.elapsedSeconds, s.etaSeconds};
     std::optional<VolumeStepFrame> frame;
     if (s.stepLabels != nullptr && s.stepProbabilities != nullptr) {
         // The volumes are valid only during this call: copy what the GUI shows, compactly.
@@ -97,9 +79,7 @@ void VolumeSegmentationRunner::onStep(const core::Segment3DStep& s)
             m_frames.push_back(std::move(*frame));
         }
     }
-    if (m_latest.put(p)) {
-        postToGui([this] { Q_EMIT progressAvailable(); });
-    }
+    postProgress(progress, [this] { Q_EMIT progressAvailable(); });
     if (frame) {
         postToGui([this] { Q_EMIT stepFramesAvailable(); });
     }
@@ -115,10 +95,7 @@ void VolumeSegmentationRunner::runJob(const VolumeSegmentationJob& job,
                           "is a DermoSegDiff model for 2D dermoscopy photos; a CT/MRI volume "
                           "needs a Diff-UNet checkpoint (open a photo to use this one)");
     }
-    const QString key =
-        loadedModelKey(job.checkpoint, job.referencePreset, job.device + "/" + job.precision);
-    if (!m_model || key != m_modelKey) {
-        m_model.reset();
+    core::Segmenter3D& model = loadedModel(job, [&job] {
         core::VolumeModelLoadOptions load;
         load.device = job.device.toStdString();
         load.precision = core::engine::parsePrecision(job.precision.toStdString());
@@ -137,29 +114,25 @@ void VolumeSegmentationRunner::runJob(const VolumeSegmentationJob& job,
             load.referenceInputSize = preset.inputSize;
             load.preparation = preset.preparation;
         }
-        m_model = std::make_shared<core::Segmenter3D>(job.checkpoint.toStdString(), load);
-        m_modelKey = key;
-    }
+        return std::make_shared<core::Segmenter3D>(job.checkpoint.toStdString(), load);
+    });
     cancel.throwIfCancelled("segmentation");
-    const core::VolumeModelInfo info = m_model->info();
+    const core::VolumeModelInfo info = model.info();
     if (job.volume.channels() != info.network.inChannels) {
         throw core::Error(core::ErrorKind::Mismatch, job.checkpoint.toStdString(),
                           "the model expects " + std::to_string(info.network.inChannels) +
                               " channel(s) but the volume has " +
                               std::to_string(job.volume.channels()));
     }
-    postToGui([this, info] {
-        m_modelInfo = info;
-        Q_EMIT modelReady();
-    });
+    postModelInfo(info, [this] { Q_EMIT modelReady(); });
 
     const core::Segment3DCallback step = [this](const core::Segment3DStep& s) {
         onStep(s);
     };
     auto result = std::make_shared<core::Segment3DResult>(
-        job.refine ? m_model->refine(job.volume, job.current, job.prompts, job.options,
-                                     job.strength, step, cancel)
-                   : m_model->segment(job.volume, job.options, step, cancel));
+        job.refine ? model.refine(job.volume, job.current, job.prompts, job.options, job.strength,
+                                  step, cancel)
+                   : model.segment(job.volume, job.options, step, cancel));
 
     auto output = std::make_shared<VolumeSegmentationOutput>();
     output->model = info;
@@ -185,7 +158,7 @@ void VolumeSegmentationRunner::runJob(const VolumeSegmentationJob& job,
         m_cache = result->stepCache;
     }
     output->result = std::move(result);
-    postFinished([this, output] { m_output = output; });
+    postOutput(std::move(output));
 }
 
 } // namespace diffseg::app

@@ -1,7 +1,6 @@
 #pragma once
 
-#include "BackgroundRunner.h"
-#include "LatestValue.h"
+#include "ModelRunner.h"
 #include "base/LabelMap.h"
 #include "base/Volume.h"
 #include "inference/Segmenter3D.h"
@@ -16,14 +15,11 @@
 
 namespace diffseg::app {
 
-/// What one volume segmentation needs: the model (and how to load it), the volume (all its
-/// channels, as the network expects them) and the options.
-struct VolumeSegmentationJob
+/// What one volume segmentation needs: the model (ModelJob: a Diff-UNet checkpoint of ours or a
+/// reference state_dict, whose preset is "brats2023" or "aiib2023"), the volume (all its channels,
+/// as the network expects them) and the options.
+struct VolumeSegmentationJob : ModelJob
 {
-    QString checkpoint;      ///< a Diff-UNet checkpoint (ours) or a reference state_dict
-    QString referencePreset; ///< for a reference state_dict: "brats2023" (or "aiib2023")
-    QString device = QStringLiteral("auto");
-    QString precision = QStringLiteral("auto"); ///< "auto", "fp32" or "bf16"
     core::Volume volume;
     core::Segment3DOptions options;
     /// A refinement (Segmenter3D::refine) instead of a segmentation: the labels it starts from
@@ -76,7 +72,7 @@ struct VolumeSegmentationOutput
     int refineClicks = 0;
 };
 
-/// Runs Segmenter3D on a worker thread (BackgroundRunner), one run at a time, and keeps the loaded
+/// Runs Segmenter3D on a worker thread (ModelRunner), one run at a time, and keeps the loaded
 /// model between runs while the checkpoint, its preset and the device stay the same.
 ///
 /// Threads: start() and the accessors are for the GUI thread; the signals are emitted on the GUI
@@ -86,7 +82,8 @@ struct VolumeSegmentationOutput
 /// widget or VTK. Ownership: owns the cached model; the destructor cancels a run and waits.
 /// Errors: a failed load or run is reported by failed() with a message naming the file and the
 /// problem (a photo model offered a volume says so); nothing throws into the GUI.
-class VolumeSegmentationRunner : public BackgroundRunner
+class VolumeSegmentationRunner : public ModelRunner<VolumeSegmentationJob, core::Segmenter3D,
+                                                    VolumeSegmentationOutput, VolumeProgress>
 {
     Q_OBJECT
 
@@ -94,19 +91,14 @@ public:
     explicit VolumeSegmentationRunner(QObject* parent = nullptr);
     ~VolumeSegmentationRunner() override;
 
-    /// Starts a run; false (and nothing happens) while another runs.
-    bool start(VolumeSegmentationJob job);
-
-    std::optional<VolumeProgress> takeProgress() { return m_latest.take(); }
+    std::optional<VolumeProgress> takeProgress() { return takeLatest(); }
     /// The step frames completed since the last call, in step order.
     std::vector<VolumeStepFrame> takeStepFrames();
     /// The run's step cache (valid from the first progress on; kept after the run).
     std::shared_ptr<core::StepCache> stepCache() const;
-    const std::shared_ptr<const VolumeSegmentationOutput>& output() const { return m_output; }
-    const std::optional<core::VolumeModelInfo>& modelInfo() const { return m_modelInfo; }
     /// Progress notifications posted and those coalesced into a newer one.
-    int progressPosted() const { return m_latest.notified(); }
-    int progressSkipped() const { return m_latest.skipped(); }
+    int progressPosted() const { return latest().notified(); }
+    int progressSkipped() const { return latest().skipped(); }
 
 Q_SIGNALS:
     /// The model is loaded (or reused): modelInfo() is valid; the windows start.
@@ -116,20 +108,16 @@ Q_SIGNALS:
     /// New step frames are available from takeStepFrames().
     void stepFramesAvailable();
 
+protected:
+    void resetRun() override;
+    void runJob(const VolumeSegmentationJob& job, const core::CancelToken& cancel) override;
+
 private:
-    void runJob(const VolumeSegmentationJob& job, const core::CancelToken& cancel);
     void onStep(const core::Segment3DStep& step);
 
-    std::shared_ptr<core::Segmenter3D> m_model; ///< touched by the worker only while it runs
-    QString m_modelKey;
-
-    LatestValue<VolumeProgress> m_latest;
     mutable std::mutex m_mutex;
     std::vector<VolumeStepFrame> m_frames;    ///< guarded by m_mutex
     std::shared_ptr<core::StepCache> m_cache; ///< guarded by m_mutex
-
-    std::shared_ptr<const VolumeSegmentationOutput> m_output;
-    std::optional<core::VolumeModelInfo> m_modelInfo;
 };
 
 } // namespace diffseg::app

@@ -2,7 +2,6 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
-#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -12,17 +11,17 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace diffseg::widgets {
 
 ModelPanel::ModelPanel(QWidget* parent)
-    : QWidget(parent)
+    : SegmentationPanel(parent)
 {
-    m_checkpoint = new QComboBox(this);
-    m_checkpoint->setObjectName(QStringLiteral("checkpointBox"));
-    m_checkpoint->setToolTip(tr("The trained model to run: a DiffSeg checkpoint (.dsckpt) or a "
-                                "reference DermoSegDiff .pth"));
-    m_checkpoint->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_checkpoint->setMinimumContentsLength(14);
+    createCheckpointBox(QStringLiteral("checkpointBox"),
+                        tr("The trained model to run: a DiffSeg checkpoint (.dsckpt) or a "
+                           "reference DermoSegDiff .pth"),
+                        14);
     auto* browse = new QToolButton(this);
     browse->setText(QStringLiteral("..."));
     browse->setToolTip(tr("Choose a checkpoint file"));
@@ -50,30 +49,24 @@ ModelPanel::ModelPanel(QWidget* parent)
     m_seed = new QSpinBox(this);
     m_seed->setRange(0, 999999);
     m_seed->setToolTip(tr("Random seed of the initial noise: the same seed gives the same result"));
-    m_segment = new QPushButton(tr("Segment"), this);
-    m_segment->setObjectName(QStringLiteral("segmentButton"));
-    m_segment->setDefault(true);
-    m_segment->setToolTip(tr("Run the model on the current image (Ctrl+R)"));
-    m_cancel = new QPushButton(tr("Cancel"), this);
-    m_cancel->setObjectName(QStringLiteral("cancelButton"));
-    m_cancel->setToolTip(tr("Stop sampling; the steps so far stay browsable"));
-    m_progress = new QProgressBar(this);
-    m_progress->setObjectName(QStringLiteral("samplingProgress"));
-    m_progress->setRange(0, 1);
-    m_progress->setValue(0);
-    m_status = new QLabel(this);
-    m_status->setWordWrap(true);
+    createRunControls({tr("Segment"), QStringLiteral("segmentButton"),
+                       tr("Run the model on the current image (Ctrl+R)"),
+                       QStringLiteral("cancelButton"),
+                       tr("Stop sampling; the steps so far stay browsable"),
+                       QStringLiteral("samplingProgress"), QString()});
+    segmentButton()->setDefault(true);
     m_device = new QLabel(this);
     m_device->setWordWrap(true);
     m_device->setStyleSheet(QStringLiteral("color: palette(mid)"));
     // Wrapped labels in a scrolled dock get no height-for-width: reserve their lines.
-    m_status->setMinimumHeight(2 * m_status->fontMetrics().lineSpacing() + 4);
+    QLabel* status = statusLabel();
+    status->setMinimumHeight(2 * status->fontMetrics().lineSpacing() + 4);
     m_device->setMinimumHeight(3 * m_device->fontMetrics().lineSpacing() + 4);
-    m_status->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    status->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     m_device->setAlignment(Qt::AlignLeft | Qt::AlignTop);
 
     auto* checkpointRow = new QHBoxLayout;
-    checkpointRow->addWidget(m_checkpoint, 1);
+    checkpointRow->addWidget(checkpointBox(), 1);
     checkpointRow->addWidget(browse);
     auto* form = new QFormLayout;
     form->addRow(tr("Model:"), checkpointRow);
@@ -82,59 +75,26 @@ ModelPanel::ModelPanel(QWidget* parent)
     form->addRow(tr("Ensemble:"), m_ensemble);
     form->addRow(tr("Eta:"), m_eta);
     form->addRow(tr("Seed:"), m_seed);
-    auto* buttons = new QHBoxLayout;
-    buttons->addWidget(m_segment, 1);
-    buttons->addWidget(m_cancel);
+    QHBoxLayout* buttons = createRunButtonsRow();
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addLayout(buttons);
-    layout->addWidget(m_progress);
-    layout->addWidget(m_status);
+    layout->addWidget(progressBar());
+    layout->addWidget(status);
     layout->addWidget(m_device);
     layout->addStretch(1);
 
     connect(browse, &QToolButton::clicked, this, &ModelPanel::browseCheckpointRequested);
-    connect(m_segment, &QPushButton::clicked, this, [this] { Q_EMIT segmentRequested(request()); });
-    connect(m_cancel, &QPushButton::clicked, this, &ModelPanel::cancelRequested);
+    connect(segmentButton(), &QPushButton::clicked, this,
+            [this] { Q_EMIT segmentRequested(request()); });
     connect(m_sampler, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
         const bool ddim = m_sampler->currentData().toBool();
-        m_steps->setEnabled(ddim && !m_running);
-        m_eta->setEnabled(ddim && !m_running);
+        m_steps->setEnabled(ddim && !isRunning());
+        m_eta->setEnabled(ddim && !isRunning());
         if (!ddim) {
             m_steps->setValue(m_timesteps);
         }
     });
-    connect(m_checkpoint, qOverload<int>(&QComboBox::currentIndexChanged), this,
-            [this] { Q_EMIT checkpointChanged(m_checkpoint->currentData().toString()); });
-    updateEnabled();
-}
-
-void ModelPanel::addCheckpoint(const QString& path, const QString& label, const QString& toolTip)
-{
-    const int existing = m_checkpoint->findData(path);
-    if (existing >= 0) {
-        m_checkpoint->setItemText(existing, label);
-        m_checkpoint->setItemData(existing, toolTip.isEmpty() ? path : toolTip, Qt::ToolTipRole);
-        return;
-    }
-    m_checkpoint->addItem(label, path);
-    m_checkpoint->setItemData(m_checkpoint->count() - 1, toolTip.isEmpty() ? path : toolTip,
-                              Qt::ToolTipRole);
-    updateEnabled();
-}
-
-void ModelPanel::setCurrentCheckpoint(const QString& path)
-{
-    const int index = m_checkpoint->findData(path);
-    if (index >= 0) {
-        m_checkpoint->setCurrentIndex(index);
-    }
-}
-
-void ModelPanel::clearCheckpoints()
-{
-    const QSignalBlocker block(m_checkpoint);
-    m_checkpoint->clear();
     updateEnabled();
 }
 
@@ -166,7 +126,7 @@ void ModelPanel::setDeviceText(const QString& text)
 SamplingRequest ModelPanel::request() const
 {
     SamplingRequest r;
-    r.checkpoint = m_checkpoint->currentData().toString();
+    r.checkpoint = currentCheckpoint();
     r.ddim = m_sampler->currentData().toBool();
     r.steps = r.ddim ? m_steps->value() : m_timesteps;
     r.ensemble = m_ensemble->value();
@@ -175,44 +135,19 @@ SamplingRequest ModelPanel::request() const
     return r;
 }
 
-void ModelPanel::setRunning(bool running)
-{
-    m_running = running;
-    updateEnabled();
-}
-
-void ModelPanel::setProgress(int done, int total, double etaSeconds)
-{
-    m_progress->setRange(0, std::max(1, total));
-    m_progress->setValue(std::clamp(done, 0, std::max(1, total)));
-    if (etaSeconds >= 0.0 && done < total) {
-        const int s = static_cast<int>(etaSeconds + 0.5);
-        m_progress->setFormat(
-            tr("%p%  (about %1:%2 left)").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0')));
-    } else {
-        m_progress->setFormat(QStringLiteral("%p%"));
-    }
-}
-
-void ModelPanel::setStatus(const QString& text)
-{
-    m_status->setText(text);
-}
-
 void ModelPanel::updateEnabled()
 {
-    const bool haveModel = m_checkpoint->count() > 0;
-    m_segment->setEnabled(!m_running && haveModel);
-    m_cancel->setEnabled(m_running);
+    SegmentationPanel::updateEnabled();
+    const bool running = isRunning();
     const bool ddim = m_sampler->currentData().toBool();
     for (QWidget* w :
-         std::initializer_list<QWidget*>{m_checkpoint, m_sampler, m_ensemble, m_seed}) {
-        w->setEnabled(!m_running);
+         std::initializer_list<QWidget*>{checkpointBox(), m_sampler, m_ensemble, m_seed}) {
+        w->setEnabled(!running);
     }
-    m_steps->setEnabled(!m_running && ddim);
-    m_eta->setEnabled(!m_running && ddim);
-    if (!haveModel && !m_running) {
-        m_status->setText(tr("No model yet: choose a checkpoint with \"...\""));
+    m_steps->setEnabled(!running && ddim);
+    m_eta->setEnabled(!running && ddim);
+    if (checkpointBox()->count() == 0 && !running) {
+        setStatus(tr("No model yet: choose a checkpoint with \"...\""));
     }
 }
 

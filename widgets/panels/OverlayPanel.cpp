@@ -12,18 +12,6 @@
 
 namespace diffseg::widgets {
 
-namespace {
-
-QSlider* percentSlider(int value, QWidget* parent)
-{
-    auto* s = new QSlider(Qt::Horizontal, parent);
-    s->setRange(0, 100);
-    s->setValue(value);
-    return s;
-}
-
-} // namespace
-
 OverlayPanel::OverlayPanel(SegmentationView2D* view, QWidget* parent)
     : QWidget(parent)
     , m_view(view)
@@ -40,21 +28,11 @@ OverlayPanel::OverlayPanel(SegmentationView2D* view, QWidget* parent)
     m_groundTruth->setChecked(true);
     m_groundTruth->setToolTip(tr("Outline of the loaded ground-truth mask (yellow)"));
     m_groundTruth->setEnabled(false);
-    m_heatmap = new QComboBox(this);
-    m_heatmap->setObjectName(QStringLiteral("heatmapBox"));
-    m_heatmap->setToolTip(tr("Colour the image by the model's probability or uncertainty"));
-    m_colorMap = new QComboBox(this);
-    m_colorMap->addItems(ColorMap::allNames());
-    m_colorMap->setCurrentIndex(1);
-    m_colorMap->setToolTip(tr("Colour map of the heatmap"));
-    m_heatOpacity = percentSlider(60, this);
-    m_heatOpacity->setToolTip(tr("Opacity of the heatmap"));
-    m_legend = new QLabel(this);
-    m_legend->setFixedHeight(12);
-    m_legend->setScaledContents(true);
-    m_legendLow = new QLabel(this);
-    m_legendHigh = new QLabel(this);
-    m_legendHigh->setAlignment(Qt::AlignRight);
+    m_heat = HeatMapControls::create(
+        this,
+        {QStringLiteral("heatmapBox"),
+         tr("Colour the image by the model's probability or uncertainty"), QString(),
+         tr("Colour map of the heatmap"), QString(), tr("Opacity of the heatmap"), QString()});
     m_metrics = new QLabel(this);
     m_metrics->setObjectName(QStringLiteral("liveMetrics"));
     m_metrics->setToolTip(tr("Agreement of the current mask with the ground truth, updated as you "
@@ -67,14 +45,7 @@ OverlayPanel::OverlayPanel(SegmentationView2D* view, QWidget* parent)
     form->addRow(fillRow);
     form->addRow(m_contour);
     form->addRow(m_groundTruth);
-    form->addRow(tr("Heatmap:"), m_heatmap);
-    form->addRow(tr("Colours:"), m_colorMap);
-    form->addRow(tr("Opacity:"), m_heatOpacity);
-    auto* legendBox = new QGridLayout;
-    legendBox->addWidget(m_legend, 0, 0, 1, 2);
-    legendBox->addWidget(m_legendLow, 1, 0);
-    legendBox->addWidget(m_legendHigh, 1, 1);
-    form->addRow(legendBox);
+    m_heat.addRows(form, tr("Heatmap:"));
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_metrics);
@@ -85,18 +56,18 @@ OverlayPanel::OverlayPanel(SegmentationView2D* view, QWidget* parent)
             [this](int v) { m_view->setFillOpacity(v / 100.0); });
     connect(m_contour, &QCheckBox::toggled, m_view, &SegmentationView2D::setShowContour);
     connect(m_groundTruth, &QCheckBox::toggled, m_view, &SegmentationView2D::setShowGroundTruth);
-    connect(m_heatmap, qOverload<int>(&QComboBox::activated), this, [this] {
+    connect(m_heat.map, qOverload<int>(&QComboBox::activated), this, [this] {
         applyHeatmap();
         const int u = uncertaintyMapIndex();
         if (u >= 0) {
             Q_EMIT uncertaintyMapChosen(u);
         }
     });
-    connect(m_colorMap, qOverload<int>(&QComboBox::activated), this, [this](int index) {
+    connect(m_heat.colors, qOverload<int>(&QComboBox::activated), this, [this](int index) {
         m_view->setColorMap(static_cast<ColorMap::Name>(index));
         updateLegend();
     });
-    connect(m_heatOpacity, &QSlider::valueChanged, this,
+    connect(m_heat.opacity, &QSlider::valueChanged, this,
             [this](int v) { m_view->setHeatmapOpacity(v / 100.0); });
     setUncertaintyMaps({});
     setMetrics(std::nan(""), std::nan(""));
@@ -106,29 +77,29 @@ OverlayPanel::OverlayPanel(SegmentationView2D* view, QWidget* parent)
 void OverlayPanel::setUncertaintyMaps(const QStringList& names)
 {
     m_uncertaintyNames = names;
-    const QString current = m_heatmap->currentText();
-    m_heatmap->clear();
-    m_heatmap->addItem(tr("None"));
-    m_heatmap->addItem(tr("Probability"));
+    const QString current = m_heat.map->currentText();
+    m_heat.map->clear();
+    m_heat.map->addItem(tr("None"));
+    m_heat.map->addItem(tr("Probability"));
     for (const QString& n : names) {
-        m_heatmap->addItem(tr("Uncertainty: %1").arg(n));
+        m_heat.map->addItem(tr("Uncertainty: %1").arg(n));
     }
-    const int again = m_heatmap->findText(current);
-    m_heatmap->setCurrentIndex(again >= 0 ? again : 0);
+    const int again = m_heat.map->findText(current);
+    m_heat.map->setCurrentIndex(again >= 0 ? again : 0);
     applyHeatmap();
 }
 
 int OverlayPanel::uncertaintyMapIndex() const
 {
-    return m_heatmap->currentIndex() >= 2 ? m_heatmap->currentIndex() - 2 : -1;
+    return m_heat.map->currentIndex() >= 2 ? m_heat.map->currentIndex() - 2 : -1;
 }
 
 void OverlayPanel::setHeatmapChoice(int index)
 {
-    if (index < 0 || index >= m_heatmap->count()) {
+    if (index < 0 || index >= m_heat.map->count()) {
         return;
     }
-    m_heatmap->setCurrentIndex(index);
+    m_heat.map->setCurrentIndex(index);
     applyHeatmap();
     const int u = uncertaintyMapIndex();
     if (u >= 0) {
@@ -138,12 +109,12 @@ void OverlayPanel::setHeatmapChoice(int index)
 
 int OverlayPanel::heatmapChoice() const
 {
-    return m_heatmap->currentIndex();
+    return m_heat.map->currentIndex();
 }
 
 void OverlayPanel::applyHeatmap()
 {
-    const int i = m_heatmap->currentIndex();
+    const int i = m_heat.map->currentIndex();
     m_view->setHeatmap(i <= 0   ? SegmentationView2D::Heatmap::None
                        : i == 1 ? SegmentationView2D::Heatmap::Probability
                                 : SegmentationView2D::Heatmap::Uncertainty);
@@ -152,17 +123,17 @@ void OverlayPanel::applyHeatmap()
 
 void OverlayPanel::updateLegend()
 {
-    const bool shown = m_heatmap->currentIndex() > 0;
-    m_legend->setVisible(shown);
-    m_legendLow->setVisible(shown);
-    m_legendHigh->setVisible(shown);
+    const bool shown = m_heat.map->currentIndex() > 0;
+    m_heat.strip->setVisible(shown);
+    m_heat.low->setVisible(shown);
+    m_heat.high->setVisible(shown);
     if (!shown) {
         return;
     }
-    m_legend->setPixmap(QPixmap::fromImage(m_view->colorMap().strip(256, 12)));
-    const bool probability = m_heatmap->currentIndex() == 1;
-    m_legendLow->setText(probability ? tr("0 background") : tr("0 certain"));
-    m_legendHigh->setText(probability ? tr("lesion 1") : tr("uncertain 1"));
+    m_heat.setStripColors(m_view->colorMap());
+    const bool probability = m_heat.map->currentIndex() == 1;
+    m_heat.low->setText(probability ? tr("0 background") : tr("0 certain"));
+    m_heat.high->setText(probability ? tr("lesion 1") : tr("uncertain 1"));
 }
 
 void OverlayPanel::setMetrics(double dice, double iou)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "PanelControls.h"
 #include "image/ColorMap.h"
 #include "image/SegmentationView2D.h"
 
@@ -48,12 +49,7 @@ private:
     QSlider* m_fillOpacity = nullptr;
     QCheckBox* m_contour = nullptr;
     QCheckBox* m_groundTruth = nullptr;
-    QComboBox* m_heatmap = nullptr;
-    QComboBox* m_colorMap = nullptr;
-    QSlider* m_heatOpacity = nullptr;
-    QLabel* m_legend = nullptr;
-    QLabel* m_legendLow = nullptr;
-    QLabel* m_legendHigh = nullptr;
+    HeatMapControls m_heat;
     QLabel* m_metrics = nullptr;
     QStringList m_uncertaintyNames;
 };

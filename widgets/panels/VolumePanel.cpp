@@ -4,11 +4,9 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
-#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QPixmap>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSlider>
@@ -21,20 +19,8 @@
 
 namespace diffseg::widgets {
 
-namespace {
-
-QSlider* percentSlider(int value, QWidget* parent)
-{
-    auto* s = new QSlider(Qt::Horizontal, parent);
-    s->setRange(0, 100);
-    s->setValue(value);
-    return s;
-}
-
-} // namespace
-
 VolumePanel::VolumePanel(QWidget* parent)
-    : QWidget(parent)
+    : SegmentationPanel(parent)
 {
     m_volume = new QLabel(tr("No volume: File > Open (a .nii, .nii.gz, .nrrd, .mha file) or "
                              "Volume > Open DICOM Folder, or drop one here."),
@@ -43,13 +29,11 @@ VolumePanel::VolumePanel(QWidget* parent)
     m_volume->setWordWrap(true);
     m_volume->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
-    m_checkpoint = new QComboBox(this);
-    m_checkpoint->setObjectName(QStringLiteral("volumeCheckpoint"));
-    m_checkpoint->setToolTip(tr("Diff-UNet checkpoints (volume models) from the opened files, "
-                                "the models folder and the runs folder; photo models are listed "
-                                "in the photo workspace"));
-    m_checkpoint->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_checkpoint->setMinimumContentsLength(12);
+    createCheckpointBox(QStringLiteral("volumeCheckpoint"),
+                        tr("Diff-UNet checkpoints (volume models) from the opened files, the "
+                           "models folder and the runs folder; photo models are listed in the "
+                           "photo workspace"),
+                        12);
     m_browse = new QPushButton(tr("Open..."), this);
     m_browse->setToolTip(tr("Add a Diff-UNet checkpoint file (Ctrl+M)"));
     m_modelInfo = new QLabel(this);
@@ -81,20 +65,12 @@ VolumePanel::VolumePanel(QWidget* parent)
     m_seed = new QSpinBox(this);
     m_seed->setRange(0, 1 << 30);
     m_seed->setToolTip(tr("Noise seed: equal seeds give equal results"));
-    m_segment = new QPushButton(tr("Segment volume"), this);
-    m_segment->setObjectName(QStringLiteral("volumeSegmentButton"));
-    m_segment->setToolTip(tr("Run the model on the volume on a worker thread (Ctrl+R)"));
-    m_cancel = new QPushButton(tr("Cancel"), this);
-    m_cancel->setObjectName(QStringLiteral("volumeCancelButton"));
-    m_cancel->setToolTip(tr("Stop before the next window or step (Ctrl+Shift+R); finished steps "
-                            "stay browsable"));
-    m_progress = new QProgressBar(this);
-    m_progress->setObjectName(QStringLiteral("volumeProgress"));
-    m_progress->setRange(0, 1);
-    m_progress->setValue(0);
-    m_status = new QLabel(this);
-    m_status->setObjectName(QStringLiteral("volumeStatus"));
-    m_status->setWordWrap(true);
+    createRunControls({tr("Segment volume"), QStringLiteral("volumeSegmentButton"),
+                       tr("Run the model on the volume on a worker thread (Ctrl+R)"),
+                       QStringLiteral("volumeCancelButton"),
+                       tr("Stop before the next window or step (Ctrl+Shift+R); finished steps "
+                          "stay browsable"),
+                       QStringLiteral("volumeProgress"), QStringLiteral("volumeStatus")});
 
     m_labelOpacity = percentSlider(45, this);
     m_labelOpacity->setObjectName(QStringLiteral("volumeLabelOpacity"));
@@ -105,25 +81,13 @@ VolumePanel::VolumePanel(QWidget* parent)
     m_groundTruth->setEnabled(false);
     m_groundTruth->setToolTip(tr("Outline of the ground-truth label map in yellow (Volume > Load "
                                  "Ground Truth)"));
-    m_heatMap = new QComboBox(this);
-    m_heatMap->setObjectName(QStringLiteral("volumeHeatMap"));
-    m_heatMap->setToolTip(tr("Colour the slices (and the 3D view, see its chooser) by the "
-                             "model's probability or one of its uncertainty maps"));
-    m_colorMap = new QComboBox(this);
-    m_colorMap->setObjectName(QStringLiteral("volumeColorMap"));
-    m_colorMap->addItems(ColorMap::allNames());
-    m_colorMap->setCurrentIndex(static_cast<int>(ColorMap::Name::Inferno));
-    m_colorMap->setToolTip(tr("Colour map of the heat map"));
-    m_heatOpacity = percentSlider(60, this);
-    m_heatOpacity->setObjectName(QStringLiteral("volumeHeatOpacity"));
-    m_heatOpacity->setToolTip(tr("Opacity of the heat map in the slices"));
-    m_legend = new QLabel(this);
-    m_legend->setObjectName(QStringLiteral("volumeLegend"));
-    m_legend->setFixedHeight(12);
-    m_legend->setScaledContents(true);
-    m_legendLow = new QLabel(this);
-    m_legendHigh = new QLabel(this);
-    m_legendHigh->setAlignment(Qt::AlignRight);
+    m_heat = HeatMapControls::create(
+        this, {QStringLiteral("volumeHeatMap"),
+               tr("Colour the slices (and the 3D view, see its chooser) by the model's "
+                  "probability or one of its uncertainty maps"),
+               QStringLiteral("volumeColorMap"), tr("Colour map of the heat map"),
+               QStringLiteral("volumeHeatOpacity"), tr("Opacity of the heat map in the slices"),
+               QStringLiteral("volumeLegend")});
     m_dice = new QLabel(this);
     m_dice->setObjectName(QStringLiteral("volumeDice"));
     m_dice->setToolTip(tr("Dice of the segmentation's foreground against the ground truth's, "
@@ -136,7 +100,7 @@ VolumePanel::VolumePanel(QWidget* parent)
     auto* modelBox = new QGroupBox(tr("Diff-UNet model"), this);
     auto* modelForm = new QFormLayout(modelBox);
     auto* chooser = new QHBoxLayout;
-    chooser->addWidget(m_checkpoint, 1);
+    chooser->addWidget(checkpointBox(), 1);
     chooser->addWidget(m_browse);
     modelForm->addRow(chooser);
     modelForm->addRow(m_modelInfo);
@@ -145,25 +109,15 @@ VolumePanel::VolumePanel(QWidget* parent)
     modelForm->addRow(tr("Fusion:"), m_fusion);
     modelForm->addRow(tr("Seed:"), m_seed);
     modelForm->addRow(m_tta);
-    auto* buttons = new QHBoxLayout;
-    buttons->addWidget(m_segment, 1);
-    buttons->addWidget(m_cancel);
-    modelForm->addRow(buttons);
-    modelForm->addRow(m_progress);
-    modelForm->addRow(m_status);
+    modelForm->addRow(createRunButtonsRow());
+    modelForm->addRow(progressBar());
+    modelForm->addRow(statusLabel());
 
     auto* displayBox = new QGroupBox(tr("Display"), this);
     auto* displayForm = new QFormLayout(displayBox);
     displayForm->addRow(tr("Labels:"), m_labelOpacity);
     displayForm->addRow(m_groundTruth);
-    displayForm->addRow(tr("Heat map:"), m_heatMap);
-    displayForm->addRow(tr("Colours:"), m_colorMap);
-    displayForm->addRow(tr("Opacity:"), m_heatOpacity);
-    auto* legendBox = new QGridLayout;
-    legendBox->addWidget(m_legend, 0, 0, 1, 2);
-    legendBox->addWidget(m_legendLow, 1, 0);
-    legendBox->addWidget(m_legendHigh, 1, 1);
-    displayForm->addRow(legendBox);
+    m_heat.addRows(displayForm, tr("Heat map:"));
     displayForm->addRow(m_dice);
 
     auto* layout = new QVBoxLayout(this);
@@ -172,20 +126,15 @@ VolumePanel::VolumePanel(QWidget* parent)
     layout->addWidget(displayBox);
     layout->addStretch(1);
 
-    connect(m_segment, &QPushButton::clicked, this, &VolumePanel::segmentRequested);
-    connect(m_cancel, &QPushButton::clicked, this, &VolumePanel::cancelRequested);
+    connect(segmentButton(), &QPushButton::clicked, this, &VolumePanel::segmentRequested);
     connect(m_browse, &QPushButton::clicked, this, &VolumePanel::browseCheckpointRequested);
-    connect(m_checkpoint, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
-        updateEnabled();
-        Q_EMIT checkpointChanged(currentCheckpoint());
-    });
-    connect(m_heatMap, qOverload<int>(&QComboBox::activated), this,
+    connect(m_heat.map, qOverload<int>(&QComboBox::activated), this,
             [this](int index) { Q_EMIT heatMapChosen(index); });
-    connect(m_colorMap, qOverload<int>(&QComboBox::activated), this, [this](int index) {
+    connect(m_heat.colors, qOverload<int>(&QComboBox::activated), this, [this](int index) {
         updateLegendStrip();
         Q_EMIT colorMapChosen(static_cast<ColorMap::Name>(index));
     });
-    connect(m_heatOpacity, &QSlider::valueChanged, this,
+    connect(m_heat.opacity, &QSlider::valueChanged, this,
             [this](int v) { Q_EMIT heatOpacityChanged(v / 100.0); });
     connect(m_labelOpacity, &QSlider::valueChanged, this,
             [this](int v) { Q_EMIT labelOpacityChanged(v / 100.0); });
@@ -201,41 +150,9 @@ void VolumePanel::setVolumeDescription(const QString& text)
     m_volume->setText(text);
 }
 
-void VolumePanel::addCheckpoint(const QString& path, const QString& label, const QString& toolTip)
-{
-    if (m_checkpoint->findData(path) >= 0) {
-        return;
-    }
-    m_checkpoint->addItem(label, path);
-    m_checkpoint->setItemData(m_checkpoint->count() - 1, toolTip.isEmpty() ? path : toolTip,
-                              Qt::ToolTipRole);
-    updateEnabled();
-}
-
-void VolumePanel::clearCheckpoints()
-{
-    const QSignalBlocker block(m_checkpoint);
-    m_checkpoint->clear();
-    updateEnabled();
-}
-
-void VolumePanel::setCurrentCheckpoint(const QString& path)
-{
-    const int index = m_checkpoint->findData(path);
-    if (index >= 0) {
-        m_checkpoint->setCurrentIndex(index);
-    }
-    updateEnabled();
-}
-
-QString VolumePanel::currentCheckpoint() const
-{
-    return m_checkpoint->currentData().toString();
-}
-
 void VolumePanel::setNoModelText(const QString& text)
 {
-    m_checkpoint->setPlaceholderText(text);
+    checkpointBox()->setPlaceholderText(text);
 }
 
 void VolumePanel::setModelInfo(const QString& text)
@@ -269,16 +186,16 @@ VolumeSegmentationRequest VolumePanel::request() const
 
 void VolumePanel::setHeatMaps(const QStringList& names)
 {
-    const int current = m_heatMap->currentIndex();
-    m_heatMap->clear();
-    m_heatMap->addItem(tr("None"));
-    m_heatMap->addItems(names);
-    m_heatMap->setCurrentIndex(current > 0 && current < m_heatMap->count() ? current : 0);
+    const int current = m_heat.map->currentIndex();
+    m_heat.map->clear();
+    m_heat.map->addItem(tr("None"));
+    m_heat.map->addItems(names);
+    m_heat.map->setCurrentIndex(current > 0 && current < m_heat.map->count() ? current : 0);
 }
 
 void VolumePanel::setHeatMapEnabled(int index, bool enabled)
 {
-    if (auto* model = qobject_cast<QStandardItemModel*>(m_heatMap->model())) {
+    if (auto* model = qobject_cast<QStandardItemModel*>(m_heat.map->model())) {
         if (QStandardItem* item = model->item(index)) {
             item->setEnabled(enabled);
         }
@@ -287,23 +204,23 @@ void VolumePanel::setHeatMapEnabled(int index, bool enabled)
 
 int VolumePanel::heatMap() const
 {
-    return m_heatMap->currentIndex();
+    return m_heat.map->currentIndex();
 }
 
 void VolumePanel::setHeatMap(int index)
 {
-    m_heatMap->setCurrentIndex(std::clamp(index, 0, m_heatMap->count() - 1));
-    Q_EMIT heatMapChosen(m_heatMap->currentIndex());
+    m_heat.map->setCurrentIndex(std::clamp(index, 0, m_heat.map->count() - 1));
+    Q_EMIT heatMapChosen(m_heat.map->currentIndex());
 }
 
 ColorMap::Name VolumePanel::colorMap() const
 {
-    return static_cast<ColorMap::Name>(m_colorMap->currentIndex());
+    return static_cast<ColorMap::Name>(m_heat.colors->currentIndex());
 }
 
 double VolumePanel::heatOpacity() const
 {
-    return m_heatOpacity->value() / 100.0;
+    return m_heat.opacity->value() / 100.0;
 }
 
 double VolumePanel::labelOpacity() const
@@ -313,14 +230,14 @@ double VolumePanel::labelOpacity() const
 
 void VolumePanel::setLegend(const QString& low, const QString& high)
 {
-    m_legendLow->setText(low);
-    m_legendHigh->setText(high);
-    m_legend->setVisible(!high.isEmpty());
+    m_heat.low->setText(low);
+    m_heat.high->setText(high);
+    m_heat.strip->setVisible(!high.isEmpty());
 }
 
 void VolumePanel::updateLegendStrip()
 {
-    m_legend->setPixmap(QPixmap::fromImage(ColorMap(colorMap()).strip(256, 12)));
+    m_heat.setStripColors(ColorMap(colorMap()));
 }
 
 void VolumePanel::setGroundTruthAvailable(bool available, const QString& name)
@@ -345,38 +262,12 @@ void VolumePanel::setDice(double dice)
                         : tr("Dice vs ground truth (foreground): %1").arg(dice, 0, 'f', 3));
 }
 
-void VolumePanel::setRunning(bool running)
-{
-    m_running = running;
-    updateEnabled();
-}
-
-void VolumePanel::setProgress(int done, int total, double etaSeconds)
-{
-    m_progress->setRange(0, std::max(1, total));
-    m_progress->setValue(std::clamp(done, 0, std::max(1, total)));
-    if (etaSeconds >= 0.0 && done < total) {
-        const int s = static_cast<int>(etaSeconds + 0.5);
-        m_progress->setFormat(
-            tr("%p%  (about %1:%2 left)").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0')));
-    } else {
-        m_progress->setFormat(QStringLiteral("%p%"));
-    }
-}
-
-void VolumePanel::setStatus(const QString& text)
-{
-    m_status->setText(text);
-}
-
 void VolumePanel::updateEnabled()
 {
-    const bool haveModel = m_checkpoint->count() > 0;
-    m_segment->setEnabled(!m_running && haveModel);
-    m_cancel->setEnabled(m_running);
-    for (QWidget* w : std::initializer_list<QWidget*>{m_checkpoint, m_browse, m_steps, m_overlap,
+    SegmentationPanel::updateEnabled();
+    for (QWidget* w : std::initializer_list<QWidget*>{checkpointBox(), m_browse, m_steps, m_overlap,
                                                       m_tta, m_fusion, m_seed}) {
-        w->setEnabled(!m_running);
+        w->setEnabled(!isRunning());
     }
 }
 

@@ -1,16 +1,16 @@
 #pragma once
 
+#include "PanelControls.h"
+#include "SegmentationPanel.h"
 #include "image/ColorMap.h"
 
 #include <QString>
 #include <QStringList>
-#include <QWidget>
 
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
-class QProgressBar;
 class QPushButton;
 class QSlider;
 class QSpinBox;
@@ -32,9 +32,10 @@ struct VolumeSegmentationRequest
 /// and its options, Segment/Cancel with the progress per window and step and the time left, and
 /// the display of the result: label opacity, the ground truth outline, the heat map (probability
 /// or an uncertainty map) with its colour map, legend and opacity, and the Dice against the
-/// ground truth. It collects choices and shows state only: the app runs the model and drives the
-/// views. GUI thread only.
-class VolumePanel : public QWidget
+/// ground truth. The chooser, Segment/Cancel, progress and status are SegmentationPanel's. It
+/// collects choices and shows state only: the app runs the model and drives the views. GUI thread
+/// only.
+class VolumePanel : public SegmentationPanel
 {
     Q_OBJECT
 
@@ -44,17 +45,11 @@ public:
     /// "example_ct.nii.gz: 122 x 101 x 30 int16, 3 x 3 x 3 mm, RAS" and what the reader noted.
     void setVolumeDescription(const QString& text);
 
-    /// Adds a checkpoint (no duplicates); `toolTip` defaults to the path (e.g. the model card).
-    void addCheckpoint(const QString& path, const QString& label, const QString& toolTip = {});
-    void clearCheckpoints();
-    void setCurrentCheckpoint(const QString& path);
-    QString currentCheckpoint() const;
     /// The chooser's placeholder when there is no volume model (what to do about it).
     void setNoModelText(const QString& text);
     void setModelInfo(const QString& text);
     void setRequest(const VolumeSegmentationRequest& request);
     VolumeSegmentationRequest request() const;
-    bool isRunning() const { return m_running; }
 
     /// The heat maps offered (index 0 is always "None"); disabled entries are greyed out.
     void setHeatMaps(const QStringList& names);
@@ -72,29 +67,21 @@ public:
     /// Dice of the segmentation's foreground against the ground truth's; NaN hides it.
     void setDice(double dice);
 
-public Q_SLOTS:
-    void setRunning(bool running);
-    /// `done` of `total` denoiser steps (windows x passes x steps); `etaSeconds` < 0: unknown.
-    void setProgress(int done, int total, double etaSeconds);
-    void setStatus(const QString& text);
-
 Q_SIGNALS:
     void segmentRequested();
-    void cancelRequested();
-    void browseCheckpointRequested();
-    void checkpointChanged(const QString& path);
     void heatMapChosen(int index);
     void colorMapChosen(diffseg::widgets::ColorMap::Name name);
     void heatOpacityChanged(double opacity);
     void labelOpacityChanged(double opacity);
     void groundTruthToggled(bool shown);
 
+protected:
+    void updateEnabled() override;
+
 private:
-    void updateEnabled();
     void updateLegendStrip();
 
     QLabel* m_volume = nullptr;
-    QComboBox* m_checkpoint = nullptr;
     QPushButton* m_browse = nullptr;
     QLabel* m_modelInfo = nullptr;
     QSpinBox* m_steps = nullptr;
@@ -102,20 +89,10 @@ private:
     QCheckBox* m_tta = nullptr;
     QComboBox* m_fusion = nullptr;
     QSpinBox* m_seed = nullptr;
-    QPushButton* m_segment = nullptr;
-    QPushButton* m_cancel = nullptr;
-    QProgressBar* m_progress = nullptr;
-    QLabel* m_status = nullptr;
     QSlider* m_labelOpacity = nullptr;
     QCheckBox* m_groundTruth = nullptr;
-    QComboBox* m_heatMap = nullptr;
-    QComboBox* m_colorMap = nullptr;
-    QSlider* m_heatOpacity = nullptr;
-    QLabel* m_legend = nullptr;
-    QLabel* m_legendLow = nullptr;
-    QLabel* m_legendHigh = nullptr;
+    HeatMapControls m_heat;
     QLabel* m_dice = nullptr;
-    bool m_running = false;
 };
 
 } // namespace diffseg::widgets

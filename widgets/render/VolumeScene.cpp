@@ -1,5 +1,6 @@
 #include "VolumeScene.h"
 
+#include "VoxelSample.h"
 #include "VtkImageAdapter.h"
 
 #include <vtkActor.h>
@@ -32,21 +33,7 @@ namespace {
 /// 1st and 99th percentiles of one channel, from a strided sample (enough for a colour map).
 std::array<double, 2> percentileRange(const core::Volume& volume, int channel)
 {
-    std::vector<float> values;
-    const std::size_t n = volume.voxelCount();
-    const std::size_t stride = std::max<std::size_t>(1, n / 200000);
-    values.reserve(n / stride + 1);
-    core::dispatchPixelType(volume.pixelType(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* p =
-            static_cast<const T*>(volume.rawData()) + static_cast<std::size_t>(channel) * n;
-        for (std::size_t i = 0; i < n; i += stride) {
-            const float v = static_cast<float>(p[i]);
-            if (std::isfinite(v)) {
-                values.push_back(v);
-            }
-        }
-    });
+    std::vector<float> values = sampleVoxels(volume, channel, 200000);
     if (values.empty()) {
         return {0.0, 1.0};
     }

@@ -12,14 +12,14 @@ namespace {
 
 StepTimeline::Look look2d()
 {
-    StepTimeline::Look look;
-    look.sliderToolTip =
-        StepTimeline::tr("Reverse-diffusion step (Left/Right, Home/End, PgUp/PgDn)");
-    look.followToolTip = StepTimeline::tr("Jump to each new step while the model samples");
-    look.idleText = StepTimeline::tr("no run");
-    look.playIntervalMs = 80;
-    look.readoutWidth = 150;
-    return look;
+    // Object prefix, slider and Follow tool tips, idle read-out, play interval (ms), read-out
+    // width.
+    return {QString(),
+            StepTimeline::tr("Reverse-diffusion step (Left/Right, Home/End, PgUp/PgDn)"),
+            StepTimeline::tr("Jump to each new step while the model samples"),
+            StepTimeline::tr("no run"),
+            80,
+            150};
 }
 
 } // namespace
@@ -45,17 +45,8 @@ StepBrowser::StepBrowser(QWidget* parent)
     acceptButton()->setToolTip(tr("Take this step's mask as the result (one undo step); early "
                                   "steps are often already good enough"));
 
-    const auto optionChanged = [this] {
-        refreshThumbnails();
-        showFrame();
-    };
-    connect(m_memberBox, qOverload<int>(&QComboBox::activated), this, optionChanged);
-    connect(m_modeBox, qOverload<int>(&QComboBox::activated), this, optionChanged);
-    connect(acceptButton(), &QPushButton::clicked, this, [this] {
-        if (currentStep() >= 0) {
-            Q_EMIT acceptStepRequested(currentStep(), member());
-        }
-    });
+    connect(m_memberBox, qOverload<int>(&QComboBox::activated), this, &StepBrowser::refreshFrame);
+    connect(m_modeBox, qOverload<int>(&QComboBox::activated), this, &StepBrowser::refreshFrame);
     reset(0, 1);
 }
 
@@ -74,8 +65,13 @@ void StepBrowser::reset(int totalSteps, int members)
 
 void StepBrowser::setFrameProvider(FrameProvider provider)
 {
-    m_provider = std::move(provider);
-    refreshThumbnails();
+    if (!provider) {
+        setThumbnailSource({});
+        return;
+    }
+    setThumbnailSource([this, provider = std::move(provider)](int step, const QSize& size) {
+        return provider(step, member(), mode(), size);
+    });
 }
 
 int StepBrowser::member() const
@@ -88,16 +84,14 @@ StepBrowser::Mode StepBrowser::mode() const
     return static_cast<Mode>(m_modeBox->currentData().toInt());
 }
 
-QImage StepBrowser::thumbnail(int step, const QSize& size) const
+void StepBrowser::showFrame(int step)
 {
-    return m_provider ? m_provider(step, member(), mode(), size) : QImage();
+    Q_EMIT frameChanged(step, member(), mode());
 }
 
-void StepBrowser::showFrame()
+void StepBrowser::acceptStep(int step)
 {
-    if (currentStep() >= 0) {
-        Q_EMIT frameChanged(currentStep(), member(), mode());
-    }
+    Q_EMIT acceptStepRequested(step, member());
 }
 
 } // namespace diffseg::widgets

@@ -48,11 +48,10 @@ Q_SIGNALS:
     void acceptStepRequested(int step, int member);
 
 protected:
-    QImage thumbnail(int step, const QSize& size) const override;
-    void showFrame() override;
+    void showFrame(int step) override;
+    void acceptStep(int step) override;
 
 private:
-    FrameProvider m_provider;
     int m_members = 1;
     QComboBox* m_memberBox = nullptr;
     QComboBox* m_modeBox = nullptr;

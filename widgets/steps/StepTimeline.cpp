@@ -68,6 +68,11 @@ StepTimeline::StepTimeline(const Look& look, QWidget* parent)
         setFollowing(false);
         setCurrentStep(step);
     });
+    connect(m_accept, &QPushButton::clicked, this, [this] {
+        if (m_current >= 0) {
+            acceptStep(m_current);
+        }
+    });
     connect(m_play, &QToolButton::toggled, this, &StepTimeline::setPlaying);
     connect(m_followButton, &QToolButton::toggled, this, &StepTimeline::setFollowing);
     connect(m_timer, &QTimer::timeout, this, [this] {
@@ -77,8 +82,9 @@ StepTimeline::StepTimeline(const Look& look, QWidget* parent)
         }
         nextStep();
     });
-    m_filmstrip->setThumbnailSource(
-        [this](int step, const QSize& size) { return thumbnail(step, size); });
+    m_filmstrip->setThumbnailSource([this](int step, const QSize& size) {
+        return m_thumbnails ? m_thumbnails(step, size) : QImage();
+    });
 }
 
 StepTimeline::~StepTimeline() = default;
@@ -173,7 +179,7 @@ void StepTimeline::setCurrentStep(int step)
     }
     m_current = chosen;
     updateControls();
-    showFrame();
+    showFrame(m_current);
 }
 
 void StepTimeline::nextStep()
@@ -235,6 +241,25 @@ void StepTimeline::setFollowing(bool follow)
 void StepTimeline::refreshThumbnails()
 {
     m_filmstrip->invalidate();
+}
+
+void StepTimeline::setThumbnailSource(std::function<QImage(int, const QSize&)> source)
+{
+    m_thumbnails = std::move(source);
+    refreshThumbnails();
+}
+
+void StepTimeline::showCurrentFrame()
+{
+    if (m_current >= 0) {
+        showFrame(m_current);
+    }
+}
+
+void StepTimeline::refreshFrame()
+{
+    refreshThumbnails();
+    showCurrentFrame();
 }
 
 void StepTimeline::updateControls()

@@ -4,6 +4,7 @@
 #include <QString>
 #include <QWidget>
 
+#include <functional>
 #include <vector>
 
 class QHBoxLayout;
@@ -23,9 +24,9 @@ class Filmstrip;
 /// Home/End, PgUp/PgDn, Space to play).
 ///
 /// Steps are numbered in sampling order, 0 = the first (noisiest) step. The timeline knows only
-/// which steps exist; a subclass says what a step looks like (thumbnail()) and announces the shown
-/// frame (showFrame(), called whenever the current step changes), and adds its own options to the
-/// bottom row with addOption(). GUI thread only.
+/// which steps exist; a subclass says what a step looks like (setThumbnailSource()), announces the
+/// shown frame (showFrame(), called whenever the current step changes) and the accepted step
+/// (acceptStep()), and adds its own options to the bottom row with addOption(). GUI thread only.
 class StepTimeline : public QWidget
 {
     Q_OBJECT
@@ -76,10 +77,18 @@ protected:
     /// Adds a widget to the bottom row, before "Use this step".
     void addOption(QWidget* widget);
     QPushButton* acceptButton() const { return m_accept; }
-    /// The thumbnail of `step` as the subclass shows it now, at most `size`.
-    virtual QImage thumbnail(int step, const QSize& size) const = 0;
-    /// The current step changed (or what it shows did): announce the frame to show.
-    virtual void showFrame() = 0;
+    /// The thumbnail of a step as the subclass shows it now, at most the size given (a null
+    /// image where there is none); the filmstrip asks it when it paints.
+    void setThumbnailSource(std::function<QImage(int step, const QSize& size)> source);
+    /// Announces the current step's frame again (showFrame()), when there is one.
+    void showCurrentFrame();
+    /// What a step shows changed (a subclass's option): redraws the thumbnails and announces the
+    /// current frame again.
+    void refreshFrame();
+    /// The current step changed to `step` (or what it shows did): announce the frame to show.
+    virtual void showFrame(int step) = 0;
+    /// "Use this step" was pressed on the current step `step`: announce the request.
+    virtual void acceptStep(int step) = 0;
 
     void keyPressEvent(QKeyEvent* e) override;
 
@@ -89,6 +98,7 @@ private:
     QString childName(const char* name) const;
 
     Look m_look;
+    std::function<QImage(int step, const QSize& size)> m_thumbnails;
     std::vector<int> m_available;
     std::vector<QString> m_labels;
     int m_total = 0;

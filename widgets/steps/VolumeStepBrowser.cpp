@@ -11,16 +11,14 @@ namespace {
 
 StepTimeline::Look look3d()
 {
-    StepTimeline::Look look;
-    look.objectPrefix = QStringLiteral("volume");
-    look.sliderToolTip = StepTimeline::tr(
-        "Denoiser step (Left/Right, Home/End, PgUp/PgDn when the browser has the focus)");
-    look.followToolTip = StepTimeline::tr("Jump to each new step while the model runs");
-    look.idleText = StepTimeline::tr("no run yet");
-    // A volume step repaints three slices and maybe a surface: a slower pace reads better.
-    look.playIntervalMs = 250;
-    look.readoutWidth = 170;
-    return look;
+    // A volume step repaints three slices and maybe a surface: a slower pace (250 ms) reads better.
+    return {QStringLiteral("volume"),
+            StepTimeline::tr(
+                "Denoiser step (Left/Right, Home/End, PgUp/PgDn when the browser has the focus)"),
+            StepTimeline::tr("Jump to each new step while the model runs"),
+            StepTimeline::tr("no run yet"),
+            250,
+            170};
 }
 
 } // namespace
@@ -51,22 +49,15 @@ VolumeStepBrowser::VolumeStepBrowser(QWidget* parent)
     acceptButton()->setToolTip(tr("Make this step's label map the segmentation (one undo step; "
                                   "Shift+A)"));
 
-    connect(m_showBox, qOverload<int>(&QComboBox::activated), this, [this] {
-        refreshThumbnails();
-        showFrame();
-    });
+    connect(m_showBox, qOverload<int>(&QComboBox::activated), this,
+            &VolumeStepBrowser::refreshFrame);
     connect(m_preview, &QCheckBox::toggled, this, [this](bool on) {
         Q_EMIT previewToggled(on);
         if (on) {
-            showFrame();
+            showCurrentFrame();
         }
     });
     connect(m_surface, &QCheckBox::toggled, this, &VolumeStepBrowser::surfaceIn3dToggled);
-    connect(acceptButton(), &QPushButton::clicked, this, [this] {
-        if (currentStep() >= 0) {
-            Q_EMIT acceptStepRequested(currentStep());
-        }
-    });
     reset(0);
 }
 
@@ -79,8 +70,13 @@ void VolumeStepBrowser::reset(int totalSteps)
 
 void VolumeStepBrowser::setThumbnailProvider(ThumbnailProvider provider)
 {
-    m_provider = std::move(provider);
-    refreshThumbnails();
+    if (!provider) {
+        setThumbnailSource({});
+        return;
+    }
+    setThumbnailSource([this, provider = std::move(provider)](int step, const QSize& size) {
+        return provider(step, show(), size);
+    });
 }
 
 VolumeStepBrowser::Show VolumeStepBrowser::show() const
@@ -103,8 +99,7 @@ void VolumeStepBrowser::setShow(Show show)
     const int index = m_showBox->findData(int(show));
     if (index != m_showBox->currentIndex()) {
         m_showBox->setCurrentIndex(index);
-        refreshThumbnails();
-        showFrame();
+        refreshFrame();
     }
 }
 
@@ -118,16 +113,14 @@ void VolumeStepBrowser::setSurfaceIn3d(bool on)
     m_surface->setChecked(on);
 }
 
-QImage VolumeStepBrowser::thumbnail(int step, const QSize& size) const
+void VolumeStepBrowser::showFrame(int step)
 {
-    return m_provider ? m_provider(step, show(), size) : QImage();
+    Q_EMIT frameChanged(step, show());
 }
 
-void VolumeStepBrowser::showFrame()
+void VolumeStepBrowser::acceptStep(int step)
 {
-    if (currentStep() >= 0) {
-        Q_EMIT frameChanged(currentStep(), show());
-    }
+    Q_EMIT acceptStepRequested(step);
 }
 
 } // namespace diffseg::widgets

@@ -61,11 +61,10 @@ Q_SIGNALS:
     void acceptStepRequested(int step);
 
 protected:
-    QImage thumbnail(int step, const QSize& size) const override;
-    void showFrame() override;
+    void showFrame(int step) override;
+    void acceptStep(int step) override;
 
 private:
-    ThumbnailProvider m_provider;
     QComboBox* m_showBox = nullptr;
     QCheckBox* m_preview = nullptr;
     QCheckBox* m_surface = nullptr;

@@ -28,6 +28,15 @@ const char* orientationName(core::SliceOrientation o)
     return "Sagittal";
 }
 
+/// A label map shown over `volume` must have its size (empty clears it); `what` names it.
+void requireVolumeSize(const core::LabelMap& labels, const core::Volume& volume, const char* what)
+{
+    if (!labels.empty() && labels.size() != volume.size()) {
+        throw core::Error(core::ErrorKind::Mismatch, what,
+                          "does not have the size of the volume shown");
+    }
+}
+
 } // namespace
 
 SliceView::SliceView(core::SliceOrientation orientation, QWidget* parent)
@@ -74,10 +83,7 @@ void SliceView::setVolume(const core::Volume& volume, int channel)
 
 void SliceView::setLabels(const core::LabelMap& labels)
 {
-    if (!labels.empty() && labels.size() != m_volume.size()) {
-        throw core::Error(core::ErrorKind::Mismatch, "label map",
-                          "does not have the size of the volume shown");
-    }
+    requireVolumeSize(labels, m_volume, "label map");
     m_labels = labels;
     renderLabels();
     update();
@@ -99,10 +105,7 @@ void SliceView::setFloatOverlay(const core::Volume& map, double scale)
 
 void SliceView::setGroundTruth(const core::LabelMap& labels)
 {
-    if (!labels.empty() && labels.size() != m_volume.size()) {
-        throw core::Error(core::ErrorKind::Mismatch, "ground truth",
-                          "does not have the size of the volume shown");
-    }
+    requireVolumeSize(labels, m_volume, "ground truth");
     m_groundTruth = labels;
     renderOutlines();
     update();
@@ -110,10 +113,7 @@ void SliceView::setGroundTruth(const core::LabelMap& labels)
 
 void SliceView::setPreviewLabels(const core::LabelMap& labels)
 {
-    if (!labels.empty() && labels.size() != m_volume.size()) {
-        throw core::Error(core::ErrorKind::Mismatch, "preview",
-                          "does not have the size of the volume shown");
-    }
+    requireVolumeSize(labels, m_volume, "preview");
     m_preview = labels;
     renderOutlines();
     update();
@@ -230,24 +230,22 @@ double SliceView::voxelValue(const std::array<std::int64_t, 3>& v) const
     });
 }
 
-void SliceView::renderSlice()
+QImage SliceView::greySlice(const core::Volume& volume, const core::SliceGeometry& geometry,
+                            int slice, double window, double level)
 {
-    if (!m_geometry) {
-        return;
-    }
-    const auto size = m_geometry->sliceSize();
+    const auto size = geometry.sliceSize();
     QImage image(static_cast<int>(size[0]), static_cast<int>(size[1]), QImage::Format_RGB32);
-    const double lo = m_level - m_window / 2.0;
-    const double scale = 255.0 / m_window;
-    core::dispatchPixelType(m_volume.pixelType(), [&](auto tag) {
+    const double lo = level - window / 2.0;
+    const double scale = 255.0 / window;
+    core::dispatchPixelType(volume.pixelType(), [&](auto tag) {
         using T = decltype(tag);
-        const T* data = static_cast<const T*>(m_volume.rawData());
+        const T* data = static_cast<const T*>(volume.rawData());
         for (int y = 0; y < image.height(); ++y) {
             auto* row = reinterpret_cast<QRgb*>(image.scanLine(y));
             for (int x = 0; x < image.width(); ++x) {
-                const auto v = m_geometry->voxelAt(x, y, m_slice);
+                const auto v = geometry.voxelAt(x, y, slice);
                 const double value =
-                    static_cast<double>(data[m_volume.linearIndex(v[0], v[1], v[2])]);
+                    static_cast<double>(data[volume.linearIndex(v[0], v[1], v[2])]);
                 const int g = std::isfinite(value)
                                   ? static_cast<int>(std::clamp((value - lo) * scale, 0.0, 255.0))
                                   : 0;
@@ -255,7 +253,15 @@ void SliceView::renderSlice()
             }
         }
     });
-    replaceImage(image);
+    return image;
+}
+
+void SliceView::renderSlice()
+{
+    if (!m_geometry) {
+        return;
+    }
+    replaceImage(greySlice(m_volume, *m_geometry, m_slice, m_window, m_level));
     renderLabels();
     renderOverlay();
     renderOutlines();

@@ -83,6 +83,11 @@ public:
 
     /// Colour of label `value` (ITK-SNAP-like defaults; 0 is transparent).
     static QColor labelColor(int value);
+    /// Slice `slice` of `volume` (its first channel) cut by `geometry`, as grey levels through
+    /// `window` and `level` (black where a value is not finite): what a slice view shows under its
+    /// layers, and what step thumbnails are drawn over.
+    static QImage greySlice(const core::Volume& volume, const core::SliceGeometry& geometry,
+                            int slice, double window, double level);
 
 public Q_SLOTS:
     /// Moves the crosshair (and this view's slice) to `voxel`.

@@ -2,6 +2,7 @@
 
 #include "VolumeView3D.h"
 #include "base/Error.h"
+#include "render/VoxelSample.h"
 #include "vtkqt/VtkRenderWidget.h"
 
 #include <QButtonGroup>
@@ -38,19 +39,7 @@ constexpr WindowPreset kCtPresets[] = {
 /// 1st..99th percentile window of a volume (MRI and other non-CT data).
 std::array<double, 2> percentileWindow(const core::Volume& volume)
 {
-    std::vector<float> values;
-    const std::size_t n = volume.voxelCount();
-    const std::size_t stride = std::max<std::size_t>(1, n / 200000);
-    core::dispatchPixelType(volume.pixelType(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* p = static_cast<const T*>(volume.rawData());
-        for (std::size_t i = 0; i < n; i += stride) {
-            const float v = static_cast<float>(p[i]);
-            if (std::isfinite(v)) {
-                values.push_back(v);
-            }
-        }
-    });
+    std::vector<float> values = sampleVoxels(volume, 0, 200000);
     if (values.empty()) {
         return {1.0, 0.5};
     }
