@@ -1,13 +1,16 @@
 #include "StudioTestSupport.h"
 
 #include "PhotoMode.h"
+#include "TestSupport.h"
+#include "VolumeMode.h"
 #include "panels/ModelPanel.h"
+#include "panels/VolumePanel.h"
 
 #include <QAbstractButton>
 #include <QApplication>
 #include <QDir>
 #include <QMessageBox>
-#include <QMouseEvent>
+#include <QStandardPaths>
 #include <QTimer>
 #include <QtTest>
 
@@ -82,26 +85,20 @@ core::Image2D syntheticLesionMask(int width, int height)
     return mask;
 }
 
-app::MainWindowOptions testOptions(const QString& dir, const QString& name)
+QString studioScratchDir(const QString& name)
+{
+    QStandardPaths::setTestModeEnabled(true);
+    return scratchDir(name);
+}
+
+app::MainWindowOptions testOptions(const QString& dir, const QString& name, bool interactive)
 {
     app::MainWindowOptions o;
-    o.interactive = false;
+    o.interactive = interactive;
     o.settingsFile = QDir(dir).filePath(name + QStringLiteral(".ini"));
     o.autosaveFolder = QDir(dir).filePath(QStringLiteral("autosave-") + name);
     o.autosaveDebounceMs = 100;
     return o;
-}
-
-void drag(QWidget* w, Qt::MouseButton button, const QList<QPoint>& points,
-          Qt::KeyboardModifiers mods)
-{
-    QTest::mousePress(w, button, mods, points.first());
-    for (const QPoint& p : points) {
-        QMouseEvent move(QEvent::MouseMove, p, w->mapToGlobal(QPointF(p)), Qt::NoButton, button,
-                         mods);
-        QApplication::sendEvent(w, &move);
-    }
-    QTest::mouseRelease(w, button, mods, points.last());
 }
 
 QString catchMessageBox(const std::function<void()>& action, int timeoutMs)
@@ -147,6 +144,33 @@ void useFastSampling(app::MainWindow& window, int steps, int members, bool ddim,
     r.ensemble = members;
     r.seed = seed;
     window.photoMode()->modelPanel()->setRequest(r);
+}
+
+app::VolumeMode* openVolumeWithModel(app::MainWindow& window, const QString& path,
+                                     const QString& checkpoint)
+{
+    window.show();
+    if (!QTest::qWaitForWindowExposed(&window)) {
+        qWarning("the window was not exposed");
+        return nullptr;
+    }
+    app::VolumeMode* mode = window.volumeMode();
+    if (!window.openPath(path, true)) {
+        qWarning("%s did not open: %s", qPrintable(path), qPrintable(mode->lastError()));
+        return nullptr;
+    }
+    window.addModel(checkpoint);
+    return mode;
+}
+
+void useVolumeSampling(app::VolumeMode* mode, int steps, std::optional<double> overlap,
+                       std::optional<int> seed)
+{
+    widgets::VolumeSegmentationRequest r = mode->panel()->request();
+    r.steps = steps;
+    r.overlap = overlap.value_or(r.overlap);
+    r.seed = seed.value_or(r.seed);
+    mode->panel()->setRequest(r);
 }
 
 } // namespace diffseg::test

@@ -1,4 +1,5 @@
 #include "AboutText.h"
+#include "GuiTestSupport.h"
 #include "ImageCompare.h"
 #include "MainWindow.h"
 #include "MenuActions.h"
@@ -9,7 +10,6 @@
 #include "image/SegmentationView2D.h"
 #include "runtime/Runtime.h"
 #include "volume/VolumeView3D.h"
-#include "vtkqt/GlSetup.h"
 #include "vtkqt/VtkRenderWidget.h"
 
 #include <QAction>
@@ -21,8 +21,6 @@
 #include <QtTest>
 
 #include <vtkVersion.h>
-
-using diffseg::app::MainWindow;
 
 /// The diffseg-studio main window, driven as a user would.
 class TestMainWindow : public QObject
@@ -149,12 +147,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestMainWindow test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestMainWindow)
 
 #include "TestMainWindow.moc"

@@ -37,10 +37,6 @@
 #include <algorithm>
 #include <cstdint>
 
-using diffseg::app::MainWindow;
-namespace core = diffseg::core;
-namespace test = diffseg::test;
-
 class TestStudioDemo : public QObject
 {
     Q_OBJECT

@@ -3,6 +3,7 @@
 // memory while browsing every step of a K = 5, 50-step run. Printed with qInfo ("FIGURE ...");
 // the asserts only check that the workflow did what was measured.
 
+#include "GuiTestSupport.h"
 #include "MainWindow.h"
 #include "MaskOps.h"
 #include "PhotoMode.h"
@@ -15,23 +16,18 @@
 #include "io/ImageWriter.h"
 #include "metrics/ForegroundOverlap.h"
 #include "panels/ModelPanel.h"
-#include "vtkqt/GlSetup.h"
 
 #include <QApplication>
 #include <QComboBox>
 #include <QFile>
 #include <QMouseEvent>
-#include <QStandardPaths>
 #include <QtTest>
 
 #include <algorithm>
 #include <numeric>
 
-using diffseg::app::MainWindow;
 using diffseg::widgets::SegmentationView2D;
 using diffseg::widgets::StepBrowser;
-namespace core = diffseg::core;
-namespace test = diffseg::test;
 
 namespace {
 
@@ -102,8 +98,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         DIFFSEG_REQUIRE_GL_DISPLAY();
-        QStandardPaths::setTestModeEnabled(true);
-        m_dir = test::scratchDir("studio-figures");
+        m_dir = test::studioScratchDir("studio-figures");
     }
 
     void stepBrowsingLatencyAndMemory()
@@ -277,12 +272,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestStudioFigures test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestStudioFigures)
 
 #include "TestStudioFigures.moc"

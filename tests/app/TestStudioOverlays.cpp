@@ -2,6 +2,7 @@
 // baselines; the ensemble gallery, step acceptance and "next uncertain region" on a synthetic
 // result (deterministic, unlike an untrained network's output on another CPU).
 
+#include "GuiTestSupport.h"
 #include "ImageCompare.h"
 #include "MainWindow.h"
 #include "MaskOps.h"
@@ -15,23 +16,18 @@
 #include "panels/OverlayPanel.h"
 #include "steps/EnsembleGallery.h"
 #include "uncertainty/UncertaintyMaps.h"
-#include "vtkqt/GlSetup.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
 #include <QLabel>
 #include <QPushButton>
-#include <QStandardPaths>
 #include <QtTest>
 
 #include <cmath>
 
-using diffseg::app::MainWindow;
 using diffseg::app::SegmentationOutput;
 using diffseg::widgets::SegmentationView2D;
-namespace core = diffseg::core;
-namespace test = diffseg::test;
 
 namespace {
 
@@ -172,8 +168,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         DIFFSEG_REQUIRE_GL_DISPLAY();
-        QStandardPaths::setTestModeEnabled(true);
-        m_dir = test::scratchDir("studio-overlays");
+        m_dir = test::studioScratchDir("studio-overlays");
         QDir(m_dir).mkpath("images");
         QDir(m_dir).mkpath("masks");
         m_photo = QDir(m_dir).filePath("images/synthetic.png");
@@ -293,12 +288,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestStudioOverlays test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestStudioOverlays)
 
 #include "TestStudioOverlays.moc"

@@ -5,6 +5,7 @@
 // A tiny freshly initialised model: what is checked is the workflow and that every prompt is
 // honoured, not the quality of the outline.
 
+#include "GuiTestSupport.h"
 #include "MainWindow.h"
 #include "PhotoMode.h"
 #include "SegmentationRunner.h"
@@ -14,16 +15,12 @@
 #include "image/SegmentationView2D.h"
 #include "io/ImageWriter.h"
 #include "panels/ModelPanel.h"
-#include "vtkqt/GlSetup.h"
 
 #include <QAction>
 #include <QSignalSpy>
 #include <QtTest>
 
-using diffseg::app::MainWindow;
 using diffseg::widgets::SegmentationView2D;
-namespace core = diffseg::core;
-namespace test = diffseg::test;
 
 class TestStudioPrompts : public QObject
 {
@@ -59,8 +56,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         DIFFSEG_REQUIRE_GL_DISPLAY();
-        QStandardPaths::setTestModeEnabled(true);
-        m_dir = test::scratchDir("studio-prompts");
+        m_dir = test::studioScratchDir("studio-prompts");
         m_checkpoint = test::writeTinyCheckpoint(QDir(m_dir).filePath("tiny.dsckpt"), 64, 50, 1);
         m_photo = QDir(m_dir).filePath("lesion_prompts.png");
         core::writeImage(test::syntheticPhoto(480, 360), m_photo.toStdString());
@@ -167,12 +163,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestStudioPrompts test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestStudioPrompts)
 
 #include "TestStudioPrompts.moc"

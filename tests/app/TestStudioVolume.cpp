@@ -5,6 +5,7 @@
 // model's result, undo, save as NIfTI and NRRD and reopen aligned with the input; cancel; bad
 // input; the photo and volume workspaces keep their own keys.
 
+#include "GuiTestSupport.h"
 #include "MainWindow.h"
 #include "PhotoMode.h"
 #include "StudioTestSupport.h"
@@ -22,7 +23,6 @@
 #include "volume/SliceView.h"
 #include "volume/VolumeView3D.h"
 #include "volume/VolumeWorkspace.h"
-#include "vtkqt/GlSetup.h"
 #include "vtkqt/VtkRenderWidget.h"
 
 #include <QAction>
@@ -40,13 +40,10 @@
 
 #include <cstring>
 
-using diffseg::app::MainWindow;
 using diffseg::app::VolumeMode;
 using diffseg::widgets::SliceView;
 using diffseg::widgets::VolumeStepBrowser;
 using diffseg::widgets::VolumeWorkspace;
-namespace core = diffseg::core;
-namespace test = diffseg::test;
 
 namespace {
 
@@ -73,16 +70,6 @@ void dropOn(QWidget* window, const QString& path)
     QApplication::sendEvent(window, &drop);
 }
 
-QImage renderedFrame(diffseg::widgets::VtkRenderWidget* gl)
-{
-    const int before = gl->renderCount();
-    gl->requestRender();
-    if (!QTest::qWaitFor([&] { return gl->renderCount() > before; }, 60000)) {
-        return {};
-    }
-    return gl->grabFramebuffer();
-}
-
 } // namespace
 
 class TestStudioVolume : public QObject
@@ -95,15 +82,6 @@ private:
     QString m_photoCheckpoint; ///< tiny DermoSegDiff
     QString m_phantom;         ///< generated CT phantom, NIfTI
     QString m_phantomLabels;   ///< its liver/lesion labels, found next to it
-
-    static void useFastSettings(VolumeMode* vm, int steps)
-    {
-        diffseg::widgets::VolumeSegmentationRequest r = vm->panel()->request();
-        r.steps = steps;
-        r.overlap = 0.25;
-        r.seed = 1;
-        vm->panel()->setRequest(r);
-    }
 
     /// Open -> segment -> browse -> heat maps -> scroll -> brush -> undo -> save -> reopen.
     void runWorkflow(const QString& volumePath, const QString& tag, const QString& groundTruth)
@@ -158,7 +136,7 @@ private:
         QCOMPARE(demoListed, packaged);
         QCOMPARE(window.photoMode()->modelPanel()->request().checkpoint,
                  QFileInfo(m_photoCheckpoint).absoluteFilePath());
-        useFastSettings(vm, 3);
+        test::useVolumeSampling(vm, 3, 0.25, 1);
 
         // Only the GUI thread touches widgets; the GUI serves a timer while the model runs.
         bool offThread = false;
@@ -222,7 +200,7 @@ private:
         QVERIFY(sameVoxels(ws->overlay(), vm->stepFrames()[1].foreground));
         browser->setShow(VolumeStepBrowser::Show::Labels);
         browser->setSurfaceIn3d(true);
-        QVERIFY(!renderedFrame(gl).isNull());
+        QVERIFY(!test::renderedFrame(gl).isNull());
         browser->setSurfaceIn3d(false);
         browser->setPreviewInViews(false);
 
@@ -241,7 +219,7 @@ private:
         QCOMPARE(vm->panel()->heatMap(), 3);
         QVERIFY(vm->panel()->findChild<QLabel*>("volumeLegend")->isVisible());
         ws->view3D()->setOverlayMode(diffseg::widgets::VolumeScene::OverlayMode::Surface);
-        QVERIFY(!renderedFrame(gl).isNull());
+        QVERIFY(!test::renderedFrame(gl).isNull());
         window.grab().save(
             QDir(test::outputDir()).filePath("StudioVolume_" + tag + "_uncertainty.png"));
         ws->view3D()->setOverlayMode(diffseg::widgets::VolumeScene::OverlayMode::Hidden);
@@ -390,15 +368,9 @@ private Q_SLOTS:
     void cancelStopsTheRun()
     {
         MainWindow window(test::testOptions(m_dir, "cancel"));
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QVERIFY(window.openPath(m_phantom, true));
-        VolumeMode* vm = window.volumeMode();
-        window.addModel(m_checkpoint);
-        diffseg::widgets::VolumeSegmentationRequest r = vm->panel()->request();
-        r.steps = 40;
-        r.overlap = 0.75;
-        vm->panel()->setRequest(r);
+        VolumeMode* vm = test::openVolumeWithModel(window, m_phantom, m_checkpoint);
+        QVERIFY(vm);
+        test::useVolumeSampling(vm, 40, 0.75);
         QSignalSpy ended(&window, &MainWindow::segmentationEnded);
         QVERIFY(vm->startSegmentation());
         QVERIFY(!vm->startSegmentation()); // one run at a time
@@ -522,9 +494,7 @@ private Q_SLOTS:
         QCOMPARE(records[0].edits, 1);
         {
             // Interactive: the start-up question says which volume; closing it keeps the autosave.
-            diffseg::app::MainWindowOptions asking = test::testOptions(m_dir, name);
-            asking.interactive = true;
-            MainWindow prompted(asking);
+            MainWindow prompted(test::testOptions(m_dir, name, true));
             const QString box =
                 test::catchMessageBox([&] { prompted.photoMode()->offerAutosaveRestore(); });
             QVERIFY2(box.contains("phantom_ct.nii.gz") && box.contains("label map"),
@@ -552,14 +522,9 @@ private Q_SLOTS:
     {
         MainWindow window(test::testOptions(m_dir, "volume-prompts"));
         window.resize(1100, 760);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QVERIFY(window.openPath(m_phantom, true));
-        VolumeMode* vm = window.volumeMode();
-        window.addModel(m_checkpoint);
-        diffseg::widgets::VolumeSegmentationRequest r = vm->panel()->request();
-        r.steps = 2;
-        vm->panel()->setRequest(r);
+        VolumeMode* vm = test::openVolumeWithModel(window, m_phantom, m_checkpoint);
+        QVERIFY(vm);
+        test::useVolumeSampling(vm, 2);
         VolumeWorkspace* ws = vm->workspace();
         // Some labels to refine: the ground truth painted in as if accepted.
         ws->replaceLabels(ws->groundTruth(), "Accept AI result");
@@ -637,12 +602,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestStudioVolume test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestStudioVolume)
 
 #include "TestStudioVolume.moc"

@@ -5,6 +5,7 @@
 // for the README. DIFFSEG_FIGURES_BIG_RUN=1 also segments the 512 x 512 x 300 volume (needs about
 // 4 GiB).
 
+#include "GuiTestSupport.h"
 #include "MainWindow.h"
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
@@ -13,13 +14,11 @@
 #include "data/DemoData.h"
 #include "io/VolumeReader.h"
 #include "io/VolumeWriter.h"
-#include "panels/VolumePanel.h"
 #include "runtime/ResourcePaths.h"
 #include "steps/VolumeStepBrowser.h"
 #include "volume/SliceView.h"
 #include "volume/VolumeView3D.h"
 #include "volume/VolumeWorkspace.h"
-#include "vtkqt/GlSetup.h"
 #include "vtkqt/VtkRenderWidget.h"
 
 #include <QApplication>
@@ -35,11 +34,8 @@
 #include <algorithm>
 #include <vector>
 
-using diffseg::app::MainWindow;
 using diffseg::app::VolumeMode;
 using diffseg::widgets::VolumeScene;
-namespace core = diffseg::core;
-namespace test = diffseg::test;
 
 namespace {
 
@@ -278,15 +274,9 @@ private:
     {
         MainWindow window(test::testOptions(m_dir, "cache-" + label));
         window.resize(1440, 900);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QVERIFY2(window.openPath(path, true), qPrintable(window.volumeMode()->lastError()));
-        VolumeMode* vm = window.volumeMode();
-        window.addModel(m_checkpoint);
-        diffseg::widgets::VolumeSegmentationRequest r = vm->panel()->request();
-        r.steps = steps;
-        r.overlap = 0.25;
-        vm->panel()->setRequest(r);
+        VolumeMode* vm = test::openVolumeWithModel(window, path, m_checkpoint);
+        QVERIFY(vm);
+        test::useVolumeSampling(vm, steps, 0.25);
         QApplication::processEvents();
         const auto before = memoryMiB();
         int ticks = 0;
@@ -411,15 +401,9 @@ private Q_SLOTS:
 
         MainWindow window(test::testOptions(m_dir, "screenshots"));
         window.resize(1600, 1000);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QVERIFY(window.openPath(path, true));
-        VolumeMode* vm = window.volumeMode();
-        window.addModel(model);
-        diffseg::widgets::VolumeSegmentationRequest r = vm->panel()->request();
-        r.steps = 3;
-        r.overlap = 0.5;
-        vm->panel()->setRequest(r);
+        VolumeMode* vm = test::openVolumeWithModel(window, path, model);
+        QVERIFY(vm);
+        test::useVolumeSampling(vm, 3, 0.5);
         QVERIFY(vm->startSegmentation());
         QTRY_VERIFY_WITH_TIMEOUT(!vm->isSegmenting(), 1800000);
         QVERIFY(vm->output());
@@ -451,12 +435,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestStudioVolumeFigures test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestStudioVolumeFigures)
 
 #include "TestStudioVolumeFigures.moc"

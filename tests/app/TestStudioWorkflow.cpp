@@ -2,6 +2,7 @@
 // and drop, recent files), segment with a tiny freshly initialised model on the worker thread,
 // browse the steps, brush, undo/redo, save, report; cancel; bad input; autosave and restore.
 
+#include "GuiTestSupport.h"
 #include "MainWindow.h"
 #include "MaskOps.h"
 #include "MenuActions.h"
@@ -18,7 +19,6 @@
 #include "panels/ModelPanel.h"
 #include "panels/OverlayPanel.h"
 #include "steps/EnsembleGallery.h"
-#include "vtkqt/GlSetup.h"
 
 #include <QAction>
 #include <QApplication>
@@ -34,7 +34,6 @@
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
-#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTableWidget>
 #include <QThread>
@@ -42,12 +41,9 @@
 #include <QToolButton>
 #include <QtTest>
 
-using diffseg::app::MainWindow;
 using diffseg::widgets::SamplingRequest;
 using diffseg::widgets::SegmentationView2D;
 using diffseg::widgets::StepBrowser;
-namespace core = diffseg::core;
-namespace test = diffseg::test;
 
 class TestStudioWorkflow : public QObject
 {
@@ -229,8 +225,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         DIFFSEG_REQUIRE_GL_DISPLAY();
-        QStandardPaths::setTestModeEnabled(true);
-        m_dir = test::scratchDir("studio-workflow");
+        m_dir = test::studioScratchDir("studio-workflow");
         m_checkpoint = test::writeTinyCheckpoint(QDir(m_dir).filePath("tiny.dsckpt"), 64, 50, 1);
         QDir(m_dir).mkpath("data/images");
         QDir(m_dir).mkpath("data/masks");
@@ -304,9 +299,7 @@ private Q_SLOTS:
 
     void badInputShowsAMessageNamingTheFile()
     {
-        diffseg::app::MainWindowOptions options = test::testOptions(m_dir, "errors");
-        options.interactive = true;
-        MainWindow window(options);
+        MainWindow window(test::testOptions(m_dir, "errors", true));
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         const QString dir = test::scratchDir("studio-bad");
@@ -389,9 +382,7 @@ private Q_SLOTS:
         QCOMPARE(records[0].edits, 1);
         {
             // Interactive: the start-up question names the photo; closing it keeps the autosave.
-            diffseg::app::MainWindowOptions asking = test::testOptions(m_dir, name);
-            asking.interactive = true;
-            MainWindow prompted(asking);
+            MainWindow prompted(test::testOptions(m_dir, name, true));
             const QString box =
                 test::catchMessageBox([&] { prompted.photoMode()->offerAutosaveRestore(); });
             QVERIFY2(box.contains("lesion_0001.png") && box.contains("Restore"), qPrintable(box));
@@ -628,12 +619,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestStudioWorkflow test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestStudioWorkflow)
 
 #include "TestStudioWorkflow.moc"

@@ -6,27 +6,25 @@
 // key, unreadable images, a missing executable, a worker that ignores SIGTERM) reported while
 // the GUI carries on.
 
+#include "GuiTestSupport.h"
 #include "MainWindow.h"
 #include "StudioTestSupport.h"
 #include "TestSupport.h"
+#include "TinyTrainingRun.h"
 #include "TrainingController.h"
 #include "TrainingProcess.h"
 #include "training/TrainingCharts.h"
 #include "training/TrainingPanel.h"
-#include "vtkqt/GlSetup.h"
 
 #include <QAbstractButton>
 #include <QAbstractSpinBox>
-#include <QApplication>
 #include <QComboBox>
 #include <QDockWidget>
 #include <QFile>
-#include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
-#include <QPainter>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -41,76 +39,21 @@
 #include <csignal>
 #include <memory>
 
-using diffseg::app::MainWindow;
 using diffseg::app::TrainingController;
 using diffseg::app::TrainingProcess;
 using diffseg::widgets::TrainingCharts;
 using diffseg::widgets::TrainingPanel;
-namespace test = diffseg::test;
 
 namespace {
 
-/// Lesion-like PNG pairs in images/ + masks/ (as tests/cli/TestCliTrain.cpp makes them).
-void makeDataset(const QString& dir, int count)
-{
-    QDir().mkpath(dir + "/images");
-    QDir().mkpath(dir + "/masks");
-    for (int i = 0; i < count; ++i) {
-        QImage image(40, 40, QImage::Format_RGB888);
-        image.fill(QColor(215, 165 + i, 150));
-        QImage mask(40, 40, QImage::Format_Grayscale8);
-        mask.fill(0);
-        const QRect lesion(6 + i % 4 * 2, 8 + i % 3 * 2, 18 + i % 5, 16 + i % 4);
-        for (QImage* target : {&image, &mask}) {
-            QPainter p(target);
-            p.setPen(Qt::NoPen);
-            p.setBrush(target == &mask ? QColor(255, 255, 255) : QColor(80, 45, 35));
-            p.drawEllipse(lesion);
-        }
-        const QString id = QStringLiteral("lesion%1").arg(i, 2, 10, QChar('0'));
-        image.save(dir + "/images/" + id + ".png");
-        mask.save(dir + "/masks/" + id + ".png");
-    }
-}
-
-/// A tiny DermoSegDiff (dim 8, mults [1, 2], 32x32, T = 100) that trains in a fraction of a
-/// second per step, with a sampled Dice on two validation images after every epoch.
+/// The tiny config (tests/support/TinyTrainingRun.h) with a sampled Dice on two validation
+/// images after every epoch, and `extra` sections appended.
 QString writeConfig(const QString& dir, const QString& name = "tiny.yaml",
                     const QString& extra = {})
 {
-    const QString path = dir + "/" + name;
-    QFile f(path);
-    f.open(QIODevice::WriteOnly);
-    f.write(QStringLiteral(R"(run: {device: "cpu"}
-model:
-  save_dir: "runs"
-  name: "tiny"
-  params: {dim_x: 8, dim_g: 8, dim_x_mults: [1, 2], dim_g_mults: [1, 2], resnet_block_groups: 4}
-diffusion:
-  schedule: {timesteps: 100}
-dataset:
-  input_size: 32
-  split: {mode: "fractions", fractions: [0.75, 0.25, 0.0]}
-data_loader:
-  train: {batch_size: 2, shuffle: true}
-  validation: {batch_size: 4}
-training:
-  epochs: 6
-  checkpoint_every_steps: 2
-  loss:
-    l2: {cofficient: 1.0}
-    boundary: {cofficient: 0.25, params: {gamma: 0.25}}
-  optimizer: {name: "Adam", params: {lr: 0.001}}
-  ema: {use: true, params: {update_after_step: 4}}
-  validation: {dice_every: 1, dice_images: 2, dice_steps: 3}
-augmentation:
-  p: 0.8
-  levels:
-    spacial: {p: 1, transforms: {HorizontalFlip: {p: 0.5}, RandomRotate90: {p: 0.5}}}
-)")
-                .toUtf8() +
-            extra.toUtf8());
-    return path;
+    return test::writeTinyTrainingConfig(
+        dir + "/" + name, "  split: {mode: \"fractions\", fractions: [0.75, 0.25, 0.0]}\n",
+        "  validation: {dice_every: 1, dice_images: 2, dice_steps: 3}\n", extra);
 }
 
 /// Fills the panel's form for a run of the tiny config.
@@ -157,7 +100,7 @@ private Q_SLOTS:
         QVERIFY2(!TrainingProcess::findExecutable().isEmpty(), "set DIFFSEG_CLI to diffseg");
         m_dir = test::scratchDir("training-panel");
         m_data = m_dir + "/data";
-        makeDataset(m_data, 8);
+        test::makeLesionPairs(m_data, 8);
         m_config = writeConfig(m_dir);
     }
 
@@ -491,7 +434,7 @@ private Q_SLOTS:
 
         // Images that cannot be decoded: the worker's `failed` event says which.
         const QString broken = m_dir + "/broken";
-        makeDataset(broken, 4);
+        test::makeLesionPairs(broken, 4);
         QFile garbage(broken + "/images/lesion01.png");
         QVERIFY(garbage.open(QIODevice::WriteOnly | QIODevice::Truncate));
         garbage.write("not a PNG at all");
@@ -591,12 +534,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestTrainingPanel test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestTrainingPanel)
 
 #include "TestTrainingPanel.moc"

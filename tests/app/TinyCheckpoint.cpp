@@ -1,5 +1,6 @@
 #include "TinyCheckpoint.h"
 
+#include "CheckpointTestSupport.h"
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/model/DermoSegDiff.h"
 
@@ -20,10 +21,7 @@ QString writeTinyCheckpoint(const QString& path, int inputSize, int timesteps, u
     checkpoint.info.schedule = ScheduleConfig{ScheduleMode::Linear, timesteps, 0.0004, 0.08};
     checkpoint.info.inputSize = inputSize;
     checkpoint.info.source = "diffseg-studio tests";
-    for (const auto& [key, tensor] : namedWeights(*model)) {
-        checkpoint.model.emplace_back(key, tensor.clone());
-    }
-    saveCheckpoint(path.toStdString(), checkpoint);
+    saveWithWeights(path.toStdString(), checkpoint, *model);
     return path;
 }
 

@@ -1,22 +1,14 @@
 #include "TinyVolumeCheckpoint.h"
 
-#include "engine/checkpoint/Checkpoint.h"
-#include "engine/diffunet/DiffUNet.h"
+// By path: this library does not link diffseg_test_support, which puts tests/support on the
+// include path.
+#include "../support/CheckpointTestSupport.h"
 #include "imaging/VolumePreparation.h"
-
-#include <torch/utils.h>
 
 namespace diffseg::test {
 
 QString writeTinyDiffUNetCheckpoint(const QString& path, double spacingMm, unsigned seed)
 {
-    using namespace diffseg::core::engine;
-    DiffUNetConfig config;
-    config.inChannels = 1;
-    config.numClasses = 2;
-    config.baseFeatures = 4;
-    config.maxFeatures = 8;
-    config.nStages = 3;
     core::VolumePreparationConfig preparation;
     preparation.normalization = core::VolumePreparationConfig::Normalization::CtClipZScore;
     preparation.cropToNonZero = false;
@@ -25,18 +17,8 @@ QString writeTinyDiffUNetCheckpoint(const QString& path, double spacingMm, unsig
     preparation.clipHigh = 1000.0;
     preparation.mean = 0.0;
     preparation.stddev = 300.0;
-    torch::manual_seed(seed);
-    DiffUNet model(config);
-    Checkpoint checkpoint;
-    checkpoint.info.network = "diffunet";
-    checkpoint.info.diffunet = config;
-    checkpoint.info.inputSize = 16;
-    checkpoint.info.preprocessingJson = preparation.toJson();
-    checkpoint.info.source = "diffseg-studio tests";
-    for (const auto& [key, tensor] : namedWeights(*model)) {
-        checkpoint.model.emplace_back(key, tensor.clone());
-    }
-    saveCheckpoint(path.toStdString(), checkpoint);
+    saveFreshDiffUNet(path.toStdString(), tinyDiffUNetConfig(1, 2), 16, preparation.toJson(), seed,
+                      "diffseg-studio tests");
     return path;
 }
 

@@ -15,6 +15,8 @@
 #include <cstring>
 
 using namespace diffseg::core;
+using diffseg::test::CliRun;
+using diffseg::test::runCli;
 
 /// `diffseg demo-data` run as a user would: the files it writes hold exactly what the generators
 /// make, `diffseg info` sees a dataset in them, and bad options fail with a message.
@@ -23,13 +25,6 @@ class TestCliDemoData : public QObject
     Q_OBJECT
 
 private:
-    using Run = diffseg::test::CliRun;
-
-    static Run runCli(const QStringList& args, int timeoutMs = 120000)
-    {
-        return diffseg::test::runCli(args, timeoutMs);
-    }
-
     static QByteArray fileBytes(const QString& path)
     {
         QFile f(path);
@@ -40,8 +35,8 @@ private Q_SLOTS:
     void writesADermoscopyDatasetAndCtPhantoms()
     {
         const QString dir = diffseg::test::scratchDir(QStringLiteral("cli-demo-data"));
-        const Run r = runCli({"demo-data", "--out", dir, "--count", "3", "--size", "96x64",
-                              "--seed", "40", "--volume", "--volume-size", "40x32x24"});
+        const CliRun r = runCli({"demo-data", "--out", dir, "--count", "3", "--size", "96x64",
+                                 "--seed", "40", "--volume", "--volume-size", "40x32x24"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
         QVERIFY2(r.out.contains(QStringLiteral("wrote 3 dermoscopy image(s) and 1 CT phantom(s)")),
                  qPrintable(r.out));
@@ -77,7 +72,7 @@ private Q_SLOTS:
         QCOMPARE(manifest.value("dermoscopy").toObject().value("cases").toArray().size(), 3);
         QCOMPARE(manifest.value("ct").toObject().value("labels").toObject().value("2").toString(),
                  QStringLiteral("lesion"));
-        Run info = runCli({"info", "--check", dir});
+        CliRun info = runCli({"info", "--check", dir});
         QVERIFY2(info.exitCode == 0, qPrintable(info.out + info.err));
         QVERIFY2(info.out.contains("images-masks") && info.out.contains("3 loaded, 0 failed"),
                  qPrintable(info.out));
@@ -91,7 +86,7 @@ private Q_SLOTS:
         const QString a = diffseg::test::scratchDir(QStringLiteral("cli-demo-data-a"));
         const QString b = diffseg::test::scratchDir(QStringLiteral("cli-demo-data-b"));
         for (const QString& dir : {a, b}) {
-            const Run r =
+            const CliRun r =
                 runCli({"demo-data", "--out", dir, "--count", "1", "--size", "80x80", "--quiet"});
             QVERIFY2(r.exitCode == 0 && r.out.isEmpty(), qPrintable(r.out + r.err));
         }
@@ -102,7 +97,7 @@ private Q_SLOTS:
     void badOptionsFail()
     {
         const QString dir = diffseg::test::scratchDir(QStringLiteral("cli-demo-data-bad"));
-        Run r = runCli({"demo-data", "--out", dir, "--size", "64"});
+        CliRun r = runCli({"demo-data", "--out", dir, "--size", "64"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("--size") && r.err.contains("'64'"), qPrintable(r.err));
         r = runCli({"demo-data", "--out", dir, "--count", "0"});

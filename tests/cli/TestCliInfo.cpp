@@ -14,6 +14,7 @@
 #include <fstream>
 
 using namespace diffseg::core;
+using diffseg::test::str;
 namespace fs = std::filesystem;
 
 /// `diffseg info` run as a user would, on generated files and on the shared data.
@@ -28,8 +29,6 @@ private:
     {
         return diffseg::test::runCli(QStringList{"info"} + args, 120000);
     }
-
-    static std::string str(const QString& s) { return s.toStdString(); }
 
 private Q_SLOTS:
     void describesAMask()

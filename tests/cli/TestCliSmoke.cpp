@@ -3,23 +3,27 @@
 #include <QProcess>
 #include <QtTest>
 
+using diffseg::test::CliRun;
+
+namespace {
+
+/// Runs the command line with a minute to answer: these commands answer at once.
+CliRun runQuickly(const QStringList& args)
+{
+    return diffseg::test::runCli(args, 60000);
+}
+
+} // namespace
+
 /// Runs the real diffseg executable as a user would.
 class TestCliSmoke : public QObject
 {
     Q_OBJECT
 
-private:
-    using Run = diffseg::test::CliRun;
-
-    static Run runCli(const QStringList& args, int timeoutMs = 60000)
-    {
-        return diffseg::test::runCli(args, timeoutMs);
-    }
-
 private Q_SLOTS:
     void versionListsLibraries()
     {
-        const Run r = runCli({"--version"});
+        const CliRun r = runQuickly({"--version"});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.startsWith("diffseg " DIFFSEG_TEST_VERSION), qPrintable(r.out));
         for (const char* lib : {"ITK", "OpenCV", "LibTorch", "CUDA"}) {
@@ -29,7 +33,7 @@ private Q_SLOTS:
 
     void helpDescribesTheTool()
     {
-        const Run r = runCli({"--help"});
+        const CliRun r = runQuickly({"--help"});
         QCOMPARE(r.exitCode, 0);
         QVERIFY(r.out.contains("diffusion"));
         QVERIFY(r.out.contains("--version"));
@@ -37,7 +41,7 @@ private Q_SLOTS:
 
     void unknownOptionFailsWithUsageStatus()
     {
-        const Run r = runCli({"--no-such-option"});
+        const CliRun r = runQuickly({"--no-such-option"});
         QVERIFY2(r.exitCode != 0, qPrintable(r.out + r.err));
         QVERIFY(r.err.contains("no-such-option") || r.out.contains("no-such-option"));
     }

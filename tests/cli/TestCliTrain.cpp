@@ -3,11 +3,9 @@
 // follow the uninterrupted run's loss curve step for step and end with the same weights.
 
 #include "TestSupport.h"
+#include "TinyTrainingRun.h"
 #include "engine/checkpoint/Checkpoint.h"
 
-#include <QFile>
-#include <QImage>
-#include <QPainter>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QtTest>
@@ -25,63 +23,21 @@ QString cli()
     return QString::fromLocal8Bit(qgetenv("DIFFSEG_CLI"));
 }
 
-void makeDataset(const QString& dir, int count)
-{
-    QDir().mkpath(dir + "/images");
-    QDir().mkpath(dir + "/masks");
-    for (int i = 0; i < count; ++i) {
-        QImage image(40, 40, QImage::Format_RGB888);
-        image.fill(QColor(215, 165 + i, 150));
-        QImage mask(40, 40, QImage::Format_Grayscale8);
-        mask.fill(0);
-        const QRect lesion(6 + i % 4 * 2, 8 + i % 3 * 2, 18 + i % 5, 16 + i % 4);
-        for (QImage* target : {&image, &mask}) {
-            QPainter p(target);
-            p.setPen(Qt::NoPen);
-            p.setBrush(target == &mask ? QColor(255, 255, 255) : QColor(80, 45, 35));
-            p.drawEllipse(lesion);
-        }
-        const QString id = QStringLiteral("lesion%1").arg(i, 2, 10, QChar('0'));
-        image.save(dir + "/images/" + id + ".png");
-        mask.save(dir + "/masks/" + id + ".png");
-    }
-}
-
+/// The tiny config in `dir`, reading its pairs from dir/data, with `extra` sections appended.
 QString writeConfig(const QString& dir, const QString& extra = {})
 {
-    const QString path = dir + "/tiny.yaml";
-    QFile f(path);
-    f.open(QIODevice::WriteOnly);
-    f.write(QStringLiteral(R"(run: {device: "cpu"}
-model:
-  save_dir: "runs"
-  name: "tiny"
-  params: {dim_x: 8, dim_g: 8, dim_x_mults: [1, 2], dim_g_mults: [1, 2], resnet_block_groups: 4}
-diffusion:
-  schedule: {timesteps: 100}
-dataset:
-  input_size: 32
-  data_dir: "data"
-  split: {mode: "fractions", fractions: [0.8, 0.2, 0.0]}
-data_loader:
-  train: {batch_size: 2, shuffle: true}
-  validation: {batch_size: 4}
-training:
-  epochs: 6
-  checkpoint_every_steps: 2
-  loss:
-    l2: {cofficient: 1.0}
-    boundary: {cofficient: 0.25, params: {gamma: 0.25}}
-  optimizer: {name: "Adam", params: {lr: 0.001}}
-  ema: {use: true, params: {update_after_step: 4}}
-augmentation:
-  p: 0.8
-  levels:
-    spacial: {p: 1, transforms: {HorizontalFlip: {p: 0.5}, RandomRotate90: {p: 0.5}}}
-)")
-                .toUtf8() +
-            extra.toUtf8());
-    return path;
+    return diffseg::test::writeTinyTrainingConfig(
+        dir + "/tiny.yaml",
+        "  data_dir: \"data\"\n  split: {mode: \"fractions\", fractions: [0.8, 0.2, 0.0]}\n", {},
+        extra);
+}
+
+/// `cases` lesion pairs in dir/data and the tiny config (with `extra`) in `dir`; returns the
+/// config's path.
+QString prepareRun(const QString& dir, int cases, const QString& extra = {})
+{
+    diffseg::test::makeLesionPairs(dir + "/data", cases);
+    return writeConfig(dir, extra);
 }
 
 std::vector<nlohmann::json> readEvents(const QString& path)
@@ -158,8 +114,7 @@ private Q_SLOTS:
     void badKeyIsNamed()
     {
         const QString dir = diffseg::test::scratchDir("cli-train-bad");
-        makeDataset(dir + "/data", 4);
-        const QString config = writeConfig(dir, "testing: {ensemble: 5, ensembel: 3}\n");
+        const QString config = prepareRun(dir, 4, "testing: {ensemble: 5, ensembel: 3}\n");
         QProcess p;
         p.setWorkingDirectory(dir);
         p.start(cli(), {"train", "-c", config});
@@ -185,8 +140,8 @@ private Q_SLOTS:
         const QString dir = diffseg::test::scratchDir("cli-train-paths");
         QDir().mkpath(dir + "/configs");
         QDir().mkpath(dir + "/work");
-        makeDataset(dir + "/configs/data", 4);
-        makeDataset(dir + "/work/mine", 5);
+        diffseg::test::makeLesionPairs(dir + "/configs/data", 4);
+        diffseg::test::makeLesionPairs(dir + "/work/mine", 5);
         const QString config = writeConfig(dir + "/configs");
         QProcess p;
         p.setWorkingDirectory(dir + "/work");
@@ -226,8 +181,7 @@ private Q_SLOTS:
     void sigtermSavesAndExits()
     {
         const QString dir = diffseg::test::scratchDir("cli-train-term");
-        makeDataset(dir + "/data", 6);
-        const QString config = writeConfig(dir);
+        const QString config = prepareRun(dir, 6);
         QProcess p;
         p.setWorkingDirectory(dir);
         p.setStandardOutputFile(dir + "/stdout.jsonl");
@@ -257,8 +211,7 @@ private Q_SLOTS:
     void killNineThenResumeFollowsTheSameCurve()
     {
         const QString dir = diffseg::test::scratchDir("cli-train-kill");
-        makeDataset(dir + "/data", 10);
-        const QString config = writeConfig(dir);
+        const QString config = prepareRun(dir, 10);
 
         // The uninterrupted run.
         QProcess whole;

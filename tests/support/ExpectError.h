@@ -8,7 +8,9 @@
 #include <QtTest>
 
 #include <cstring>
+#include <functional>
 #include <initializer_list>
+#include <string>
 
 namespace diffseg::test {
 
@@ -41,6 +43,22 @@ core::Error expectError(Fn&& fn)
         return e;
     }
     return core::Error(core::ErrorKind::Internal, "test", "no exception was thrown");
+}
+
+/// The kind of the core::Error that `call` throws, its full message into `message` when given;
+/// fails the test (and answers Internal) when it throws nothing.
+inline core::ErrorKind kindOf(const std::function<void()>& call, std::string* message = nullptr)
+{
+    try {
+        call();
+    } catch (const core::Error& e) {
+        if (message != nullptr) {
+            *message = e.what();
+        }
+        return e.kind();
+    }
+    QTest::qFail("expected a core::Error", __FILE__, __LINE__);
+    return core::ErrorKind::Internal;
 }
 
 } // namespace diffseg::test

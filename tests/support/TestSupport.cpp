@@ -99,4 +99,14 @@ int countEvents(const QList<QJsonObject>& events, const QString& name)
     return n;
 }
 
+QList<QJsonObject> finishedRunEvents(const CliRun& run, int cases)
+{
+    const QList<QJsonObject> events = jsonLines(run.out);
+    const bool whole = run.exitCode == 0 && !events.isEmpty() &&
+                       events.front().value("event").toString() == QLatin1String("start") &&
+                       countEvents(events, QStringLiteral("case")) == cases &&
+                       events.back().value("event").toString() == QLatin1String("finished");
+    return whole ? events : QList<QJsonObject>();
+}
+
 } // namespace diffseg::test

@@ -7,6 +7,8 @@
 #include <QStringList>
 #include <QtTest>
 
+#include <string>
+
 namespace diffseg::test {
 
 /// The shared data folder (../shared next to the repository, or $DIFFSEG_SHARED_DIR).
@@ -39,6 +41,16 @@ QJsonObject readJson(const QString& path);
 QList<QJsonObject> jsonLines(const QString& out);
 /// How many of `events` have "event" equal to `name`.
 int countEvents(const QList<QJsonObject>& events, const QString& name);
+/// The JSON-lines progress that `run` printed when it reads as one whole run: exit status 0, a
+/// "start" event first, `cases` "case" events and a "finished" event last; empty otherwise (its
+/// out and err say why).
+QList<QJsonObject> finishedRunEvents(const CliRun& run, int cases = 1);
+
+/// `s` as the std::string (UTF-8) that core's functions take.
+inline std::string str(const QString& s)
+{
+    return s.toStdString();
+}
 
 } // namespace diffseg::test
 

@@ -1,10 +1,9 @@
+#include "GuiTestSupport.h"
 #include "ImageCompare.h"
 #include "TestSupport.h"
 #include "base/SampleData.h"
 #include "steps/EnsembleGallery.h"
-#include "vtkqt/GlSetup.h"
 
-#include <QApplication>
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -77,12 +76,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestEnsembleGallery test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestEnsembleGallery)
 
 #include "TestEnsembleGallery.moc"

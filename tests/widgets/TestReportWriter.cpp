@@ -1,11 +1,10 @@
+#include "GuiTestSupport.h"
 #include "TestSupport.h"
 #include "base/SampleData.h"
 #include "image/ColorMap.h"
 #include "image/ImageConversion.h"
 #include "panels/ReportWriter.h"
-#include "vtkqt/GlSetup.h"
 
-#include <QApplication>
 #include <QFile>
 #include <QtTest>
 
@@ -62,12 +61,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestReportWriter test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestReportWriter)
 
 #include "TestReportWriter.moc"

@@ -1,16 +1,15 @@
+#include "GuiTestSupport.h"
 #include "ImageCompare.h"
 #include "TestSupport.h"
 #include "base/SampleData.h"
 #include "image/SegmentationView2D.h"
-#include "vtkqt/GlSetup.h"
 
-#include <QApplication>
-#include <QMouseEvent>
 #include <QSignalSpy>
 #include <QtTest>
 
 #include <cmath>
 
+using diffseg::test::drag;
 using diffseg::widgets::SegmentationView2D;
 namespace core = diffseg::core;
 
@@ -28,29 +27,12 @@ private:
         auto view = std::make_unique<SegmentationView2D>();
         view->setFixedSize(512, 512);
         view->setImage2D(m_sample.image);
-        view->show();
-        if (!QTest::qWaitForWindowExposed(view.get())) {
-            return nullptr;
-        }
-        view->fitToWindow();
-        return view;
+        return diffseg::test::showFitted(std::move(view));
     }
 
     static QPoint at(SegmentationView2D& view, double x, double y)
     {
         return view.imageToWidget(QPointF(x, y)).toPoint();
-    }
-
-    static void drag(QWidget* w, Qt::MouseButton button, const QList<QPoint>& points,
-                     Qt::KeyboardModifiers mods = Qt::NoModifier)
-    {
-        QTest::mousePress(w, button, mods, points.first());
-        for (const QPoint& p : points) {
-            QMouseEvent move(QEvent::MouseMove, p, w->mapToGlobal(QPointF(p)), Qt::NoButton, button,
-                             mods);
-            QApplication::sendEvent(w, &move);
-        }
-        QTest::mouseRelease(w, button, mods, points.last());
     }
 
     static std::size_t count(const core::Image2D& mask)
@@ -217,10 +199,10 @@ private Q_SLOTS:
     void overlaysMatchBaselines_data()
     {
         QTest::addColumn<QString>("name");
-        QTest::newRow("mask") << "SegView_mask";
-        QTest::newRow("preview_gt") << "SegView_preview_gt";
-        QTest::newRow("probability") << "SegView_probability";
-        QTest::newRow("uncertainty") << "SegView_uncertainty";
+        // Row "mask" compares with tests/baselines/SegView_mask.png, and so on.
+        for (const char* overlay : {"mask", "preview_gt", "probability", "uncertainty"}) {
+            QTest::newRow(overlay) << QStringLiteral("SegView_%1").arg(overlay);
+        }
     }
 
     void overlaysMatchBaselines()
@@ -266,12 +248,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestSegmentationView2D test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestSegmentationView2D)
 
 #include "TestSegmentationView2D.moc"

@@ -1,8 +1,8 @@
+#include "GuiTestSupport.h"
 #include "ImageCompare.h"
 #include "TestSupport.h"
 #include "base/SampleData.h"
 #include "volume/SliceView.h"
-#include "vtkqt/GlSetup.h"
 
 #include <QApplication>
 #include <QMouseEvent>
@@ -27,12 +27,7 @@ private:
         view->setVolume(m_phantom.volume);
         view->setWindowLevel(400, 40);
         view->setLabels(m_phantom.labels);
-        view->show();
-        if (!QTest::qWaitForWindowExposed(view.get())) {
-            return nullptr;
-        }
-        view->fitToWindow();
-        return view;
+        return diffseg::test::showFitted(std::move(view));
     }
 
     static void wheel(QWidget* w, int notches, Qt::KeyboardModifiers mods = Qt::NoModifier)
@@ -150,12 +145,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestSliceView test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestSliceView)
 
 #include "TestSliceView.moc"

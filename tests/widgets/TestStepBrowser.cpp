@@ -1,9 +1,8 @@
+#include "GuiTestSupport.h"
 #include "TestSupport.h"
 #include "steps/Filmstrip.h"
 #include "steps/StepBrowser.h"
-#include "vtkqt/GlSetup.h"
 
-#include <QApplication>
 #include <QComboBox>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -131,12 +130,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestStepBrowser test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestStepBrowser)
 
 #include "TestStepBrowser.moc"

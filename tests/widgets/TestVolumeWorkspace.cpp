@@ -3,6 +3,7 @@
 // surface); ground-truth and preview outlines; baselines of the four views (axial, sagittal,
 // coronal, 3D) of a generated CT phantom.
 
+#include "GuiTestSupport.h"
 #include "ImageCompare.h"
 #include "TestSupport.h"
 #include "base/SampleData.h"
@@ -10,10 +11,8 @@
 #include "render/VolumeScene.h"
 #include "volume/VolumeView3D.h"
 #include "volume/VolumeWorkspace.h"
-#include "vtkqt/GlSetup.h"
 #include "vtkqt/VtkRenderWidget.h"
 
-#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QSignalSpy>
@@ -77,15 +76,18 @@ int countColor(const QImage& image, const QColor& color, int delta = 40)
     return count;
 }
 
-/// Renders the 3D view once more and returns its frame.
-QImage renderedFrame(diffseg::widgets::VtkRenderWidget* gl)
+/// Shows `ws` at 900 x 700 with `volume` (window/level from the data) and `labels` when given;
+/// false when the window was not exposed.
+bool showWorkspace(VolumeWorkspace& ws, const core::Volume& volume,
+                   const core::LabelMap* labels = nullptr)
 {
-    const int before = gl->renderCount();
-    gl->requestRender();
-    if (!QTest::qWaitFor([&] { return gl->renderCount() > before; }, 60000)) {
-        return {};
+    ws.resize(900, 700);
+    ws.setVolume(volume, true);
+    if (labels != nullptr) {
+        ws.setLabels(*labels);
     }
-    return gl->grabFramebuffer();
+    ws.show();
+    return QTest::qWaitForWindowExposed(&ws);
 }
 
 } // namespace
@@ -101,20 +103,13 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        const QString platform = QGuiApplication::platformName();
-        if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal")) {
-            QSKIP("the workspace has an OpenGL view: run under xvfb-run");
-        }
+        DIFFSEG_SKIP_WITHOUT_GL_DISPLAY("the workspace has an OpenGL view: run under xvfb-run");
     }
 
     void linksCrosshairWindowAndEdits()
     {
         VolumeWorkspace ws;
-        ws.resize(900, 700);
-        ws.setVolume(m_phantom.volume, true);
-        ws.setLabels(m_phantom.labels);
-        ws.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&ws));
+        QVERIFY(showWorkspace(ws, m_phantom.volume, &m_phantom.labels));
         auto* axial = ws.sliceView(core::SliceOrientation::Axial);
         auto* coronal = ws.sliceView(core::SliceOrientation::Coronal);
         auto* sagittal = ws.sliceView(core::SliceOrientation::Sagittal);
@@ -215,11 +210,7 @@ private Q_SLOTS:
     void showsTheLabelSurfaceIn3d()
     {
         VolumeWorkspace ws;
-        ws.resize(900, 700);
-        ws.setVolume(m_phantom.volume, true);
-        ws.setLabels(m_phantom.labels);
-        ws.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&ws));
+        QVERIFY(showWorkspace(ws, m_phantom.volume, &m_phantom.labels));
         QVERIFY(ws.view3D()->scene().labelTriangles() > 100);
         auto* gl = ws.view3D()->renderWidget();
         QVERIFY(QTest::qWaitFor([&] { return gl->renderCount() > 0; }, 30000));
@@ -248,10 +239,7 @@ private Q_SLOTS:
     void acceptsAResultAsOneUndoStep()
     {
         VolumeWorkspace ws;
-        ws.resize(900, 700);
-        ws.setVolume(m_ct.volume, true);
-        ws.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&ws));
+        QVERIFY(showWorkspace(ws, m_ct.volume));
         QSignalSpy history(&ws, &VolumeWorkspace::historyChanged);
         ws.replaceLabels(m_ct.labels, "Accept AI result");
         QCOMPARE(ws.undoStack().size(), std::size_t(1));
@@ -292,11 +280,7 @@ private Q_SLOTS:
     void showsHeatMapAndOutlines()
     {
         VolumeWorkspace ws;
-        ws.resize(900, 700);
-        ws.setVolume(m_ct.volume, true);
-        ws.setLabels(m_ct.labels);
-        ws.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&ws));
+        QVERIFY(showWorkspace(ws, m_ct.volume, &m_ct.labels));
         auto* axial = ws.sliceView(core::SliceOrientation::Axial);
         axial->setCrosshair({64.5, 64.5, 30.5});
         const QImage plain = axial->grab().toImage();
@@ -331,16 +315,16 @@ private Q_SLOTS:
         auto* chooser = ws.view3D()->findChild<QComboBox*>("overlay3dMode");
         QVERIFY(chooser && chooser->isEnabled());
         ws.view3D()->findChild<QCheckBox*>("showVolume")->setChecked(false);
-        const QImage surface = renderedFrame(gl);
+        const QImage surface = diffseg::test::renderedFrame(gl);
         ws.view3D()->setOverlayMode(VolumeScene::OverlayMode::Surface);
         QCOMPARE(ws.view3D()->scene().overlayMode(), VolumeScene::OverlayMode::Surface);
-        const QImage painted = renderedFrame(gl);
+        const QImage painted = diffseg::test::renderedFrame(gl);
         QVERIFY(!painted.isNull());
         const auto paintDiff = diffseg::test::compareImages(painted, surface);
         QVERIFY2(paintDiff.fractionOver > 0.01,
                  qPrintable(QString::number(paintDiff.fractionOver)));
         ws.view3D()->setOverlayMode(VolumeScene::OverlayMode::ColourVolume);
-        const QImage colourVolume = renderedFrame(gl);
+        const QImage colourVolume = diffseg::test::renderedFrame(gl);
         QVERIFY(!colourVolume.isNull());
         painted.save(QDir(diffseg::test::outputDir()).filePath("VolumeWorkspace_heat_surface.png"));
         colourVolume.save(
@@ -369,7 +353,7 @@ private Q_SLOTS:
         auto* gl = ws.view3D()->renderWidget();
         QVERIFY(QTest::qWaitFor([&] { return gl->renderCount() > 0; }, 60000));
         ws.view3D()->setOverlayMode(VolumeScene::OverlayMode::Hidden);
-        const QImage frame = renderedFrame(gl);
+        const QImage frame = diffseg::test::renderedFrame(gl);
         QVERIFY(!frame.isNull());
         QStringList failures;
         const struct
@@ -395,12 +379,6 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
-    diffseg::widgets::preInitializeApplication();
-    QApplication app(argc, argv);
-    TestVolumeWorkspace test;
-    return QTest::qExec(&test, argc, argv);
-}
+DIFFSEG_GUI_TEST_MAIN(TestVolumeWorkspace)
 
 #include "TestVolumeWorkspace.moc"

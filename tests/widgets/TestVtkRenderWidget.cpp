@@ -1,8 +1,8 @@
+#include "GuiTestSupport.h"
 #include "ImageCompare.h"
 #include "TestSupport.h"
 #include "base/SampleData.h"
 #include "render/VolumeScene.h"
-#include "vtkqt/GlSetup.h"
 #include "vtkqt/VtkRenderWidget.h"
 
 #include <QApplication>
@@ -48,10 +48,32 @@ private:
         scene.resetCamera();
     }
 
+    /// The prepared phantom scene in a render widget of its own, which drops the renderer again
+    /// before it goes.
+    struct SceneView
+    {
+        VolumeScene scene;
+        VtkRenderWidget view;
+
+        SceneView()
+        {
+            prepareScene(scene);
+            view.renderWindow()->AddRenderer(scene.renderer());
+        }
+        ~SceneView() { view.renderWindow()->RemoveRenderer(scene.renderer()); }
+    };
+
     /// Waits until the widget has rendered a new frame after `before` renders.
     static bool waitForRender(VtkRenderWidget& view, int before, int timeoutMs = 20000)
     {
         return QTest::qWaitFor([&] { return view.renderCount() > before; }, timeoutMs);
+    }
+
+    /// Shows `view` and waits for its window and its first frame.
+    static bool showAndRender(VtkRenderWidget& view)
+    {
+        view.show();
+        return QTest::qWaitForWindowExposed(&view) && waitForRender(view, 0);
     }
 
     static double drawnFraction(const QImage& image)
@@ -76,22 +98,15 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        const QString platform = QGuiApplication::platformName();
-        if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal")) {
-            QSKIP("QOpenGLWidget needs a real display (run under xvfb-run)");
-        }
+        DIFFSEG_SKIP_WITHOUT_GL_DISPLAY("QOpenGLWidget needs a real display (run under xvfb-run)");
     }
 
     void rendersVolumeLikeBaseline()
     {
-        VolumeScene scene;
-        prepareScene(scene);
-        VtkRenderWidget view;
-        view.renderWindow()->AddRenderer(scene.renderer());
+        SceneView shown;
+        VtkRenderWidget& view = shown.view;
         view.setFixedSize(kSize, kSize);
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
-        QVERIFY2(waitForRender(view, 0), "no frame rendered");
+        QVERIFY2(showAndRender(view), "no frame rendered");
         qInfo("GL: %s", qPrintable(view.glInfo()));
         const QImage frame = view.grabFramebuffer();
         QCOMPARE(frame.size(), QSize(kSize, kSize));
@@ -99,19 +114,14 @@ private Q_SLOTS:
             diffseg::test::checkAgainstBaseline(frame, "VtkRenderWidget_phantom");
         QVERIFY2(drawnFraction(frame) > 0.10, "the volume is not visible");
         QVERIFY2(failure.isEmpty(), qPrintable(failure));
-        view.renderWindow()->RemoveRenderer(scene.renderer());
     }
 
     void followsResize()
     {
-        VolumeScene scene;
-        prepareScene(scene);
-        VtkRenderWidget view;
-        view.renderWindow()->AddRenderer(scene.renderer());
+        SceneView shown;
+        VtkRenderWidget& view = shown.view;
         view.resize(kSize, kSize);
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
-        QVERIFY(waitForRender(view, 0));
+        QVERIFY(showAndRender(view));
         const int before = view.renderCount();
         view.resize(420, 260);
         QVERIFY(waitForRender(view, before));
@@ -121,7 +131,6 @@ private Q_SLOTS:
         const QImage frame = view.grabFramebuffer();
         QCOMPARE(frame.size(), QSize(420, 260));
         QVERIFY(drawnFraction(frame) > 0.05);
-        view.renderWindow()->RemoveRenderer(scene.renderer());
     }
 
     void survivesDockAndUndock()
@@ -168,15 +177,11 @@ private Q_SLOTS:
 
     void mouseRotatesAndWheelZooms()
     {
-        VolumeScene scene;
-        prepareScene(scene);
-        VtkRenderWidget view;
-        view.renderWindow()->AddRenderer(scene.renderer());
+        SceneView shown;
+        VtkRenderWidget& view = shown.view;
         view.setFixedSize(kSize, kSize);
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
-        QVERIFY(waitForRender(view, 0));
-        vtkCamera* camera = scene.renderer()->GetActiveCamera();
+        QVERIFY(showAndRender(view));
+        vtkCamera* camera = shown.scene.renderer()->GetActiveCamera();
         const double distance = camera->GetDistance();
         double position[3];
         camera->GetPosition(position);
@@ -205,7 +210,6 @@ private Q_SLOTS:
         const double moved = std::hypot(after[0] - position[0], after[1] - position[1]);
         QVERIFY2(moved > 1.0, "the drag did not rotate the camera");
         QVERIFY(waitForRender(view, rendersBefore));
-        view.renderWindow()->RemoveRenderer(scene.renderer());
     }
 };
 

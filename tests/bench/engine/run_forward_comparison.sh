@@ -10,17 +10,13 @@
 #   Needs python3-torch, python3-yaml, python3-numpy (the reference harness's imports).
 set -euo pipefail
 usage="usage: run_forward_comparison.sh BUILD_DIR REFERENCE_SRC OUT_DIR [ROUNDS] [REPEATS]"
-build=$(cd "${1:?$usage}" && pwd)
-reference=$(cd "${2:?$usage}" && pwd)
-out=${3:?$usage}
 rounds=${4:-2}
 repeats=${5:-3}
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 config="$root/resources/configs/dermosegdiff/isic2018.yaml"
 export OMP_WAIT_POLICY=PASSIVE
-[ -f "$reference/models/segdiffs.py" ] || { echo "$reference: not the reference's src/ folder" >&2; exit 2; }
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+. "$root/tests/bench/train/reference-args.sh"
+reference_args "$usage" "$@"
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; bf16 flags: $(grep -o -m1 -E 'avx512_bf16|amx_bf16' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 for round in $(seq 1 "$rounds"); do
   (cd "$out" && /usr/bin/python3 "$root/tests/bench/train/reference_train_speed.py" \

@@ -146,14 +146,13 @@ std::unique_ptr<StepCache> filledCache(int side, int members, int steps)
 void BM_StepCacheGet(benchmark::State& state)
 {
     const int side = int(state.range(0));
-    const std::unique_ptr<StepCache> cachePtr = filledCache(side, 5, 250);
-    const StepCache& cache = *cachePtr;
+    const std::unique_ptr<const StepCache> cache = filledCache(side, 5, 250);
     std::mt19937 rng(7);
     for (auto _ : state) {
-        benchmark::DoNotOptimize(cache.get(int(rng() % 5), int(rng() % 250)));
+        benchmark::DoNotOptimize(cache->get(int(rng() % 5), int(rng() % 250)));
     }
-    state.counters["kept_steps"] = double(cache.keptSteps().size());
-    state.counters["MiB_used"] = double(cache.bytesUsed()) / (1 << 20);
+    state.counters["kept_steps"] = double(cache->keptSteps().size());
+    state.counters["MiB_used"] = double(cache->bytesUsed()) / (1 << 20);
 }
 BENCHMARK(BM_StepCacheGet)->Arg(128)->Arg(1024)->Unit(benchmark::kMicrosecond);
 
@@ -161,13 +160,12 @@ BENCHMARK(BM_StepCacheGet)->Arg(128)->Arg(1024)->Unit(benchmark::kMicrosecond);
 void BM_StepCacheGetInto(benchmark::State& state)
 {
     const int side = int(state.range(0));
-    const std::unique_ptr<StepCache> cachePtr = filledCache(side, 5, 250);
-    const StepCache& cache = *cachePtr;
+    const std::unique_ptr<const StepCache> cache = filledCache(side, 5, 250);
     std::vector<float> out(std::size_t(side) * side);
     std::mt19937 rng(7);
     for (auto _ : state) {
         benchmark::DoNotOptimize(
-            cache.getInto(int(rng() % 5), int(rng() % 250), out.data(), out.size()));
+            cache->getInto(int(rng() % 5), int(rng() % 250), out.data(), out.size()));
     }
 }
 BENCHMARK(BM_StepCacheGetInto)->Arg(128)->Arg(1024)->Unit(benchmark::kMicrosecond);
@@ -175,11 +173,10 @@ BENCHMARK(BM_StepCacheGetInto)->Arg(128)->Arg(1024)->Unit(benchmark::kMicrosecon
 void BM_StepCacheMeanOverMembers(benchmark::State& state)
 {
     const int side = int(state.range(0));
-    const std::unique_ptr<StepCache> cachePtr = filledCache(side, 5, 250);
-    const StepCache& cache = *cachePtr;
+    const std::unique_ptr<const StepCache> cache = filledCache(side, 5, 250);
     std::mt19937 rng(7);
     for (auto _ : state) {
-        benchmark::DoNotOptimize(cache.meanOverMembers(int(rng() % 250)));
+        benchmark::DoNotOptimize(cache->meanOverMembers(int(rng() % 250)));
     }
 }
 BENCHMARK(BM_StepCacheMeanOverMembers)->Arg(128)->Arg(1024)->Unit(benchmark::kMicrosecond);

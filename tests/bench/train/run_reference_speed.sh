@@ -16,9 +16,6 @@
 #   321 M-parameter network: about 7 GB per process at batch 1)
 set -euo pipefail
 usage="usage: run_reference_speed.sh BUILD_DIR REFERENCE_SRC OUT_DIR [SIZE] [BATCH] [STEPS] [ROUNDS]"
-build=$(cd "${1:?$usage}" && pwd)
-reference=$(cd "${2:?$usage}" && pwd)
-out=${3:?$usage}
 size=${4:-64}
 batch=${5:-8}
 steps=${6:-20}
@@ -28,9 +25,8 @@ shared=${SHARED_DATA:-$root/../shared/data}
 config=$(realpath "${CONFIG:-$root/resources/configs/dermosegdiff/small-cpu.yaml}")
 threads=2
 export OMP_WAIT_POLICY=PASSIVE
-[ -f "$reference/models/segdiffs.py" ] || { echo "$reference: not the reference's src/ folder" >&2; exit 2; }
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+. "$root/tests/bench/train/reference-args.sh"
+reference_args "$usage" "$@"
 
 # One images/ + masks/ folder of links to both shared sets.
 . "$root/tests/bench/train/link-shared-pairs.sh"

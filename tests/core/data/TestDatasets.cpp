@@ -15,16 +15,10 @@
 #include <set>
 
 using namespace diffseg::core;
-using diffseg::test::expectError;
-using diffseg::test::scratchDir;
+using namespace diffseg::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string str(const QString& s)
-{
-    return s.toStdString();
-}
 
 void photo(const std::string& path, int w = 8, int h = 6)
 {
@@ -329,34 +323,25 @@ private Q_SLOTS:
         noTest.replace(noTest.find("\"test\""), 6, "\"tset\"");
         expectError([&] { parseSplitJson(noTest, "c.json"); }, ErrorKind::Format,
                     {"c.json", "missing key 'test'"});
-        expectError(
-            [&] {
-                parseSplitJson(
-                    R"({"format":"diffseg-split","version":1,"seed":1,"train":["a"],"val":["a"],"test":[]})",
-                    "d.json");
-            },
-            ErrorKind::Format, {"d.json", "'a' is listed twice"});
-        expectError(
-            [&] {
-                parseSplitJson(
-                    R"({"format":"diffseg-split","version":1,"seed":-1,"train":[],"val":[],"test":[]})",
-                    "e.json");
-            },
-            ErrorKind::Format, {"e.json", "seed"});
-        expectError(
-            [&] {
-                parseSplitJson(
-                    R"({"format":"diffseg-split","version":1,"seed":1,"train":[3],"val":[],"test":[]})",
-                    "f.json");
-            },
-            ErrorKind::Format, {"f.json", "train"});
-        expectError(
-            [&] {
-                parseSplitJson(
-                    R"({"format":"other","version":1,"seed":1,"train":[],"val":[],"test":[]})",
-                    "g.json");
-            },
-            ErrorKind::Format, {"g.json", "format"});
+        // Well-formed JSON that breaks a rule: the error names the file and the rule.
+        const struct
+        {
+            const char* json;
+            const char* file;
+            const char* words;
+        } broken[] = {
+            {R"({"format":"diffseg-split","version":1,"seed":1,"train":["a"],"val":["a"],"test":[]})",
+             "d.json", "'a' is listed twice"},
+            {R"({"format":"diffseg-split","version":1,"seed":-1,"train":[],"val":[],"test":[]})",
+             "e.json", "seed"},
+            {R"({"format":"diffseg-split","version":1,"seed":1,"train":[3],"val":[],"test":[]})",
+             "f.json", "train"},
+            {R"({"format":"other","version":1,"seed":1,"train":[],"val":[],"test":[]})", "g.json",
+             "format"}};
+        for (const auto& b : broken) {
+            expectError([&] { parseSplitJson(b.json, b.file); }, ErrorKind::Format,
+                        {b.file, b.words});
+        }
         expectError([&] { readSplit(dir + "/none.json"); }, ErrorKind::NotFound, {"none.json"});
     }
 };

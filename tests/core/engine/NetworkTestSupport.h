@@ -1,10 +1,19 @@
 #pragma once
 
-// Shared by the network tests: the parity fixture's small config and a tensor distance.
+// Shared by the network tests: the parity fixture's small config, a tensor distance and the
+// shapes of a network's parameters.
 
 #include "engine/model/DermoSegDiffConfig.h"
 
+#include <QtTest>
+
 #include <ATen/ATen.h>
+#include <torch/nn/module.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
 
 namespace diffseg::test {
 
@@ -20,6 +29,28 @@ inline core::engine::DermoSegDiffConfig smallNetworkConfig()
 inline double maxAbsDifference(const at::Tensor& a, const at::Tensor& b)
 {
     return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+}
+
+/// Parameter name -> shape, as a state_dict lists them.
+using ParameterShapes = std::map<std::string, std::vector<std::int64_t>>;
+
+/// The shapes of `network`'s parameters.
+inline ParameterShapes parameterShapes(const torch::nn::Module& network)
+{
+    ParameterShapes shapes;
+    for (const auto& p : network.named_parameters()) {
+        shapes[p.key()] = p.value().sizes().vec();
+    }
+    return shapes;
+}
+
+/// Checks that `shapes` holds every parameter of `expected` with its shape.
+inline void verifyShapes(const ParameterShapes& shapes, const ParameterShapes& expected)
+{
+    for (const auto& [name, shape] : expected) {
+        QVERIFY2(shapes.count(name) == 1, name.c_str());
+        QCOMPARE(shapes.at(name), shape);
+    }
 }
 
 } // namespace diffseg::test

@@ -1,6 +1,8 @@
 // Checkpoints: our format (round trip, atomic writes, bad files) and the import of a checkpoint
 // written by the reference's own training code (tests/data/engine/reference_tiny.pth).
 
+#include "ExpectError.h"
+#include "NetworkTestSupport.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "engine/checkpoint/Checkpoint.h"
@@ -21,8 +23,11 @@
 
 using namespace diffseg::core;
 using namespace diffseg::core::engine;
+using diffseg::test::kindOf;
 
 namespace {
+
+constexpr auto& maxAbs = diffseg::test::maxAbsDifference;
 
 const std::string kData = DIFFSEG_ENGINE_TEST_DATA;
 
@@ -31,6 +36,14 @@ DermoSegDiffConfig tinyConfig()
     return DermoSegDiffConfig::fromJson(
         R"({"dim_x": 4, "dim_g": 4, "channels_x": 1, "channels_g": 3, "out_dim": 1,
             "dim_x_mults": [1], "dim_g_mults": [1], "resnet_block_groups": 4})");
+}
+
+/// Two levels, `dimX` channels at the first, dim_g 8, groups of 4.
+DermoSegDiffConfig twoLevelConfig(int dimX)
+{
+    return DermoSegDiffConfig::fromJson(
+        R"({"dim_x": )" + std::to_string(dimX) +
+        R"(, "dim_g": 8, "dim_x_mults": [1, 2], "dim_g_mults": [1, 2], "resnet_block_groups": 4})");
 }
 
 std::map<std::string, at::Tensor> readDict(const std::string& path)
@@ -58,24 +71,6 @@ std::vector<char> readBytes(const std::string& path)
                              std::istreambuf_iterator<char>());
 }
 
-ErrorKind kindOf(const std::function<void()>& call, std::string* message = nullptr)
-{
-    try {
-        call();
-    } catch (const Error& e) {
-        if (message != nullptr) {
-            *message = e.what();
-        }
-        return e.kind();
-    }
-    return ErrorKind::Internal;
-}
-
-double maxAbs(const at::Tensor& a, const at::Tensor& b)
-{
-    return (a - b).abs().max().item<double>();
-}
-
 } // namespace
 
 class TestCheckpoint : public QObject
@@ -87,8 +82,7 @@ private Q_SLOTS:
     {
         const QString dir = diffseg::test::scratchDir("checkpoint-roundtrip");
         const std::string path = (dir + "/model.dsckpt").toStdString();
-        DermoSegDiff model(DermoSegDiffConfig::fromJson(
-            R"({"dim_x": 8, "dim_g": 8, "dim_x_mults": [1, 2], "dim_g_mults": [1, 2], "resnet_block_groups": 4})"));
+        DermoSegDiff model(twoLevelConfig(8));
         Checkpoint out;
         out.info.model = model->config();
         out.info.schedule = ScheduleConfig{ScheduleMode::Cosine, 100, 1e-4, 0.02, Prediction::X0};
@@ -145,8 +139,7 @@ private Q_SLOTS:
         // file, leave the previous checkpoint as it was and no temporary file behind.
         const QString dir = diffseg::test::scratchDir("checkpoint-write-failure");
         const std::string path = (dir + "/model.dsckpt").toStdString();
-        DermoSegDiff model(DermoSegDiffConfig::fromJson(
-            R"({"dim_x": 16, "dim_g": 8, "dim_x_mults": [1, 2], "dim_g_mults": [1, 2], "resnet_block_groups": 4})"));
+        DermoSegDiff model(twoLevelConfig(16));
         Checkpoint small;
         small.info.model = tinyConfig();
         small.model = namedWeights(*DermoSegDiff(tinyConfig()));

@@ -10,23 +10,18 @@
 
 #include <fstream>
 
+using diffseg::test::CliRun;
+using diffseg::test::runCli;
+
 class TestCliEngine : public QObject
 {
     Q_OBJECT
-
-private:
-    using Run = diffseg::test::CliRun;
-
-    static Run runCli(const QStringList& args, int timeoutMs = 120000)
-    {
-        return diffseg::test::runCli(args, timeoutMs);
-    }
 
 private Q_SLOTS:
     void checkParityPassesOnTheSharedFixture()
     {
         DIFFSEG_REQUIRE_SHARED(fixture, "parity/dermosegdiff_small.pt");
-        const Run r = runCli({"check-parity", fixture});
+        const CliRun r = runCli({"check-parity", fixture});
         QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
         QVERIFY(r.out.contains("parity: PASS"));
         for (const char* partName :
@@ -48,7 +43,7 @@ private Q_SLOTS:
         const std::vector<char> tampered = torch::pickle_save(dict);
         std::ofstream(path.toStdString(), std::ios::binary)
             .write(tampered.data(), static_cast<std::streamsize>(tampered.size()));
-        const Run r = runCli({"check-parity", path});
+        const CliRun r = runCli({"check-parity", path});
         QCOMPARE(r.exitCode, 4);
         QVERIFY(r.out.contains("parity: FAIL"));
         QVERIFY(r.out.contains("FAIL"));
@@ -57,7 +52,7 @@ private Q_SLOTS:
     void checkParityPassesOnTheDiffUnetFixtureAndRefusesMissingFiles()
     {
         DIFFSEG_REQUIRE_SHARED(fixture, "parity/diffunet_small.pt");
-        Run r = runCli({"check-parity", fixture});
+        CliRun r = runCli({"check-parity", fixture});
         QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
         QVERIFY(r.out.contains("Diff-UNet"));
         QVERIFY(r.out.contains("denoise_logits"));
@@ -69,14 +64,14 @@ private Q_SLOTS:
 
     void benchForwardRunsASmallConfig()
     {
-        const Run r = runCli({"bench", "forward", "--config", "small", "--size", "32", "--batch",
-                              "1,2", "--threads", "1", "--warmup", "0", "--repeats", "1",
-                              "--no-roofline", "--train-size", "32", "--train-batch", "1"});
+        const CliRun r = runCli({"bench", "forward", "--config", "small", "--size", "32", "--batch",
+                                 "1,2", "--threads", "1", "--warmup", "0", "--repeats", "1",
+                                 "--no-roofline", "--train-size", "32", "--train-batch", "1"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
         QVERIFY(r.out.contains("forward"));
         QVERIFY(r.out.contains("B=2"));
         QVERIFY(r.out.contains("train step"));
-        const Run bad =
+        const CliRun bad =
             runCli({"bench", "forward", "--size", "100", "--no-roofline", "--no-train"});
         QCOMPARE(bad.exitCode, 1);
         QVERIFY(bad.err.contains("--size"));

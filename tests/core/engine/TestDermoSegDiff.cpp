@@ -13,8 +13,6 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
-#include <map>
-
 using namespace diffseg::core;
 using namespace diffseg::core::engine;
 
@@ -58,39 +56,32 @@ private Q_SLOTS:
     {
         DermoSegDiff model(smallConfig());
         QCOMPARE(model->parameterCount(), std::int64_t(724217));
-        std::map<std::string, std::vector<std::int64_t>> shapes;
-        for (const auto& p : model->named_parameters()) {
-            shapes[p.key()] = p.value().sizes().vec();
-        }
+        const diffseg::test::ParameterShapes shapes = diffseg::test::parameterShapes(*model);
         QCOMPARE(shapes.size(), std::size_t(347));
         // Names from the reference's state_dict, one per kind of module (the full list is compared
         // against the parity fixture in test_engine_parity).
-        const std::map<std::string, std::vector<std::int64_t>> expected{
-            {"encoder_blocks.0.0.rb_x1.rb.mlp.1.weight", {32, 64}},
-            {"encoder_blocks.0.0.rb_g2.rb.block1.proj.weight", {8, 24, 3, 3}},
-            {"encoder_blocks.0.0.rb_g2.rb.res_conv.weight", {8, 24, 1, 1}},
-            {"encoder_blocks.0.0.g_feedback.bias", {16}},
-            {"encoder_blocks.0.0.att_g.att.fn.fn.to_qkv.weight", {384, 24, 1, 1}},
-            {"encoder_blocks.0.0.att_g.att.fn.fn.to_out.1.weight", {24}},
-            {"encoder_blocks.0.0.att_x.att.fn.norm.bias", {16}},
-            {"encoder_blocks.0.1.1.weight", {8, 96, 1, 1}},
-            {"encoder_blocks.2.1.weight", {32, 48, 3, 3}},
-            {"encoder_blocks.2.2.weight", {48, 32, 3, 3}},
-            {"bottleneck.rb_before.rb.block1.proj.weight", {48, 80, 3, 3}},
-            {"bottleneck.ls_attn.s_attn.fn.fn.to_out.weight", {48, 128, 1, 1}},
-            {"bottleneck.ls_attn.l_attn.att.fn.fn.to_out.0.bias", {48}},
-            {"decoder_blocks.0.0.rb_d1.rb.block1.proj.weight", {48, 96, 3, 3}},
-            {"decoder_blocks.0.1.1.weight", {32, 48, 3, 3}},
-            {"decoder_blocks.2.1.weight", {16, 16, 3, 3}},
-            {"time_mlp_x.1.weight", {64, 16}},
-            {"time_mlp_g.3.bias", {32}},
-            {"init_conv_g.weight", {8, 3, 1, 1}},
-            {"final_rb.rb.block1.proj.weight", {16, 40, 3, 3}},
-            {"final_conv.bias", {1}}};
-        for (const auto& [name, shape] : expected) {
-            QVERIFY2(shapes.count(name) == 1, name.c_str());
-            QCOMPARE(shapes[name], shape);
-        }
+        diffseg::test::verifyShapes(
+            shapes, {{"encoder_blocks.0.0.rb_x1.rb.mlp.1.weight", {32, 64}},
+                     {"encoder_blocks.0.0.rb_g2.rb.block1.proj.weight", {8, 24, 3, 3}},
+                     {"encoder_blocks.0.0.rb_g2.rb.res_conv.weight", {8, 24, 1, 1}},
+                     {"encoder_blocks.0.0.g_feedback.bias", {16}},
+                     {"encoder_blocks.0.0.att_g.att.fn.fn.to_qkv.weight", {384, 24, 1, 1}},
+                     {"encoder_blocks.0.0.att_g.att.fn.fn.to_out.1.weight", {24}},
+                     {"encoder_blocks.0.0.att_x.att.fn.norm.bias", {16}},
+                     {"encoder_blocks.0.1.1.weight", {8, 96, 1, 1}},
+                     {"encoder_blocks.2.1.weight", {32, 48, 3, 3}},
+                     {"encoder_blocks.2.2.weight", {48, 32, 3, 3}},
+                     {"bottleneck.rb_before.rb.block1.proj.weight", {48, 80, 3, 3}},
+                     {"bottleneck.ls_attn.s_attn.fn.fn.to_out.weight", {48, 128, 1, 1}},
+                     {"bottleneck.ls_attn.l_attn.att.fn.fn.to_out.0.bias", {48}},
+                     {"decoder_blocks.0.0.rb_d1.rb.block1.proj.weight", {48, 96, 3, 3}},
+                     {"decoder_blocks.0.1.1.weight", {32, 48, 3, 3}},
+                     {"decoder_blocks.2.1.weight", {16, 16, 3, 3}},
+                     {"time_mlp_x.1.weight", {64, 16}},
+                     {"time_mlp_g.3.bias", {32}},
+                     {"init_conv_g.weight", {8, 3, 1, 1}},
+                     {"final_rb.rb.block1.proj.weight", {16, 40, 3, 3}},
+                     {"final_conv.bias", {1}}});
         QCOMPARE(shapes.count("encoder_blocks.0.0.rb_x1.rb.res_conv.weight"), std::size_t(0));
         // The first name of the reference's state_dict comes first here too.
         QCOMPARE(QString::fromStdString(model->named_parameters()[0].key()),

@@ -2,27 +2,13 @@
 // Weights are allocated but not initialised, to keep the test quick; no forward runs here (the
 // benchmark does that).
 
+#include "NetworkTestSupport.h"
 #include "TestSupport.h"
 #include "engine/model/DermoSegDiff.h"
 
 #include <QtTest>
 
-#include <map>
-
 using namespace diffseg::core::engine;
-
-namespace {
-
-std::map<std::string, std::vector<std::int64_t>> shapesOf(const DermoSegDiff& model)
-{
-    std::map<std::string, std::vector<std::int64_t>> shapes;
-    for (const auto& p : model->named_parameters()) {
-        shapes[p.key()] = p.value().sizes().vec();
-    }
-    return shapes;
-}
-
-} // namespace
 
 class TestDermoSegDiffSizes : public QObject
 {
@@ -34,35 +20,31 @@ private Q_SLOTS:
         const DermoSegDiff model(DermoSegDiffConfig::isic2018(), WeightInit::None);
         QCOMPARE(model->parameterCount(), std::int64_t(321181377));
         QVERIFY(DermoSegDiffConfig::ph2() == DermoSegDiffConfig::isic2018());
-        const auto shapes = shapesOf(model);
         // Rows of the spec's tables: EM widths, Down_g/Down_x, the last level's 3x3 convs, the
         // bottleneck (GN 4), decoder RB inputs, Upsample, and the final block.
-        const std::map<std::string, std::vector<std::int64_t>> expected{
-            {"encoder_blocks.0.1.1.weight", {64, 768, 1, 1}},
-            {"encoder_blocks.0.2.1.weight", {128, 512, 1, 1}},
-            {"encoder_blocks.4.1.1.weight", {1024, 4096, 1, 1}},
-            {"encoder_blocks.4.2.1.weight", {640, 2048, 1, 1}},
-            {"encoder_blocks.5.0.rb_g2.rb.block1.proj.weight", {1024, 1664, 3, 3}},
-            {"encoder_blocks.5.1.weight", {2048, 1664, 3, 3}},
-            {"encoder_blocks.5.2.weight", {768, 640, 3, 3}},
-            {"bottleneck.rb_before.rb.block1.proj.weight", {768, 2816, 3, 3}},
-            {"bottleneck.rb_after.rb.block1.proj.weight", {768, 1536, 3, 3}},
-            {"bottleneck.rb_before.rb.block1.norm.weight", {768}},
-            {"decoder_blocks.0.0.rb_d1.rb.block1.proj.weight", {768, 2432, 3, 3}},
-            {"decoder_blocks.1.0.rb_d2.rb.block1.proj.weight", {640, 1664, 3, 3}},
-            {"decoder_blocks.4.0.rb_d1.rb.block1.proj.weight", {256, 448, 3, 3}},
-            {"decoder_blocks.5.0.rb_d1.rb.block1.proj.weight", {128, 320, 3, 3}},
-            {"decoder_blocks.0.1.1.weight", {640, 768, 3, 3}},
-            {"decoder_blocks.4.1.1.weight", {128, 256, 3, 3}},
-            {"decoder_blocks.5.1.weight", {128, 128, 3, 3}},
-            {"final_rb.rb.block1.proj.weight", {128, 320, 3, 3}},
-            {"final_conv.weight", {1, 128, 1, 1}},
-            {"time_mlp_x.3.weight", {512, 512}},
-            {"time_mlp_g.3.weight", {256, 256}}};
-        for (const auto& [name, shape] : expected) {
-            QVERIFY2(shapes.count(name) == 1, name.c_str());
-            QCOMPARE(shapes.at(name), shape);
-        }
+        diffseg::test::verifyShapes(
+            diffseg::test::parameterShapes(*model),
+            {{"encoder_blocks.0.1.1.weight", {64, 768, 1, 1}},
+             {"encoder_blocks.0.2.1.weight", {128, 512, 1, 1}},
+             {"encoder_blocks.4.1.1.weight", {1024, 4096, 1, 1}},
+             {"encoder_blocks.4.2.1.weight", {640, 2048, 1, 1}},
+             {"encoder_blocks.5.0.rb_g2.rb.block1.proj.weight", {1024, 1664, 3, 3}},
+             {"encoder_blocks.5.1.weight", {2048, 1664, 3, 3}},
+             {"encoder_blocks.5.2.weight", {768, 640, 3, 3}},
+             {"bottleneck.rb_before.rb.block1.proj.weight", {768, 2816, 3, 3}},
+             {"bottleneck.rb_after.rb.block1.proj.weight", {768, 1536, 3, 3}},
+             {"bottleneck.rb_before.rb.block1.norm.weight", {768}},
+             {"decoder_blocks.0.0.rb_d1.rb.block1.proj.weight", {768, 2432, 3, 3}},
+             {"decoder_blocks.1.0.rb_d2.rb.block1.proj.weight", {640, 1664, 3, 3}},
+             {"decoder_blocks.4.0.rb_d1.rb.block1.proj.weight", {256, 448, 3, 3}},
+             {"decoder_blocks.5.0.rb_d1.rb.block1.proj.weight", {128, 320, 3, 3}},
+             {"decoder_blocks.0.1.1.weight", {640, 768, 3, 3}},
+             {"decoder_blocks.4.1.1.weight", {128, 256, 3, 3}},
+             {"decoder_blocks.5.1.weight", {128, 128, 3, 3}},
+             {"final_rb.rb.block1.proj.weight", {128, 320, 3, 3}},
+             {"final_conv.weight", {1, 128, 1, 1}},
+             {"time_mlp_x.3.weight", {512, 512}},
+             {"time_mlp_g.3.weight", {256, 256}}});
     }
 
     void ham10000NetworkHas158MParameters()

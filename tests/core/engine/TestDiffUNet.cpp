@@ -2,6 +2,7 @@
 // reference fixture, the log-SNR schedule and sampling times, sampling (steps, fusion, seeds,
 // cancel), the MC-Diff training loss and the state_dict alias handling.
 
+#include "CheckpointTestSupport.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "engine/checkpoint/Checkpoint.h"
@@ -15,21 +16,7 @@
 
 using namespace diffseg::core;
 using namespace diffseg::core::engine;
-
-namespace {
-
-DiffUNetConfig tiny(int in = 1, int classes = 2)
-{
-    DiffUNetConfig c;
-    c.inChannels = in;
-    c.numClasses = classes;
-    c.baseFeatures = 4;
-    c.maxFeatures = 8;
-    c.nStages = 3;
-    return c;
-}
-
-} // namespace
+using diffseg::test::tinyDiffUNetConfig;
 
 class TestDiffUNet : public QObject
 {
@@ -92,7 +79,7 @@ private Q_SLOTS:
     void samplingStepsFusionAndSeeds()
     {
         torch::manual_seed(1);
-        DiffUNet model(tiny());
+        DiffUNet model(tinyDiffUNetConfig());
         model->eval();
         torch::NoGradGuard noGrad;
         const at::Tensor image = torch::randn({2, 1, 16, 16, 16});
@@ -140,7 +127,7 @@ private Q_SLOTS:
     void trainingLossAndGradients()
     {
         torch::manual_seed(2);
-        DiffUNet model(tiny(2, 3));
+        DiffUNet model(tinyDiffUNetConfig(2, 3));
         model->train();
         const at::Tensor image = torch::randn({2, 2, 16, 16, 16});
         const at::Tensor labels = torch::randint(0, 3, {2, 16, 16, 16}, torch::kLong);
@@ -203,7 +190,7 @@ private Q_SLOTS:
 
     void aliasedReferenceKeys()
     {
-        DiffUNet model(tiny());
+        DiffUNet model(tinyDiffUNetConfig());
         NamedTensors weights = namedWeights(*model);
         const std::size_t canonical = weights.size();
         for (const auto& [name, tensor] : NamedTensors(weights)) {

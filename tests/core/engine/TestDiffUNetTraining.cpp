@@ -91,6 +91,18 @@ augmentation: {p_rotation: 0.5, p_scale: 0.5, p_noise: 0.5, p_gamma: 0.5, p_mirr
 )";
 }
 
+/// The message of the error that tinyYaml is refused with, read as "bad.yaml" with `key` set to
+/// `value`; empty when it is accepted.
+std::string refusalOf(const std::string& key, const std::string& value)
+{
+    try {
+        DiffUNetTrainingConfig::fromYaml(tinyYaml("/d", "/r"), "bad.yaml", {{key, value}});
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return {};
+}
+
 struct Recorded
 {
     std::vector<nlohmann::json> events;
@@ -115,38 +127,30 @@ class TestDiffUNetTraining : public QObject
 private Q_SLOTS:
     void shippedConfigs()
     {
-        const std::string dir = kSourceDir + "/resources/configs/diffunet/";
-        const auto brats = DiffUNetTrainingConfig::fromFile(dir + "brats2023.yaml");
+        const auto shipped = [](const std::string& name) {
+            return DiffUNetTrainingConfig::fromFile(kSourceDir + "/resources/configs/diffunet/" +
+                                                    name);
+        };
+        const auto brats = shipped("brats2023.yaml");
         QVERIFY(brats.model == DiffUNetConfig::reference(4, 4));
         QCOMPARE(brats.patchSize, 128);
         QCOMPARE(brats.labelValues, (std::vector<int>{0, 1, 2, 3}));
-        const auto aiib = DiffUNetTrainingConfig::fromFile(dir + "aiib2023.yaml");
+        const auto aiib = shipped("aiib2023.yaml");
         QVERIFY(aiib.model == DiffUNetConfig::reference(1, 2));
         QVERIFY(aiib.preprocessing.normalization ==
                 VolumePreparationConfig::Normalization::CtClipZScore);
         QCOMPARE((*aiib.preprocessing.targetSpacing)[2], 0.5);
-        const auto small = DiffUNetTrainingConfig::fromFile(dir + "nifti-small-cpu.yaml");
+        const auto small = shipped("nifti-small-cpu.yaml");
         QVERIFY(small.voxelwiseUncertainty);
         QVERIFY(DiffUNetTrainingConfig::isDiffUNetYaml(small.toYaml()));
         const auto back = DiffUNetTrainingConfig::fromYaml(small.toYaml(), "round-trip");
         QCOMPARE(back.toYaml(), small.toYaml());
 
-        std::string message;
-        try {
-            DiffUNetTrainingConfig::fromYaml(tinyYaml("/d", "/r"), "bad.yaml",
-                                             {{"training.optimiser", "{}"}});
-        } catch (const Error& e) {
-            message = e.what();
-        }
+        std::string message = refusalOf("training.optimiser", "{}");
         QVERIFY2(message.find("bad.yaml") != std::string::npos &&
                      message.find("training.optimiser") != std::string::npos,
                  message.c_str());
-        try {
-            DiffUNetTrainingConfig::fromYaml(tinyYaml("/d", "/r"), "bad.yaml",
-                                             {{"dataset.patch_size", "18"}});
-        } catch (const Error& e) {
-            message = e.what();
-        }
+        message = refusalOf("dataset.patch_size", "18");
         QVERIFY2(message.find("dataset.patch_size") != std::string::npos, message.c_str());
         // The Dice term (ours) is off by default, read, written back and range-checked.
         QCOMPARE(small.diceWeight, 0.0);
@@ -154,13 +158,7 @@ private Q_SLOTS:
                                                                {{"training.loss.dice", "0.5"}});
         QCOMPARE(withDice.diceWeight, 0.5);
         QCOMPARE(DiffUNetTrainingConfig::fromYaml(withDice.toYaml(), "again").diceWeight, 0.5);
-        message.clear();
-        try {
-            DiffUNetTrainingConfig::fromYaml(tinyYaml("/d", "/r"), "bad.yaml",
-                                             {{"training.loss.dice", "-1"}});
-        } catch (const Error& e) {
-            message = e.what();
-        }
+        message = refusalOf("training.loss.dice", "-1");
         QVERIFY2(message.find("training.loss.dice") != std::string::npos, message.c_str());
     }
 

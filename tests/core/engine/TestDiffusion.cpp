@@ -1,5 +1,7 @@
 // Noise schedules, forward noising and the DDPM/DDIM samplers, checked with analytic denoisers.
 
+#include "ExpectError.h"
+#include "NetworkTestSupport.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "engine/diffusion/DiffusionSampler.h"
@@ -15,10 +17,7 @@ using namespace diffseg::core::engine;
 
 namespace {
 
-double maxAbs(const at::Tensor& a, const at::Tensor& b)
-{
-    return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
+constexpr auto& maxAbs = diffseg::test::maxAbsDifference;
 
 /// A fixed {-1, 1} pattern standing in for a ground-truth mask.
 at::Tensor targetMask(std::int64_t rows, std::int64_t side)
@@ -443,20 +442,19 @@ private Q_SLOTS:
         const DiffusionSampler sampler(s, SamplerOptions{});
         CancelToken cancel;
         int calls = 0;
-        try {
-            sampler.sample(
-                smoothDenoiser, {1, 1, 4, 4}, at::kFloat,
-                [&](const SamplerStep& step) {
-                    ++calls;
-                    if (step.index == 3) {
-                        cancel.cancel();
-                    }
-                },
-                cancel);
-            QFAIL("no exception");
-        } catch (const Error& e) {
-            QCOMPARE(e.kind(), ErrorKind::Cancelled);
-        }
+        diffseg::test::expectError(
+            [&] {
+                sampler.sample(
+                    smoothDenoiser, {1, 1, 4, 4}, at::kFloat,
+                    [&](const SamplerStep& step) {
+                        ++calls;
+                        if (step.index == 3) {
+                            cancel.cancel();
+                        }
+                    },
+                    cancel);
+            },
+            ErrorKind::Cancelled, {});
         QCOMPARE(calls, 4);
     }
 

@@ -1,5 +1,6 @@
 // The EMA of ema-pytorch 0.2.3 as DermoSegDiff configures it: warm-up copies, then decay.
 
+#include "NetworkTestSupport.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "engine/model/Layers.h"
@@ -15,6 +16,8 @@ using namespace diffseg::core;
 using namespace diffseg::core::engine;
 
 namespace {
+
+constexpr auto& maxAbs = diffseg::test::maxAbsDifference;
 
 at::Tensor weightOf(const torch::nn::Module& module)
 {
@@ -37,11 +40,6 @@ void nudge(torch::nn::Module& module, double by)
     for (auto& p : module.parameters()) {
         p.add_(by);
     }
-}
-
-double maxAbs(const at::Tensor& a, const at::Tensor& b)
-{
-    return (a - b).abs().max().item<double>();
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // overrides), the dataset cache and split, a tiny model trained on real dermoscopy pairs (the loss
 // falls, checkpoints appear), exact resume, cancellation and refusal to clobber a run.
 
+#include "ExpectError.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "engine/checkpoint/Checkpoint.h"
@@ -17,30 +18,15 @@
 
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <numeric>
 
 using namespace diffseg::core;
 using namespace diffseg::core::engine;
+using diffseg::test::kindOf;
 
 namespace {
 
 const std::string kSourceDir = DIFFSEG_SOURCE_DIR;
-
-/// What a call threw: its kind and full message (fails the test when it did not throw).
-ErrorKind kindOf(const std::function<void()>& call, std::string* message = nullptr)
-{
-    try {
-        call();
-    } catch (const Error& e) {
-        if (message != nullptr) {
-            *message = e.what();
-        }
-        return e.kind();
-    }
-    QTest::qFail("expected an Error", __FILE__, __LINE__);
-    return ErrorKind::Internal;
-}
 
 /// A complete config in the reference's layout, misspellings and all, for a tiny network.
 std::string tinyYaml(const std::string& dataDir, const std::string& saveDir)
@@ -112,6 +98,21 @@ augmentation:
         HorizontalFlip: {p: 0.5}
         RandomRotate90: {p: 0.5}
 )";
+}
+
+/// tinyYaml("/data", "/runs") parsed as "tiny.yaml" with `overrides` (as the command line's
+/// --set passes them).
+TrainingConfig tinyConfig(const std::vector<std::pair<std::string, std::string>>& overrides = {})
+{
+    return TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml", overrides);
+}
+
+/// How a run of `config` with `options` is refused before it trains: the error's kind (the test
+/// fails when it is not refused), its message into `message`.
+ErrorKind refusalOf(const TrainingConfig& config, const TrainingOptions& options,
+                    std::string* message)
+{
+    return kindOf([&] { Trainer(config, options).run({}); }, message);
 }
 
 /// images/ + masks/ with `count` 48x40 photos of a dark blob on skin-coloured background.
@@ -207,7 +208,7 @@ private Q_SLOTS:
 
     void referenceKeysAndQuirks()
     {
-        const TrainingConfig c = TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml");
+        const TrainingConfig c = tinyConfig();
         QCOMPARE(c.model.dimXMults, (std::vector<int>{1, 2})); // "02" as the reference writes 05
         QCOMPARE(c.model.resnetBlockGroups, 4);
         QCOMPARE(c.train.numWorkers, 16);
@@ -296,13 +297,11 @@ private Q_SLOTS:
 
     void x0PredictionAndCosineScheduleParseAndRoundTrip()
     {
-        const TrainingConfig c =
-            TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml",
-                                     {{"diffusion.prediction", "x0"},
-                                      {"training.scheduler.use", "true"},
-                                      {"training.scheduler.name", "cosine"},
-                                      {"training.scheduler.warmup_steps", "10"},
-                                      {"training.scheduler.min_lr", "0.0001"}});
+        const TrainingConfig c = tinyConfig({{"diffusion.prediction", "x0"},
+                                             {"training.scheduler.use", "true"},
+                                             {"training.scheduler.name", "cosine"},
+                                             {"training.scheduler.warmup_steps", "10"},
+                                             {"training.scheduler.min_lr", "0.0001"}});
         QCOMPARE(c.schedule.prediction, Prediction::X0);
         QCOMPARE(QString::fromStdString(c.schedulerName), QStringLiteral("cosine"));
         // Linear warm-up from lr/10 to lr over 10 steps, then a cosine down to min_lr at the end.
@@ -335,35 +334,24 @@ private Q_SLOTS:
 
     void overrides()
     {
-        const TrainingConfig c =
-            TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml",
-                                     {{"training.epochs", "7"},
-                                      {"model.params.dim_x_mults", "[1, 2]"},
-                                      {"model.params.dim_x", "16"},
-                                      {"training.optimizer.params.lr", "0.0003"},
-                                      {"training.validation.dice_every", "2"},
-                                      {"augmentation.p", "0"}});
+        const TrainingConfig c = tinyConfig({{"training.epochs", "7"},
+                                             {"model.params.dim_x_mults", "[1, 2]"},
+                                             {"model.params.dim_x", "16"},
+                                             {"training.optimizer.params.lr", "0.0003"},
+                                             {"training.validation.dice_every", "2"},
+                                             {"augmentation.p", "0"}});
         QCOMPARE(c.epochs, 7);
         QCOMPARE(c.model.dimX, 16);
         QCOMPARE(c.learningRate, 0.0003);
         QCOMPARE(c.validationRun.diceEvery, 2);
-        std::string message;
-        QCOMPARE(kindOf(
-                     [&] {
-                         TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml",
-                                                  {{"training.bogus", "1"}});
-                     },
-                     &message),
-                 ErrorKind::Config);
-        QVERIFY2(message.find("training.bogus") != std::string::npos, message.c_str());
-        QCOMPARE(kindOf(
-                     [&] {
-                         TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml",
-                                                  {{"training.epochs.x", "1"}});
-                     },
-                     &message),
-                 ErrorKind::Config);
-        QVERIFY2(message.find("training.epochs") != std::string::npos, message.c_str());
+        // A path that names no key of the layout is refused like an unknown key in the file.
+        const std::pair<const char*, const char*> unknown[] = {
+            {"training.bogus", "training.bogus"}, {"training.epochs.x", "training.epochs"}};
+        for (const auto& key : unknown) { // (path, the key its message names)
+            std::string message;
+            QCOMPARE(kindOf([&] { tinyConfig({{key.first, "1"}}); }, &message), ErrorKind::Config);
+            QVERIFY2(message.find(key.second) != std::string::npos, message.c_str());
+        }
     }
 
     void datasetCacheAndSplit()
@@ -554,12 +542,7 @@ private Q_SLOTS:
 
         // Starting again in the same folder is refused unless asked to resume or overwrite.
         std::string message;
-        QCOMPARE(kindOf(
-                     [&] {
-                         Trainer(c, {"cpu", false, false, {}, 0, 1}).run({});
-                     },
-                     &message),
-                 ErrorKind::Config);
+        QCOMPARE(refusalOf(c, {"cpu", false, false, {}, 0, 1}, &message), ErrorKind::Config);
         QVERIFY2(message.find("--resume") != std::string::npos, message.c_str());
         Recorded fresh;
         TrainingOptions overwrite{"cpu", false, true, {}, 2, 1};
@@ -569,12 +552,7 @@ private Q_SLOTS:
         const TrainingConfig other =
             TrainingConfig::fromYaml(tinyYaml((dir + "/data").toStdString(), dir.toStdString()),
                                      "tiny.yaml", {{"model.params.dim_x", "16"}});
-        QCOMPARE(kindOf(
-                     [&] {
-                         Trainer(other, {"cpu", true, false, {}, 0, 1}).run({});
-                     },
-                     &message),
-                 ErrorKind::Mismatch);
+        QCOMPARE(refusalOf(other, {"cpu", true, false, {}, 0, 1}, &message), ErrorKind::Mismatch);
         QVERIFY2(message.find("last.dsckpt") != std::string::npos, message.c_str());
     }
 };

@@ -99,12 +99,6 @@ void checkSamePlace(const Geometry& source, const BoundingBox& box, const Geomet
     }
 }
 
-/// The shared volumes live under data/volumes/ of the shared folder.
-QString volumePath(const QString& relative)
-{
-    return diffseg::test::sharedPath("data/volumes/" + relative);
-}
-
 } // namespace
 
 class TestVolumePreparation : public QObject
@@ -238,11 +232,7 @@ private Q_SLOTS:
 
     void bratsFloatSformOnlyRoundTrip()
     {
-        const QString dir = volumePath("brats2013_deepmedic/brats_2013_pat0001_1");
-        if (dir.isEmpty()) {
-            QSKIP(qPrintable("shared test data not found: " + diffseg::test::sharedDir() +
-                             "/data/volumes/brats2013_deepmedic (set DIFFSEG_SHARED_DIR)"));
-        }
+        DIFFSEG_REQUIRE_SHARED(dir, "data/volumes/brats2013_deepmedic/brats_2013_pat0001_1");
         const std::string d = dir.toStdString();
         const Volume stored = readVolumeChannels({d + "/Flair_subtrMeanDivStd.nii.gz",
                                                   d + "/T1c_subtrMeanDivStd.nii.gz"})
@@ -307,12 +297,10 @@ private Q_SLOTS:
 
     void ctResampledTo2mmAndBack()
     {
-        const QString ctPath = volumePath("totalsegmentator/ct_abdomen_nifti/example_ct_sm.nii.gz");
-        const QString segPath = volumePath("totalsegmentator/ct_abdomen_nifti/example_seg.nii.gz");
-        if (ctPath.isEmpty() || segPath.isEmpty()) {
-            QSKIP(qPrintable("shared test data not found: " + diffseg::test::sharedDir() +
-                             "/data/volumes/totalsegmentator (set DIFFSEG_SHARED_DIR)"));
-        }
+        DIFFSEG_REQUIRE_SHARED(
+            ctPath, "data/volumes/totalsegmentator/ct_abdomen_nifti/example_ct_sm.nii.gz");
+        DIFFSEG_REQUIRE_SHARED(segPath,
+                               "data/volumes/totalsegmentator/ct_abdomen_nifti/example_seg.nii.gz");
         const Volume ct = readVolume(ctPath.toStdString()).volume;
         const LabelMap seg = readLabelMap(segPath.toStdString()).labels;
         QCOMPARE(ct.size(), (Size3{122, 101, 30}));
@@ -403,12 +391,8 @@ private Q_SLOTS:
 
     void spinalCordPsrRoundTrip()
     {
-        const QString imagePath = volumePath("sct_spinalcord/t2/t2.nii.gz");
-        const QString segPath = volumePath("sct_spinalcord/t2/t2_seg-manual.nii.gz");
-        if (imagePath.isEmpty() || segPath.isEmpty()) {
-            QSKIP(qPrintable("shared test data not found: " + diffseg::test::sharedDir() +
-                             "/data/volumes/sct_spinalcord (set DIFFSEG_SHARED_DIR)"));
-        }
+        DIFFSEG_REQUIRE_SHARED(imagePath, "data/volumes/sct_spinalcord/t2/t2.nii.gz");
+        DIFFSEG_REQUIRE_SHARED(segPath, "data/volumes/sct_spinalcord/t2/t2_seg-manual.nii.gz");
         const Volume image = readVolume(imagePath.toStdString()).volume;
         const LabelMap seg = readLabelMap(segPath.toStdString()).labels;
         QCOMPARE(image.geometry().orientationCode(), std::string("PSR"));

@@ -5,11 +5,11 @@
 // wrong channel count, missing files) that exit 1 naming the file. Tiny freshly initialised
 // Diff-UNets keep each run to seconds.
 
+#include "CheckpointTestSupport.h"
 #include "TestSupport.h"
 #include "base/LabelMap.h"
 #include "data/DemoData.h"
 #include "engine/checkpoint/Checkpoint.h"
-#include "engine/diffunet/DiffUNet.h"
 #include "io/ImageWriter.h"
 #include "io/VolumeReader.h"
 #include "io/VolumeWriter.h"
@@ -30,31 +30,16 @@
 using namespace diffseg::core;
 using namespace diffseg::core::engine;
 
-using diffseg::test::countEvents;
-using diffseg::test::jsonLines;
-using diffseg::test::readJson;
+using namespace diffseg::test;
 
 namespace {
 
 std::string makeCheckpoint(const QString& path, int in, int classes, int inputSize,
                            const std::string& preprocessing)
 {
-    DiffUNetConfig config;
-    config.inChannels = in;
-    config.numClasses = classes;
-    config.baseFeatures = 4;
-    config.maxFeatures = 8;
-    config.nStages = 3;
-    torch::manual_seed(21);
-    DiffUNet model(config);
-    Checkpoint checkpoint;
-    checkpoint.info.network = "diffunet";
-    checkpoint.info.diffunet = config;
-    checkpoint.info.inputSize = inputSize;
-    checkpoint.info.preprocessingJson = preprocessing;
-    checkpoint.info.source = "TestCliSegmentVolume";
-    checkpoint.model = namedWeights(*model);
-    saveCheckpoint(path.toStdString(), checkpoint);
+    diffseg::test::saveFreshDiffUNet(path.toStdString(),
+                                     diffseg::test::tinyDiffUNetConfig(in, classes), inputSize,
+                                     preprocessing, 21, "TestCliSegmentVolume");
     return path.toStdString();
 }
 
@@ -102,6 +87,15 @@ private:
 
     static QStringList cpu() { return {"--device", "cpu", "--threads", "2"}; }
 
+    /// Writes blobVolume(size, channels) as m_dir/`name` and returns its path.
+    QString writeBlob(const QString& name, const std::array<std::int64_t, 3>& size,
+                      int channels = 1) const
+    {
+        const QString path = m_dir + "/" + name;
+        writeVolume(blobVolume(size, channels, 0.0), path.toStdString());
+        return path;
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -127,14 +121,10 @@ private Q_SLOTS:
         const Run r = runCli(QStringList{"segment3d", "--model", m_model, "--input", input, "--gt",
                                          gt, "--out", out, "--steps", "2", "--seed", "4"} +
                              cpu());
-        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
-        const QList<QJsonObject> events = jsonLines(r.out);
-        QVERIFY2(!events.isEmpty(), qPrintable(r.out));
-        QCOMPARE(events.front().value("event").toString(), QString("start"));
+        const QList<QJsonObject> events = finishedRunEvents(r);
+        QVERIFY2(!events.isEmpty(), qPrintable(r.out + r.err));
         QCOMPARE(events.front().value("roi").toInt(), 32);
         QCOMPARE(countEvents(events, "step_volume"), 2);
-        QCOMPARE(countEvents(events, "case"), 1);
-        QCOMPARE(events.back().value("event").toString(), QString("finished"));
         QVERIFY(events.back().contains("pooled_dice"));
 
         const QString dir = out + "/t2";
@@ -291,8 +281,7 @@ private Q_SLOTS:
 
     void segmentHandsVolumesOver()
     {
-        const QString volume = m_dir + "/single.nii.gz";
-        writeVolume(blobVolume({20, 20, 12}, 1, 0.0), volume.toStdString());
+        const QString volume = writeBlob("single.nii.gz", {20, 20, 12});
         const QString out = m_dir + "/dispatch";
         // `segment` with a volume: segment3d's options pass through.
         const Run r = runCli(QStringList{"segment", "--model", m_model, "--input", volume, "--out",
@@ -332,8 +321,7 @@ private Q_SLOTS:
     void sigtermCancels()
     {
         // The native grid with 16^3 windows, 8 mirror passes and 50 steps takes long enough.
-        const QString volume = m_dir + "/large.nii.gz";
-        writeVolume(blobVolume({48, 48, 40}, 1, 0.0), volume.toStdString());
+        const QString volume = writeBlob("large.nii.gz", {48, 48, 40});
         const QString out = m_dir + "/cancel";
         QProcess p;
         p.start(QString::fromLocal8Bit(qgetenv("DIFFSEG_CLI")),
@@ -358,53 +346,38 @@ private Q_SLOTS:
 
     void badInputsNameTheFile()
     {
-        const QString volume = m_dir + "/ok.nii.gz";
-        writeVolume(blobVolume({16, 16, 10}, 1, 0.0), volume.toStdString());
-        const QString out = m_dir + "/bad";
-        // A 2D checkpoint.
-        Run r = runCli(
-            QStringList{"segment3d", "--model", m_twoD, "--input", volume, "--out", out} + cpu());
-        QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.contains(m_twoD) && r.err.contains("2D"), qPrintable(r.err));
-        // A volume with the wrong channel count.
-        const QString twoChannels = m_dir + "/two_channels.nii.gz";
-        writeVolume(blobVolume({16, 16, 10}, 2, 0.0), twoChannels.toStdString());
-        r = runCli(
-            QStringList{"segment3d", "--model", m_model, "--input", twoChannels, "--out", out} +
-            cpu());
-        QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.contains(twoChannels) && r.err.contains("2 channel"), qPrintable(r.err));
-        // Missing files.
+        const QString volume = writeBlob("ok.nii.gz", {16, 16, 10});
+        const QString twoChannels = writeBlob("two_channels.nii.gz", {16, 16, 10}, 2);
         const QString missing = m_dir + "/missing.nii.gz";
-        r = runCli(QStringList{"segment3d", "--model", m_model, "--input", missing, "--out", out} +
-                   cpu());
-        QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.contains(missing), qPrintable(r.err));
         const QString missingModel = m_dir + "/missing.dsckpt";
-        r = runCli(
-            QStringList{"segment3d", "--model", missingModel, "--input", volume, "--out", out} +
-            cpu());
-        QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.contains(missingModel), qPrintable(r.err));
-        // A ground truth on another grid.
         const QString otherGrid = m_dir + "/other_grid.nii.gz";
         writeLabelMap(LabelMap({16, 16, 11}, Geometry{}), otherGrid.toStdString());
-        r = runCli(QStringList{"segment3d", "--model", m_model, "--input", volume, "--gt",
-                               otherGrid, "--out", out} +
-                   cpu());
-        QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.contains(otherGrid), qPrintable(r.err));
-        // Options: a roi the network cannot take, AIIB without its CT statistics.
-        r = runCli(QStringList{"segment3d", "--model", m_model, "--input", volume, "--out", out,
-                               "--roi", "30"} +
-                   cpu());
-        QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.contains("--roi"), qPrintable(r.err));
-        r = runCli(QStringList{"segment3d", "--model", m_model, "--input", volume, "--out", out,
-                               "--reference-config", "aiib2023"} +
-                   cpu());
-        QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.contains("--preprocessing"), qPrintable(r.err));
+        // Each is refused with exit status 1, the message naming what is wrong.
+        const struct
+        {
+            QStringList args; ///< of segment3d, besides --out and the device
+            QStringList named;
+        } refused[] = {// A 2D checkpoint.
+                       {{"--model", m_twoD, "--input", volume}, {m_twoD, "2D"}},
+                       // A volume with the wrong channel count.
+                       {{"--model", m_model, "--input", twoChannels}, {twoChannels, "2 channel"}},
+                       // Missing files.
+                       {{"--model", m_model, "--input", missing}, {missing}},
+                       {{"--model", missingModel, "--input", volume}, {missingModel}},
+                       // A ground truth on another grid.
+                       {{"--model", m_model, "--input", volume, "--gt", otherGrid}, {otherGrid}},
+                       // Options: a roi the network cannot take, AIIB without its CT statistics.
+                       {{"--model", m_model, "--input", volume, "--roi", "30"}, {"--roi"}},
+                       {{"--model", m_model, "--input", volume, "--reference-config", "aiib2023"},
+                        {"--preprocessing"}}};
+        for (const auto& c : refused) {
+            const Run r =
+                runCli(QStringList{"segment3d", "--out", m_dir + "/bad"} + c.args + cpu());
+            QVERIFY2(r.exitCode == 1, qPrintable(c.args.join(' ') + ": " + r.err));
+            for (const QString& name : c.named) {
+                QVERIFY2(r.err.contains(name), qPrintable(c.args.join(' ') + ": " + r.err));
+            }
+        }
     }
 };
 

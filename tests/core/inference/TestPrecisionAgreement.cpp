@@ -36,6 +36,15 @@ struct Overlap
     double dice() const { return overlapMetrics(counts).dice; }
 };
 
+/// Load options (ModelLoadOptions or VolumeModelLoadOptions) that ask for `precision`.
+template <class LoadOptions>
+LoadOptions inPrecision(engine::Precision precision)
+{
+    LoadOptions options;
+    options.precision = precision;
+    return options;
+}
+
 } // namespace
 
 class TestPrecisionAgreement : public QObject
@@ -48,12 +57,8 @@ private Q_SLOTS:
         DIFFSEG_REQUIRE_SHARED(dermoscopy, QStringLiteral("data/dermoscopy"));
         // The photos are read at their full size (up to 3872 x 2592).
         const std::string model = (kModels + "/dermoscopy-demo.dsckpt").toStdString();
-        ModelLoadOptions fp32Load;
-        fp32Load.precision = engine::Precision::Fp32;
-        ModelLoadOptions bf16Load;
-        bf16Load.precision = engine::Precision::Bf16;
-        Segmenter2D fp32(model, fp32Load);
-        Segmenter2D bf16(model, bf16Load);
+        Segmenter2D fp32(model, inPrecision<ModelLoadOptions>(engine::Precision::Fp32));
+        Segmenter2D bf16(model, inPrecision<ModelLoadOptions>(engine::Precision::Bf16));
         QCOMPARE(QString::fromStdString(fp32.info().precision), QStringLiteral("fp32"));
         QCOMPARE(QString::fromStdString(bf16.info().precision), QStringLiteral("bf16"));
         SegmentOptions options;
@@ -99,12 +104,8 @@ private Q_SLOTS:
     void volumeLabelsAgreeInBf16()
     {
         const std::string model = (kModels + "/diffunet-demo.dsckpt").toStdString();
-        VolumeModelLoadOptions fp32Load;
-        fp32Load.precision = engine::Precision::Fp32;
-        VolumeModelLoadOptions bf16Load;
-        bf16Load.precision = engine::Precision::Bf16;
-        Segmenter3D fp32(model, fp32Load);
-        Segmenter3D bf16(model, bf16Load);
+        Segmenter3D fp32(model, inPrecision<VolumeModelLoadOptions>(engine::Precision::Fp32));
+        Segmenter3D bf16(model, inPrecision<VolumeModelLoadOptions>(engine::Precision::Bf16));
         QCOMPARE(QString::fromStdString(bf16.info().precision), QStringLiteral("bf16"));
         // A phantom the demo model never saw in training (it trained on seeds below 10000).
         const CtPhantomDemo phantom = generateCtPhantomDemo({96, 96, 40}, 10002);

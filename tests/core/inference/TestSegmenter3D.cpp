@@ -5,10 +5,10 @@
 // (BraTS-like 4 channels, 4 classes); mirror TTA; cancellation; bad checkpoints and volumes.
 // Tiny networks (base 4 features, max 8, 3 stages) keep every run to a second or so.
 
+#include "CheckpointTestSupport.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "engine/checkpoint/Checkpoint.h"
-#include "engine/diffunet/DiffUNet.h"
 #include "imaging/Crop.h"
 #include "inference/Segmenter3D.h"
 #include "io/VolumeReader.h"
@@ -17,7 +17,6 @@
 
 #include <torch/cuda.h>
 #include <torch/serialize.h>
-#include <torch/utils.h>
 
 #include <cmath>
 #include <cstring>
@@ -26,41 +25,20 @@
 
 using namespace diffseg::core;
 using namespace diffseg::core::engine;
+using diffseg::test::tinyDiffUNetConfig;
 
 namespace {
 
 using Size3 = std::array<std::int64_t, 3>;
-
-DiffUNetConfig tiny(int in, int classes)
-{
-    DiffUNetConfig c;
-    c.inChannels = in;
-    c.numClasses = classes;
-    c.baseFeatures = 4;
-    c.maxFeatures = 8;
-    c.nStages = 3;
-    return c;
-}
 
 /// Saves a freshly initialised tiny Diff-UNet in our checkpoint format.
 std::string makeCheckpoint(const QString& dir, const QString& name, const DiffUNetConfig& config,
                            int inputSize, const std::string& preprocessing, std::uint64_t seed,
                            const std::vector<int>& labelValues = {})
 {
-    torch::manual_seed(seed);
-    DiffUNet model(config);
-    Checkpoint checkpoint;
-    checkpoint.info.network = "diffunet";
-    checkpoint.info.diffunet = config;
-    checkpoint.info.inputSize = inputSize;
-    checkpoint.info.preprocessingJson = preprocessing;
-    checkpoint.info.source = "TestSegmenter3D";
-    checkpoint.info.labelValues = labelValues;
-    for (const auto& [key, tensor] : namedWeights(*model)) {
-        checkpoint.model.emplace_back(key, tensor.clone());
-    }
     const std::string path = (dir + "/" + name).toStdString();
-    saveCheckpoint(path, checkpoint);
+    diffseg::test::saveFreshDiffUNet(path, config, inputSize, preprocessing, seed,
+                                     "TestSegmenter3D", labelValues);
     return path;
 }
 
@@ -97,6 +75,14 @@ Volume phantom(const Size3& size, int channels)
         }
     }
     return v;
+}
+
+/// The default options but for `steps` denoiser steps (a short run).
+Segment3DOptions withSteps(int steps)
+{
+    Segment3DOptions options;
+    options.steps = steps;
+    return options;
 }
 
 bool sameGeometry(const Geometry& a, const Geometry& b)
@@ -167,10 +153,10 @@ private Q_SLOTS:
     {
         m_dir = diffseg::test::scratchDir("segmenter3d");
         m_binary = makeCheckpoint(
-            m_dir, "binary.dsckpt", tiny(1, 2), 16,
+            m_dir, "binary.dsckpt", tinyDiffUNetConfig(1, 2), 16,
             R"({"normalization": "zscore", "crop_to_nonzero": true, "target_spacing": [1.5, 1.5, 1.5]})",
             3);
-        m_brats = makeCheckpoint(m_dir, "brats.dsckpt", tiny(4, 4), 16, "{}", 4);
+        m_brats = makeCheckpoint(m_dir, "brats.dsckpt", tinyDiffUNetConfig(4, 4), 16, "{}", 4);
     }
 
     void phantomOnTheSourceGrid()
@@ -187,8 +173,7 @@ private Q_SLOTS:
         QVERIFY(!info.autocast);
 
         const Volume image = phantom({37, 30, 17}, 1);
-        Segment3DOptions options;
-        options.steps = 2;
+        Segment3DOptions options = withSteps(2);
         int calls = 0;
         int completed = 0;
         int lastDone = 0;
@@ -273,8 +258,7 @@ private Q_SLOTS:
     {
         Segmenter3D segmenter(m_binary);
         const Volume image = phantom({37, 30, 17}, 1);
-        Segment3DOptions options;
-        options.steps = 3;
+        Segment3DOptions options = withSteps(3);
         options.windowBatch = 4;
         options.fusion = StepFusionMethod::Uncertainty;
         options.overlap = 0.75;
@@ -306,8 +290,7 @@ private Q_SLOTS:
         Segmenter3D segmenter(m_brats);
         QCOMPARE(segmenter.info().network.inChannels, 4);
         const Volume image = phantom({20, 18, 22}, 4);
-        Segment3DOptions options;
-        options.steps = 2;
+        Segment3DOptions options = withSteps(2);
         options.mirrorTta = true;
         options.uncertainty = VolumeUncertainty::MirrorVariance;
         std::set<int> flips;
@@ -352,8 +335,7 @@ private Q_SLOTS:
         const Volume full = readVolume(t2.toStdString()).volume;
         const Volume mri = cropVolume(full, BoundingBox{{10, 5, 8}, {50, 45, 40}});
         Segmenter3D binary(m_binary);
-        Segment3DOptions options;
-        options.steps = 1;
+        Segment3DOptions options = withSteps(1);
         options.roi = 32;
         const Segment3DResult r = binary.segment(mri, options);
         checkResult(r, mri, 2);
@@ -394,7 +376,7 @@ private Q_SLOTS:
         std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
 
         VolumeModelLoadOptions load;
-        load.referenceNetwork = tiny(1, 2);
+        load.referenceNetwork = tinyDiffUNetConfig(1, 2);
         load.referenceName = "tiny test network";
         load.referenceInputSize = 16;
         load.preparation = VolumePreparationConfig::fromJson(ours.info.preprocessingJson);
@@ -405,14 +387,13 @@ private Q_SLOTS:
         QCOMPARE(reference.info().preparationSource, std::string("caller"));
         QCOMPARE(reference.info().id, native.info().id); // the same weights
         const Volume image = phantom({30, 26, 19}, 1);
-        Segment3DOptions options;
-        options.steps = 2;
+        Segment3DOptions options = withSteps(2);
         const Segment3DResult a = reference.segment(image, options);
         const Segment3DResult b = native.segment(image, options);
         QVERIFY(sameBytes(a.probabilities, b.probabilities));
         QVERIFY(sameBytes(a.labels, b.labels));
         // The wrong network for the weights: a shape mismatch naming the file.
-        load.referenceNetwork = tiny(4, 4);
+        load.referenceNetwork = tinyDiffUNetConfig(4, 4);
         try {
             Segmenter3D wrong(path, load);
             QFAIL("loaded a (1, 2) state_dict as (4, 4)");
@@ -429,8 +410,7 @@ private Q_SLOTS:
         // same seed gives the same labels.
         Segmenter3D segmenter(m_brats);
         const Volume image = phantom({30, 26, 20}, 4);
-        Segment3DOptions options;
-        options.steps = 4;
+        Segment3DOptions options = withSteps(4);
         options.seed = 9;
         const Segment3DResult first = segmenter.segment(image, options);
         VolumePrompts prompts;
@@ -521,15 +501,14 @@ private Q_SLOTS:
     {
         // Same weights (seed 4) as m_brats, trained on labels {0, 2, 4, 300}: the label map holds
         // those values (UInt16 for 300), class for class, and the step maps too.
-        const std::string valued =
-            makeCheckpoint(m_dir, "valued.dsckpt", tiny(4, 4), 16, "{}", 4, {0, 2, 4, 300});
+        const std::string valued = makeCheckpoint(m_dir, "valued.dsckpt", tinyDiffUNetConfig(4, 4),
+                                                  16, "{}", 4, {0, 2, 4, 300});
         Segmenter3D plain(m_brats);
         Segmenter3D named(valued);
         QCOMPARE(named.info().labelValues, (std::vector<int>{0, 2, 4, 300}));
         QVERIFY(plain.info().labelValues.empty());
         const Volume image = phantom({20, 18, 22}, 4);
-        Segment3DOptions options;
-        options.steps = 2;
+        Segment3DOptions options = withSteps(2);
         const Segment3DResult a = plain.segment(image, options);
         const Segment3DResult b = named.segment(image, options);
         QCOMPARE(b.labels.pixelType(), PixelType::UInt16);
@@ -581,7 +560,7 @@ private Q_SLOTS:
                [&] { Segmenter3D s((m_dir + "/missing.dsckpt").toStdString()); });
         // A reference state_dict needs a preprocessing.
         VolumeModelLoadOptions reference;
-        reference.referenceNetwork = tiny(1, 2);
+        reference.referenceNetwork = tinyDiffUNetConfig(1, 2);
         expect(ErrorKind::Config, "preprocessing", [&] { Segmenter3D s(m_binary, reference); });
         if (!torch::cuda::is_available()) {
             VolumeModelLoadOptions cuda;

@@ -3,6 +3,7 @@
 // volumes smaller than the window, odd sizes, single-window volumes, overlaps 0 / 0.5 / 0.75,
 // window batches, mirror TTA and cancellation. No network: the model is a callback.
 
+#include "ExpectError.h"
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "inference/SlidingWindow.h"
@@ -36,6 +37,17 @@ std::size_t windowFloats(const WindowBatch& b, int channels)
 {
     return static_cast<std::size_t>(b.roi[0] * b.roi[1] * b.roi[2]) *
            static_cast<std::size_t>(channels);
+}
+
+/// Options of `batch` cubic windows of side `roi` a call, overlapping by `overlap`.
+SlidingWindowOptions windowOptions(int roi, double overlap, int batch, bool mirror)
+{
+    SlidingWindowOptions o;
+    o.roi = {roi, roi, roi};
+    o.overlap = overlap;
+    o.windowBatch = batch;
+    o.mirror = mirror;
+    return o;
 }
 
 bool exactlyEqual(const Volume& a, const Volume& b)
@@ -127,37 +139,28 @@ private Q_SLOTS:
     void blendingIsExactOnAConstantModel_data()
     {
         QTest::addColumn<Size3>("size");
-        QTest::addColumn<int>("roi");
-        QTest::addColumn<double>("overlap");
-        QTest::addColumn<int>("batch");
-        QTest::addColumn<bool>("mirror");
-        QTest::newRow("odd sizes, overlap 0.5") << Size3{37, 29, 23} << 16 << 0.5 << 1 << false;
-        QTest::newRow("overlap 0") << Size3{37, 29, 23} << 16 << 0.0 << 2 << false;
-        QTest::newRow("overlap 0.75") << Size3{37, 29, 23} << 16 << 0.75 << 4 << false;
-        QTest::newRow("one window") << Size3{16, 16, 16} << 16 << 0.5 << 1 << false;
-        QTest::newRow("smaller than the window") << Size3{10, 16, 5} << 16 << 0.5 << 1 << false;
-        QTest::newRow("mixed padding") << Size3{5, 40, 17} << 16 << 0.5 << 3 << false;
-        QTest::newRow("mirror TTA") << Size3{21, 18, 17} << 8 << 0.5 << 2 << true;
+        QTest::addColumn<SlidingWindowOptions>("options");
+        QTest::newRow("odd sizes, overlap 0.5")
+            << Size3{37, 29, 23} << windowOptions(16, 0.5, 1, false);
+        QTest::newRow("overlap 0") << Size3{37, 29, 23} << windowOptions(16, 0.0, 2, false);
+        QTest::newRow("overlap 0.75") << Size3{37, 29, 23} << windowOptions(16, 0.75, 4, false);
+        QTest::newRow("one window") << Size3{16, 16, 16} << windowOptions(16, 0.5, 1, false);
+        QTest::newRow("smaller than the window")
+            << Size3{10, 16, 5} << windowOptions(16, 0.5, 1, false);
+        QTest::newRow("mixed padding") << Size3{5, 40, 17} << windowOptions(16, 0.5, 3, false);
+        QTest::newRow("mirror TTA") << Size3{21, 18, 17} << windowOptions(8, 0.5, 2, true);
         QTest::newRow("roi 12, overlap 0.6, batch 7")
-            << Size3{33, 20, 11} << 12 << 0.6 << 7 << false;
+            << Size3{33, 20, 11} << windowOptions(12, 0.6, 7, false);
     }
 
     void blendingIsExactOnAConstantModel()
     {
         QFETCH(Size3, size);
-        QFETCH(int, roi);
-        QFETCH(double, overlap);
-        QFETCH(int, batch);
-        QFETCH(bool, mirror);
-        SlidingWindowOptions o;
-        o.roi = {roi, roi, roi};
-        o.overlap = overlap;
-        o.windowBatch = batch;
-        o.mirror = mirror;
+        QFETCH(SlidingWindowOptions, options);
         const Volume input = rampVolume(size, 2);
         const float constants[] = {0.3f, -1234.567f, 7.1e-5f};
         int calls = 0;
-        const Volume out = slidingWindowInference(input, 3, o, [&](const WindowBatch& b) {
+        const Volume out = slidingWindowInference(input, 3, options, [&](const WindowBatch& b) {
             ++calls;
             const std::size_t per = windowFloats(b, 1);
             for (int w = 0; w < b.count; ++w) {
@@ -167,8 +170,8 @@ private Q_SLOTS:
                 }
             }
         });
-        const SlidingWindowPlan plan(size, o);
-        QCOMPARE(calls, plan.batchCount() * (mirror ? 8 : 1));
+        const SlidingWindowPlan plan(size, options);
+        QCOMPARE(calls, plan.batchCount() * (options.mirror ? 8 : 1));
         QCOMPARE(out.size(), size);
         QCOMPARE(out.channels(), 3);
         QVERIFY(out.geometry().isClose(input.geometry(), 0.0));
@@ -191,17 +194,9 @@ private Q_SLOTS:
     void blendingIsExactOnTheIdentity()
     {
         QFETCH(Size3, size);
-        QFETCH(int, roi);
-        QFETCH(double, overlap);
-        QFETCH(int, batch);
-        QFETCH(bool, mirror);
-        SlidingWindowOptions o;
-        o.roi = {roi, roi, roi};
-        o.overlap = overlap;
-        o.windowBatch = batch;
-        o.mirror = mirror;
+        QFETCH(SlidingWindowOptions, options);
         const Volume input = rampVolume(size, 2);
-        const Volume out = slidingWindowInference(input, 2, o, [&](const WindowBatch& b) {
+        const Volume out = slidingWindowInference(input, 2, options, [&](const WindowBatch& b) {
             QCOMPARE(b.inChannels, 2);
             std::copy(b.input, b.input + windowFloats(b, 2) * static_cast<std::size_t>(b.count),
                       b.output);
@@ -371,19 +366,18 @@ private Q_SLOTS:
         const Volume input = rampVolume({20, 8, 8}, 1);
         CancelToken cancel;
         int calls = 0;
-        try {
-            slidingWindowInference(
-                input, 1, o,
-                [&](const WindowBatch& b) {
-                    ++calls;
-                    std::fill(b.output, b.output + windowFloats(b, 1) * b.count, 0.0f);
-                    cancel.cancel();
-                },
-                cancel);
-            QFAIL("no cancellation");
-        } catch (const Error& e) {
-            QCOMPARE(e.kind(), ErrorKind::Cancelled);
-        }
+        diffseg::test::expectError(
+            [&] {
+                slidingWindowInference(
+                    input, 1, o,
+                    [&](const WindowBatch& b) {
+                        ++calls;
+                        std::fill(b.output, b.output + windowFloats(b, 1) * b.count, 0.0f);
+                        cancel.cancel();
+                    },
+                    cancel);
+            },
+            ErrorKind::Cancelled, {});
         QCOMPARE(calls, 1);
 
         const auto expectConfig = [&](SlidingWindowOptions bad, const char* key) {

@@ -17,16 +17,10 @@
 #include <sstream>
 
 using namespace diffseg::core;
-using diffseg::test::expectError;
-using diffseg::test::scratchDir;
+using namespace diffseg::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string str(const QString& s)
-{
-    return s.toStdString();
-}
 
 void writeBytes(const std::string& path, const std::vector<unsigned char>& bytes)
 {

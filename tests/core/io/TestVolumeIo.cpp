@@ -15,17 +15,10 @@
 #include <numeric>
 
 using namespace diffseg::core;
-using diffseg::test::expectError;
-using diffseg::test::obliqueGeometry;
-using diffseg::test::scratchDir;
+using namespace diffseg::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string str(const QString& s)
-{
-    return s.toStdString();
-}
 
 Volume makeInt16Volume(const std::array<std::int64_t, 3>& size, const Geometry& g, int channels = 1)
 {
@@ -54,6 +47,27 @@ LabelMap makeLabels(const std::array<std::int64_t, 3>& size, const Geometry& g, 
 bool sameBytes(const Volume& a, const Volume& b)
 {
     return a.byteSize() == b.byteSize() && std::memcmp(a.rawData(), b.rawData(), a.byteSize()) == 0;
+}
+
+/// A one-slice DICOM series (series `uid`) written to `dir`: its file, the file's bytes and where
+/// its (0008,0060) Modality element "CT" starts (implicit VR, as ITK writes it; npos if absent).
+struct OneSliceDicom
+{
+    std::string path;
+    std::string bytes;
+    std::size_t modality = std::string::npos;
+};
+
+OneSliceDicom writeOneSliceDicom(const std::string& dir, const std::string& uid)
+{
+    OneSliceDicom file;
+    file.path = diffseg::test::writeDicomSeries(dir, "ct", uid, 1, Geometry{}).front();
+    std::ifstream in(file.path, std::ios::binary);
+    file.bytes.assign(std::istreambuf_iterator<char>(in), {});
+    file.modality = file.bytes.find(std::string("\x08\x00\x60\x00\x02\x00\x00\x00"
+                                                "CT",
+                                                10));
+    return file;
 }
 
 void truncateFile(const std::string& path, double fraction)
@@ -367,15 +381,11 @@ private Q_SLOTS:
         }
         for (double fraction : {0.9, 0.5}) {
             truncateFile(data, fraction);
-            try {
-                readVolume(path);
-                QFAIL("a truncated file was read");
-            } catch (const Error& e) {
-                QVERIFY2(std::strstr(e.what(), "ct") != nullptr, e.what());
-                QVERIFY2(std::strstr(e.what(), "truncated") || std::strstr(e.what(), "corrupt") ||
-                             std::strstr(e.what(), "cannot read"),
-                         e.what());
-            }
+            const Error e = expectError([&] { readVolume(path); });
+            QVERIFY2(std::strstr(e.what(), "ct") != nullptr, e.what());
+            QVERIFY2(std::strstr(e.what(), "truncated") || std::strstr(e.what(), "corrupt") ||
+                         std::strstr(e.what(), "cannot read"),
+                     e.what());
         }
     }
 
@@ -417,12 +427,8 @@ private Q_SLOTS:
             const std::int16_t zero = 0;
             f.write(reinterpret_cast<const char*>(&zero), 2);
         }
-        try {
-            readVolume(dir + "/z.nii");
-            QFAIL("zero dimension accepted");
-        } catch (const Error& e) {
-            QVERIFY2(std::strstr(e.what(), "z.nii"), e.what());
-        }
+        const Error e = expectError([&] { readVolume(dir + "/z.nii"); });
+        QVERIFY2(std::strstr(e.what(), "z.nii"), e.what());
         // A caller's memory limit applies before allocation.
         writeVolume(makeInt16Volume({40, 40, 40}, Geometry{}), dir + "/ok.nrrd");
         VolumeReadOptions small;
@@ -445,12 +451,8 @@ private Q_SLOTS:
         const auto end = text.find('\n', at);
         text.replace(at, end - at, "space directions: (1,0,0) (0,0,0) (0,0,1)");
         std::ofstream(dir + "/g.nrrd", std::ios::binary) << text;
-        try {
-            readVolume(dir + "/g.nrrd");
-            QFAIL("degenerate geometry accepted");
-        } catch (const Error& e) {
-            QVERIFY2(std::strstr(e.what(), "g.nrrd"), e.what());
-        }
+        const Error e = expectError([&] { readVolume(dir + "/g.nrrd"); });
+        QVERIFY2(std::strstr(e.what(), "g.nrrd"), e.what());
     }
 
     void writersRefuseUnknownExtensions()
@@ -492,12 +494,8 @@ private Q_SLOTS:
         std::ofstream(dir + "/odd.mha") << "ObjectType = Image\nNDims = 3\nDimSize = 2 2 2\n"
                                            "ElementType = MET_SEORT\nElementDataFile = LOCAL\n"
                                         << std::string(16, 'x');
-        try {
-            readVolume(dir + "/odd.mha");
-            QFAIL("accepted");
-        } catch (const Error& e) {
-            QVERIFY2(std::strstr(e.what(), "odd.mha"), e.what());
-        }
+        const Error e = expectError([&] { readVolume(dir + "/odd.mha"); });
+        QVERIFY2(std::strstr(e.what(), "odd.mha"), e.what());
     }
 
     void absurdMetaImageNDimsIsRefusedBeforeMetaIO()
@@ -537,41 +535,27 @@ private Q_SLOTS:
         expectError([&] { readVolume(dir); }, ErrorKind::Format,
                     {"a.dcm", "corrupt DICOM", "no file meta information"});
         fs::remove(dir + "/a.dcm");
-        const auto files = diffseg::test::writeDicomSeries(dir, "ct", "1.2.3.78", 1, Geometry{});
-        std::ifstream in(files[0], std::ios::binary);
-        std::string bytes((std::istreambuf_iterator<char>(in)), {});
-        in.close();
+        OneSliceDicom file = writeOneSliceDicom(dir, "1.2.3.78");
+        QVERIFY(file.modality != std::string::npos);
         // An item tag where a data element should be.
-        const std::string modality("\x08\x00\x60\x00\x02\x00\x00\x00"
-                                   "CT",
-                                   10);
-        const auto at = bytes.find(modality);
-        QVERIFY(at != std::string::npos);
-        bytes.replace(at, 4, std::string("\xFE\xFF\x00\xE0", 4));
-        std::ofstream(files[0], std::ios::binary) << bytes;
+        file.bytes.replace(file.modality, 4, std::string("\xFE\xFF\x00\xE0", 4));
+        std::ofstream(file.path, std::ios::binary) << file.bytes;
         expectError([&] { readVolume(dir); }, ErrorKind::Format,
-                    {files[0].c_str(), "item outside a sequence"});
+                    {file.path.c_str(), "item outside a sequence"});
     }
 
     void dicomElementLongerThanTheFileIsAnError()
     {
         // GDCM allocates whatever an element declares (fuzz_dicom: 3.5 GB for a 10 kB file).
         const std::string dir = str(scratchDir("fuzz-dicom"));
-        const auto files = diffseg::test::writeDicomSeries(dir, "ct", "1.2.3.77", 1, Geometry{});
-        std::ifstream in(files[0], std::ios::binary);
-        std::string bytes((std::istreambuf_iterator<char>(in)), {});
-        in.close();
-        // (0008,0060) Modality, implicit VR as ITK writes it: give it a length beyond the file.
-        const std::string modality("\x08\x00\x60\x00\x02\x00\x00\x00"
-                                   "CT",
-                                   10);
-        const auto at = bytes.find(modality);
-        QVERIFY(at != std::string::npos);
-        bytes[at + 4] = '\xF0';
-        bytes[at + 5] = '\xFF';
-        std::ofstream(files[0], std::ios::binary) << bytes;
+        OneSliceDicom file = writeOneSliceDicom(dir, "1.2.3.77");
+        QVERIFY(file.modality != std::string::npos);
+        // The Modality element: give it a length beyond the file.
+        file.bytes[file.modality + 4] = '\xF0';
+        file.bytes[file.modality + 5] = '\xFF';
+        std::ofstream(file.path, std::ios::binary) << file.bytes;
         expectError([&] { readVolume(dir); }, ErrorKind::Format,
-                    {files[0].c_str(), "claims 65520 bytes"});
+                    {file.path.c_str(), "claims 65520 bytes"});
     }
 
     // --- DICOM
@@ -674,52 +658,47 @@ private Q_SLOTS:
         QTest::addColumn<QString>("orientation");
         QTest::addColumn<bool>("isLabelMap");
         QTest::addColumn<int>("maxValue");
+        // The files of one volume share its grid: stated once per volume.
+        struct File
+        {
+            QString row;
+            QString path;
+            bool isLabelMap;
+            int maxValue;
+        };
+        const auto addVolume = [](const char* dims, const char* spacing, const char* orientation,
+                                  std::initializer_list<File> files) {
+            for (const File& f : files) {
+                QTest::newRow(qPrintable(f.row))
+                    << f.path << QString(dims) << QString(spacing) << QString(orientation)
+                    << f.isLabelMap << f.maxValue;
+            }
+        };
         const QString b = "volumes/brats2013_deepmedic/brats_2013_pat000%1_1/%2";
         for (const char* p : {"1", "5"}) {
-            QTest::newRow(qPrintable(QString("flair %1").arg(p)))
-                << b.arg(p, "Flair_subtrMeanDivStd.nii.gz") << "240x240x155"
-                << "1x1x1"
-                << "LPS" << false << 0;
-            QTest::newRow(qPrintable(QString("t1c %1").arg(p)))
-                << b.arg(p, "T1c_subtrMeanDivStd.nii.gz") << "240x240x155"
-                << "1x1x1"
-                << "LPS" << false << 0;
-            QTest::newRow(qPrintable(QString("labels %1").arg(p)))
-                << b.arg(p, "OTMultiClass.nii.gz") << "240x240x155"
-                << "1x1x1"
-                << "LPS" << true << 4;
+            addVolume(
+                "240x240x155", "1x1x1", "LPS",
+                {{QString("flair %1").arg(p), b.arg(p, "Flair_subtrMeanDivStd.nii.gz"), false, 0},
+                 {QString("t1c %1").arg(p), b.arg(p, "T1c_subtrMeanDivStd.nii.gz"), false, 0},
+                 {QString("labels %1").arg(p), b.arg(p, "OTMultiClass.nii.gz"), true, 4}});
         }
-        QTest::newRow("ct nifti")
-            << "volumes/totalsegmentator/ct_abdomen_nifti/example_ct_sm.nii.gz"
-            << "122x101x30"
-            << "3x3x3"
-            << "RAS" << false << 0;
-        QTest::newRow("ct seg") << "volumes/totalsegmentator/ct_abdomen_nifti/example_seg.nii.gz"
-                                << "122x101x30"
-                                << "3x3x3"
-                                << "RAS" << true << 117;
-        QTest::newRow("dicom seg")
-            << "volumes/totalsegmentator/ct_abdomen_dicom/example_seg_dicom.nii.gz"
-            << "512x512x20"
-            << "0.976563x0.976563x2"
-            << "LAS" << true << 117;
-        QTest::newRow("t2 psr") << "volumes/sct_spinalcord/t2/t2.nii.gz"
-                                << "60x55x52"
-                                << "1x1x1"
-                                << "PSR" << false << 0;
-        QTest::newRow("cord") << "volumes/sct_spinalcord/t2/t2_seg-manual.nii.gz"
-                              << "60x55x52"
-                              << "1x1x1"
-                              << "PSR" << true << 1;
-        QTest::newRow("levels f64") << "volumes/sct_spinalcord/t2/t2_seg-manual_labeled.nii.gz"
-                                    << "60x55x52"
-                                    << "1x1x1"
-                                    << "PSR" << true << 5;
-        QTest::newRow("mr reference")
-            << "volumes/dicom2nifti_mr/hitachi_anatomical_001/expected_conversion.nii.gz"
-            << "64x64x4"
-            << "2.34375x2.34375x4"
-            << "PIL" << false << 0;
+        const QString ct = "volumes/totalsegmentator/ct_abdomen_nifti/";
+        addVolume("122x101x30", "3x3x3", "RAS",
+                  {{"ct nifti", ct + "example_ct_sm.nii.gz", false, 0},
+                   {"ct seg", ct + "example_seg.nii.gz", true, 117}});
+        addVolume(
+            "512x512x20", "0.976563x0.976563x2", "LAS",
+            {{"dicom seg", "volumes/totalsegmentator/ct_abdomen_dicom/example_seg_dicom.nii.gz",
+              true, 117}});
+        const QString t2 = "volumes/sct_spinalcord/t2/";
+        addVolume("60x55x52", "1x1x1", "PSR",
+                  {{"t2 psr", t2 + "t2.nii.gz", false, 0},
+                   {"cord", t2 + "t2_seg-manual.nii.gz", true, 1},
+                   {"levels f64", t2 + "t2_seg-manual_labeled.nii.gz", true, 5}});
+        addVolume("64x64x4", "2.34375x2.34375x4", "PIL",
+                  {{"mr reference",
+                    "volumes/dicom2nifti_mr/hitachi_anatomical_001/expected_conversion.nii.gz",
+                    false, 0}});
     }
     void sharedVolumesLoadWithTheirHeaderGeometry()
     {
@@ -895,12 +874,8 @@ private Q_SLOTS:
         const std::string victim =
             dir + "/CT.1.3.12.2.1107.5.1.4.60064.30000022120808113428000016580";
         truncateFile(victim, 0.6);
-        try {
-            readVolume(dir);
-            QFAIL("a truncated slice was read");
-        } catch (const Error& e) {
-            QVERIFY2(std::strstr(e.what(), "dicomtrunc"), e.what());
-        }
+        const Error e = expectError([&] { readVolume(dir); });
+        QVERIFY2(std::strstr(e.what(), "dicomtrunc"), e.what());
     }
 };
 

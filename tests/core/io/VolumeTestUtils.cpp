@@ -67,22 +67,17 @@ void writeWithItk(const std::string& path, const std::array<std::int64_t, 3>& si
     writer->Update();
 }
 
-template void writeWithItk<std::uint8_t>(const std::string&, const std::array<std::int64_t, 3>&,
-                                         const std::vector<std::uint8_t>&, const core::Geometry&,
-                                         bool);
-template void writeWithItk<std::int16_t>(const std::string&, const std::array<std::int64_t, 3>&,
-                                         const std::vector<std::int16_t>&, const core::Geometry&,
-                                         bool);
-template void writeWithItk<std::uint16_t>(const std::string&, const std::array<std::int64_t, 3>&,
-                                          const std::vector<std::uint16_t>&, const core::Geometry&,
-                                          bool);
-template void writeWithItk<std::int32_t>(const std::string&, const std::array<std::int64_t, 3>&,
-                                         const std::vector<std::int32_t>&, const core::Geometry&,
-                                         bool);
-template void writeWithItk<float>(const std::string&, const std::array<std::int64_t, 3>&,
-                                  const std::vector<float>&, const core::Geometry&, bool);
-template void writeWithItk<double>(const std::string&, const std::array<std::int64_t, 3>&,
-                                   const std::vector<double>&, const core::Geometry&, bool);
+// The scalar types the tests write (the definition stays here, with the ITK headers).
+#define DIFFSEG_WRITE_WITH_ITK(T)                                                                  \
+    template void writeWithItk<T>(const std::string&, const std::array<std::int64_t, 3>&,          \
+                                  const std::vector<T>&, const core::Geometry&, bool);
+DIFFSEG_WRITE_WITH_ITK(std::uint8_t)
+DIFFSEG_WRITE_WITH_ITK(std::int16_t)
+DIFFSEG_WRITE_WITH_ITK(std::uint16_t)
+DIFFSEG_WRITE_WITH_ITK(std::int32_t)
+DIFFSEG_WRITE_WITH_ITK(float)
+DIFFSEG_WRITE_WITH_ITK(double)
+#undef DIFFSEG_WRITE_WITH_ITK
 
 core::Geometry itkGeometry(const std::string& path)
 {
@@ -112,10 +107,7 @@ std::vector<std::string> writeDicomSeries(const std::string& folder, const std::
     std::vector<std::string> files;
     for (int k = 0; k < slices; ++k) {
         auto image = Image::New();
-        Image::SizeType s;
-        s[0] = 12;
-        s[1] = 9;
-        s[2] = 1;
+        const Image::SizeType s = {{12, 9, 1}};
         image->SetRegions(Image::RegionType(s));
         Image::SpacingType spacing;
         Image::PointType origin;

@@ -23,6 +23,19 @@ std::size_t countValue(const LabelCanvas& c, int value)
     return n;
 }
 
+/// An empty uint8 mask, its undo history and an editor on both: what most tests start from.
+struct EditedMask
+{
+    Image2D mask;
+    UndoStack undo;
+    MaskEditor editor;
+
+    EditedMask(int width, int height)
+        : mask(width, height, 1, PixelType::UInt8)
+        , editor(LabelCanvas(mask), undo)
+    {}
+};
+
 bool sameBytes(const Image2D& a, const Image2D& b)
 {
     return a.byteSize() == b.byteSize() && std::memcmp(a.rawData(), b.rawData(), a.byteSize()) == 0;
@@ -37,9 +50,8 @@ class TestMaskEditor : public QObject
 private Q_SLOTS:
     void strokeIsOneUndoStepAndUndoRestoresExactly()
     {
-        Image2D mask(200, 100, 1, PixelType::UInt8);
-        UndoStack undo;
-        MaskEditor editor(LabelCanvas(mask), undo);
+        EditedMask fixture(200, 100);
+        auto& [mask, undo, editor] = fixture;
         const Image2D original = mask.clone();
 
         editor.beginStroke("Brush");
@@ -65,9 +77,8 @@ private Q_SLOTS:
 
     void gesturesThatChangeNothingAddNoStep()
     {
-        Image2D mask(50, 50, 1, PixelType::UInt8);
-        UndoStack undo;
-        MaskEditor editor(LabelCanvas(mask), undo);
+        EditedMask fixture(50, 50);
+        auto& [mask, undo, editor] = fixture;
         editor.beginStroke("Eraser");
         editor.strokeTo(25, 25, 4.0, 0);
         QVERIFY(editor.endStroke().empty());
@@ -77,9 +88,8 @@ private Q_SLOTS:
 
     void newEditDropsTheRedoBranch()
     {
-        Image2D mask(40, 40, 1, PixelType::UInt8);
-        UndoStack undo;
-        MaskEditor editor(LabelCanvas(mask), undo);
+        EditedMask fixture(40, 40);
+        auto& [mask, undo, editor] = fixture;
         editor.beginStroke("Brush");
         editor.stamp(10, 10, 3, 1);
         editor.endStroke();
@@ -111,9 +121,8 @@ private Q_SLOTS:
 
     void polygonFillsPixelCentresInside()
     {
-        Image2D mask(20, 20, 1, PixelType::UInt8);
-        UndoStack undo;
-        MaskEditor editor(LabelCanvas(mask), undo);
+        EditedMask fixture(20, 20);
+        auto& [mask, undo, editor] = fixture;
         // The square [2,12) x [3,8): exactly 10 x 5 pixel centres inside.
         editor.fillPolygon({}, {{2, 3}, {12, 3}, {12, 8}, {2, 8}}, 1);
         LabelCanvas c(mask);
@@ -132,9 +141,8 @@ private Q_SLOTS:
 
     void floodFillStopsAtOtherLabels()
     {
-        Image2D mask(30, 30, 1, PixelType::UInt8);
-        UndoStack undo;
-        MaskEditor editor(LabelCanvas(mask), undo);
+        EditedMask fixture(30, 30);
+        auto& [mask, undo, editor] = fixture;
         // A closed ring, then fill its inside.
         editor.beginStroke("Brush");
         for (int a = 0; a <= 72; ++a) {
@@ -152,9 +160,8 @@ private Q_SLOTS:
 
     void acceptingAnAiResultIsOneStep()
     {
-        Image2D mask(64, 48, 1, PixelType::UInt8);
-        UndoStack undo;
-        MaskEditor editor(LabelCanvas(mask), undo);
+        EditedMask fixture(64, 48);
+        auto& [mask, undo, editor] = fixture;
         std::vector<std::uint16_t> ai(64 * 48, 0);
         for (int y = 10; y < 30; ++y) {
             for (int x = 5; x < 40; ++x) {
@@ -227,9 +234,8 @@ private Q_SLOTS:
 
     void cancelRestoresTheStroke()
     {
-        Image2D mask(32, 32, 1, PixelType::UInt8);
-        UndoStack undo;
-        MaskEditor editor(LabelCanvas(mask), undo);
+        EditedMask fixture(32, 32);
+        auto& [mask, undo, editor] = fixture;
         editor.beginStroke("Brush");
         editor.strokeTo(5, 5, 3, 1);
         editor.strokeTo(25, 25, 3, 1);
