@@ -3,6 +3,7 @@
 
 #include "CliCommand.h"
 #include "CliSupport.h"
+#include "DistributedLauncher.h"
 #include "base/CancelToken.h"
 #include "base/Error.h"
 #include "engine/training/DiffUNetTrainer.h"
@@ -41,6 +42,7 @@ struct TrainArgs
     std::string runDir;
     std::int64_t maxSteps = 0;
     std::string progressFile;
+    int nproc = 1;
     std::string dataDir;
     bool verbose = false;
     // The reference's overrides (seed spec §A9); unset ones leave the file's value.
@@ -317,6 +319,13 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
     cmd->add_option("--progress", a->progressFile,
                     "write the JSON lines to FILE and human-readable lines to stdout");
     cmd->add_option("--seed", a->seed, "training.seed");
+    cmd->add_option("--nproc", a->nproc,
+                    "train data-parallel on N local processes (c10d: Gloo on CPUs, NCCL on "
+                    "CUDA): each a batch of data_loader.train.batch_size, gradients averaged "
+                    "every step (global batch N x batch). A job started by torchrun or any "
+                    "launcher that sets RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT is joined "
+                    "without it")
+        ->check(CLI::Range(1, 256));
     cmd->add_flag("-v,--verbose", a->verbose, "with --progress: print every event");
     auto* ref = cmd->add_option_group("reference overrides", "The reference training.py's flags");
     ref->add_option("-n,--model_name", a->modelName, "model.name");
@@ -392,8 +401,21 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
             }
         };
 
+        options.distributed = engine::DistributedOptions::fromEnvironment();
+        if ((a->nproc > 1 || options.distributed.distributed()) && diffunet) {
+            throw Error(ErrorKind::Unsupported, a->config,
+                        "Diff-UNet trains in one process so far (--nproc and WORLD_SIZE are for "
+                        "DermoSegDiff configurations)");
+        }
+
         const CancelToken cancel;
         const diffseg::app::StopSignalScope signals(cancel);
+        if (a->nproc > 1 && !options.distributed.distributed()) {
+            result.exitCode =
+                diffseg::app::runLocalRanks(a->nproc, diffseg::app::argumentsWithoutNproc(), cancel,
+                                            options.distributed.timeoutSeconds);
+            return;
+        }
         engine::TrainingSummary summary;
         if (diffunet) {
             engine::DiffUNetTrainer trainer(

@@ -317,6 +317,11 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                                            const CancelToken& cancel)
 {
     const DiffUNetTrainingConfig& c = config;
+    if (options.distributed.distributed()) {
+        throw Error(ErrorKind::Unsupported, "WORLD_SIZE",
+                    "Diff-UNet trains in one process so far (data-parallel training is for "
+                    "DermoSegDiff configurations)");
+    }
     const bool resume = options.resume;
     folder = std::make_unique<TrainingRunFolder>(
         options.runDir.empty() ? (fs::path(c.saveDir) / c.name).string() : options.runDir, resume,

@@ -1,5 +1,6 @@
 #include "Trainer.h"
 
+#include "DistributedGroup.h"
 #include "TrainingData.h"
 #include "TrainingLoop.h"
 #include "TrainingSupport.h"
@@ -37,6 +38,8 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 constexpr int kTrainingStateVersion = 1;
+// How long the other ranks wait for rank 0 to decode and cache the dataset.
+constexpr std::chrono::seconds kDataPreparationWait{4 * 3600};
 
 enum Stream : std::uint64_t
 {
@@ -158,9 +161,9 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
 {
     const TrainingConfig& c = config;
     const bool resume = options.resume || c.continueTraining;
-    folder = std::make_unique<TrainingRunFolder>(options.runDir.empty() ? defaultRunDir(c)
-                                                                        : options.runDir,
-                                                 resume, options.overwrite, onEvent);
+    folder = std::make_unique<TrainingRunFolder>(
+        options.runDir.empty() ? defaultRunDir(c) : options.runDir, resume, options.overwrite,
+        onEvent, options.distributed.rank == 0);
     const std::string& runDir = folder->dir();
     const std::string lastPath = folder->lastPath();
     const std::string bestPath = folder->bestPath();
@@ -172,9 +175,14 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
     summary.runDir = runDir;
     summary.lastCheckpoint = hasLast ? lastPath : std::string();
     return runReportingFailures(*folder, summary, [&]() -> TrainingSummary {
-        const torch::Device device =
+        torch::Device device =
             resolveTrainingDevice(options.device.empty() ? c.device : options.device);
+        if (options.distributed.distributed() && device.is_cuda()) {
+            device = torch::Device(torch::kCUDA,
+                                   static_cast<c10::DeviceIndex>(options.distributed.localRank));
+        }
         const Clock::time_point started = Clock::now();
+        DistributedGroup dist(options.distributed, device);
 
         // Resume state first: a resumed run must keep its own configuration's network.
         std::optional<Checkpoint> resumed;
@@ -198,13 +206,22 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
                             std::string("no usable training state to resume from: ") + e.what());
             }
         }
-        writeTextAtomically((fs::path(runDir) / "config.yaml").string(), c.toYaml());
+        if (folder->writer()) {
+            writeTextAtomically((fs::path(runDir) / "config.yaml").string(), c.toYaml());
+        }
 
         const ProgressCallback caching = [this](const ProgressInfo& info) {
             emit({{"event", "caching"}, {"fraction", info.fraction}, {"message", info.message}});
         };
+        // Rank 0 writes the split file and the data cache; the other ranks read them after it.
+        if (!dist.leader()) {
+            dist.leaderDone("training data", kDataPreparationWait);
+        }
         const TrainingData data =
             prepareTrainingData(c, splitPath, std::max(1, options.threads), caching, cancel);
+        if (dist.leader()) {
+            dist.leaderDone("training data", kDataPreparationWait);
+        }
         if (data.val.empty()) {
             message("warning", "the validation split is empty: no validation, best checkpoint "
                                "chosen by the training loss");
@@ -228,6 +245,15 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
         }
         model->to(device);
         model->train();
+        {
+            // Identical weights on every rank (they are already, by the seed or the checkpoint;
+            // the broadcast makes it a guarantee, as DDP does).
+            std::vector<torch::Tensor> state = model->parameters();
+            for (const auto& b : model->buffers()) {
+                state.push_back(b);
+            }
+            dist.broadcast(state);
+        }
         const Precision precision = resolvePrecision(options.precision, device.str());
         model->setBf16(precision == Precision::Bf16);
         // The network validation runs: made for each validation and dropped after it, so that
@@ -258,8 +284,13 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
         }
 
         const auto trainCount = static_cast<std::int64_t>(data.train.size());
+        // Per-rank batch b; a step consumes a global batch of N x b positions of the epoch's order,
+        // padded to a multiple of N (as PyTorch's DistributedSampler), rank r taking every N-th.
+        const std::int64_t ranks = dist.worldSize();
         const std::int64_t batchSize = std::min<std::int64_t>(c.train.batchSize, trainCount);
-        const std::int64_t stepsPerEpoch = (trainCount + batchSize - 1) / batchSize;
+        const std::int64_t globalBatch = ranks * batchSize;
+        const std::int64_t paddedCount = (trainCount + ranks - 1) / ranks * ranks;
+        const std::int64_t stepsPerEpoch = (paddedCount + globalBatch - 1) / globalBatch;
         const std::int64_t totalSteps = stepsPerEpoch * c.epochs;
 
         const bool byDice = c.validationRun.selectBy == "dice";
@@ -270,6 +301,10 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
         double lr = c.learningRate;
         if (resumed) {
             progress.readFrom(state);
+            if (state.contains("samples_in_epoch")) {
+                // Positions of the epoch done: the same place with any number of ranks.
+                progress.batchInEpoch = state["samples_in_epoch"].get<std::int64_t>() / globalBatch;
+            }
             plateauBest = numberOr(state, "plateau_best", plateauBest);
             plateauBad = state.value("plateau_bad_epochs", 0);
             lr = state.value("lr", lr);
@@ -303,6 +338,10 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
               {"name", c.name},
               {"device", device.str()},
               {"precision", precisionName(precision)},
+              {"world_size", dist.worldSize()},
+              {"rank", dist.rank()},
+              {"backend", dist.backend()},
+              {"global_batch_size", globalBatch},
               {"threads", torch::get_num_threads()},
               {"parameters", parameters},
               {"input_size", c.inputSize},
@@ -348,6 +387,8 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
                               {"seed", c.seed},
                               {"config_yaml", c.toYaml()}};
                 run.writeTo(training);
+                training["samples_in_epoch"] = run.batchInEpoch * globalBatch;
+                training["world_size"] = dist.worldSize();
                 ckpt.trainingState = training.dump();
             } else {
                 ckpt.info.source += " (best by " + c.validationRun.selectBy + ")";
@@ -378,12 +419,22 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             evalModel->eval();
         };
 
-        const auto noiseLoss = [&](DermoSegDiff& net, const Batch& batch, std::uint64_t seed) {
+        // `rows` of the step's global batch: the draws are made for the whole global batch and
+        // each rank takes its rows, so N ranks see the t and noise one process would.
+        const auto noiseLoss = [&](DermoSegDiff& net, const Batch& batch, std::uint64_t seed,
+                                   std::int64_t globalRows = 0, std::int64_t firstRow = 0,
+                                   std::int64_t rowStride = 1) {
             const std::int64_t b = batch.images.size(0);
+            const std::int64_t g = globalRows > 0 ? globalRows : b;
             auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-            const torch::Tensor t =
-                at::randint(1, c.schedule.timesteps, {b}, generator, torch::kLong);
-            const torch::Tensor noise = at::randn(batch.masks.sizes(), generator, torch::kFloat32);
+            torch::Tensor t = at::randint(1, c.schedule.timesteps, {g}, generator, torch::kLong);
+            std::vector<std::int64_t> shape = batch.masks.sizes().vec();
+            shape[0] = g;
+            torch::Tensor noise = at::randn(shape, generator, torch::kFloat32);
+            if (g != b) {
+                t = t.slice(0, firstRow, g, rowStride);
+                noise = noise.slice(0, firstRow, g, rowStride);
+            }
             const torch::Tensor x0 = batch.masks.to(device);
             const torch::Tensor tDev = t.to(device);
             const torch::Tensor eps = noise.to(device);
@@ -473,7 +524,9 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
                 const fs::path epochFolder = folder / ("epoch-" + std::to_string(epoch + 1));
                 fs::create_directories(epochFolder, ec);
                 const int s = data.size;
-                for (std::size_t i = 0; i < count; ++i) {
+                // Every rank validates (the same weights give the same numbers, and no rank waits
+                // idle past the timeout); rank 0 alone writes the pictures.
+                for (std::size_t i = 0; i < (dist.leader() ? count : 0); ++i) {
                     const CachedSample& sample = data.samples[indices[i]];
                     const std::string imagePath = (folder / (sample.id + "_image.png")).string();
                     const std::string gtPath = (folder / (sample.id + "_gt.png")).string();
@@ -516,26 +569,33 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
         hooks.maxSteps = options.maxSteps;
         hooks.higherIsBetter = byDice;
         hooks.selectBy = c.validationRun.selectBy;
+        if (dist.active()) {
+            hooks.stopRequested = [&] {
+                return dist.anyRank(cancel.isCancelled());
+            };
+        }
         hooks.beginEpoch = [&](const TrainingProgress& run) {
             order = shuffledOrder(data.train.size(), c.train.shuffle,
                                   seedFor(c.seed, kOrder, static_cast<std::uint64_t>(run.epoch)));
         };
         hooks.step = [&](const TrainingProgress& run) {
-            const std::size_t first = static_cast<std::size_t>(run.batchInEpoch * batchSize);
+            const auto first = static_cast<std::size_t>(run.batchInEpoch * globalBatch);
             const std::size_t last =
-                std::min(first + static_cast<std::size_t>(batchSize), data.train.size());
+                std::min(first + static_cast<std::size_t>(globalBatch), std::size_t(paddedCount));
             std::vector<std::size_t> indices;
             std::vector<std::uint64_t> seeds;
-            for (std::size_t k = first; k < last; ++k) {
-                indices.push_back(data.train[order[k]]);
+            for (std::size_t k = first + std::size_t(dist.rank()); k < last;
+                 k += std::size_t(ranks)) {
+                indices.push_back(data.train[order[k % order.size()]]);
                 seeds.push_back(
                     seedFor(c.seed, kAugment, static_cast<std::uint64_t>(run.epoch), k));
             }
             const Batch batch =
                 makeBatch(data, indices, augmentation.enabled() ? &augmentation : nullptr, seeds);
             const LossValue value = noiseLoss(
-                model, batch, seedFor(c.seed, kNoise, static_cast<std::uint64_t>(run.step)));
-            const double lossValue = value.total.item<double>();
+                model, batch, seedFor(c.seed, kNoise, static_cast<std::uint64_t>(run.step)),
+                static_cast<std::int64_t>(last - first), dist.rank(), ranks);
+            double lossValue = value.total.item<double>();
             if (!std::isfinite(lossValue)) {
                 throw Error(ErrorKind::InvalidValue, "training loss",
                             "became " + std::to_string(lossValue) + " at step " +
@@ -551,7 +611,9 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             }
             optimizer->zero_grad();
             value.total.backward();
+            dist.averageGradients(model->parameters());
             optimizer->step();
+            lossValue = dist.average(lossValue);
             if (ema) {
                 ema->update(*model);
             }
@@ -599,10 +661,14 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             }
         };
         hooks.writeLast = [&](const TrainingProgress& run, const std::string& path) {
-            saveCheckpoint(path, checkpointOf(run, true));
+            if (folder->writer()) {
+                saveCheckpoint(path, checkpointOf(run, true));
+            }
         };
         hooks.writeBest = [&](const TrainingProgress& run, const std::string& path) {
-            saveCheckpoint(path, checkpointOf(run, false));
+            if (folder->writer()) {
+                saveCheckpoint(path, checkpointOf(run, false));
+            }
         };
         return runTrainingLoop(hooks, progress, *folder, summary, cancel, started);
     });

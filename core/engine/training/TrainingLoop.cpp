@@ -69,7 +69,7 @@ TrainingSummary runTrainingLoop(const TrainingHooks& hooks, TrainingProgress& pr
         }
         const Clock::time_point epochStart = Clock::now();
         for (; progress.batchInEpoch < hooks.stepsPerEpoch; ++progress.batchInEpoch) {
-            if (cancel.isCancelled()) {
+            if (hooks.stopRequested ? hooks.stopRequested() : cancel.isCancelled()) {
                 reason = "stopped";
                 break;
             }

@@ -68,6 +68,9 @@ struct TrainingHooks
     bool higherIsBetter = true;            ///< for the validation score
     std::string selectBy;                  ///< the score's name in events ("dice", "loss")
 
+    /// Whether to stop before the next step; default: the cancel token. Ranks of a distributed
+    /// job agree on it (a stop on any rank stops all at the same step). Optional.
+    std::function<bool()> stopRequested;
     /// At the start of every epoch pass, also one resumed in the middle (the epoch's order).
     std::function<void(const TrainingProgress&)> beginEpoch;
     /// One optimizer step at `progress.step` (not yet advanced). Throws Error for a diverging loss.

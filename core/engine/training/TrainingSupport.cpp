@@ -122,11 +122,21 @@ void restoreOptimizerState(torch::optim::Optimizer& optimizer, const NamedTensor
 }
 
 TrainingRunFolder::TrainingRunFolder(std::string dir, bool resume, bool overwrite,
-                                     TrainingEventCallback onEvent)
+                                     TrainingEventCallback onEvent, bool writer)
     : m_dir(std::move(dir))
-    , m_onEvent(std::move(onEvent))
+    , m_writer(writer)
+    , m_onEvent(writer ? std::move(onEvent) : TrainingEventCallback{})
 {
     std::error_code ec;
+    if (!writer) {
+        // Rank 0 prepares the folder (and removes an overwritten run); this rank only reads it.
+        m_hasLast = fs::exists(lastPath(), ec);
+        if (resume && !m_hasLast) {
+            throw Error(ErrorKind::NotFound, lastPath(),
+                        "nothing to resume: no checkpoint in the run");
+        }
+        return;
+    }
     fs::create_directories(m_dir, ec);
     if (ec) {
         throw Error(ErrorKind::Io, m_dir, "cannot create the run folder: " + ec.message());

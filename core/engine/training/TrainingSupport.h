@@ -53,7 +53,11 @@ class TrainingRunFolder
 public:
     /// Throws Error(Config) for a folder holding a checkpoint without `resume`/`overwrite`,
     /// Error(NotFound) for a resume without checkpoint, Error(Io) when it cannot be created.
-    TrainingRunFolder(std::string dir, bool resume, bool overwrite, TrainingEventCallback onEvent);
+    /// A folder that is not the `writer` (ranks other than 0 of a distributed job) only reads:
+    /// it creates, removes and logs nothing and sends no events.
+    TrainingRunFolder(std::string dir, bool resume, bool overwrite, TrainingEventCallback onEvent,
+                      bool writer = true);
+    bool writer() const noexcept { return m_writer; }
 
     const std::string& dir() const noexcept { return m_dir; }
     std::string path(const char* name) const;
@@ -67,6 +71,7 @@ public:
 private:
     std::string m_dir;
     bool m_hasLast = false;
+    bool m_writer = true;
     std::ofstream m_log;
     TrainingEventCallback m_onEvent;
 };
