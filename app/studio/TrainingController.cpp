@@ -60,6 +60,7 @@ TrainingController::TrainingController(widgets::TrainingPanel* panel, const QSet
     r.learningRate = m_settings->value(QStringLiteral("learningRate"), 0.0).toDouble();
     r.device = m_settings->value(QStringLiteral("device"), r.device).toString();
     r.threads = m_settings->value(QStringLiteral("threads"), 0).toInt();
+    r.processes = m_settings->value(QStringLiteral("processes"), 1).toInt();
     r.runName.clear(); // a new run gets a new default name
     m_settings->endGroup();
     r.runsFolder = m_settings->value(kRunsFolderKey).toString();
@@ -187,6 +188,7 @@ void TrainingController::saveForm()
     m_settings->setValue(QStringLiteral("learningRate"), r.learningRate);
     m_settings->setValue(QStringLiteral("device"), r.device);
     m_settings->setValue(QStringLiteral("threads"), r.threads);
+    m_settings->setValue(QStringLiteral("processes"), r.processes);
     m_settings->endGroup();
     if (!r.runsFolder.isEmpty()) {
         m_settings->setValue(kRunsFolderKey, r.runsFolder);
@@ -235,6 +237,7 @@ bool TrainingController::start(const widgets::TrainingRequest& request)
     command.device = request.device;
     command.precision = modelPrecision();
     command.threads = request.threads;
+    command.processes = request.processes;
     m_runs->record(runDir, QStringLiteral("running"), QString(), request.configPath,
                    request.dataDir);
     return launch(command, false);
@@ -269,6 +272,7 @@ bool TrainingController::resume(const QString& runDir, int epochs)
         const widgets::TrainingRequest form = m_panel->request();
         command.device = form.device;
         command.threads = form.threads;
+        command.processes = form.processes;
     }
     command.precision = modelPrecision();
     if (m_panel) {

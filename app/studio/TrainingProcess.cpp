@@ -54,6 +54,9 @@ QStringList TrainingCommand::arguments() const
         a << QStringLiteral("--precision") << precision;
     }
     a << QStringLiteral("--threads") << QString::number(std::max(0, threads));
+    if (processes > 1) {
+        a << QStringLiteral("--nproc") << QString::number(processes);
+    }
     a << QStringLiteral("--progress") << progressFile();
     if (resume) {
         a << QStringLiteral("--resume");

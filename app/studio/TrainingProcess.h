@@ -23,6 +23,7 @@ struct TrainingCommand
     QString device;            ///< --device ("cpu", "cuda:0"); empty keeps the config's
     QString precision;         ///< --precision ("auto", "fp32", "bf16"); empty: auto
     int threads = 0;           ///< --threads and OMP_NUM_THREADS; 0: all cores
+    int processes = 1;         ///< --nproc: data-parallel local processes
     bool resume = false;       ///< --resume from runDir/last.dsckpt
 
     /// The arguments after the executable: `train -c CONFIG --data-dir DIR --run-dir RUN -e N -b B

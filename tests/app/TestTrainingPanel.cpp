@@ -172,6 +172,14 @@ private Q_SLOTS:
                                              "--progress", m_dir + "/runs/x/gui-progress.jsonl"}));
         c.resume = true;
         QCOMPARE(c.arguments().last(), QString("--resume"));
+        // Data-parallel processes from the panel's Processes box become --nproc.
+        auto* processes = panel.findChild<QSpinBox*>("trainingProcesses");
+        QVERIFY(processes != nullptr);
+        processes->setValue(2);
+        QCOMPARE(panel.request().processes, 2);
+        c.processes = panel.request().processes;
+        const QStringList withRanks = c.arguments();
+        QCOMPARE(withRanks.at(withRanks.indexOf("--nproc") + 1), QString("2"));
 
         // Errors are red in the log, and the lines after them are not.
         panel.appendLog("the worker said no", true);

@@ -182,6 +182,13 @@ TrainingPanel::TrainingPanel(QWidget* parent)
     m_threads->setValue(std::max(1, cores - 1));
     m_threads->setToolTip(tr("CPU threads of the worker; leaving one core free keeps the studio "
                              "responsive"));
+    m_processes = new QSpinBox(this);
+    m_processes->setObjectName(QStringLiteral("trainingProcesses"));
+    m_processes->setRange(1, std::max(1, cores));
+    m_processes->setValue(1);
+    m_processes->setToolTip(tr("Data-parallel processes (DermoSegDiff): each trains on its own "
+                               "batch with the threads above and the gradients are averaged "
+                               "every step, so the global batch is processes x batch"));
     m_runName = new QLineEdit(this);
     m_runName->setObjectName(QStringLiteral("trainingRunName"));
     m_runName->setToolTip(tr("Name of the run: its folder under the runs folder, and how the "
@@ -217,6 +224,8 @@ TrainingPanel::TrainingPanel(QWidget* parent)
     deviceRow->addWidget(m_device, 1);
     deviceRow->addWidget(new QLabel(tr("Threads:"), this));
     deviceRow->addWidget(m_threads);
+    deviceRow->addWidget(new QLabel(tr("Processes:"), this));
+    deviceRow->addWidget(m_processes);
     auto* runsRow = new QHBoxLayout;
     runsRow->addWidget(m_runsFolder, 1);
     runsRow->addWidget(browseRuns);
@@ -580,6 +589,9 @@ void TrainingPanel::setRequest(const TrainingRequest& r)
     if (r.threads > 0) {
         m_threads->setValue(r.threads);
     }
+    if (r.processes > 0) {
+        m_processes->setValue(r.processes);
+    }
     if (!r.runName.isEmpty()) {
         m_runName->setText(r.runName);
         m_runNameEdited = true;
@@ -604,6 +616,7 @@ TrainingRequest TrainingPanel::request() const
     r.learningRate = QLocale::c().toDouble(m_learningRate->text().trimmed());
     r.device = m_device->currentData().toString();
     r.threads = m_threads->value();
+    r.processes = m_processes->value();
     r.runName = m_runName->text().trimmed();
     r.runsFolder = runsFolder();
     return r;

@@ -39,7 +39,10 @@ struct TrainingRequest
     int batchSize = 1;
     double learningRate = 1e-4;
     QString device = QStringLiteral("cpu"); ///< "cpu" or "cuda:N"
-    int threads = 1;                        ///< compute threads of the worker
+    int threads = 1;                        ///< compute threads of the worker (per process)
+    /// Data-parallel processes (`diffseg train --nproc`, DermoSegDiff): each takes a batch, the
+    /// global batch is processes x batch.
+    int processes = 1;
     QString runName;
     QString runsFolder;
 
@@ -200,6 +203,7 @@ private:
     QLineEdit* m_learningRate = nullptr;
     QComboBox* m_device = nullptr;
     QSpinBox* m_threads = nullptr;
+    QSpinBox* m_processes = nullptr;
     QLineEdit* m_runName = nullptr;
     QLineEdit* m_runsFolder = nullptr;
     QPushButton* m_start = nullptr;
