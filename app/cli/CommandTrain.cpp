@@ -402,11 +402,6 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
         };
 
         options.distributed = engine::DistributedOptions::fromEnvironment();
-        if ((a->nproc > 1 || options.distributed.distributed()) && diffunet) {
-            throw Error(ErrorKind::Unsupported, a->config,
-                        "Diff-UNet trains in one process so far (--nproc and WORLD_SIZE are for "
-                        "DermoSegDiff configurations)");
-        }
 
         const CancelToken cancel;
         const diffseg::app::StopSignalScope signals(cancel);

@@ -1,6 +1,7 @@
 // `diffseg train` as a data-parallel job (c10d, Gloo over loopback): two ranks with batch b train
-// the same weights as one process with batch 2b; a rank that dies ends the job with an error
-// instead of a hang, leaving a loadable checkpoint; a run continues with another number of ranks.
+// the same weights as one process with batch 2b (DermoSegDiff and Diff-UNet); a rank that dies ends
+// the job with an error instead of a hang, leaving a loadable checkpoint; a run continues with
+// another number of ranks.
 
 #include "TestSupport.h"
 #include "TinyTrainingRun.h"
@@ -208,17 +209,65 @@ private Q_SLOTS:
         QCOMPARE(readEvents(dir + "/third.jsonl").back().value("steps", 0), 9);
     }
 
-    void diffUNetSaysItTrainsInOneProcess()
+    void diffUNetTwoRanksTrainAsOneProcess()
     {
+        // With the per-sample losses (voxelwise uncertainty weighting, MC passes averaged per
+        // sample, no batch-pooled Dice) the mean over the ranks is the global batch's mean.
         const QString dir = diffseg::test::scratchDir("train-ddp-diffunet");
-        QFile f(dir + "/volume.yaml");
-        f.open(QIODevice::WriteOnly);
-        f.write("model:\n  network: diffunet\n  name: v\n");
-        f.close();
-        QByteArray errors;
-        QCOMPARE(exitOf(dir, {"train", "-c", dir + "/volume.yaml", "--nproc", "2"}, {}, &errors),
-                 1);
-        QVERIFY2(errors.contains("Diff-UNet trains in one process"), errors.constData());
+        QCOMPARE(
+            exitOf(dir, {"demo-data", "--out", "vol", "--count", "1", "--size", "32x32", "--volume",
+                         "--volume-count", "4", "--volume-size", "32x32x24", "--quiet"}),
+            0);
+        const auto config = [&](int batch) {
+            const QString path = dir + QString("/volume-b%1.yaml").arg(batch);
+            QFile f(path);
+            f.open(QIODevice::WriteOnly);
+            f.write(QString(R"(model:
+  network: "diffunet"
+  save_dir: "runs"
+  name: "tiny3d"
+  params: {in_channels: 1, num_classes: 3, base_features: 4, max_features: 8, n_stages: 3}
+diffusion: {steps: 2}
+dataset:
+  name: "images-masks"
+  data_dir: "vol/ct"
+  patch_size: 16
+  preprocessing: {normalization: "zscore", crop_to_nonzero: true, target_spacing: [8.0, 8.0, 8.0]}
+  split: {fractions: [0.75, 0.25, 0.0], seed: 1}
+data_loader:
+  train: {batch_size: %1}
+training:
+  epochs: 2
+  steps_per_epoch: 2
+  loss: {uncertainty_weighting: "voxelwise", fix_mc_reshape: true, dice: 0}
+  optimizer: {name: "SGD", params: {lr: 0.01}}
+  validation: {every: 2, patches: 1}
+augmentation: {p_rotation: 0.5, p_scale: 0.5, p_noise: 0.5, p_gamma: 0.5, p_mirror: 0.5}
+)")
+                        .arg(batch)
+                        .toUtf8());
+            return path;
+        };
+        QCOMPARE(exitOf(dir, {"train", "-c", config(4), "--run-dir", "one", "--threads", "1",
+                              "--precision", "fp32", "--progress", "one.jsonl"}),
+                 0);
+        QCOMPARE(exitOf(dir, {"train", "-c", config(2), "--run-dir", "two", "--threads", "1",
+                              "--precision", "fp32", "--nproc", "2", "--progress", "two.jsonl"}),
+                 0);
+        nlohmann::json started;
+        for (const auto& e : readEvents(dir + "/two.jsonl")) {
+            if (e.value("event", "") == "started") {
+                started = e;
+            }
+        }
+        QCOMPARE(started.value("world_size", 0), 2);
+        QCOMPARE(started.value("global_batch_size", 0), 4);
+        const double difference =
+            maxWeightDifference(dir + "/one/last.dsckpt", dir + "/two/last.dsckpt");
+        qInfo("Diff-UNet, 2 ranks x batch 2 vs 1 process x batch 4 after 4 steps: max |w1 - w2| "
+              "= %g",
+              difference);
+        QVERIFY2(difference <= 1e-5, qPrintable(QString("max |w1 - w2| = %1").arg(difference)));
     }
 };
 

@@ -186,7 +186,7 @@ TrainingPanel::TrainingPanel(QWidget* parent)
     m_processes->setObjectName(QStringLiteral("trainingProcesses"));
     m_processes->setRange(1, std::max(1, cores));
     m_processes->setValue(1);
-    m_processes->setToolTip(tr("Data-parallel processes (DermoSegDiff): each trains on its own "
+    m_processes->setToolTip(tr("Data-parallel processes: each trains on its own "
                                "batch with the threads above and the gradients are averaged "
                                "every step, so the global batch is processes x batch"));
     m_runName = new QLineEdit(this);

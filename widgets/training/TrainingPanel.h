@@ -40,7 +40,7 @@ struct TrainingRequest
     double learningRate = 1e-4;
     QString device = QStringLiteral("cpu"); ///< "cpu" or "cuda:N"
     int threads = 1;                        ///< compute threads of the worker (per process)
-    /// Data-parallel processes (`diffseg train --nproc`, DermoSegDiff): each takes a batch, the
+    /// Data-parallel processes (`diffseg train --nproc`): each takes a batch, the
     /// global batch is processes x batch.
     int processes = 1;
     QString runName;

@@ -446,9 +446,27 @@ DiffUNetLoss DiffUNetImpl::trainingLoss(const at::Tensor& image, const at::Tenso
     std::vector<at::Tensor> features;
     const at::Tensor edgeLogits = m_edge->forward(image, features);
 
-    const auto noisedInput = [&](std::int64_t rows, const at::Tensor& x0, const at::Tensor& img) {
-        const at::Tensor tau = at::rand({rows}, generator, cpu) * 0.999;
-        const at::Tensor noise = at::randn(x0.sizes(), generator, cpu).to(x0.device());
+    // A rank of a data-parallel job draws tau and the noise for the whole global batch and keeps
+    // its rows, so that N ranks see the draws one process with the global batch would.
+    const std::int64_t g = options.globalRows > 0 ? options.globalRows : b;
+    const auto ownRows = [&](const at::Tensor& all, std::int64_t blocks) {
+        if (g == b) {
+            return all;
+        }
+        std::vector<std::int64_t> grouped{blocks, g};
+        std::vector<std::int64_t> kept{blocks * b};
+        for (std::int64_t d = 1; d < all.dim(); ++d) {
+            grouped.push_back(all.size(d));
+            kept.push_back(all.size(d));
+        }
+        return all.reshape(grouped).slice(1, options.firstRow, g, options.rowStride).reshape(kept);
+    };
+    const auto noisedInput = [&](std::int64_t blocks, const at::Tensor& x0, const at::Tensor& img) {
+        const at::Tensor tau = ownRows(at::rand({blocks * g}, generator, cpu), blocks) * 0.999;
+        std::vector<std::int64_t> noiseShape = x0.sizes().vec();
+        noiseShape[0] = blocks * g;
+        const at::Tensor noise =
+            ownRows(at::randn(noiseShape, generator, cpu), blocks).to(x0.device());
         const at::Tensor c = at::cos((tau + 2e-4) / (1 + 2.5e-4) * kPi * 0.5);
         const at::Tensor lambda = -at::log((c.pow(-2) - 1).clamp_min(1e-5));
         const at::Tensor alpha =
@@ -460,7 +478,7 @@ DiffUNetLoss DiffUNetImpl::trainingLoss(const at::Tensor& image, const at::Tenso
     };
 
     const at::Tensor x0 = m_denoise->encodeMask(y);
-    const auto [input, temb] = noisedInput(b, x0, image);
+    const auto [input, temb] = noisedInput(1, x0, image);
     const at::Tensor logits = m_denoise->forward(input, temb, features);
 
     at::Tensor uncertainty;
@@ -473,7 +491,7 @@ DiffUNetLoss DiffUNetImpl::trainingLoss(const at::Tensor& image, const at::Tenso
         for (const auto& f : features) {
             detached.push_back(f.detach());
         }
-        const auto [inputk, tembk] = noisedInput(b * k, x0k, imagek);
+        const auto [inputk, tembk] = noisedInput(k, x0k, imagek);
         const at::Tensor mc = m_denoise->forward(inputk, tembk, detached);
         const auto rest = mc.sizes().slice(1).vec();
         std::vector<std::int64_t> shape;

@@ -199,6 +199,12 @@ struct DiffUNetLossOptions
     /// the softmax, pooled over the batch, averaged over the foreground classes) of both
     /// outputs. Cross-entropy alone lets a class covering 1 % of a patch be ignored.
     double diceWeight = 0.0;
+    /// Data parallelism: this batch is rows firstRow, firstRow + rowStride, ... of a global batch
+    /// of `globalRows` (0: the batch is the whole batch). The random draws are made for the global
+    /// batch, so the ranks together draw what one process would.
+    std::int64_t globalRows = 0;
+    std::int64_t firstRow = 0;
+    std::int64_t rowStride = 1;
 };
 
 /// 1 - soft Dice of softmax(logits) against `labels` (B, D, H, W) in [0, C), pooled over the

@@ -1,5 +1,6 @@
 #include "DiffUNetTrainer.h"
 
+#include "DistributedGroup.h"
 #include "TrainingLoop.h"
 #include "TrainingSupport.h"
 #include "base/Error.h"
@@ -317,15 +318,10 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                                            const CancelToken& cancel)
 {
     const DiffUNetTrainingConfig& c = config;
-    if (options.distributed.distributed()) {
-        throw Error(ErrorKind::Unsupported, "WORLD_SIZE",
-                    "Diff-UNet trains in one process so far (data-parallel training is for "
-                    "DermoSegDiff configurations)");
-    }
     const bool resume = options.resume;
     folder = std::make_unique<TrainingRunFolder>(
         options.runDir.empty() ? (fs::path(c.saveDir) / c.name).string() : options.runDir, resume,
-        options.overwrite, onEvent);
+        options.overwrite, onEvent, options.distributed.rank == 0);
     const std::string lastPath = folder->lastPath();
     const std::string bestPath = folder->bestPath();
     TrainingSummary summary;
@@ -333,7 +329,12 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
     summary.lastCheckpoint = folder->hasLast() ? lastPath : std::string();
     std::error_code ec;
     return runReportingFailures(*folder, summary, [&]() -> TrainingSummary {
-        const torch::Device device = resolveTrainingDevice(options.device);
+        torch::Device device = resolveTrainingDevice(options.device);
+        if (options.distributed.distributed() && device.is_cuda()) {
+            device = torch::Device(torch::kCUDA,
+                                   static_cast<c10::DeviceIndex>(options.distributed.localRank));
+        }
+        DistributedGroup dist(options.distributed, device);
         const Clock::time_point started = Clock::now();
         std::optional<Checkpoint> resumed;
         json state;
@@ -355,7 +356,9 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
             prep = VolumePreparationConfig::fromJson(resumed->info.preprocessingJson,
                                                      lastPath + ": preprocessing");
         }
-        writeFileAtomically(folder->path("config.yaml"), c.toYaml().data(), c.toYaml().size());
+        if (folder->writer()) {
+            writeFileAtomically(folder->path("config.yaml"), c.toYaml().data(), c.toYaml().size());
+        }
 
         if (c.dataDir.empty()) {
             throw Error(ErrorKind::Config, c.sourceName + ": dataset.data_dir",
@@ -383,13 +386,20 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
             ids.push_back(s.id);
         }
         const std::string splitPath = folder->path("split.json");
+        // Rank 0 writes a new split; the other ranks read it.
+        if (!dist.leader()) {
+            dist.leaderDone("split", std::chrono::seconds(3600));
+        }
         const DatasetSplit split =
             fs::exists(splitPath, ec)
                 ? readSplit(splitPath)
                 : makeSplit(ids, {c.splitFractions[0], c.splitFractions[1], c.splitFractions[2]},
                             c.splitSeed);
-        if (!fs::exists(splitPath, ec)) {
-            writeSplit(split, splitPath);
+        if (dist.leader()) {
+            if (!fs::exists(splitPath, ec)) {
+                writeSplit(split, splitPath);
+            }
+            dist.leaderDone("split", std::chrono::seconds(3600));
         }
         const auto samplesOf = [&](const std::vector<std::string>& list) {
             std::vector<DatasetSample> out;
@@ -444,6 +454,13 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
             loadWeights(*model, resumed->model, lastPath);
         }
         model->to(device);
+        {
+            std::vector<torch::Tensor> state = model->parameters();
+            for (const auto& b : model->buffers()) {
+                state.push_back(b);
+            }
+            dist.broadcast(state); // identical weights on every rank, as DDP makes sure
+        }
         std::unique_ptr<torch::optim::Optimizer> optimizer;
         if (c.optimizerName == "SGD") {
             optimizer = std::make_unique<torch::optim::SGD>(model->parameters(),
@@ -512,6 +529,10 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                       {"total_steps", totalSteps},
                       {"mixed_precision", amp || bf16},
                       {"precision", precisionLabel},
+                      {"world_size", dist.worldSize()},
+                      {"rank", dist.rank()},
+                      {"backend", dist.backend()},
+                      {"global_batch_size", c.batchSize * dist.worldSize()},
                       {"preprocessing", json::parse(prep.toJson())},
                       {"resumed_from_step", resumed ? json(step) : json(nullptr)},
                       {"dataset",
@@ -551,9 +572,13 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                 streamSeed(c.seed, kBatch, static_cast<std::uint64_t>(k)));
             std::vector<torch::Tensor> images;
             std::vector<torch::Tensor> labels;
+            // The draws are made for the whole global batch (N x batch) in order; this rank
+            // extracts its rows (j = rank, rank + N, ...), so N ranks see one process's batch.
+            const int ranks = dist.worldSize();
+            const int global = c.batchSize * ranks;
             const auto randomCount =
-                static_cast<int>(std::lround(c.batchSize * (1.0 - c.foregroundOversampling)));
-            for (int j = 0; j < c.batchSize; ++j) {
+                static_cast<int>(std::lround(global * (1.0 - c.foregroundOversampling)));
+            for (int j = 0; j < global; ++j) {
                 const PreparedCase& pc =
                     train[static_cast<std::size_t>(below(g, std::int64_t(train.size())))];
                 std::vector<int> classes;
@@ -572,6 +597,9 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                     for (int a = 0; a < 3; ++a) {
                         centre[static_cast<std::size_t>(a)] = below(g, pc.labels.size(a));
                     }
+                }
+                if (j % ranks != dist.rank()) {
+                    continue;
                 }
                 auto [image, label] = extractPatch(pc, centre, c.patchSize);
                 auto ga = at::make_generator<at::CPUGeneratorImpl>(
@@ -667,6 +695,9 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
             lo.diceWeight = c.diceWeight;
             lo.epoch = run.epoch;
             lo.maxEpoch = c.epochs;
+            lo.globalRows = std::int64_t{c.batchSize} * dist.worldSize();
+            lo.firstRow = dist.rank();
+            lo.rowStride = dist.worldSize();
             DiffUNetLoss loss;
             {
                 const AutocastScope autocast(device, bf16  ? std::optional(at::kBFloat16)
@@ -686,6 +717,8 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                 // A dynamic loss scale, as torch.cuda.amp.GradScaler: fp16 gradients would
                 // underflow unscaled; a step with overflowing gradients is skipped.
                 (loss.total * lossScale).backward();
+                // Averaged before the overflow check, so every rank skips the same steps.
+                dist.averageGradients(model->parameters());
                 bool finite = std::isfinite(lossValue);
                 for (auto& p : model->parameters()) {
                     if (p.grad().defined()) {
@@ -702,6 +735,7 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                 }
             } else {
                 loss.total.backward();
+                dist.averageGradients(model->parameters());
             }
             if (stepped) {
                 if (c.gradClip > 0) {
@@ -718,7 +752,10 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
                 result.terms["dice"] = loss.dice.item<double>();
             }
             result.learningRate = lr;
-            result.samples = c.batchSize;
+            result.samples = double(c.batchSize) * dist.worldSize();
+            if (std::isfinite(result.loss)) {
+                result.loss = dist.average(result.loss);
+            }
             result.skipped = !stepped;
             return result;
         };
@@ -738,11 +775,20 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
             return v;
         };
         hooks.writeLast = [&](const TrainingProgress& run, const std::string& path) {
-            saveCheckpoint(path, checkpointOf(run, true));
+            if (folder->writer()) {
+                saveCheckpoint(path, checkpointOf(run, true));
+            }
         };
         hooks.writeBest = [&](const TrainingProgress& run, const std::string& path) {
-            saveCheckpoint(path, checkpointOf(run, false));
+            if (folder->writer()) {
+                saveCheckpoint(path, checkpointOf(run, false));
+            }
         };
+        if (dist.active()) {
+            hooks.stopRequested = [&] {
+                return dist.anyRank(cancel.isCancelled());
+            };
+        }
         model->train();
         return runTrainingLoop(hooks, progress, *folder, summary, cancel, started);
     });

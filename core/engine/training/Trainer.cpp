@@ -623,7 +623,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
                 result.terms[name] = term.item<double>();
             }
             result.learningRate = lr;
-            result.samples = static_cast<double>(indices.size());
+            result.samples = static_cast<double>(last - first); // the global batch
             return result;
         };
         hooks.validate = [&](const TrainingProgress& run, double trainLoss) {
