@@ -774,21 +774,8 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
             v.score = v.event["dice"].get<double>();
             return v;
         };
-        hooks.writeLast = [&](const TrainingProgress& run, const std::string& path) {
-            if (folder->writer()) {
-                saveCheckpoint(path, checkpointOf(run, true));
-            }
-        };
-        hooks.writeBest = [&](const TrainingProgress& run, const std::string& path) {
-            if (folder->writer()) {
-                saveCheckpoint(path, checkpointOf(run, false));
-            }
-        };
-        if (dist.active()) {
-            hooks.stopRequested = [&] {
-                return dist.anyRank(cancel.isCancelled());
-            };
-        }
+        hooks.checkpoint = checkpointOf;
+        hooks.stopRequested = dist.stopAgreement(cancel);
         model->train();
         return runTrainingLoop(hooks, progress, *folder, summary, cancel, started);
     });

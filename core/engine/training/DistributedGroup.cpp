@@ -190,6 +190,16 @@ bool DistributedGroup::anyRank(bool flag)
     return average(flag ? 1.0 : 0.0) > 0.0;
 }
 
+std::function<bool()> DistributedGroup::stopAgreement(const CancelToken& cancel)
+{
+    if (!active()) {
+        return {};
+    }
+    return [this, cancel] {
+        return anyRank(cancel.isCancelled());
+    };
+}
+
 double DistributedGroup::average(double value)
 {
     if (!active()) {

@@ -4,11 +4,13 @@
 // runs on): Gloo on CPUs, NCCL on CUDA where the LibTorch has it. Engine-internal header
 // (LibTorch and c10d types).
 
+#include "base/CancelToken.h"
 #include "engine/training/Trainer.h"
 
 #include <torch/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +53,9 @@ public:
     void averageGradients(const std::vector<torch::Tensor>& parameters);
     /// True on every rank when `flag` is true on any (a stop request reaching one rank first).
     bool anyRank(bool flag);
+    /// For TrainingHooks::stopRequested: every rank stops at the same step when `cancel` is set
+    /// on any; empty (the loop reads `cancel` itself) for a single process.
+    std::function<bool()> stopAgreement(const CancelToken& cancel);
     /// The mean of `value` over the ranks (the step's loss as the whole global batch saw it).
     double average(double value);
     /// Rank 0 marks `key` done; the others wait for it (up to `wait`), e.g. the split file and

@@ -569,11 +569,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
         hooks.maxSteps = options.maxSteps;
         hooks.higherIsBetter = byDice;
         hooks.selectBy = c.validationRun.selectBy;
-        if (dist.active()) {
-            hooks.stopRequested = [&] {
-                return dist.anyRank(cancel.isCancelled());
-            };
-        }
+        hooks.stopRequested = dist.stopAgreement(cancel);
         hooks.beginEpoch = [&](const TrainingProgress& run) {
             order = shuffledOrder(data.train.size(), c.train.shuffle,
                                   seedFor(c.seed, kOrder, static_cast<std::uint64_t>(run.epoch)));
@@ -660,16 +656,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
                 message("info", "learning rate reduced to " + std::to_string(lr));
             }
         };
-        hooks.writeLast = [&](const TrainingProgress& run, const std::string& path) {
-            if (folder->writer()) {
-                saveCheckpoint(path, checkpointOf(run, true));
-            }
-        };
-        hooks.writeBest = [&](const TrainingProgress& run, const std::string& path) {
-            if (folder->writer()) {
-                saveCheckpoint(path, checkpointOf(run, false));
-            }
-        };
+        hooks.checkpoint = checkpointOf;
         return runTrainingLoop(hooks, progress, *folder, summary, cancel, started);
     });
 }

@@ -48,7 +48,9 @@ TrainingSummary runTrainingLoop(const TrainingHooks& hooks, TrainingProgress& pr
     const std::int64_t totalSteps = hooks.stepsPerEpoch * hooks.epochs;
     const auto saveLast = [&](const std::string& why) {
         const std::string path = folder.lastPath();
-        hooks.writeLast(progress, path);
+        if (folder.writer()) {
+            saveCheckpoint(path, hooks.checkpoint(progress, true));
+        }
         summary.lastCheckpoint = path;
         folder.emit({{"event", "checkpoint"},
                      {"kind", "last"},
@@ -155,7 +157,9 @@ TrainingSummary runTrainingLoop(const TrainingHooks& hooks, TrainingProgress& pr
             progress.bestScore = *score;
             progress.bestEpoch = progress.epoch;
             const std::string path = folder.bestPath();
-            hooks.writeBest(progress, path);
+            if (folder.writer()) {
+                saveCheckpoint(path, hooks.checkpoint(progress, false));
+            }
             summary.bestCheckpoint = path;
             summary.bestScore = *score;
             folder.emit({{"event", "checkpoint"},

@@ -7,6 +7,7 @@
 // Engine-internal header (nlohmann::json, TrainingRunFolder).
 
 #include "base/CancelToken.h"
+#include "engine/checkpoint/Checkpoint.h"
 #include "engine/training/Trainer.h"
 
 #include <nlohmann/json.hpp>
@@ -80,10 +81,9 @@ struct TrainingHooks
     std::function<TrainingValidation(const TrainingProgress&, double trainLoss)> validate;
     /// After the validation event, before the epoch advances (a plateau scheduler). Optional.
     std::function<void(const TrainingValidation&)> afterValidation;
-    /// Writes `last` (weights, optimizer, training state with progress.writeTo()).
-    std::function<void(const TrainingProgress&, const std::string& path)> writeLast;
-    /// Writes `best` (weights only).
-    std::function<void(const TrainingProgress&, const std::string& path)> writeBest;
+    /// The checkpoint at `progress`: for `last` (withState: weights, optimizer, the training
+    /// state with progress.writeTo()) or for `best` (weights only). The loop writes it, on rank 0.
+    std::function<Checkpoint(const TrainingProgress&, bool withState)> checkpoint;
 };
 
 /// Runs the epochs from `progress` until done, cancelled or at maxSteps; saves `last` at every
