@@ -8,7 +8,7 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-base-dev-tools
   libvtk9-dev libinsighttoolkit5-dev libgdcm-tools
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libgloo-dev libopenblas0-openmp
   libopencv-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   libbenchmark-dev libgtest-dev
   xvfb xauth x11-utils xfonts-base mesa-utils libgl1-mesa-dri qt6-qpa-plugins
