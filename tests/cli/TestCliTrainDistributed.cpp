@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <fstream>
 
 namespace {
@@ -136,16 +137,26 @@ private Q_SLOTS:
         QVERIFY2(difference <= 1e-5, qPrintable(QString("max |w1 - w2| = %1").arg(difference)));
     }
 
-    void aDeadRankEndsTheJobWithAnErrorNotAHang()
+    void aDeadOrHungRankEndsTheJobWithAnError_data()
     {
-        const QString dir = diffseg::test::scratchDir("train-ddp-kill");
+        QTest::addColumn<int>("signal");
+        QTest::addColumn<int>("timeoutSeconds");
+        QTest::newRow("killed") << int(SIGKILL) << 30; // the others notice at once
+        QTest::newRow("hung") << int(SIGSTOP) << 5;    // the others give up after the timeout
+    }
+
+    void aDeadOrHungRankEndsTheJobWithAnError()
+    {
+        QFETCH(int, signal);
+        QFETCH(int, timeoutSeconds);
+        const QString dir = diffseg::test::scratchDir("train-ddp-fault");
         const QString config = prepareRun(dir, 2, 400);
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("WORLD_SIZE", "2");
         env.insert("MASTER_ADDR", "127.0.0.1");
         env.insert("MASTER_PORT",
                    QString::number(29400 + QRandomGenerator::global()->bounded(500)));
-        env.insert("DIFFSEG_DIST_TIMEOUT", "30");
+        env.insert("DIFFSEG_DIST_TIMEOUT", QString::number(timeoutSeconds));
         QProcess ranks[2];
         for (int r = 0; r < 2; ++r) {
             QProcessEnvironment e = env;
@@ -156,7 +167,8 @@ private Q_SLOTS:
             ranks[r].start(cli(), {"train", "-c", config, "--run-dir", "run", "--threads", "1",
                                    "--progress", QString("rank%1.jsonl").arg(r)});
         }
-        // Let the job take a few steps (and write an interval checkpoint), then kill rank 1.
+        // Let the job take a few steps (and write an interval checkpoint), then kill or stop
+        // rank 1.
         QElapsedTimer clock;
         clock.start();
         int steps = 0;
@@ -168,11 +180,12 @@ private Q_SLOTS:
             }
         }
         QVERIFY2(steps >= 5, "the two ranks did not train");
-        ranks[1].kill();
-        ranks[1].waitForFinished(10000);
+        ::kill(static_cast<pid_t>(ranks[1].processId()), signal);
         clock.restart();
-        QVERIFY2(ranks[0].waitForFinished(60000), "rank 0 hangs after rank 1 died");
-        QVERIFY(clock.elapsed() < 60000);
+        QVERIFY2(ranks[0].waitForFinished(60000), "rank 0 hangs after rank 1 failed");
+        QVERIFY(clock.elapsed() < 1000 * (timeoutSeconds + 20));
+        ranks[1].kill(); // a stopped rank too
+        ranks[1].waitForFinished(10000);
         QVERIFY(ranks[0].exitCode() != 0);
         const QString errors = QString::fromUtf8(ranks[0].readAllStandardError());
         QVERIFY2(errors.contains("another rank died"), qPrintable(errors));
