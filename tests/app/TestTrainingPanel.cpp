@@ -361,6 +361,56 @@ private Q_SLOTS:
                  qPrintable(lastEventOf(runDir)));
     }
 
+    /// Two data-parallel processes from the panel's Processes box: the run trains with a global
+    /// batch of 2 x 2 (rank 0's progress says so), completes, and a killed rank shows as a
+    /// failed run with its last checkpoint, as a crashed single worker does.
+    void twoProcessesFromThePanel()
+    {
+        const QString runs = m_dir + "/runs-ddp";
+        const QString runDir = runs + "/gui-ddp";
+        QSettings settings(m_dir + "/ddp.ini", QSettings::IniFormat);
+        auto panel = std::make_unique<TrainingPanel>();
+        auto controller = std::make_unique<TrainingController>(panel.get(), settings);
+        fillForm(panel.get(), m_config, m_data, runs, "gui-ddp", 2);
+        panel->findChild<QSpinBox*>("trainingProcesses")->setValue(2);
+        QSignalSpy ended(controller->process(), &TrainingProcess::finished);
+        QVERIFY(controller->start(panel->request()));
+        QTRY_VERIFY_WITH_TIMEOUT(!controller->isRunning(), 180000);
+        QCOMPARE(ended.count(), 1);
+        QCOMPARE(ended[0][0].value<TrainingProcess::Outcome>(),
+                 TrainingProcess::Outcome::Completed);
+        QCOMPARE(panel->runStatus(runDir), QString("completed"));
+        QFile progress(runDir + "/progress.jsonl");
+        QVERIFY(progress.open(QIODevice::ReadOnly));
+        const QByteArray log = progress.readAll();
+        QVERIFY2(log.contains("\"world_size\":2") && log.contains("\"global_batch_size\":4"),
+                 log.left(2000).constData());
+        // 6 training cases in global batches of 4: 2 steps an epoch, one curve point each.
+        QCOMPARE(panel->charts()->pointCount(TrainingCharts::Series::StepLoss), 2 * 2);
+
+        // A long run whose rank 1 is killed: the job ends, reported as failed, resumable.
+        const QString failedDir = runs + "/gui-ddp-kill";
+        fillForm(panel.get(), m_config, m_data, runs, "gui-ddp-kill", 400);
+        panel->findChild<QSpinBox*>("trainingProcesses")->setValue(2);
+        QVERIFY(controller->start(panel->request()));
+        QTRY_VERIFY_WITH_TIMEOUT(panel->progressBar()->maximum() == 400 * 2 &&
+                                     panel->progressBar()->value() >= 3,
+                                 120000);
+        // The launcher's children are the ranks, in rank order.
+        const qint64 launcher = controller->process()->processId();
+        QFile children(QString("/proc/%1/task/%1/children").arg(launcher));
+        QVERIFY(children.open(QIODevice::ReadOnly));
+        const QList<QByteArray> ranks = children.readAll().trimmed().split(' ');
+        QCOMPARE(ranks.size(), 2);
+        ::kill(static_cast<pid_t>(ranks[1].toLongLong()), SIGKILL);
+        QTRY_VERIFY_WITH_TIMEOUT(!controller->isRunning(), 60000);
+        QCOMPARE(ended.count(), 2);
+        QCOMPARE(ended[1][0].value<TrainingProcess::Outcome>(), TrainingProcess::Outcome::Failed);
+        QCOMPARE(panel->runStatus(failedDir), QString("failed"));
+        QVERIFY2(panel->message().contains("another rank died"), qPrintable(panel->message()));
+        QVERIFY(panel->runInfo(failedDir).resumable());
+    }
+
     /// A run on real photos (the shared ISIC 2017 pairs, copied so that the image cache is
     /// written here and not into the shared folder) shown while it trains: the layout and split
     /// found, the validation samples of those photos; the README's screenshots.
