@@ -8,6 +8,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <cstdlib>
 #include <string>
@@ -37,6 +38,17 @@ int intVariable(const char* name, int fallback, int low, int high)
 constexpr std::size_t kBucketBytes = 25 * 1024 * 1024;
 
 } // namespace
+
+struct DistributedGroup::Connection
+{
+#if TORCH_VERSION_MAJOR >= 2
+    using Group = c10d::Backend; // ProcessGroupGloo/NCCL derive from Backend since 2.0
+#else
+    using Group = c10d::ProcessGroup;
+#endif
+    c10::intrusive_ptr<c10d::Store> store;
+    c10::intrusive_ptr<Group> group;
+};
 
 DistributedOptions DistributedOptions::fromEnvironment()
 {
@@ -86,20 +98,23 @@ DistributedGroup::DistributedGroup(const DistributedOptions& options, const torc
         so.numWorkers = options.worldSize;
         so.waitWorkers = true;
         so.timeout = timeout;
-        m_store = c10::make_intrusive<c10d::TCPStore>(options.masterAddr, so);
+        m_connection = std::make_unique<Connection>();
+        auto& store = m_connection->store;
+        auto& group = m_connection->group;
+        store = c10::make_intrusive<c10d::TCPStore>(options.masterAddr, so);
         if (backend == "gloo") {
             auto go = c10d::ProcessGroupGloo::Options::create(timeout);
             go->devices.push_back(
                 c10d::ProcessGroupGloo::createDeviceForHostname(options.masterAddr));
-            m_group = c10::make_intrusive<c10d::ProcessGroupGloo>(m_store, options.rank,
-                                                                  options.worldSize, go);
+            group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, options.rank,
+                                                                options.worldSize, go);
         }
 #ifdef USE_C10D_NCCL
         else {
             auto no = c10d::ProcessGroupNCCL::Options::create();
             no->timeout = timeout;
-            m_group = c10::make_intrusive<c10d::ProcessGroupNCCL>(m_store, options.rank,
-                                                                  options.worldSize, no);
+            group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, options.rank,
+                                                                options.worldSize, no);
         }
 #endif
     } catch (const Error&) {
@@ -133,7 +148,7 @@ void DistributedGroup::broadcast(const std::vector<torch::Tensor>& tensors)
         torch::NoGradGuard noGrad;
         for (const torch::Tensor& t : tensors) {
             std::vector<at::Tensor> one{t.detach()};
-            m_group->broadcast(one)->wait();
+            m_connection->group->broadcast(one)->wait();
         }
     } catch (const std::exception& e) {
         fail("broadcasting the initial weights", e);
@@ -170,7 +185,7 @@ void DistributedGroup::averageGradients(const std::vector<torch::Tensor>& parame
                 }
                 return views;
             }())};
-            m_group->allreduce(flat)->wait();
+            m_connection->group->allreduce(flat)->wait();
             flat[0].div_(m_options.worldSize);
             std::int64_t offset = 0;
             for (torch::Tensor& g : grads) {
@@ -207,7 +222,7 @@ double DistributedGroup::average(double value)
     }
     try {
         std::vector<at::Tensor> one{torch::full({1}, value, torch::kFloat64)};
-        m_group->allreduce(one)->wait();
+        m_connection->group->allreduce(one)->wait();
         return one[0].item<double>() / m_options.worldSize;
     } catch (const std::exception& e) {
         fail("averaging the loss", e);
@@ -221,9 +236,10 @@ void DistributedGroup::leaderDone(const std::string& key, std::chrono::seconds w
     }
     try {
         if (leader()) {
-            m_store->set(key, std::vector<std::uint8_t>{1});
+            m_connection->store->set(key, std::vector<std::uint8_t>{1});
         } else {
-            m_store->wait({key}, std::chrono::duration_cast<std::chrono::milliseconds>(wait));
+            m_connection->store->wait({key},
+                                      std::chrono::duration_cast<std::chrono::milliseconds>(wait));
         }
     } catch (const std::exception& e) {
         fail("waiting for rank 0 (" + key + ")", e);
@@ -236,7 +252,7 @@ void DistributedGroup::barrier(const std::string& what)
         return;
     }
     try {
-        m_group->barrier()->wait();
+        m_connection->group->barrier()->wait();
     } catch (const std::exception& e) {
         fail(what, e);
     }

@@ -15,11 +15,6 @@
 #include <string>
 #include <vector>
 
-namespace c10d {
-class Store;
-class ProcessGroup;
-} // namespace c10d
-
 namespace diffseg::core::engine {
 
 /// One rank's membership of a training job. With worldSize 1 it is inert (no sockets, every call
@@ -67,10 +62,13 @@ public:
 private:
     [[noreturn]] void fail(const std::string& what, const std::exception& e) const;
 
+    // The store and the group, behind a pointer: their c10d types differ between LibTorch 1.13
+    // (ProcessGroupGloo is a ProcessGroup) and 2.x (it is a Backend).
+    struct Connection;
+
     DistributedOptions m_options;
     std::string m_backend = "none";
-    c10::intrusive_ptr<c10d::Store> m_store;
-    c10::intrusive_ptr<c10d::ProcessGroup> m_group;
+    std::unique_ptr<Connection> m_connection;
 };
 
 } // namespace diffseg::core::engine
