@@ -43,6 +43,12 @@ Json describeCheckpoint(const std::string& path)
         if (!info.labelValues.empty()) {
             j["label_values"] = info.labelValues;
         }
+        if (!info.labelNames.empty()) {
+            j["label_names"] = info.labelNames;
+        }
+        if (!info.channelNames.empty()) {
+            j["channel_names"] = info.channelNames;
+        }
     } else {
         j["input"] = "photo (RGB dermoscopy)";
         j["model"] = Json::parse(info.model.toJson());

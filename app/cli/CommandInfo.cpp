@@ -194,6 +194,16 @@ Json datasetInfo(const std::string& path, bool check)
     j["unpaired_images"] = scan.unpairedImages;
     j["unpaired_masks"] = scan.unpairedMasks;
     j["problems"] = scan.problems;
+    if (!scan.name.empty() || !scan.labelNames.empty() || !scan.channelNames.empty()) {
+        Json labels = Json::object();
+        for (const auto& [value, name] : scan.labelNames) {
+            labels[std::to_string(value)] = name;
+        }
+        j["described"] = {{"name", scan.name},
+                          {"licence", scan.licence},
+                          {"channels", scan.channelNames},
+                          {"labels", labels}};
+    }
     if (!scan.samples.empty()) {
         const DatasetSample& first = scan.samples.front();
         j["first_sample"] = {{"id", first.id}, {"images", first.images}, {"mask", first.mask}};
@@ -201,6 +211,7 @@ Json datasetInfo(const std::string& path, bool check)
     if (check) {
         const bool volumes =
             scan.layout == DatasetLayout::Brats2023 || scan.layout == DatasetLayout::Aiib2023 ||
+            scan.layout == DatasetLayout::Decathlon ||
             (!scan.samples.empty() &&
              detectVolumeFormat(scan.samples.front().images.front()) != VolumeFormat::Unknown);
         Json failures = Json::array();
@@ -249,6 +260,21 @@ void printText(const Json& j)
     if (kind == "dataset") {
         std::printf("%-18s%s\n", "layout:", j["layout"].get<std::string>().c_str());
         std::printf("%-18s%zu\n", "pairs:", j["pairs"].get<std::size_t>());
+        if (j.contains("described")) {
+            const Json& d = j["described"];
+            std::printf("%-18s%s\n", "name:", d["name"].get<std::string>().c_str());
+            std::printf("%-18s%s\n", "licence:", d["licence"].get<std::string>().c_str());
+            std::string channels;
+            for (const auto& c : d["channels"]) {
+                channels += (channels.empty() ? "" : ", ") + c.get<std::string>();
+            }
+            std::printf("%-18s%s\n", "channels:", channels.c_str());
+            std::string labels;
+            for (const auto& [value, name] : d["labels"].items()) {
+                labels += (labels.empty() ? "" : ", ") + value + " " + name.get<std::string>();
+            }
+            std::printf("%-18s%s\n", "labels:", labels.c_str());
+        }
         printList("unpaired images:", j["unpaired_images"]);
         printList("unpaired masks:", j["unpaired_masks"]);
         printList("problems:", j["problems"]);

@@ -515,7 +515,9 @@ private:
                                   ? info.labelValues[static_cast<std::size_t>(c)]
                                   : c;
             names[std::to_string(value)] =
-                m_preset && c < static_cast<int>(m_preset->labels.size())
+                c < static_cast<int>(info.labelNames.size())
+                    ? info.labelNames[static_cast<std::size_t>(c)]
+                : m_preset && c < static_cast<int>(m_preset->labels.size())
                     ? m_preset->labels[static_cast<std::size_t>(c)]
                     : (c == 0 ? std::string("background") : "class " + std::to_string(c));
         }

@@ -88,7 +88,7 @@ std::vector<VolumeCaseInput> collectVolumeCases(const std::string& input, const 
             } else {
                 throw Error(ErrorKind::NotFound, input,
                             "holds no volumes (.nii, .nii.gz, .nrrd, .mha, .mhd), DICOM files or "
-                            "dataset layout (brats2023, aiib2023, images/ + masks/)");
+                            "dataset layout (brats2023, aiib2023, decathlon, images/ + masks/)");
             }
         }
     } else {
@@ -134,7 +134,8 @@ bool looksLikeVolumeInput(const std::string& input)
             // images/ + masks/ holds photos or volumes: look at images/.
             return looksLikeVolumeInput((fs::path(input) / "images").string());
         }
-        return *layout == DatasetLayout::Brats2023 || *layout == DatasetLayout::Aiib2023;
+        return *layout == DatasetLayout::Brats2023 || *layout == DatasetLayout::Aiib2023 ||
+               *layout == DatasetLayout::Decathlon;
     }
     for (fs::directory_iterator it(input, ec), end; !ec && it != end; it.increment(ec)) {
         if (it->is_regular_file(ec) && hasVolumeExtension(it->path().string())) {

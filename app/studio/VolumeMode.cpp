@@ -93,6 +93,14 @@ VolumeMode::VolumeMode(MainWindow* window, bool interactive, const QString& auto
                 .arg(QString::fromStdString(info->device) + ", " +
                      QString::fromStdString(info->precision)));
         m_panel->setStatus(tr("Running the windows..."));
+        // The model's class names (a Decathlon dataset's, recorded at training) label the brush.
+        std::vector<std::pair<int, QString>> names;
+        for (std::size_t k = 0; k < info->labelNames.size(); ++k) {
+            const int value =
+                k < info->labelValues.size() ? info->labelValues[k] : static_cast<int>(k);
+            names.emplace_back(value, QString::fromStdString(info->labelNames[k]));
+        }
+        m_workspace->setLabelNames(names);
     });
     createActions();
     installMenus();

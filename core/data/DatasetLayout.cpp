@@ -5,9 +5,13 @@
 #include "base/Text.h"
 #include "io/FileUtils.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -24,7 +28,9 @@ constexpr EnumName<DatasetLayout> kDatasetLayoutNames[] = {
     {DatasetLayout::Ph2, "ph2"},
     {DatasetLayout::ImagesMasks, "images-masks"},
     {DatasetLayout::Brats2023, "brats2023"},
-    {DatasetLayout::Aiib2023, "aiib2023"}};
+    {DatasetLayout::Aiib2023, "aiib2023"},
+    {DatasetLayout::Decathlon, "decathlon"},
+    {DatasetLayout::Decathlon, "msd"}};
 
 bool isImageFile(const std::string& path)
 {
@@ -209,7 +215,222 @@ bool looksLikeBrats(const fs::path& root)
     return false;
 }
 
+/// A whole non-negative decimal number, or nothing.
+std::optional<int> parseInt(const std::string& text)
+{
+    int value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+/// dataset.json, parsed; Error(Format) naming the file when it is not a JSON object.
+nlohmann::json readDatasetJson(const fs::path& file)
+{
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorKind::Io, file.string(), "cannot read the file");
+    }
+    nlohmann::json j;
+    try {
+        in >> j;
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorKind::Format, file.string(), std::string("not valid JSON: ") + e.what());
+    }
+    if (!j.is_object()) {
+        throw Error(ErrorKind::Format, file.string(), "is not a JSON object");
+    }
+    return j;
+}
+
+/// A dataset.json string field, or "" when absent or not a string.
+std::string textField(const nlohmann::json& j, const char* key)
+{
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+/// The Decathlon's "modality" ({"0": "MRI"}) or nnU-Net v2's "channel_names": names in channel
+/// order.
+void readChannelNames(DatasetScan& scan, const nlohmann::json& j, const fs::path& file)
+{
+    const char* key = j.contains("channel_names") ? "channel_names" : "modality";
+    const auto it = j.find(key);
+    if (it == j.end()) {
+        return;
+    }
+    std::map<int, std::string> byIndex;
+    for (const auto& [index, name] : it->items()) {
+        const std::optional<int> i = parseInt(index);
+        if (!i || *i < 0 || !name.is_string()) {
+            scan.problems.push_back(file.string() + ": " + key + " entry '" + index +
+                                    "' is not <channel index>: <name>");
+            continue;
+        }
+        byIndex[*i] = name.get<std::string>();
+    }
+    for (const auto& [index, name] : byIndex) {
+        if (index != static_cast<int>(scan.channelNames.size())) {
+            scan.problems.push_back(file.string() + ": " + key + " skips channel " +
+                                    std::to_string(scan.channelNames.size()));
+            break;
+        }
+        scan.channelNames.push_back(name);
+    }
+}
+
+/// "labels": {"1": "Anterior"} (Decathlon) or {"Anterior": 1} (nnU-Net v2; region labels, whose
+/// value is a list, are reported as problems).
+void readLabelNames(DatasetScan& scan, const nlohmann::json& j, const fs::path& file)
+{
+    const auto it = j.find("labels");
+    if (it == j.end() || !it->is_object()) {
+        return;
+    }
+    std::map<int, std::string> byValue;
+    for (const auto& [key, value] : it->items()) {
+        if (const std::optional<int> v = parseInt(key); v && value.is_string()) {
+            byValue[*v] = value.get<std::string>();
+        } else if (value.is_number_integer()) {
+            byValue[value.get<int>()] = key;
+        } else {
+            scan.problems.push_back(file.string() + ": label '" + key +
+                                    "' is neither <value>: <name> nor <name>: <value> (region "
+                                    "labels are not supported)");
+        }
+    }
+    scan.labelNames.assign(byValue.begin(), byValue.end());
+}
+
+/// A path of dataset.json ("./imagesTr/x.nii.gz") under the dataset's root.
+std::string underRoot(const fs::path& root, const std::string& relative)
+{
+    return (root / fs::path(relative).lexically_normal()).lexically_normal().string();
+}
+
+bool fileExists(const std::string& path)
+{
+    std::error_code ec;
+    return fs::is_regular_file(path, ec);
+}
+
+/// The Decathlon's pairs, as dataset.json's "training" list names them.
+void scanDecathlonList(DatasetScan& scan, const fs::path& root, const nlohmann::json& list,
+                       const fs::path& file)
+{
+    std::set<std::string> ids;
+    for (const nlohmann::json& entry : list) {
+        const std::string image = entry.is_object() ? textField(entry, "image") : std::string();
+        const std::string label = entry.is_object() ? textField(entry, "label") : std::string();
+        if (image.empty()) {
+            scan.problems.push_back(file.string() + ": a training entry has no \"image\"");
+            continue;
+        }
+        const std::string imagePath = underRoot(root, image);
+        const std::string labelPath = label.empty() ? std::string() : underRoot(root, label);
+        const std::string id = fileStem(imagePath);
+        if (!fileExists(imagePath)) {
+            scan.problems.push_back(imagePath + ": listed in dataset.json but missing");
+        } else if (!ids.insert(id).second) {
+            scan.problems.push_back(imagePath + ": listed twice in dataset.json");
+        } else if (labelPath.empty() || !fileExists(labelPath)) {
+            scan.unpairedImages.push_back(imagePath);
+        } else {
+            scan.samples.push_back({id, {imagePath}, labelPath});
+        }
+    }
+}
+
+/// nnU-Net v2: labelsTr/<case><ending> with one imagesTr/<case>_<XXXX><ending> per channel.
+void scanNnunetChannels(DatasetScan& scan, const fs::path& root, const std::string& ending)
+{
+    const std::size_t channels = std::max<std::size_t>(scan.channelNames.size(), 1);
+    std::map<std::string, std::map<int, std::string>> images;
+    for (const std::string& f : filesIn(root / "imagesTr")) {
+        const std::string name = fs::path(f).filename().string();
+        const std::string stem = between(f, "", ending);
+        const std::size_t underscore = stem.find_last_of('_');
+        const std::optional<int> channel =
+            underscore == std::string::npos ? std::nullopt : parseInt(stem.substr(underscore + 1));
+        if (stem.empty() || !channel || *channel < 0) {
+            if (isImageFile(f)) {
+                scan.problems.push_back(f + ": name is not <case>_<channel>" + ending);
+            }
+            continue;
+        }
+        images[stem.substr(0, underscore)][*channel] = f;
+    }
+    std::set<std::string> labelled;
+    for (const std::string& f : filesIn(root / "labelsTr")) {
+        const std::string id = between(f, "", ending);
+        if (id.empty()) {
+            continue;
+        }
+        labelled.insert(id);
+        const auto it = images.find(id);
+        if (it == images.end()) {
+            scan.unpairedMasks.push_back(f);
+            continue;
+        }
+        DatasetSample sample{id, {}, f};
+        for (std::size_t c = 0; c < channels; ++c) {
+            const auto file = it->second.find(static_cast<int>(c));
+            if (file == it->second.end()) {
+                break;
+            }
+            sample.images.push_back(file->second);
+        }
+        if (sample.images.size() != channels || it->second.size() != channels) {
+            scan.problems.push_back(id + ": case has " + std::to_string(it->second.size()) +
+                                    " channel files, dataset.json names " +
+                                    std::to_string(channels));
+            continue;
+        }
+        scan.samples.push_back(std::move(sample));
+    }
+    for (const auto& [id, files] : images) {
+        if (!labelled.count(id)) {
+            scan.unpairedImages.push_back(files.begin()->second);
+        }
+    }
+}
+
+void scanDecathlon(DatasetScan& scan, const fs::path& root)
+{
+    const fs::path file = root / "dataset.json";
+    if (!fileExists(file.string())) {
+        throw Error(ErrorKind::NotFound, file.string(),
+                    "file missing: the decathlon layout needs it");
+    }
+    requireFolder(root / "imagesTr", DatasetLayout::Decathlon);
+    const nlohmann::json j = readDatasetJson(file);
+    scan.name = textField(j, "name");
+    scan.licence = j.contains("licence") ? textField(j, "licence") : textField(j, "license");
+    readChannelNames(scan, j, file);
+    readLabelNames(scan, j, file);
+    if (const auto list = j.find("training"); list != j.end() && list->is_array()) {
+        scanDecathlonList(scan, root, *list, file);
+    } else {
+        requireFolder(root / "labelsTr", DatasetLayout::Decathlon);
+        const std::string ending = textField(j, "file_ending");
+        scanNnunetChannels(scan, root, ending.empty() ? ".nii.gz" : ending);
+    }
+}
+
 } // namespace
+
+std::string DatasetScan::labelName(int value) const
+{
+    for (const auto& [v, name] : labelNames) {
+        if (v == value) {
+            return name;
+        }
+    }
+    return {};
+}
 
 const char* datasetLayoutName(DatasetLayout layout) noexcept
 {
@@ -240,6 +461,9 @@ std::optional<DatasetLayout> detectDatasetLayout(const std::string& root)
     if (!isDirectory(r)) {
         throw Error(ErrorKind::NotFound, root, "not a folder");
     }
+    if (isDirectory(r / "imagesTr") && fs::exists(r / "dataset.json")) {
+        return DatasetLayout::Decathlon;
+    }
     if (isDirectory(r / "ISIC2018_Task1-2_Training_Input") &&
         isDirectory(r / "ISIC2018_Task1_Training_GroundTruth")) {
         return DatasetLayout::Isic2018;
@@ -266,7 +490,7 @@ DatasetScan scanDataset(const std::string& root)
         throw Error(ErrorKind::Format, root,
                     "no known dataset layout: expected ISIC2018_Task1-2_Training_Input/ + "
                     "ISIC2018_Task1_Training_GroundTruth/, trainx/ + trainy/, images/ + masks/, "
-                    "img/ + gt/, or BraTS case folders");
+                    "img/ + gt/, dataset.json + imagesTr/ (Decathlon), or BraTS case folders");
     }
     return scanDataset(root, *layout);
 }
@@ -320,6 +544,9 @@ DatasetScan scanDataset(const std::string& root, DatasetLayout layout)
     }
     case DatasetLayout::Brats2023:
         scanBrats(scan, r);
+        break;
+    case DatasetLayout::Decathlon:
+        scanDecathlon(scan, r);
         break;
     }
     std::sort(scan.samples.begin(), scan.samples.end(),

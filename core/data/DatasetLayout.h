@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace diffseg::core {
@@ -15,19 +16,23 @@ enum class DatasetLayout
     ImagesMasks, ///< images/ + masks/ matched by file stem (mask suffixes _segmentation, _lesion,
                  ///< _mask, _seg, _gt are ignored); 2D images or volumes
     Brats2023,   ///< one folder per case with t2w, t2f, t1n, t1c and seg NIfTI files
-    Aiib2023     ///< img/ + gt/ with identical file names
+    Aiib2023,    ///< img/ + gt/ with identical file names
+    Decathlon    ///< the Medical Segmentation Decathlon's dataset.json + imagesTr/ + labelsTr/
+                 ///< (its "training" pairs; or nnU-Net v2's <case>_0000 channel files)
 };
 
 const char* datasetLayoutName(DatasetLayout layout) noexcept;
-/// "isic2018", "ph2", "images-masks", "brats2023", "aiib2023" (case-insensitive).
+/// "isic2018", "ph2", "images-masks", "brats2023", "aiib2023", "decathlon" (case-insensitive;
+/// "msd" names the Decathlon too).
 std::optional<DatasetLayout> datasetLayoutFromName(const std::string& name);
 
 /// One case: its id, its image file(s) and its mask / label map file.
 struct DatasetSample
 {
     std::string id;
-    /// One file for 2D datasets and AIIB; BraTS: the four modalities in the channel order the
-    /// networks expect, t2w, t2f, t1n, t1c.
+    /// One file for 2D datasets, AIIB and the Decathlon (whose 4D files hold the channels);
+    /// BraTS: the four modalities in the channel order the networks expect, t2w, t2f, t1n, t1c;
+    /// nnU-Net v2: one file per channel in channel order.
     std::vector<std::string> images;
     std::string mask;
 };
@@ -43,6 +48,15 @@ struct DatasetScan
     /// Files and folders that look wrong: names that do not follow the layout, duplicate ids,
     /// incomplete BraTS cases.
     std::vector<std::string> problems;
+
+    /// What the dataset says about itself (a Decathlon dataset.json); empty for other layouts.
+    std::string name;
+    std::string licence;
+    std::vector<std::string> channelNames;               ///< "MRI"; "FLAIR", "T1w", ...
+    std::vector<std::pair<int, std::string>> labelNames; ///< label value -> name, by value
+
+    /// The name of label `value`, or "" when the dataset does not name it.
+    std::string labelName(int value) const;
 };
 
 /// The layout of `root`, from its folder names; nullopt when none fits. Throws Error(NotFound)

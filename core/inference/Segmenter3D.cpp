@@ -185,6 +185,8 @@ Segmenter3D::Segmenter3D(const std::string& checkpointPath, const VolumeModelLoa
                 checkpoint.info.preprocessingJson, checkpointPath + ": header.preprocessing");
             info.preparationSource = "checkpoint";
             info.labelValues = checkpoint.info.labelValues;
+            info.labelNames = checkpoint.info.labelNames;
+            info.channelNames = checkpoint.info.channelNames;
         }
         if (options.preparation) {
             options.preparation->validate("preprocessing");

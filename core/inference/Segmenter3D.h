@@ -81,6 +81,10 @@ struct VolumeModelInfo
     /// The label value written for each class (the training's dataset.label_values); empty when
     /// the checkpoint does not say (a reference state_dict, an older file): class index.
     std::vector<int> labelValues;
+    /// A name per class and per input channel, as the checkpoint records them (empty when it
+    /// does not: a reference state_dict, an older file).
+    std::vector<std::string> labelNames;
+    std::vector<std::string> channelNames;
     VolumePreparationConfig preparation;
     std::string preparationSource; ///< "checkpoint" or "caller"
     int inputSize = 128;           ///< the training patch side: the default window side

@@ -12,12 +12,16 @@ ModelCapabilities Segmenter3D::capabilities() const
     c.family = "Diff-UNet";
     c.input = InputKind::Volume;
     c.channels = i.network.inChannels;
-    c.labels = {"background"};
-    for (int k = 1; k < i.network.numClasses; ++k) {
-        const int value = k < static_cast<int>(i.labelValues.size())
-                              ? i.labelValues[static_cast<std::size_t>(k)]
-                              : k;
-        c.labels.push_back("label " + std::to_string(value));
+    if (static_cast<int>(i.labelNames.size()) == i.network.numClasses) {
+        c.labels = i.labelNames;
+    } else {
+        c.labels = {"background"};
+        for (int k = 1; k < i.network.numClasses; ++k) {
+            const int value = k < static_cast<int>(i.labelValues.size())
+                                  ? i.labelValues[static_cast<std::size_t>(k)]
+                                  : k;
+            c.labels.push_back("label " + std::to_string(value));
+        }
     }
     c.preprocessing = "cropped to the non-zero box, normalised and resampled as the checkpoint "
                       "says; sliding windows of " +

@@ -200,6 +200,9 @@ LoadedVolume readVolumeChannels(const std::vector<std::string>& paths,
                         " files as channels (at most " + std::to_string(Volume::kMaxChannels) +
                         ")");
     }
+    if (paths.size() == 1) {
+        return readVolume(paths.front(), options); // a 4D file holds its channels itself
+    }
     std::vector<LoadedVolume> parts;
     bool allInt16 = true;
     for (const std::string& path : paths) {

@@ -110,7 +110,7 @@ LoadedLabelMap readLabelMap(const std::string& path, const VolumeReadOptions& op
 /// Reads one single-channel volume per path (e.g. the four BraTS modalities) and stacks them as
 /// channels, in the order given. Every file must have the grid of the first (size, and geometry
 /// within 1e-3 mm): Error(Mismatch) names the file that differs. Int16 when all are int16, else
-/// Float32.
+/// Float32. A single path is read as it is, with all its channels (a Decathlon 4D file).
 LoadedVolume readVolumeChannels(const std::vector<std::string>& paths,
                                 const VolumeReadOptions& options = {});
 

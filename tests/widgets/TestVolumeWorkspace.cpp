@@ -15,6 +15,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -275,6 +276,27 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(core::Error, ws.replaceLabels(other, "x"));
         QVERIFY_THROWS_EXCEPTION(core::Error, ws.setGroundTruth(other));
         QVERIFY_THROWS_EXCEPTION(core::Error, ws.setOverlay(other, 1.0));
+    }
+
+    void namesTheLabelsTheBrushPaints()
+    {
+        VolumeWorkspace ws;
+        QVERIFY(showWorkspace(ws, m_ct.volume));
+        auto* legend = ws.findChild<QLabel*>(QStringLiteral("paintLabelName"));
+        QVERIFY(legend && legend->isHidden()); // no names: no legend (the baselines' toolbar)
+        ws.setLabelNames({{0, "background"}, {1, "Anterior"}, {2, "Posterior"}});
+        QVERIFY(!legend->isHidden());
+        QVERIFY(legend->text().contains("Anterior"));
+        QVERIFY(legend->toolTip().contains("2 Posterior"));
+        QVERIFY(!legend->toolTip().contains("background"));
+        ws.setPaintLabel(2);
+        QVERIFY(legend->text().contains("Posterior"));
+        QVERIFY(legend->text().contains(SliceView::labelColor(2).name()));
+        ws.setPaintLabel(5);
+        QVERIFY(legend->text().contains("(unnamed)"));
+        QCOMPARE(ws.labelName(1), QStringLiteral("Anterior"));
+        ws.setLabelNames({});
+        QVERIFY(legend->isHidden());
     }
 
     void showsHeatMapAndOutlines()

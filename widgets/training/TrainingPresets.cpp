@@ -151,6 +151,38 @@ std::vector<TrainingPreset> shippedTrainingPresets()
     return out;
 }
 
+namespace {
+
+QString describedText(const core::DatasetScan& scan)
+{
+    QStringList parts;
+    if (!scan.name.empty() || !scan.channelNames.empty()) {
+        QStringList channels;
+        for (const std::string& c : scan.channelNames) {
+            channels << QString::fromStdString(c);
+        }
+        parts << (channels.isEmpty() ? QString::fromStdString(scan.name)
+                                     : QStringLiteral("%1 (%2)").arg(
+                                           QString::fromStdString(scan.name), channels.join(", ")))
+                     .trimmed();
+    }
+    QStringList labels;
+    for (const auto& [value, name] : scan.labelNames) {
+        if (value != 0) {
+            labels << QStringLiteral("%1 %2").arg(value).arg(QString::fromStdString(name));
+        }
+    }
+    if (!labels.isEmpty()) {
+        parts << tr("labels %1").arg(labels.join(", "));
+    }
+    if (!scan.licence.empty()) {
+        parts << QString::fromStdString(scan.licence);
+    }
+    return parts.join("; ");
+}
+
+} // namespace
+
 QString DatasetSummary::text() const
 {
     if (!ok) {
@@ -160,6 +192,9 @@ QString DatasetSummary::text() const
                       .arg(layout)
                       .arg(cases)
                       .arg(volumes ? tr("volume case(s)") : tr("pair(s) of 2D images and masks"));
+    if (!described.isEmpty()) {
+        out += QLatin1Char('\n') + described;
+    }
     if (train >= 0) {
         out += tr("; a new run splits them %1 train / %2 validation / %3 test")
                    .arg(train)
@@ -184,7 +219,8 @@ DatasetSummary summarizeDataset(const QString& folder, const TrainingPreset* pre
         const std::optional<core::DatasetLayout> layout = core::detectDatasetLayout(root);
         if (!layout) {
             s.error = tr("%1: no dataset layout found (expected images/ + masks/, the ISIC2018 or "
-                         "PH2 folders, BraTS 2023 case folders or AIIB 2023 img/ + gt/)")
+                         "PH2 folders, BraTS 2023 case folders, AIIB 2023 img/ + gt/ or a "
+                         "Decathlon dataset.json + imagesTr/)")
                           .arg(folder);
             return s;
         }
@@ -196,8 +232,10 @@ DatasetSummary summarizeDataset(const QString& folder, const TrainingPreset* pre
         s.problems = static_cast<int>(scan.problems.size());
         s.volumes = *layout == core::DatasetLayout::Brats2023 ||
                     *layout == core::DatasetLayout::Aiib2023 ||
+                    *layout == core::DatasetLayout::Decathlon ||
                     (!scan.samples.empty() && !scan.samples.front().images.empty() &&
                      isVolumeFile(scan.samples.front().images.front()));
+        s.described = describedText(scan);
         if (s.cases == 0) {
             s.error = tr("%1: the %2 layout, but no image with its mask").arg(folder, s.layout);
             return s;

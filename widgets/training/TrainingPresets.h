@@ -45,8 +45,11 @@ struct DatasetSummary
 {
     bool ok = false;
     QString error;  ///< why the folder cannot be used (when !ok)
-    QString layout; ///< "isic2018", "ph2", "images-masks", "brats2023", "aiib2023"
-    int cases = 0;  ///< complete image/mask pairs (or volume cases)
+    QString layout; ///< "isic2018", "ph2", "images-masks", "brats2023", "aiib2023", "decathlon"
+    /// What the dataset says about itself (a Decathlon dataset.json), e.g. "Hippocampus (MRI);
+    /// labels 1 Anterior, 2 Posterior; CC-BY-SA 4.0"; empty when it says nothing.
+    QString described;
+    int cases = 0; ///< complete image/mask pairs (or volume cases)
     int unpairedImages = 0;
     int unpairedMasks = 0;
     int problems = 0;

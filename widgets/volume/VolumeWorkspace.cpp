@@ -99,6 +99,10 @@ VolumeWorkspace::VolumeWorkspace(QWidget* parent)
     bar->addWidget(m_brushSize);
     bar->addWidget(new QLabel(tr("Label:"), this));
     bar->addWidget(m_label);
+    m_labelLegend = new QLabel(this);
+    m_labelLegend->setObjectName(QStringLiteral("paintLabelName"));
+    m_labelLegend->setVisible(false);
+    bar->addWidget(m_labelLegend);
     bar->addStretch(1);
 
     auto* grid = new QGridLayout;
@@ -135,6 +139,7 @@ VolumeWorkspace::VolumeWorkspace(QWidget* parent)
         for (SliceView* v : m_slices) {
             v->setPaintLabel(label);
         }
+        setLabelNames(m_labelNames); // the legend follows the painted label
     });
     linkViews();
     m_ownSession = std::make_unique<core::VolumeSession>();
@@ -409,6 +414,40 @@ double VolumeWorkspace::brushRadiusMm() const
 void VolumeWorkspace::setPaintLabel(int label)
 {
     m_label->setValue(label);
+}
+
+void VolumeWorkspace::setLabelNames(const std::vector<std::pair<int, QString>>& names)
+{
+    m_labelNames = names;
+    QStringList lines;
+    for (const auto& [value, name] : names) {
+        if (value > 0) {
+            lines << QStringLiteral("<span style=\"color:%1\">&#9632;</span> %2 %3")
+                         .arg(SliceView::labelColor(value).name())
+                         .arg(value)
+                         .arg(name.toHtmlEscaped());
+        }
+    }
+    m_labelLegend->setVisible(!lines.isEmpty());
+    if (lines.isEmpty()) {
+        return;
+    }
+    const int value = m_label->value();
+    const QString name = labelName(value);
+    m_labelLegend->setText(QStringLiteral("<span style=\"color:%1\">&#9632;</span> %2")
+                               .arg(SliceView::labelColor(value).name(),
+                                    name.isEmpty() ? tr("(unnamed)") : name.toHtmlEscaped()));
+    m_labelLegend->setToolTip(tr("Labels of this model:<br>") + lines.join(QStringLiteral("<br>")));
+}
+
+QString VolumeWorkspace::labelName(int value) const
+{
+    for (const auto& [v, name] : m_labelNames) {
+        if (v == value) {
+            return name;
+        }
+    }
+    return {};
 }
 
 void VolumeWorkspace::rebuildSurfaceNow()

@@ -12,10 +12,12 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 class QComboBox;
 class QDoubleSpinBox;
+class QLabel;
 class QSpinBox;
 class QTimer;
 class QToolButton;
@@ -89,6 +91,12 @@ public:
     double brushRadiusMm() const;
     /// The label value the brush paints (1..255).
     void setPaintLabel(int label);
+    /// Names of label values, as the model or the dataset gives them (value -> name; 0, the
+    /// background, may be left out). The toolbar then shows the painted label's colour and name
+    /// and lists every named label in its tooltip; empty: no names, no legend.
+    void setLabelNames(const std::vector<std::pair<int, QString>>& names);
+    /// The name of label `value`, or "" when none was given.
+    QString labelName(int value) const;
     /// Rebuilds the 3D label surface now (it otherwise follows edits after a short delay).
     void rebuildSurfaceNow();
 
@@ -154,6 +162,8 @@ private:
     QToolButton* m_eraser = nullptr;
     QDoubleSpinBox* m_brushSize = nullptr;
     QSpinBox* m_label = nullptr;
+    QLabel* m_labelLegend = nullptr;
+    std::vector<std::pair<int, QString>> m_labelNames;
     QTimer* m_surfaceTimer = nullptr;
 };
 

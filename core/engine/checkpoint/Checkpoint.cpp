@@ -188,6 +188,12 @@ nlohmann::json headerJson(const CheckpointInfo& info, bool hasEma)
         if (!info.labelValues.empty()) {
             h["label_values"] = info.labelValues;
         }
+        if (!info.labelNames.empty()) {
+            h["label_names"] = info.labelNames;
+        }
+        if (!info.channelNames.empty()) {
+            h["channel_names"] = info.channelNames;
+        }
     } else {
         h["model"] = nlohmann::json::parse(info.model.toJson());
         h["schedule"] = {{"mode", scheduleModeName(info.schedule.mode)},
@@ -243,6 +249,24 @@ void validateLabelValues(const std::vector<int>& values, int classes, const std:
     }
 }
 
+/// header.label_names / header.channel_names: absent (older files) or one string per class /
+/// channel.
+std::vector<std::string> namesList(const nlohmann::json& header, const char* key, int count,
+                                   const std::string& path)
+{
+    const auto it = header.find(key);
+    if (it == header.end()) {
+        return {};
+    }
+    std::vector<std::string> names = it->get<std::vector<std::string>>();
+    if (static_cast<int>(names.size()) != count) {
+        throw Error(ErrorKind::Format, path,
+                    std::string("header.") + key + " has " + std::to_string(names.size()) +
+                        " names for " + std::to_string(count));
+    }
+    return names;
+}
+
 /// header.input_size: the network's input side, `what` ("a multiple", "a positive multiple") of
 /// `multiple` up to `largest`; 128 when absent (files written before it was recorded were all
 /// made for 128-voxel inputs).
@@ -283,6 +307,8 @@ CheckpointInfo parseHeader(const std::string& text, const std::string& path)
                 info.labelValues = v->get<std::vector<int>>();
                 validateLabelValues(info.labelValues, info.diffunet.numClasses, path);
             }
+            info.labelNames = namesList(h, "label_names", info.diffunet.numClasses, path);
+            info.channelNames = namesList(h, "channel_names", info.diffunet.inChannels, path);
             parseTrainingAndEma(h, info);
             return info;
         }

@@ -30,6 +30,11 @@ struct CheckpointInfo
     /// (dataset.label_values), so that inference writes label maps in the dataset's own values.
     /// Empty in files written before it was recorded: class index = label value.
     std::vector<int> labelValues;
+    /// diffunet only: a name per class ("background", "Anterior", ...), from the dataset's own
+    /// description (a Decathlon dataset.json) or dataset.label_names; empty when unknown.
+    std::vector<std::string> labelNames;
+    /// diffunet only: what each input channel is ("MRI", "FLAIR", "CT"); empty when unknown.
+    std::vector<std::string> channelNames;
     /// How inputs were prepared for the network, as JSON text (the 3D pipeline's crop,
     /// normalisation, target spacing and patch; "{}" when the network needs nothing beyond
     /// inputSize). Inference reads it back so that it prepares volumes as training did.

@@ -212,6 +212,29 @@ double dice(const torch::Tensor& pred, const torch::Tensor& truth)
     return 2.0 * (pred & truth).sum().item<double>() / (p + t);
 }
 
+/// The class and channel names a checkpoint records: the config's label_names, else the
+/// dataset's own (a Decathlon dataset.json) for each class's label value. A dataset that names
+/// a different number of channels than the network takes is an error, caught before training.
+std::pair<std::vector<std::string>, std::vector<std::string>>
+namesFor(const DiffUNetTrainingConfig& c, const DatasetScan& scan)
+{
+    std::vector<std::string> labels = c.labelNames;
+    if (labels.empty() && !scan.labelNames.empty()) {
+        for (const int value : c.labelValues) {
+            const std::string name = scan.labelName(value);
+            labels.push_back(name.empty() ? "label " + std::to_string(value) : name);
+        }
+    }
+    if (!scan.channelNames.empty() &&
+        static_cast<int>(scan.channelNames.size()) != c.model.inChannels) {
+        throw Error(ErrorKind::Mismatch, scan.root + "/dataset.json",
+                    "names " + std::to_string(scan.channelNames.size()) +
+                        " image channels; the config's model.params.in_channels is " +
+                        std::to_string(c.model.inChannels));
+    }
+    return {labels, scan.channelNames};
+}
+
 } // namespace
 
 struct DiffUNetTrainer::Impl
@@ -367,7 +390,8 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
         std::optional<DatasetLayout> layout = datasetLayoutFromName(c.datasetName);
         if (!layout && !c.datasetName.empty()) {
             throw Error(ErrorKind::Config, c.sourceName + ": dataset.name",
-                        "'" + c.datasetName + "' is not brats2023, aiib2023 or images-masks");
+                        "'" + c.datasetName +
+                            "' is not brats2023, aiib2023, decathlon or images-masks");
         }
         if (!layout) {
             layout = detectDatasetLayout(c.dataDir);
@@ -379,6 +403,7 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
         if (scan.samples.empty()) {
             throw Error(ErrorKind::NotFound, c.dataDir, "no image/label pairs found");
         }
+        const auto [labelNames, channelNames] = namesFor(c, scan);
         std::map<std::string, DatasetSample> byId;
         std::vector<std::string> ids;
         for (const DatasetSample& s : scan.samples) {
@@ -549,6 +574,8 @@ TrainingSummary DiffUNetTrainer::Impl::run(const TrainingEventCallback& onEvent,
             ckpt.info.network = "diffunet";
             ckpt.info.diffunet = c.model;
             ckpt.info.labelValues = c.labelValues;
+            ckpt.info.labelNames = labelNames;
+            ckpt.info.channelNames = channelNames;
             ckpt.info.inputSize = c.patchSize;
             ckpt.info.preprocessingJson = prep.toJson();
             ckpt.info.step = run.step;

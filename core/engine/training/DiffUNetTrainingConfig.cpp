@@ -71,12 +71,13 @@ DiffUNetTrainingConfig::fromYaml(const std::string& text, const std::string& sou
     p.scalar(p.child(diffusion, "time_input"), c.timeInput);
 
     const YamlKey dataset = p.child(top, "dataset");
-    p.requireMap(dataset, {"name", "data_dir", "patch_size", "label_values",
+    p.requireMap(dataset, {"name", "data_dir", "patch_size", "label_values", "label_names",
                            "foreground_oversampling", "preprocessing", "split"});
     p.scalar(p.child(dataset, "name"), c.datasetName);
     p.scalar(p.child(dataset, "data_dir"), c.dataDir);
     p.scalar(p.child(dataset, "patch_size"), c.patchSize);
     p.list(p.child(dataset, "label_values"), c.labelValues);
+    p.list(p.child(dataset, "label_names"), c.labelNames);
     p.scalar(p.child(dataset, "foreground_oversampling"), c.foregroundOversampling);
     if (const YamlKey prep = p.child(dataset, "preprocessing"); YamlKeyReader::present(prep)) {
         p.requireMap(prep, {"normalization", "crop_to_nonzero", "target_spacing"});
@@ -194,6 +195,10 @@ void DiffUNetTrainingConfig::validate() const
     if (static_cast<int>(labelValues.size()) != model.numClasses) {
         fail("dataset.label_values",
              "must list one raw label value per class (" + std::to_string(model.numClasses) + ")");
+    }
+    if (!labelNames.empty() && static_cast<int>(labelNames.size()) != model.numClasses) {
+        fail("dataset.label_names",
+             "must name every class (" + std::to_string(model.numClasses) + "), or be left out");
     }
     if (!(foregroundOversampling >= 0.0 && foregroundOversampling <= 1.0)) {
         fail("dataset.foreground_oversampling", "must lie in [0, 1]");
@@ -321,8 +326,15 @@ std::string DiffUNetTrainingConfig::toYaml() const
     y << "diffusion: {steps: " << samplingSteps << ", fusion: " << quote(fusion)
       << ", time_input: " << quote(timeInput) << "}\n";
     y << "dataset:\n  name: " << quote(datasetName) << "\n  data_dir: " << quote(dataDir)
-      << "\n  patch_size: " << patchSize << "\n  label_values: " << list(labelValues)
-      << "\n  foreground_oversampling: " << shortest(foregroundOversampling)
+      << "\n  patch_size: " << patchSize << "\n  label_values: " << list(labelValues);
+    if (!labelNames.empty()) {
+        y << "\n  label_names: [";
+        for (std::size_t i = 0; i < labelNames.size(); ++i) {
+            y << (i ? ", " : "") << quote(labelNames[i]);
+        }
+        y << "]";
+    }
+    y << "\n  foreground_oversampling: " << shortest(foregroundOversampling)
       << "\n  preprocessing: {normalization: "
       << quote(normalizationName(preprocessing.normalization))
       << ", crop_to_nonzero: " << flag(preprocessing.cropToNonZero) << ", target_spacing: "

@@ -17,9 +17,9 @@ namespace diffseg::core::engine {
 ///     model: {network: diffunet, save_dir, name, params: {in_channels, num_classes,
 ///             base_features, max_features, n_stages, convs_per_stage, mba}}
 ///     diffusion: {steps, fusion: mean|uncertainty, time_input: log_snr|tau}
-///     dataset: {name: brats2023|aiib2023|images-masks, data_dir, patch_size, label_values,
-///               foreground_oversampling, preprocessing: {normalization: zscore|ct|none,
-///               crop_to_nonzero, target_spacing}, split: {fractions, seed}}
+///     dataset: {name: brats2023|aiib2023|decathlon|images-masks, data_dir, patch_size,
+///               label_values, label_names, foreground_oversampling, preprocessing: {normalization:
+///               zscore|ct|none, crop_to_nonzero, target_spacing}, split: {fractions, seed}}
 ///     data_loader: {train: {batch_size}}
 ///     training: {epochs, steps_per_epoch, seed, checkpoint_every_steps, grad_clip,
 ///                mixed_precision, optimizer: {name: SGD|Adam|AdamW, params: {lr, momentum,
@@ -48,6 +48,9 @@ struct DiffUNetTrainingConfig
     /// Raw label value of each class; class i is voxels whose label equals labelValues[i] (class
     /// 0 is also every value not listed, so extra labels count as background). Default 0..C-1.
     std::vector<int> labelValues;
+    /// A name per class (dataset.label_names, ours); empty: the dataset's own names where it
+    /// has them (a Decathlon dataset.json), else none. Recorded in the checkpoint.
+    std::vector<std::string> labelNames;
     double foregroundOversampling = 0.33;
     VolumePreparationConfig preprocessing;
     std::array<double, 3> splitFractions{0.8, 0.2, 0.0};

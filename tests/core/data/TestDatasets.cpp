@@ -212,6 +212,91 @@ private Q_SLOTS:
                     {"seg.nii.gz", "not on the grid", "t2w.nii.gz"});
     }
 
+    void decathlonListPairsDescribesAndReadsFourDimensionalChannels()
+    {
+        const std::string root = str(scratchDir("decathlon"));
+        // Two modalities in one 4D file, as the Decathlon stores them.
+        fs::create_directories(root + "/imagesTr");
+        Volume fourD({6, 5, 4}, 2, PixelType::Int16, Geometry{});
+        fourD.channelData<std::int16_t>(0)[0] = 11;
+        fourD.channelData<std::int16_t>(1)[0] = 22;
+        writeVolume(fourD, root + "/imagesTr/case_001.nii.gz");
+        labels(root + "/labelsTr/case_001.nii.gz");
+        writeVolume(fourD, root + "/imagesTr/case_002.nii.gz"); // no label map
+        std::ofstream(root + "/dataset.json") << R"({
+            "name": "Toy", "licence": "CC-BY-SA 4.0", "tensorImageSize": "4D",
+            "modality": {"0": "FLAIR", "1": "T1w"},
+            "labels": {"0": "background", "3": "Tumour"},
+            "numTraining": 3,
+            "training": [
+                {"image": "./imagesTr/case_001.nii.gz", "label": "./labelsTr/case_001.nii.gz"},
+                {"image": "./imagesTr/case_002.nii.gz", "label": "./labelsTr/case_002.nii.gz"},
+                {"image": "./imagesTr/case_003.nii.gz", "label": "./labelsTr/case_003.nii.gz"}],
+            "test": []})";
+        QVERIFY(detectDatasetLayout(root) == DatasetLayout::Decathlon);
+        QVERIFY(datasetLayoutFromName("MSD") == DatasetLayout::Decathlon);
+        const DatasetScan scan = scanDataset(root);
+        QVERIFY(ids(scan) == std::vector<std::string>{"case_001"});
+        QCOMPARE(scan.unpairedImages.size(), std::size_t(1));
+        QCOMPARE(scan.problems.size(), std::size_t(1));
+        QVERIFY(scan.problems[0].find("case_003.nii.gz: listed in dataset.json but missing") !=
+                std::string::npos);
+        QCOMPARE(scan.name, std::string("Toy"));
+        QCOMPARE(scan.licence, std::string("CC-BY-SA 4.0"));
+        QVERIFY(scan.channelNames == (std::vector<std::string>{"FLAIR", "T1w"}));
+        QCOMPARE(scan.labelNames.size(), std::size_t(2));
+        QCOMPARE(scan.labelName(3), std::string("Tumour"));
+        QCOMPARE(scan.labelName(1), std::string());
+        const VolumeCase c = loadVolumeCase(scan.samples[0]);
+        QCOMPARE(c.image.channels(), 2);
+        QCOMPARE(int(c.image.channelData<std::int16_t>(1)[0]), 22);
+        QCOMPARE(int(c.labels.maxLabel()), 3);
+
+        std::ofstream(root + "/dataset.json") << "{\"training\": [";
+        expectError([&] { scanDataset(root); }, ErrorKind::Format,
+                    {"dataset.json", "not valid JSON"});
+    }
+
+    void decathlonNnunetChannelFiles()
+    {
+        const std::string root = str(scratchDir("nnunet"));
+        volume(root + "/imagesTr/prostate_01_0000.nii.gz", 1);
+        volume(root + "/imagesTr/prostate_01_0001.nii.gz", 2);
+        volume(root + "/imagesTr/prostate_02_0000.nii.gz", 1); // a channel short
+        labels(root + "/labelsTr/prostate_01.nii.gz");
+        labels(root + "/labelsTr/prostate_02.nii.gz");
+        std::ofstream(root + "/dataset.json") << R"({
+            "channel_names": {"0": "T2", "1": "ADC"},
+            "labels": {"background": 0, "PZ": 1, "TZ": 2},
+            "numTraining": 2, "file_ending": ".nii.gz"})";
+        const DatasetScan scan = scanDataset(root);
+        QCOMPARE(scan.layout, DatasetLayout::Decathlon);
+        QVERIFY(ids(scan) == std::vector<std::string>{"prostate_01"});
+        QCOMPARE(scan.samples[0].images.size(), std::size_t(2));
+        QCOMPARE(scan.problems.size(), std::size_t(1));
+        QVERIFY(scan.problems[0].find("prostate_02: case has 1 channel files") !=
+                std::string::npos);
+        QCOMPARE(scan.labelName(2), std::string("TZ"));
+        const VolumeCase c = loadVolumeCase(scan.samples[0]);
+        QCOMPARE(c.image.channels(), 2);
+        QCOMPARE(int(c.image.channelData<std::int16_t>(1)[0]), 2);
+    }
+
+    void sharedHippocampusDecathlon()
+    {
+        DIFFSEG_REQUIRE_SHARED(root, QStringLiteral("data/volumes/msd_hippocampus"));
+        const DatasetScan scan = scanDataset(str(root));
+        QCOMPARE(scan.layout, DatasetLayout::Decathlon);
+        QCOMPARE(scan.samples.size(), std::size_t(208));
+        QVERIFY(scan.problems.empty() && scan.unpairedImages.empty());
+        QCOMPARE(scan.labelName(1), std::string("Anterior"));
+        QCOMPARE(scan.labelName(2), std::string("Posterior"));
+        QVERIFY(scan.channelNames == std::vector<std::string>{"MRI"});
+        const VolumeCase c = loadVolumeCase(scan.samples.front());
+        QCOMPARE(c.image.channels(), 1);
+        QCOMPARE(int(c.labels.maxLabel()), 2);
+    }
+
     void unknownLayoutsAndMissingFolders()
     {
         const std::string root = str(scratchDir("nolayout"));

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <map>
 
 using namespace diffseg::core;
@@ -235,6 +236,68 @@ private Q_SLOTS:
         QVERIFY2(prep.mean > 250 && prep.mean < 350, qPrintable(QString::number(prep.mean)));
         QVERIFY(prep.clipLow > 150 && prep.clipHigh < 450);
         QVERIFY(prep.stddev > 10 && prep.stddev < 100);
+    }
+
+    void decathlonDatasetNamesTheModelsLabelsAndChannels()
+    {
+        const QString root = diffseg::test::scratchDir("diffunet-decathlon");
+        const std::string data = (root + "/data").toStdString();
+        makePhantoms(data, 4, false);
+        QVERIFY(QDir().rename(QString::fromStdString(data + "/images"),
+                              QString::fromStdString(data + "/imagesTr")));
+        QVERIFY(QDir().rename(QString::fromStdString(data + "/masks"),
+                              QString::fromStdString(data + "/labelsTr")));
+        const auto writeJson = [&](const std::string& modality) {
+            nlohmann::json j{{"name", "Balls"},
+                             {"modality", nlohmann::json::parse(modality)},
+                             {"labels", {{"0", "background"}, {"1", "Ball"}}},
+                             {"training", nlohmann::json::array()}};
+            for (int n = 0; n < 4; ++n) {
+                const std::string id = "case" + std::to_string(n) + ".nii.gz";
+                j["training"].push_back(
+                    {{"image", "./imagesTr/" + id}, {"label", "./labelsTr/" + id}});
+            }
+            std::ofstream(data + "/dataset.json") << j.dump(1);
+        };
+        writeJson(R"({"0": "MRI"})");
+        const DiffUNetTrainingConfig c =
+            DiffUNetTrainingConfig::fromYaml(tinyYaml(data, root.toStdString()), "tiny3d.yaml",
+                                             {{"dataset.name", ""}, {"training.epochs", "1"}});
+        Recorded r;
+        const TrainingSummary done =
+            DiffUNetTrainer(c, {"cpu", false, false, {}, 0, 1}).run(r.callback());
+        const Checkpoint last = loadCheckpoint(done.lastCheckpoint);
+        QVERIFY(last.info.labelNames == (std::vector<std::string>{"background", "Ball"}));
+        QVERIFY(last.info.channelNames == std::vector<std::string>{"MRI"});
+        for (const auto& e : r.events) {
+            if (e["event"] == "started") {
+                QCOMPARE(e["dataset"]["layout"].get<std::string>(), std::string("decathlon"));
+            }
+        }
+        // The config's own names win; a dataset of two channels is refused for a 1-channel net.
+        const DiffUNetTrainingConfig named =
+            DiffUNetTrainingConfig::fromYaml(tinyYaml(data, root.toStdString()), "tiny3d.yaml",
+                                             {{"dataset.name", "decathlon"},
+                                              {"dataset.label_names", "[\"bg\", \"sphere\"]"},
+                                              {"training.epochs", "1"}});
+        QVERIFY(DiffUNetTrainingConfig::fromYaml(named.toYaml(), "again.yaml").labelNames ==
+                named.labelNames);
+        const TrainingSummary again =
+            DiffUNetTrainer(named, {"cpu", false, false, (root + "/named").toStdString(), 1, 1})
+                .run(r.callback());
+        QVERIFY(loadCheckpoint(again.lastCheckpoint).info.labelNames ==
+                (std::vector<std::string>{"bg", "sphere"}));
+        writeJson(R"({"0": "T1", "1": "T2"})");
+        try {
+            DiffUNetTrainer(c, {"cpu", false, false, (root + "/two").toStdString(), 1, 1})
+                .run(r.callback());
+            QFAIL("a two-channel dataset trained a one-channel network");
+        } catch (const Error& e) {
+            const std::string what = e.what();
+            QVERIFY2(what.find("dataset.json") != std::string::npos &&
+                         what.find("names 2 image channels") != std::string::npos,
+                     e.what());
+        }
     }
 };
 
