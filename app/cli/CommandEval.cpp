@@ -4,6 +4,7 @@
 #include "CasePairing.h"
 #include "CliCommand.h"
 #include "base/Error.h"
+#include "data/DatasetLayout.h"
 #include "io/AtomicWrite.h"
 #include "io/FileUtils.h"
 #include "io/ImageReader.h"
@@ -174,6 +175,24 @@ CaseMetrics evaluatePair(const CasePair& pair, const EvalArgs& args,
     return computeCaseMetrics(prediction, reference, options, pair.stem);
 }
 
+/// The ground-truth files of a --gt folder by stem: a dataset folder's label maps (a Decathlon
+/// root, images/ + masks/, BraTS, AIIB) or the folder's own mask files. `labelName` gets the
+/// dataset's name of --label where it has one.
+std::map<std::string, std::string> referencesIn(const EvalArgs& args, std::string& labelName)
+{
+    const std::optional<DatasetLayout> layout = detectDatasetLayout(args.gt);
+    if (!layout || *layout == DatasetLayout::Isic2018 || *layout == DatasetLayout::Ph2) {
+        return app::indexByStem(app::listFiles(args.gt, isMaskFile));
+    }
+    const DatasetScan scan = scanDataset(args.gt, *layout);
+    std::map<std::string, std::string> byStem;
+    for (const DatasetSample& s : scan.samples) {
+        byStem[pairingStem(s.id)] = s.mask;
+    }
+    labelName = args.label > 0 ? scan.labelName(args.label) : std::string();
+    return byStem;
+}
+
 void runEval(const EvalArgs& args, app::CliResult& result)
 {
     std::error_code ec;
@@ -191,6 +210,7 @@ void runEval(const EvalArgs& args, app::CliResult& result)
         args.convention == "brats" ? EmptyConvention::BraTS : EmptyConvention::Default;
 
     std::vector<CasePair> pairs;
+    std::string labelName; // of --label, from a dataset's own description
     std::vector<std::string> unpairedPredictions;
     std::vector<std::string> unpairedReferences;
     const bool predFolder = fs::is_directory(args.pred, ec);
@@ -202,7 +222,7 @@ void runEval(const EvalArgs& args, app::CliResult& result)
                     "--pred and --gt must both be folders or both be files");
     } else {
         const auto predictions = predictionFiles(args.pred);
-        auto references = app::indexByStem(app::listFiles(args.gt, isMaskFile));
+        auto references = referencesIn(args, labelName);
         for (const auto& [stem, file] : predictions) {
             const auto it = references.find(stem);
             if (it == references.end()) {
@@ -238,6 +258,9 @@ void runEval(const EvalArgs& args, app::CliResult& result)
     }
     const MetricsSummary summary = summarizeCases(cases, options.emptyConvention);
     std::fputs(metricsTable(summary).c_str(), stdout);
+    if (!labelName.empty()) {
+        std::printf("label %d: %s\n", args.label, labelName.c_str());
+    }
     std::printf("%zu case(s); pooled over all pixels (global TP/FP/TN/FN): Dice %.4f, IoU %.4f\n",
                 cases.size(), summary.pooled.dice, summary.pooled.iou);
     if (!unpairedPredictions.empty() || !unpairedReferences.empty()) {
@@ -253,6 +276,10 @@ void runEval(const EvalArgs& args, app::CliResult& result)
         json["ground_truth"] = args.gt;
         json["spacing_mm"] = spacing.empty() ? nlohmann::json("from the files (1 for 2D masks)")
                                              : nlohmann::json(spacing);
+        if (args.label > 0) {
+            json["label"] = args.label;
+            json["label_name"] = labelName;
+        }
         json["unpaired"] = {{"predictions", unpairedPredictions},
                             {"ground_truth", unpairedReferences}};
         nlohmann::json files = nlohmann::json::array();
@@ -284,7 +311,11 @@ void registerEval(CLI::App& root, app::CliResult& result)
         "label maps (NIfTI, NRRD, MetaImage)");
     auto args = std::make_shared<EvalArgs>();
     command->add_option("--pred", args->pred, "folder of predictions (or one file)")->required();
-    command->add_option("--gt", args->gt, "folder of ground-truth masks (or one file)")->required();
+    command
+        ->add_option("--gt", args->gt,
+                     "folder of ground-truth masks (or one file); a dataset folder (Decathlon "
+                     "dataset.json + imagesTr/ + labelsTr/, images/ + masks/) gives its label maps")
+        ->required();
     command->add_option("--csv", args->csv, "write per-case, pooled, mean and std rows as CSV");
     command->add_option("--json", args->json, "write the same as JSON, with the unpaired files");
     command->add_option("--spacing", args->spacing,

@@ -738,7 +738,7 @@ void registerSegment(CLI::App& root, app::CliResult& result)
         const bool volume =
             app::isVolumeSegmentation(args->model, args->input, args->referenceConfig);
         if (args->model.empty()) {
-            args->model = app::defaultModelFor(volume, args->referenceConfig);
+            args->model = app::defaultModelFor(volume, args->referenceConfig, args->input);
         }
         if (volume) {
             app::runSegmentVolumeFrom(*command, result, args->model);

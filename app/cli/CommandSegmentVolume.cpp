@@ -13,6 +13,8 @@
 #include "base/Error.h"
 #include "data/DatasetLayout.h"
 #include "engine/Precision.h"
+#include "imaging/Intensity.h"
+#include "inference/ModelCard.h"
 #include "inference/Segmenter3D.h"
 #include "io/AtomicWrite.h"
 #include "io/FileUtils.h"
@@ -72,6 +74,9 @@ struct VolumeArgs
     int roi = 0;
     bool fp16 = false;
     bool noEma = false;
+    /// The options the command line set; the others follow the model card's validated settings
+    /// (steps, fusion, overlap, mirror_tta) when it has them.
+    std::set<std::string> given;
 };
 
 /// One window/step of a case: a JSON line, or the bar.
@@ -451,6 +456,7 @@ public:
     }
 
     void setSaveSteps(std::set<int> steps) { m_saveSteps = std::move(steps); }
+    void setSettingsFromCard(std::vector<std::string> names) { m_fromCard = std::move(names); }
 
     static Json modelJson(const VolumeModelInfo& info)
     {
@@ -492,7 +498,8 @@ private:
                 {"threads", computeThreads()},
                 {"step_cache_budget_bytes", m_options.stepCacheBudget},
                 {"save_steps", m_args.saveSteps},
-                {"format", m_args.format}};
+                {"format", m_args.format},
+                {"from_model_card", m_fromCard}};
     }
 
     std::string channelList() const
@@ -532,9 +539,47 @@ private:
     ProgressOutput& m_progress;
     const CancelToken& m_cancel;
     std::set<int> m_saveSteps;
+    std::vector<std::string> m_fromCard;
 };
 
 // --- the command --------------------------------------------------------------------------------
+
+/// The settings the model was validated with (its card's "validated": steps, fusion, overlap,
+/// mirror_tta), for each one the command line did not set. Returns the names taken.
+std::vector<std::string> applyValidatedSettings(const Segmenter3D& segmenter,
+                                                const VolumeArgs& args, Segment3DOptions& options)
+{
+    if (segmenter.info().format != "diffseg") {
+        return {};
+    }
+    const ModelCard card = readModelCard(segmenter.info().path);
+    std::vector<std::string> taken;
+    if (!args.given.count("--steps")) {
+        if (const auto steps = card.validatedNumber("steps")) {
+            options.steps = static_cast<int>(*steps);
+            taken.push_back("steps");
+        }
+    }
+    if (!args.given.count("--fusion")) {
+        if (const auto fusion = card.validatedText("fusion")) {
+            options.fusion = parseStepFusion(*fusion, segmenter.info().path + ": card fusion");
+            taken.push_back("fusion");
+        }
+    }
+    if (!args.given.count("--overlap")) {
+        if (const auto overlap = card.validatedNumber("overlap")) {
+            options.overlap = *overlap;
+            taken.push_back("overlap");
+        }
+    }
+    if (!args.given.count("--tta")) {
+        if (const auto tta = card.validatedText("mirror_tta")) {
+            options.mirrorTta = *tta == "true";
+            taken.push_back("mirror_tta");
+        }
+    }
+    return taken;
+}
 
 void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
 {
@@ -564,8 +609,6 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
     if (options.uncertainty == VolumeUncertainty::MirrorVariance && !options.mirrorTta) {
         throw Error(ErrorKind::Config, "--uncertainty", "'mirror' needs --tta");
     }
-    const std::set<int> saveSteps = parseSaveSteps(args.saveSteps, options.steps);
-
     const std::vector<app::VolumeCaseInput> cases = app::collectVolumeCases(args.input, args.gt);
 
     VolumeModelLoadOptions load;
@@ -604,6 +647,8 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
                                      "--reference-config aiib2023|brats2023");
     }
     cancel.throwIfCancelled("volume segmentation");
+    const std::vector<std::string> fromCard = applyValidatedSettings(*segmenter, args, options);
+    const std::set<int> saveSteps = parseSaveSteps(args.saveSteps, options.steps);
     try {
         segmenter->windowOptions(options);
     } catch (const Error& e) {
@@ -628,6 +673,7 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
                     {"overlap", options.overlap},
                     {"window_batch", options.windowBatch},
                     {"classes", info.network.numClasses},
+                    {"settings_from_card", fromCard},
                     {"out", args.out}});
     if (progress.mode() == ProgressOutput::Mode::Bar) {
         progress.message("model " + info.path + " (" + info.id + ", " +
@@ -641,6 +687,7 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
 
     VolumeRun run(args, *segmenter, options, preset, loop);
     run.setSaveSteps(saveSteps);
+    run.setSettingsFromCard(fromCard);
     std::vector<CaseMetrics> metrics;
     const int total = static_cast<int>(cases.size());
     for (int i = 0; i < total; ++i) {
@@ -680,8 +727,9 @@ void addVolumeOptions(CLI::App* command, const std::shared_ptr<VolumeArgs>& args
     command
         ->add_option("--input", args->input,
                      "a volume (.nii, .nii.gz, .nrrd, .seg.nrrd, .mha, .mhd), a DICOM folder, a "
-                     "folder of volumes or a dataset folder (brats2023, aiib2023, images/ + "
-                     "masks/, whose label maps are the ground truth)")
+                     "folder of volumes or a dataset folder (brats2023, aiib2023, a Decathlon "
+                     "dataset.json + imagesTr/ + labelsTr/, images/ + masks/, whose label maps "
+                     "are the ground truth)")
         ->required();
     command->add_option("--out", args->out, "output folder (one subfolder per case)")->required();
     command->add_option("--steps", args->steps, "denoiser steps per window (the reference: 3)")
@@ -758,9 +806,14 @@ void registerSegment3d(CLI::App& root, app::CliResult& result)
         "hands volumes here. SIGINT/SIGTERM cancel cleanly (exit 3)");
     auto args = std::make_shared<VolumeArgs>();
     addVolumeOptions(command, args);
-    command->callback([args, &result] {
+    command->callback([args, command, &result] {
         if (args->model.empty()) {
-            args->model = diffseg::app::defaultModelFor(true, args->referenceConfig);
+            args->model = diffseg::app::defaultModelFor(true, args->referenceConfig, args->input);
+        }
+        for (const char* name : {"--steps", "--fusion", "--overlap", "--tta"}) {
+            if (command->count(name) > 0) {
+                args->given.insert(name);
+            }
         }
         runSegmentVolume(*args, result);
     });
@@ -795,24 +848,50 @@ bool isVolumeSegmentation(const std::string& model, const std::string& input,
     }
 }
 
-std::string defaultModelFor(bool volume, const std::string& referenceConfig)
+std::string defaultModelFor(bool volume, const std::string& referenceConfig,
+                            const std::string& input)
 {
     if (!referenceConfig.empty()) {
         throw Error(ErrorKind::Config, "--model",
                     "--reference-config names the reference checkpoint's configuration; give the "
                     "checkpoint itself with --model");
     }
-    const std::string path =
-        packagedDefaultModel(volume ? PackagedModelKind::Volume : PackagedModelKind::Photo);
-    if (path.empty()) {
+    const std::vector<std::string> packaged =
+        packagedModels(volume ? PackagedModelKind::Volume : PackagedModelKind::Photo);
+    if (packaged.empty()) {
         throw Error(ErrorKind::Config, "--model",
                     std::string("no model given and no packaged ") + (volume ? "volume" : "photo") +
                         " model found (resources folder: " +
                         (resourceDir().empty() ? "none" : resourceDir()) +
                         "); pass --model CHECKPOINT");
     }
-    std::fprintf(stderr, "no --model given: using the packaged %s model %s\n",
-                 volume ? "volume" : "photo", path.c_str());
+    std::string path = packaged.front();
+    std::string why;
+    if (volume && !input.empty() && packaged.size() > 1) {
+        // A model for the input's modality: the hippocampus MRI model knows nothing of CT.
+        try {
+            const std::vector<VolumeCaseInput> cases = collectVolumeCases(input, {});
+            const LoadedVolume first = readVolumeChannels(cases.front().images);
+            const VolumeSource& s = first.source;
+            const std::string dicom =
+                s.chosenSeries >= 0 && s.chosenSeries < static_cast<int>(s.dicomSeries.size())
+                    ? s.dicomSeries[static_cast<std::size_t>(s.chosenSeries)].modality
+                    : std::string();
+            const bool ct = looksLikeCt(first.volume, dicom);
+            const VolumeModality wanted = ct ? VolumeModality::Ct : VolumeModality::Mr;
+            for (const std::string& candidate : packaged) {
+                if (checkpointVolumeModality(candidate) == wanted) {
+                    path = candidate;
+                    why = ct ? " (the input looks like CT)" : " (the input looks like MRI)";
+                    break;
+                }
+            }
+        } catch (const Error&) {
+            // Unreadable input: the run reports it with its own message.
+        }
+    }
+    std::fprintf(stderr, "no --model given: using the packaged %s model %s%s\n",
+                 volume ? "volume" : "photo", path.c_str(), why.c_str());
     return path;
 }
 

@@ -19,7 +19,10 @@ bool isVolumeSegmentation(const std::string& model, const std::string& input,
 /// Runs segment3d with the options `segment` parsed.
 void runSegmentVolumeFrom(const CLI::App& segment, CliResult& result, const std::string& model);
 /// The packaged model for `volume` inputs or photos, announced on stderr; throws Error(Config)
-/// when none is installed or a reference preset needs its own file.
-std::string defaultModelFor(bool volume, const std::string& referenceConfig);
+/// when none is installed or a reference preset needs its own file. For volumes, the first
+/// packaged model for the modality of `input`'s first case (CT or MRI, core::looksLikeCt) is
+/// taken, else the first packaged volume model.
+std::string defaultModelFor(bool volume, const std::string& referenceConfig,
+                            const std::string& input = {});
 
 } // namespace diffseg::app

@@ -75,6 +75,13 @@ core::ModelCard checkpointCard(const QString& path)
     });
 }
 
+core::VolumeModality checkpointModality(const QString& path)
+{
+    return cachedPerFile(path, core::VolumeModality::Unknown, [](const QString& file) {
+        return core::checkpointVolumeModality(file.toStdString());
+    });
+}
+
 QString checkpointToolTip(const QString& path)
 {
     const core::ModelCard card = checkpointCard(path);

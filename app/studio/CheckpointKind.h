@@ -47,6 +47,9 @@ std::optional<CheckpointProblem> checkpointProblem(const QString& checkpoint,
 /// Cached per file as checkpointKind() is. Any thread; never throws.
 core::ModelCard checkpointCard(const QString& path);
 
+/// What a volume checkpoint was trained on (core::checkpointVolumeModality), cached per file as
+/// checkpointKind() is. Any thread; never throws.
+core::VolumeModality checkpointModality(const QString& path);
 /// The chooser's tooltip for a checkpoint: its path and its card, or a line saying that nothing
 /// is recorded about its training data, licence or scores.
 QString checkpointToolTip(const QString& path);

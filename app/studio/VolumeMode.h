@@ -104,6 +104,9 @@ public:
 
     /// Lists the volume models (Diff-UNet checkpoints) of the window's model settings.
     void refreshModels();
+    /// Lists the models for the open volume first and, when the chosen model is a packaged one
+    /// for the other modality (CT vs MRI), chooses the first packaged model for this one.
+    void preferPackagedModelFor(bool isCt);
     bool startSegmentation();
     void cancelSegmentation();
     bool isSegmenting() const;

@@ -4,8 +4,8 @@
 #include "VolumeMode.h"
 #include "base/Error.h"
 #include "data/DemoData.h"
+#include "imaging/Intensity.h"
 #include "panels/VolumePanel.h"
-#include "render/VoxelSample.h"
 #include "volume/VolumeWorkspace.h"
 
 #include <QAction>
@@ -28,31 +28,15 @@ namespace {
 
 constexpr std::uint64_t kPhantomSeed = 7;
 
-/// The 1st and 99th percentiles of a strided sample of channel 0.
-std::array<double, 2> percentiles(const core::Volume& volume)
-{
-    std::vector<float> values = widgets::sampleVoxels(volume, 0, 100000);
-    if (values.empty()) {
-        return {0.0, 0.0};
-    }
-    std::sort(values.begin(), values.end());
-    return {values[values.size() / 100], values[values.size() - 1 - values.size() / 100]};
-}
-
-/// CT (Hounsfield units) or not: a DICOM modality says so; otherwise air near -1000 HU and
-/// tissue above 0 in the value range.
+/// CT or not (core::looksLikeCt), with the chosen DICOM series' modality where there is one.
 bool looksLikeCt(const core::Volume& volume, const core::VolumeSource& source)
 {
+    std::string modality;
     if (source.chosenSeries >= 0 &&
         source.chosenSeries < static_cast<int>(source.dicomSeries.size())) {
-        const std::string& modality =
-            source.dicomSeries[static_cast<std::size_t>(source.chosenSeries)].modality;
-        if (!modality.empty()) {
-            return modality == "CT";
-        }
+        modality = source.dicomSeries[static_cast<std::size_t>(source.chosenSeries)].modality;
     }
-    const auto p = percentiles(volume);
-    return p[0] <= -500.0 && p[1] >= 100.0;
+    return core::looksLikeCt(volume, modality);
 }
 
 QString describe(const QString& name, const core::Volume& volume, bool isCt)
@@ -281,6 +265,7 @@ void VolumeMode::showVolume(const core::Volume& volume, const QString& name, boo
     } else {
         setActive(true);
     }
+    preferPackagedModelFor(isCt);
     Q_EMIT volumeOpened();
 }
 

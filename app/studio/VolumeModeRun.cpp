@@ -80,10 +80,21 @@ void VolumeMode::refreshModels()
     m_panel->clearCheckpoints();
     m_presets.clear();
     int count = 0;
+    std::vector<ModelEntry> volumeEntries;
     for (const ModelEntry& e : entries) {
-        if (checkpointKind(e.path) != CheckpointKind::Volume) {
-            continue;
+        if (checkpointKind(e.path) == CheckpointKind::Volume) {
+            volumeEntries.push_back(e);
         }
+    }
+    if (hasVolume()) {
+        // Models for the open volume's modality (CT or MRI) come first.
+        const core::VolumeModality wanted =
+            m_workspace->isCt() ? core::VolumeModality::Ct : core::VolumeModality::Mr;
+        std::stable_partition(volumeEntries.begin(), volumeEntries.end(), [&](const ModelEntry& e) {
+            return checkpointModality(e.path) == wanted;
+        });
+    }
+    for (const ModelEntry& e : volumeEntries) {
         QString label = e.label;
         if (ModelCatalog::isReferenceCheckpoint(e.path)) {
             const QString preset = QFileInfo(e.path).fileName().toLower().contains("brats")
@@ -120,6 +131,25 @@ void VolumeMode::refreshModels()
                                        "Model > Runs Folder for the runs of `diffseg train`")
                                   : tr("%n volume model(s) available", nullptr, count));
     updateActions();
+}
+
+void VolumeMode::preferPackagedModelFor(bool isCt)
+{
+    refreshModels();
+    const QString current = m_panel->currentCheckpoint();
+    const QStringList packaged = ModelCatalog::packagedModels();
+    const core::VolumeModality wanted = isCt ? core::VolumeModality::Ct : core::VolumeModality::Mr;
+    // The user's own checkpoints are left alone; a packaged model for the other modality is not.
+    if (!current.isEmpty() &&
+        (!packaged.contains(current) || checkpointModality(current) == wanted)) {
+        return;
+    }
+    for (const QString& path : packaged) {
+        if (checkpointKind(path) == CheckpointKind::Volume && checkpointModality(path) == wanted) {
+            m_panel->setCurrentCheckpoint(path);
+            return;
+        }
+    }
 }
 
 bool VolumeMode::isSegmenting() const

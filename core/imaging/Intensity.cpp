@@ -195,6 +195,36 @@ std::vector<double> percentiles(const Volume& volume, const std::vector<double>&
     return result;
 }
 
+bool looksLikeCt(const Volume& volume, const std::string& dicomModality)
+{
+    if (!dicomModality.empty()) {
+        return dicomModality == "CT";
+    }
+    const std::size_t n = volume.voxelCount();
+    if (n == 0) {
+        return false;
+    }
+    const std::size_t stride = std::max<std::size_t>(1, n / 100000);
+    std::vector<double> values;
+    values.reserve(n / stride + 1);
+    dispatchPixelType(volume.pixelType(), [&](auto t) {
+        using T = decltype(t);
+        const T* p = volume.channelData<T>(0);
+        for (std::size_t i = 0; i < n; i += stride) {
+            const double v = static_cast<double>(p[i]);
+            if (std::isfinite(v)) {
+                values.push_back(v);
+            }
+        }
+    });
+    if (values.empty()) {
+        return false;
+    }
+    std::sort(values.begin(), values.end());
+    const std::size_t k = values.size() / 100;
+    return values[k] <= -500.0 && values[values.size() - 1 - k] >= 100.0;
+}
+
 Volume clipIntensity(const Volume& volume, double low, double high)
 {
     if (!(low <= high)) {

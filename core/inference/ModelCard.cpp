@@ -168,4 +168,24 @@ ModelCard readModelCard(const std::string& checkpointPath)
     return ModelCard::fromJson(info.cardJson, checkpointPath);
 }
 
+VolumeModality checkpointVolumeModality(const std::string& checkpointPath)
+{
+    try {
+        const engine::CheckpointInfo info = engine::readCheckpointInfo(checkpointPath);
+        if (info.network != "diffunet") {
+            return VolumeModality::Unknown;
+        }
+        for (const std::string& channel : info.channelNames) {
+            if (channel == "CT") {
+                return VolumeModality::Ct;
+            }
+        }
+        const nlohmann::json prep = nlohmann::json::parse(info.preprocessingJson);
+        return prep.value("normalization", std::string()) == "ct" ? VolumeModality::Ct
+                                                                  : VolumeModality::Mr;
+    } catch (const std::exception&) {
+        return VolumeModality::Unknown;
+    }
+}
+
 } // namespace diffseg::core

@@ -46,4 +46,16 @@ struct ModelCard
 /// without loading the weights. Throws Error as engine::readCheckpointInfo() does.
 ModelCard readModelCard(const std::string& checkpointPath);
 
+/// The images a volume model was trained on, as its header says.
+enum class VolumeModality
+{
+    Unknown, ///< not a volume model, or a reference state_dict (no header)
+    Ct,      ///< CT normalisation (Hounsfield windows) or a channel named CT
+    Mr       ///< any other volume model (z-score normalised MRI)
+};
+
+/// Reads the header only; Unknown for any file it cannot read as our volume checkpoint (never
+/// throws), so that a chooser can rank models by the open volume's modality.
+VolumeModality checkpointVolumeModality(const std::string& checkpointPath);
+
 } // namespace diffseg::core

@@ -69,19 +69,26 @@ std::string resourceDir()
     return resourceDirFor(executablePath());
 }
 
-std::string packagedDefaultModel(PackagedModelKind kind)
+std::vector<std::string> packagedModels(PackagedModelKind kind)
 {
     const char* const photo[] = {"models/dermoscopy-isic2018.dsckpt",
                                  "models/dermoscopy-demo.dsckpt"};
     const char* const volume[] = {"models/diffunet-hippocampus.dsckpt",
                                   "models/diffunet-demo.dsckpt"};
+    std::vector<std::string> found;
     for (const char* name : kind == PackagedModelKind::Photo ? photo : volume) {
         const std::string path = resourcePath(name);
         if (!path.empty()) {
-            return path;
+            found.push_back(path);
         }
     }
-    return {};
+    return found;
+}
+
+std::string packagedDefaultModel(PackagedModelKind kind)
+{
+    const std::vector<std::string> found = packagedModels(kind);
+    return found.empty() ? std::string() : found.front();
 }
 
 std::string resourcePath(const std::string& relative)

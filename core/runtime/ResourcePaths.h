@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace diffseg::core {
 
@@ -39,6 +40,8 @@ enum class PackagedModelKind
 /// trained on generated photos only. Volumes: diffunet-hippocampus.dsckpt, then
 /// diffunet-demo.dsckpt). An empty string when none is installed.
 std::string packagedDefaultModel(PackagedModelKind kind);
+/// Every packaged model of that kind that is installed, in the same order of preference.
+std::vector<std::string> packagedModels(PackagedModelKind kind);
 
 /// Absolute path of the running executable with its links resolved (`/proc/self/exe` on Linux),
 /// or an empty string when the system does not say.
