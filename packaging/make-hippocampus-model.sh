@@ -5,9 +5,10 @@
 #      as it is (dataset.json, imagesTr/, labelsTr/); the trainer's split (fractions 0.8 / 0.2,
 #      seed 0) holds 42 of the 208 cases out and writes it to the run's split.json. Resumable: run
 #      the script again to continue an interrupted training;
-#   2. the run's last and best checkpoints segment the held-out cases with segment3d's defaults
-#      (whole volumes, sliding windows, 3 steps): mean Dice and HD95 per label; the better
-#      checkpoint (mean Dice over the labels) is kept;
+#   2. the run's last and best checkpoints segment the held-out cases with the settings the card
+#      then records (whole volumes, sliding windows of 32^3 at overlap 0.5, 3 steps, the largest
+#      connected piece of each label kept): mean Dice and HD95 per label; the better checkpoint
+#      (mean Dice over the labels) is kept;
 #   3. `diffseg export-model` writes it with its card (data, licence, validated settings, scores)
 #      to resources/models/ (refused over 40 MB), and the learning curve is plotted to
 #      resources/models/diffunet-hippocampus-learning-curve.png.
@@ -80,7 +81,8 @@ echo "make-hippocampus-model: $(ls "$val/images" | wc -l) held-out cases"
 score() { # NAME CHECKPOINT
   rm -rf "$work/seg-$1"
   "$diffseg" segment3d --model "$2" --input "$val" --out "$work/seg-$1" --save-steps none \
-    --threads "$threads" --progress none > "$work/seg-$1.log"
+    --steps 3 --fusion mean --overlap 0.5 --largest-component --threads "$threads" \
+    --progress none > "$work/seg-$1.log"
   python3 "$root/packaging/hippocampus/score.py" "$work/seg-$1" --json "$work/score-$1.json" \
     --name "$1"
 }
@@ -120,9 +122,12 @@ card = {
                "Communications 13:4128; Simpson et al. 2019, arXiv:1902.09063)",
     "notes": "Labels 1 anterior and 2 posterior hippocampus, on T1 MRI crops around the "
              "hippocampus at 1 mm (as the Decathlon's); a whole-brain MRI must be cropped first. "
+             "The label map keeps the largest connected piece of each label (as nnU-Net's "
+             "post-processing); the probabilities and uncertainty maps are the network's. "
              "Re-made by packaging/make-hippocampus-model.sh. A research tool, not a medical "
              "device.",
-    "validated": {"steps": 3, "fusion": "mean", "overlap": 0.5, "mirror_tta": False},
+    "validated": {"steps": 3, "fusion": "mean", "overlap": 0.5, "mirror_tta": False,
+                  "largest_component": True},
     "scores": scores,
 }
 json.dump(card, open(f"{work}/card.json", "w"), indent=2)

@@ -73,8 +73,10 @@ std::map<std::string, std::string> predictionFiles(const std::string& folder)
     }
     std::sort(subfolders.begin(), subfolders.end());
     for (const fs::path& sub : subfolders) {
+        // segment writes <case>/mask.*, segment3d <case>/labels.*.
         for (const char* name : {"mask.png", "mask.nii.gz", "mask.nii", "mask.nrrd", "mask.mha",
-                                 "mask.bmp", "mask.tif"}) {
+                                 "mask.bmp", "mask.tif", "labels.nii.gz", "labels.nii",
+                                 "labels.seg.nrrd", "labels.nrrd", "labels.mha"}) {
             const fs::path file = sub / name;
             if (!fs::is_regular_file(file, ec)) {
                 continue;
@@ -245,10 +247,12 @@ void runEval(const EvalArgs& args, app::CliResult& result)
                      args.pred.c_str(), file.c_str());
     }
     if (pairs.empty()) {
-        throw Error(ErrorKind::NotFound, args.pred,
-                    "no prediction pairs with a mask in " + args.gt +
-                        " (pairing by file stem, ignoring suffixes such as _segmentation; "
-                        "segment's DIR/<stem>/mask.png counts as <stem>)");
+        throw Error(
+            ErrorKind::NotFound, args.pred,
+            "no prediction pairs with a mask in " + args.gt +
+                " (pairing by file stem, ignoring suffixes such as _segmentation; "
+                "segment's DIR/<stem>/mask.png and segment3d's DIR/<stem>/labels.nii.gz count "
+                "as <stem>)");
     }
 
     std::vector<CaseMetrics> cases;
@@ -307,7 +311,8 @@ void registerEval(CLI::App& root, app::CliResult& result)
         "Score predicted masks against ground truth: Dice, IoU, sensitivity, specificity, "
         "accuracy, precision, HD95, ASSD and Hausdorff per case, plus the pixel-pooled ratios "
         "(global TP/FP/TN/FN, as the reference). Pairs files by stem (ISIC_1.png with "
-        "ISIC_1_segmentation.png; segment's DIR/<stem>/mask.png as <stem>); 2D masks and 3D "
+        "ISIC_1_segmentation.png; segment's DIR/<stem>/mask.png and segment3d's "
+        "DIR/<stem>/labels.* as <stem>); 2D masks and 3D "
         "label maps (NIfTI, NRRD, MetaImage)");
     auto args = std::make_shared<EvalArgs>();
     command->add_option("--pred", args->pred, "folder of predictions (or one file)")->required();

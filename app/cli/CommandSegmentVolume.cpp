@@ -74,6 +74,7 @@ struct VolumeArgs
     int roi = 0;
     bool fp16 = false;
     bool noEma = false;
+    bool largestComponent = false;
     /// The options the command line set; the others follow the model card's validated settings
     /// (steps, fusion, overlap, mirror_tta) when it has them.
     std::set<std::string> given;
@@ -491,6 +492,7 @@ private:
                 {"window_batch", m_options.windowBatch},
                 {"roi", m_segmenter.windowOptions(m_options).roi[0]},
                 {"mirror_tta", m_options.mirrorTta},
+                {"largest_component", m_options.largestComponent},
                 {"time_input", m_options.timeAsLogSnr ? "log-SNR (reference)" : "tau"},
                 {"uncertainty", volumeUncertaintyName(m_options.uncertainty)},
                 {"device", m_segmenter.info().device},
@@ -572,6 +574,12 @@ std::vector<std::string> applyValidatedSettings(const Segmenter3D& segmenter,
             taken.push_back("overlap");
         }
     }
+    if (!args.given.count("--largest-component")) {
+        if (const auto keep = card.validatedText("largest_component")) {
+            options.largestComponent = *keep == "true";
+            taken.push_back("largest_component");
+        }
+    }
     if (!args.given.count("--tta")) {
         if (const auto tta = card.validatedText("mirror_tta")) {
             options.mirrorTta = *tta == "true";
@@ -599,6 +607,7 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
     options.overlap = args.overlap;
     options.windowBatch = args.windowBatch;
     options.mirrorTta = args.tta;
+    options.largestComponent = args.largestComponent;
     options.roi = args.roi;
     options.uncertainty = parseVolumeUncertainty(args.uncertainty, "--uncertainty");
     options.stepCacheBudget = static_cast<std::size_t>(args.cacheMiB * 1024.0 * 1024.0);
@@ -746,6 +755,10 @@ void addVolumeOptions(CLI::App* command, const std::shared_ptr<VolumeArgs>& args
     command->add_flag("--tta", args->tta,
                       "mirror test-time augmentation: identity + 7 flips, averaged in logit space "
                       "(8x the time)");
+    command->add_flag("--largest-component", args->largestComponent,
+                      "keep only the largest connected piece of each label in labels.<fmt> "
+                      "(nnU-Net's post-processing; the probabilities and uncertainty maps are "
+                      "unchanged)");
     command->add_option("--seed", args->seed, "noise seed (equal seeds, equal results)")
         ->capture_default_str();
     command->add_option("--device", args->device, "cpu, cuda, cuda:N or auto")
@@ -810,7 +823,8 @@ void registerSegment3d(CLI::App& root, app::CliResult& result)
         if (args->model.empty()) {
             args->model = diffseg::app::defaultModelFor(true, args->referenceConfig, args->input);
         }
-        for (const char* name : {"--steps", "--fusion", "--overlap", "--tta"}) {
+        for (const char* name :
+             {"--steps", "--fusion", "--overlap", "--tta", "--largest-component"}) {
             if (command->count(name) > 0) {
                 args->given.insert(name);
             }

@@ -187,6 +187,10 @@ std::optional<VolumeSegmentationJob> VolumeMode::prepareJob()
         request.weightedFusion ? core::StepFusionMethod::Uncertainty : core::StepFusionMethod::Mean;
     job.options.seed = static_cast<std::uint64_t>(request.seed);
     job.options.uncertainty = core::VolumeUncertainty::StepEntropy;
+    // Post-processing the model was validated with (its card), as segment3d applies it.
+    job.options.largestComponent =
+        checkpointCard(request.checkpoint).validatedText("largest_component") ==
+        std::optional<std::string>("true");
     return job;
 }
 

@@ -6,6 +6,7 @@
 #include "engine/ComputeDevice.h"
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/diffunet/DiffUNet.h"
+#include "imaging/Components.h"
 #include "uncertainty/UncertaintyMaps.h"
 
 #include <ATen/ATen.h>
@@ -557,6 +558,9 @@ Segment3DResult Segmenter3D::run(const Volume& image, const Segment3DOptions& op
         }
     }
     LabelMap classes0 = argmaxLabels(result.probabilities);
+    if (options.largestComponent) {
+        keepLargestComponents(classes0, guidance ? guidance->known : LabelMap());
+    }
     result.labels = withLabelValues(std::move(classes0), m_impl->info.labelValues);
     result.entropy = multiClassEntropy(result.probabilities, EntropyScale::Nats);
     if (keepSteps) {

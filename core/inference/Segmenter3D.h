@@ -141,6 +141,11 @@ struct Segment3DOptions
     /// Memory for the 8-bit per-step probabilities (StepCache's policy drops steps beyond it).
     std::size_t stepCacheBudget = StepCacheConfig::kDefaultBudget3D;
     VolumeUncertainty uncertainty = VolumeUncertainty::StepEntropy;
+    /// Keep only the largest 26-connected component of each label in the result's label map
+    /// (keepLargestComponents; nnU-Net's post-processing for structures in one piece). The
+    /// probabilities, uncertainty maps and step predictions stay as the network made them;
+    /// prompted voxels are never changed.
+    bool largestComponent = false;
 };
 
 /// One denoiser step of one window batch (and mirror pass), as it happens. The volumes are only

@@ -124,11 +124,12 @@ private:
         window.addModel(m_photoCheckpoint);
         window.addModel(m_checkpoint);
         QCOMPARE(vm->panel()->currentCheckpoint(), QFileInfo(m_checkpoint).absoluteFilePath());
-        // ... and the packaged demo Diff-UNet, which both choosers always offer.
+        // ... and the packaged Diff-UNets (demo, hippocampus), which both choosers always offer.
         auto* volumeBox = vm->panel()->findChild<QComboBox*>("volumeCheckpoint");
         const bool packaged = QFileInfo::exists(
             QString::fromStdString(core::resourcePath("models/diffunet-demo.dsckpt")));
-        QCOMPARE(volumeBox->count(), packaged ? 2 : 1);
+        QCOMPARE(volumeBox->count(),
+                 1 + int(core::packagedModels(core::PackagedModelKind::Volume).size()));
         bool demoListed = false;
         for (int i = 0; i < volumeBox->count(); ++i) {
             demoListed = demoListed || volumeBox->itemText(i).contains("diffunet-demo");

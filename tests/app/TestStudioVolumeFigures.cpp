@@ -14,6 +14,7 @@
 #include "data/DemoData.h"
 #include "io/VolumeReader.h"
 #include "io/VolumeWriter.h"
+#include "panels/VolumePanel.h"
 #include "runtime/ResourcePaths.h"
 #include "steps/VolumeStepBrowser.h"
 #include "volume/SliceView.h"
@@ -432,6 +433,53 @@ private Q_SLOTS:
         qInfo("FIGURE screenshots with %s: Dice of the foreground against the phantom's labels "
               "shown in the panel",
               qPrintable(QFileInfo(model).fileName()));
+    }
+    /// A held-out case of the Decathlon's hippocampus MRI with the packaged hippocampus model, for
+    /// the README: the MRI makes the volume chooser take that model (CT keeps the demo model);
+    /// labels named by the model, the ground truth outline, the step entropy and the steps.
+    void hippocampusWorkspace()
+    {
+        DIFFSEG_REQUIRE_SHARED(data, "data/volumes/msd_hippocampus");
+        const QString model =
+            QString::fromStdString(core::resourcePath("models/diffunet-hippocampus.dsckpt"));
+        if (model.isEmpty()) {
+            QSKIP("resources/models/diffunet-hippocampus.dsckpt is not made yet");
+        }
+        // hippocampus_006 is in the held-out 42 (the trainer's split, fractions 0.8 / 0.2, seed 0).
+        const QString image = data + "/imagesTr/hippocampus_006.nii.gz";
+        const QString truth = data + "/labelsTr/hippocampus_006.nii.gz";
+        MainWindow window(test::testOptions(m_dir, "hippocampus"));
+        window.resize(1600, 1000);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const core::CtPhantomDemo phantom = core::generateCtPhantomDemo({64, 64, 24}, 5);
+        const QString ct = QDir(m_dir).filePath("phantom_for_chooser.nii.gz");
+        core::writeVolume(phantom.volume, ct.toStdString());
+        QVERIFY(window.openPath(ct, true));
+        VolumeMode* vm = window.volumeMode();
+        QVERIFY(vm->panel()->currentCheckpoint() != QFileInfo(model).absoluteFilePath());
+        QVERIFY2(window.openPath(image, true), qPrintable(vm->lastError()));
+        QCOMPARE(vm->panel()->currentCheckpoint(), QFileInfo(model).absoluteFilePath());
+        QVERIFY(vm->loadLabelMap(truth, VolumeMode::LabelRole::GroundTruth, true));
+        QVERIFY(vm->startSegmentation());
+        QTRY_VERIFY_WITH_TIMEOUT(!vm->isSegmenting(), 600000);
+        QVERIFY(vm->output());
+        auto* ws = vm->workspace();
+        QCOMPARE(ws->labelName(1), QStringLiteral("Anterior"));
+        QCOMPARE(ws->labelName(2), QStringLiteral("Posterior"));
+        QVERIFY(vm->acceptAiResult() || ws->labels().maxLabel() == 2);
+        ws->setPaintLabel(2);
+        auto* gl = ws->view3D()->renderWidget();
+        ws->setCrosshair({17.5, 30.5, 17.5});
+        vm->stepBrowser()->setFollowing(false);
+        vm->stepBrowser()->setCurrentStep(0);
+        vm->stepBrowser()->setPreviewInViews(false);
+        vm->setHeatMap(3);
+        ws->rebuildSurfaceNow();
+        msUntilRendered(gl, [&] { gl->requestRender(); });
+        QTest::qWait(300);
+        window.grab().save(QDir(test::outputDir()).filePath("StudioVolume_figure_hippocampus.png"));
+        qInfo("FIGURE hippocampus_006 with %s", qPrintable(QFileInfo(model).fileName()));
     }
 };
 

@@ -152,6 +152,27 @@ private Q_SLOTS:
         }
         QVERIFY2(panel.datasetSummary().text().contains("3D volumes"),
                  qPrintable(panel.datasetSummary().text()));
+        // The Decathlon's own layout, described by its dataset.json, with the recipe of the
+        // packaged hippocampus model.
+        const QString hippocampus = test::sharedPath("data/volumes/msd_hippocampus");
+        if (!hippocampus.isEmpty()) {
+            for (int i = 0; i < int(panel.presets().size()); ++i) {
+                if (panel.presets()[i].configPath.endsWith("/hippocampus-cpu.yaml")) {
+                    panel.findChild<QComboBox*>("trainingPreset")->setCurrentIndex(i);
+                }
+            }
+            panel.setDatasetFolder(hippocampus);
+            const auto& s = panel.datasetSummary();
+            QVERIFY2(s.ok, qPrintable(s.error));
+            QCOMPARE(s.layout, QString("decathlon"));
+            QVERIFY(s.volumes);
+            QCOMPARE(s.cases, 208);
+            QCOMPARE(s.train, 166);
+            QCOMPARE(s.val, 42);
+            QVERIFY2(s.text().contains("Hippocampus (MRI)") && s.text().contains("2 Posterior") &&
+                         s.text().contains("CC-BY-SA 4.0"),
+                     qPrintable(s.text()));
+        }
         panel.setDatasetFolder(m_dir + "/nowhere");
         QVERIFY(!panel.datasetSummary().ok);
         QVERIFY(!panel.validate().isEmpty());

@@ -75,6 +75,11 @@ fi
 dpkg-deb -c "$deb" | awk '($3 > 5242880 && $6 !~ /^\.\/usr\/bin\// && $6 !~ /\/models\/[^\/]*\.dsckpt$/) ||
   ($3 > 41943040 && $6 ~ /\.dsckpt$/) {print $6}' >large.txt
 [ ! -s large.txt ] || fail "unexpected large files: $(cat large.txt)"
+# The hippocampus model's data licence (CC-BY-SA 4.0) is in the copyright file too.
+if grep -q 'models/diffunet-hippocampus.dsckpt' contents.txt; then
+  dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/diffseg-studio/copyright >copyright-h.txt
+  grep -q "CC-BY-SA-4.0" copyright-h.txt || fail "the copyright file does not state the hippocampus model's licence"
+fi
 # Every packaged model trained on ISIC data says so: its terms are in the copyright file.
 if grep -q 'models/dermoscopy-isic2018.dsckpt' contents.txt; then
   # Into a file first: `grep -q` leaving a pipe early makes tar die of SIGPIPE, which pipefail

@@ -146,6 +146,10 @@ private Q_SLOTS:
         QVERIFY(DiffUNetTrainingConfig::isDiffUNetYaml(small.toYaml()));
         const auto back = DiffUNetTrainingConfig::fromYaml(small.toYaml(), "round-trip");
         QCOMPARE(back.toYaml(), small.toYaml());
+        const auto hippocampus = shipped("hippocampus-cpu.yaml");
+        QCOMPARE(hippocampus.datasetName, std::string("decathlon"));
+        QCOMPARE(hippocampus.model.numClasses, 3);
+        QCOMPARE(hippocampus.epochs * hippocampus.stepsPerEpoch, 5000);
 
         std::string message = refusalOf("training.optimiser", "{}");
         QVERIFY2(message.find("bad.yaml") != std::string::npos &&

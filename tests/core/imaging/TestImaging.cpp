@@ -1,4 +1,5 @@
 #include "base/Error.h"
+#include "imaging/Components.h"
 #include "imaging/Crop.h"
 #include "imaging/Intensity.h"
 #include "imaging/Resample.h"
@@ -355,6 +356,35 @@ private Q_SLOTS:
         Image2D rgbf(6, 6, 3, PixelType::Float32);
         QCOMPARE(resizeImage(rgbf, 3, 3, ResizeFilter::Area).channels(), 3);
         QVERIFY_THROWS_EXCEPTION(Error, resizeImage(ramp, 0, 4));
+    }
+    void largestComponentsPerLabel()
+    {
+        LabelMap l({10, 8, 6}, Geometry{});
+        std::uint8_t* d = l.data<std::uint8_t>();
+        const auto at = [&](int x, int y, int z) -> std::uint8_t& {
+            return d[(z * 8 + y) * 10 + x];
+        };
+        for (int x = 1; x <= 4; ++x) {
+            at(x, 2, 2) = 1; // a bar of label 1
+        }
+        at(5, 3, 3) = 1; // touching diagonally (26-connected): kept
+        at(9, 7, 5) = 1; // an island of label 1: removed
+        at(0, 7, 0) = 2; // label 2's only piece: kept
+        at(8, 0, 0) = 1; // another island, which a prompt protects
+        LabelMap keep({10, 8, 6}, Geometry{});
+        keep.data<std::uint8_t>()[(0 * 8 + 0) * 10 + 8] = 2;
+        QCOMPARE(keepLargestComponents(l, keep), std::size_t(1));
+        QCOMPARE(int(at(9, 7, 5)), 0);
+        QCOMPARE(int(at(5, 3, 3)), 1);
+        QCOMPARE(int(at(0, 7, 0)), 2);
+        QCOMPARE(int(at(8, 0, 0)), 1);
+        QCOMPARE(int(at(3, 2, 2)), 1);
+        QCOMPARE(keepLargestComponents(l), std::size_t(1)); // now the protected island goes
+        LabelMap wide({4, 4, 4}, Geometry{}, PixelType::UInt16);
+        wide.data<std::uint16_t>()[0] = 300;
+        wide.data<std::uint16_t>()[63] = 300;
+        QCOMPARE(keepLargestComponents(wide), std::size_t(1)); // equal sizes: the first stays
+        QCOMPARE(int(wide.data<std::uint16_t>()[0]), 300);
     }
 };
 

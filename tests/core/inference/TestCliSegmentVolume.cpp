@@ -250,6 +250,65 @@ private Q_SLOTS:
         QVERIFY(QFileInfo::exists(m_dir + "/dataset_out/metrics.csv"));
     }
 
+    void decathlonNamesAndCardSettings()
+    {
+        // A Decathlon folder of one case, and a model that names its labels and was validated
+        // (its card) with 2 steps and the largest component kept.
+        const QString root = m_dir + "/decathlon";
+        QDir().mkpath(root + "/imagesTr");
+        QDir().mkpath(root + "/labelsTr");
+        const Volume image = blobVolume({20, 18, 12}, 1, 1.0);
+        writeVolume(image, (root + "/imagesTr/blob_001.nii.gz").toStdString());
+        LabelMap mask = LabelMap::like(image);
+        mask.data<std::uint8_t>()[mask.voxelCount() / 2] = 1;
+        writeLabelMap(mask, (root + "/labelsTr/blob_001.nii.gz").toStdString());
+        QFile json(root + "/dataset.json");
+        QVERIFY(json.open(QIODevice::WriteOnly));
+        json.write(R"({"name": "Blobs", "modality": {"0": "MRI"},
+            "labels": {"0": "background", "1": "Blob"},
+            "training": [{"image": "./imagesTr/blob_001.nii.gz",
+                          "label": "./labelsTr/blob_001.nii.gz"}]})");
+        json.close();
+        Checkpoint named = loadCheckpoint(m_model.toStdString());
+        named.info.labelNames = {"background", "Blob"};
+        named.info.channelNames = {"MRI"};
+        named.info.cardJson =
+            R"({"name": "blob", "validated": {"steps": 2, "largest_component": true}})";
+        const QString model = m_dir + "/named.dsckpt";
+        saveCheckpoint(model.toStdString(), named);
+
+        Run r = runCli(QStringList{"segment3d", "--model", model, "--input", root, "--out",
+                                   m_dir + "/decathlon_out"} +
+                       cpu());
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QJsonObject summary = readJson(m_dir + "/decathlon_out/blob_001/summary.json");
+        QCOMPARE(summary["ground_truth"].toObject()["from"].toString(), QString("dataset"));
+        const QJsonObject names =
+            summary["outputs"].toObject()["labels"].toObject()["labels"].toObject();
+        QCOMPARE(names["1"].toString(), QString("Blob"));
+        QJsonObject settings = summary["settings"].toObject();
+        QCOMPARE(settings["steps"].toInt(), 2);
+        QVERIFY(settings["largest_component"].toBool());
+        QCOMPARE(settings["from_model_card"].toArray().size(), 2);
+
+        // What the command line gives wins over the card.
+        r = runCli(QStringList{"segment3d", "--model", model, "--input", root, "--out",
+                               m_dir + "/decathlon_out1", "--steps", "1"} +
+                   cpu());
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        settings = readJson(m_dir + "/decathlon_out1/blob_001/summary.json")["settings"].toObject();
+        QCOMPARE(settings["steps"].toInt(), 1);
+        QCOMPARE(settings["from_model_card"].toArray().size(), 1);
+
+        // eval takes the Decathlon folder as the ground truth and names the label.
+        r = runCli({"eval", "--pred", m_dir + "/decathlon_out", "--gt", root, "--label", "1",
+                    "--json", m_dir + "/decathlon_eval.json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("label 1: Blob"), qPrintable(r.out));
+        QCOMPARE(readJson(m_dir + "/decathlon_eval.json")["label_name"].toString(),
+                 QString("Blob"));
+    }
+
     void evalInteractiveOnAVolume()
     {
         // The simulated user in 3D: the volume model refines from the clicks, and the clicks'
