@@ -7,8 +7,10 @@
 #include "CasePairing.h"
 #include "CliCommand.h"
 #include "CliSupport.h"
+#include "SegmentDispatch.h"
 #include "base/Error.h"
 #include "engine/Precision.h"
+#include "inference/ModelCard.h"
 #include "inference/Segmenter2D.h"
 #include "inference/Segmenter3D.h"
 #include "interactive/GrabCutBaseline.h"
@@ -217,15 +219,17 @@ void runVolume(const InteractiveArgs& args, const std::vector<std::string>& meth
     std::optional<Segmenter3D> model;
     Segment3DOptions options;
     if (std::find(methods.begin(), methods.end(), "diffusion") != methods.end()) {
+        // Without --model: the packaged model for the volume's modality (CT or MRI).
         const std::string path =
-            args.model.empty() ? packagedDefaultModel(PackagedModelKind::Volume) : args.model;
-        if (path.empty()) {
-            throw Error(ErrorKind::NotFound, "--model",
-                        "no volume model is installed: pass --model CKPT");
-        }
+            args.model.empty() ? app::defaultModelFor(true, {}, args.input) : args.model;
         VolumeModelLoadOptions load;
         load.precision = engine::parsePrecision(args.precision, "--precision");
         model.emplace(path, load);
+        // What the model was validated with (its card), unless told otherwise.
+        const ModelCard card =
+            model->info().format == "diffseg" ? readModelCard(path) : ModelCard{};
+        options.steps = static_cast<int>(card.validatedNumber("steps").value_or(options.steps));
+        options.largestComponent = card.validatedText("largest_component") == "true";
         if (args.steps) {
             options.steps = *args.steps;
         }

@@ -461,7 +461,7 @@ std::optional<DatasetLayout> detectDatasetLayout(const std::string& root)
     if (!isDirectory(r)) {
         throw Error(ErrorKind::NotFound, root, "not a folder");
     }
-    if (isDirectory(r / "imagesTr") && fs::exists(r / "dataset.json")) {
+    if (isDirectory(r / "imagesTr") && fileExists((r / "dataset.json").string())) {
         return DatasetLayout::Decathlon;
     }
     if (isDirectory(r / "ISIC2018_Task1-2_Training_Input") &&
