@@ -133,7 +133,9 @@ card = {
 json.dump(card, open(f"{work}/card.json", "w"), indent=2)
 print(json.dumps(card, indent=2))
 PY
-"$diffseg" export-model --checkpoint "$run/$kept.dsckpt" --card "$work/card.json" --out "$model"
+# Diff-UNet trains without an EMA copy: the online weights.
+"$diffseg" export-model --checkpoint "$run/$kept.dsckpt" --weights online --card "$work/card.json" \
+  --out "$model"
 size=$(stat -c %s "$model")
 if [ "$size" -gt $((40 * 1024 * 1024)) ]; then
   echo "make-hippocampus-model: $model is $size bytes, over the 40 MB limit" >&2

@@ -207,6 +207,7 @@ void VolumeMode::ensureUi()
     connect(m_panel, &widgets::VolumePanel::checkpointChanged, this, [this](const QString& p) {
         if (!p.isEmpty()) {
             m_window->settings().setValue(QStringLiteral("models/currentVolume"), p);
+            applyValidatedSettings(p);
         }
         updateActions();
     });
@@ -356,6 +357,30 @@ widgets::VolumeStepBrowser* VolumeMode::stepBrowser()
 {
     ensureUi();
     return m_steps;
+}
+
+void VolumeMode::applyValidatedSettings(const QString& checkpoint)
+{
+    // The settings the model's scores were measured with (its card), as segment3d takes them.
+    const core::ModelCard card = checkpointCard(checkpoint);
+    widgets::VolumeSegmentationRequest request = m_panel->request();
+    const widgets::VolumeSegmentationRequest before = request;
+    if (const auto steps = card.validatedNumber("steps")) {
+        request.steps = static_cast<int>(*steps);
+    }
+    if (const auto overlap = card.validatedNumber("overlap")) {
+        request.overlap = *overlap;
+    }
+    if (const auto fusion = card.validatedText("fusion")) {
+        request.weightedFusion = *fusion == "uncertainty";
+    }
+    if (const auto tta = card.validatedText("mirror_tta")) {
+        request.mirrorTta = *tta == "true";
+    }
+    if (request.steps != before.steps || request.overlap != before.overlap ||
+        request.weightedFusion != before.weightedFusion || request.mirrorTta != before.mirrorTta) {
+        m_panel->setRequest(request);
+    }
 }
 
 QStringList VolumeMode::heatMapNames()

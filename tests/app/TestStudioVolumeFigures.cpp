@@ -27,6 +27,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QMouseEvent>
+#include <QSlider>
 #include <QtTest>
 
 #include <vtkCamera.h>
@@ -474,7 +475,12 @@ private Q_SLOTS:
         vm->stepBrowser()->setFollowing(false);
         vm->stepBrowser()->setCurrentStep(0);
         vm->stepBrowser()->setPreviewInViews(false);
+        // The step entropy over fainter labels, and the label surface coloured by it in 3D.
         vm->setHeatMap(3);
+        vm->panel()->findChild<QSlider*>("volumeLabelOpacity")->setValue(15);
+        vm->panel()->findChild<QCheckBox*>("volumeShowGroundTruth")->setChecked(false);
+        ws->view3D()->findChild<QCheckBox*>("showVolume")->setChecked(false);
+        ws->view3D()->setOverlayMode(VolumeScene::OverlayMode::Surface);
         ws->rebuildSurfaceNow();
         msUntilRendered(gl, [&] { gl->requestRender(); });
         QTest::qWait(300);
