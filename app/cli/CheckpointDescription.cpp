@@ -43,11 +43,11 @@ Json describeCheckpoint(const std::string& path)
         if (!info.labelValues.empty()) {
             j["label_values"] = info.labelValues;
         }
-        if (!info.labelNames.empty()) {
-            j["label_names"] = info.labelNames;
-        }
-        if (!info.channelNames.empty()) {
-            j["channel_names"] = info.channelNames;
+        for (const auto& [key, names] : {std::pair{"label_names", &info.labelNames},
+                                         std::pair{"channel_names", &info.channelNames}}) {
+            if (!names->empty()) {
+                j[key] = *names;
+            }
         }
     } else {
         j["input"] = "photo (RGB dermoscopy)";

@@ -607,9 +607,9 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
     options.overlap = args.overlap;
     options.windowBatch = args.windowBatch;
     options.mirrorTta = args.tta;
-    options.largestComponent = args.largestComponent;
     options.roi = args.roi;
     options.uncertainty = parseVolumeUncertainty(args.uncertainty, "--uncertainty");
+    options.largestComponent = args.largestComponent;
     options.stepCacheBudget = static_cast<std::size_t>(args.cacheMiB * 1024.0 * 1024.0);
     if (options.steps < 1 || options.steps > 1000) {
         throw Error(ErrorKind::Config, "--steps",
@@ -755,10 +755,6 @@ void addVolumeOptions(CLI::App* command, const std::shared_ptr<VolumeArgs>& args
     command->add_flag("--tta", args->tta,
                       "mirror test-time augmentation: identity + 7 flips, averaged in logit space "
                       "(8x the time)");
-    command->add_flag("--largest-component", args->largestComponent,
-                      "keep only the largest connected piece of each label in labels.<fmt> "
-                      "(nnU-Net's post-processing; the probabilities and uncertainty maps are "
-                      "unchanged)");
     command->add_option("--seed", args->seed, "noise seed (equal seeds, equal results)")
         ->capture_default_str();
     command->add_option("--device", args->device, "cpu, cuda, cuda:N or auto")
@@ -777,6 +773,10 @@ void addVolumeOptions(CLI::App* command, const std::shared_ptr<VolumeArgs>& args
     command->add_option("--gt", args->gt,
                         "ground-truth label map (or folder of label maps paired by stem): "
                         "metrics per label in mm go into summary.json and DIR/metrics.*");
+    command->add_flag("--largest-component", args->largestComponent,
+                      "keep only the largest connected piece of each label in labels.<fmt> "
+                      "(nnU-Net's post-processing; the probabilities and uncertainty maps are "
+                      "unchanged)");
     command->add_option("--reference-config", args->referenceConfig,
                         "for a reference state_dict: aiib2023 (1 -> 2) or brats2023 (4 -> 4)");
     command->add_option(

@@ -24,13 +24,9 @@ namespace {
 const char* const kMaskSuffixes[] = {"_segmentation", "_lesion", "_mask", "_seg", "_gt"};
 
 constexpr EnumName<DatasetLayout> kDatasetLayoutNames[] = {
-    {DatasetLayout::Isic2018, "isic2018"},
-    {DatasetLayout::Ph2, "ph2"},
-    {DatasetLayout::ImagesMasks, "images-masks"},
-    {DatasetLayout::Brats2023, "brats2023"},
-    {DatasetLayout::Aiib2023, "aiib2023"},
-    {DatasetLayout::Decathlon, "decathlon"},
-    {DatasetLayout::Decathlon, "msd"}};
+    {DatasetLayout::Isic2018, "isic2018"},        {DatasetLayout::Ph2, "ph2"},
+    {DatasetLayout::ImagesMasks, "images-masks"}, {DatasetLayout::Brats2023, "brats2023"},
+    {DatasetLayout::Aiib2023, "aiib2023"},        {DatasetLayout::Decathlon, "decathlon"}};
 
 bool isImageFile(const std::string& path)
 {

@@ -22,8 +22,7 @@ enum class DatasetLayout
 };
 
 const char* datasetLayoutName(DatasetLayout layout) noexcept;
-/// "isic2018", "ph2", "images-masks", "brats2023", "aiib2023", "decathlon" (case-insensitive;
-/// "msd" names the Decathlon too).
+/// "isic2018", "ph2", "images-masks", "brats2023", "aiib2023", "decathlon" (case-insensitive).
 std::optional<DatasetLayout> datasetLayoutFromName(const std::string& name);
 
 /// One case: its id, its image file(s) and its mask / label map file.

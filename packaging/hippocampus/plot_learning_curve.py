@@ -14,26 +14,13 @@ Needs Debian's python3-matplotlib.
 """
 
 import argparse
-import json
+import os
+import sys
 
-
-def curve(path):
-    """(hours, [dice per class]) of every validation event, in the run's order."""
-    seconds = 0.0
-    points = []
-    with open(path) as f:
-        for line in f:
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue  # a line cut by a kill
-            kind = e.get("event")
-            if kind == "step":
-                seconds += e.get("step_seconds", 0.0)
-            elif kind == "validation" and e.get("dice_per_class"):
-                seconds += e.get("seconds", 0.0)
-                points.append((seconds / 3600.0, e["dice_per_class"]))
-    return points
+# The ISIC curve's reader of progress.jsonl (the trainer's own time, resumed runs), for Diff-UNet's
+# per-class Dice.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "isic2018"))
+from plot_learning_curve import curve  # noqa: E402
 
 
 def values(text):
@@ -56,7 +43,7 @@ def main():
     import matplotlib.pyplot as plt
 
     names = args.labels.split(",")
-    points = curve(args.progress)
+    points = curve(args.progress, "dice_per_class")
     if not points:
         raise SystemExit(f"plot_learning_curve.py: no validation events in {args.progress}")
     colours = ["tab:blue", "tab:orange", "tab:green", "tab:red"]

@@ -16,9 +16,11 @@ import json
 import sys
 
 
-def curve(path):
-    """(hours, dice) of every validation event with a Dice, in the run's order (resumed runs
-    append to the same file; a step counter that goes back starts a new segment of time)."""
+def curve(path, key="dice"):
+    """(hours, value of `key`, step) of every validation event that has it, in the run's order
+    (resumed runs append to the same file; a step counter that goes back starts a new segment of
+    time). DermoSegDiff's events time their validation in loss_seconds and dice_seconds,
+    Diff-UNet's in seconds; packaging/hippocampus reads dice_per_class with it."""
     seconds = 0.0
     points = []
     with open(path) as f:
@@ -31,9 +33,9 @@ def curve(path):
             if kind == "step":
                 seconds += e.get("step_seconds", 0.0)
             elif kind == "validation":
-                seconds += e.get("loss_seconds", 0.0) + e.get("dice_seconds", 0.0)
-                if e.get("dice") is not None:
-                    points.append((seconds / 3600.0, e["dice"], e.get("step")))
+                seconds += sum(e.get(k, 0.0) for k in ("loss_seconds", "dice_seconds", "seconds"))
+                if e.get(key) is not None:
+                    points.append((seconds / 3600.0, e[key], e.get("step")))
     return points
 
 

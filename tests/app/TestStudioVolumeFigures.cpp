@@ -449,13 +449,14 @@ private Q_SLOTS:
         // hippocampus_006 is in the held-out 42 (the trainer's split, fractions 0.8 / 0.2, seed 0).
         const QString image = data + "/imagesTr/hippocampus_006.nii.gz";
         const QString truth = data + "/labelsTr/hippocampus_006.nii.gz";
+        const core::CtPhantomDemo phantom = core::generateCtPhantomDemo({64, 64, 24}, 5);
+        const QString ct = QDir(m_dir).filePath("phantom_for_chooser.nii.gz");
+        core::writeVolume(phantom.volume, ct.toStdString());
         MainWindow window(test::testOptions(m_dir, "hippocampus"));
         window.resize(1600, 1000);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        const core::CtPhantomDemo phantom = core::generateCtPhantomDemo({64, 64, 24}, 5);
-        const QString ct = QDir(m_dir).filePath("phantom_for_chooser.nii.gz");
-        core::writeVolume(phantom.volume, ct.toStdString());
+        // A CT first: the packaged CT model is chosen; then the MRI takes the hippocampus model.
         QVERIFY(window.openPath(ct, true));
         VolumeMode* vm = window.volumeMode();
         QVERIFY(vm->panel()->currentCheckpoint() != QFileInfo(model).absoluteFilePath());

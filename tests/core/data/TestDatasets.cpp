@@ -234,7 +234,7 @@ private Q_SLOTS:
                 {"image": "./imagesTr/case_003.nii.gz", "label": "./labelsTr/case_003.nii.gz"}],
             "test": []})";
         QVERIFY(detectDatasetLayout(root) == DatasetLayout::Decathlon);
-        QVERIFY(datasetLayoutFromName("MSD") == DatasetLayout::Decathlon);
+        QVERIFY(datasetLayoutFromName("Decathlon") == DatasetLayout::Decathlon);
         const DatasetScan scan = scanDataset(root);
         QVERIFY(ids(scan) == std::vector<std::string>{"case_001"});
         QCOMPARE(scan.unpairedImages.size(), std::size_t(1));

@@ -96,6 +96,21 @@ private:
         return path;
     }
 
+    /// A case of a dataset folder: blobVolume at `image`, every third voxel labelled 1 at `mask`
+    /// (their folders made).
+    static void writeBlobCase(const QString& image, const QString& mask)
+    {
+        QDir().mkpath(QFileInfo(image).path());
+        QDir().mkpath(QFileInfo(mask).path());
+        const Volume volume = blobVolume({20, 18, 12}, 1, 1.0);
+        writeVolume(volume, image.toStdString());
+        LabelMap labels = LabelMap::like(volume);
+        for (std::size_t i = 0; i < labels.voxelCount(); i += 3) {
+            labels.data<std::uint8_t>()[i] = 1;
+        }
+        writeLabelMap(labels, mask.toStdString());
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -231,15 +246,7 @@ private Q_SLOTS:
 
         // images/ + masks/: the masks are the ground truth.
         const QString root = m_dir + "/dataset";
-        QDir().mkpath(root + "/images");
-        QDir().mkpath(root + "/masks");
-        const Volume image = blobVolume({20, 18, 12}, 1, 1.0);
-        writeVolume(image, (root + "/images/p01.nii.gz").toStdString());
-        LabelMap mask = LabelMap::like(image);
-        for (std::size_t i = 0; i < mask.voxelCount(); i += 3) {
-            mask.data<std::uint8_t>()[i] = 1;
-        }
-        writeLabelMap(mask, (root + "/masks/p01_seg.nii.gz").toStdString());
+        writeBlobCase(root + "/images/p01.nii.gz", root + "/masks/p01_seg.nii.gz");
         r = runCli(QStringList{"segment3d", "--model", m_model, "--input", root, "--out",
                                m_dir + "/dataset_out", "--steps", "1"} +
                    cpu());
@@ -255,13 +262,7 @@ private Q_SLOTS:
         // A Decathlon folder of one case, and a model that names its labels and was validated
         // (its card) with 2 steps and the largest component kept.
         const QString root = m_dir + "/decathlon";
-        QDir().mkpath(root + "/imagesTr");
-        QDir().mkpath(root + "/labelsTr");
-        const Volume image = blobVolume({20, 18, 12}, 1, 1.0);
-        writeVolume(image, (root + "/imagesTr/blob_001.nii.gz").toStdString());
-        LabelMap mask = LabelMap::like(image);
-        mask.data<std::uint8_t>()[mask.voxelCount() / 2] = 1;
-        writeLabelMap(mask, (root + "/labelsTr/blob_001.nii.gz").toStdString());
+        writeBlobCase(root + "/imagesTr/blob_001.nii.gz", root + "/labelsTr/blob_001.nii.gz");
         QFile json(root + "/dataset.json");
         QVERIFY(json.open(QIODevice::WriteOnly));
         json.write(R"({"name": "Blobs", "modality": {"0": "MRI"},
