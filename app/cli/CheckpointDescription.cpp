@@ -84,6 +84,20 @@ void printCheckpoint(const Json& j)
     if (j.contains("schedule")) {
         line("schedule:", j["schedule"].dump());
     }
+    for (const auto& [key, label] :
+         {std::pair{"label_names", "labels:"}, std::pair{"channel_names", "channels:"}}) {
+        if (j.contains(key)) {
+            std::string names;
+            for (std::size_t i = 0; i < j[key].size(); ++i) {
+                const std::string value =
+                    key == std::string("label_names") && j.contains("label_values")
+                        ? j["label_values"][i].dump() + " "
+                        : std::string();
+                names += (i ? ", " : "") + value + j[key][i].get<std::string>();
+            }
+            line(label, names);
+        }
+    }
     line("trained:", (j["step"].is_null() ? std::string("?") : j["step"].dump()) + " steps, " +
                          (j["epoch"].is_null() ? std::string("?") : j["epoch"].dump()) + " epochs");
     line("source:", j["source"].get<std::string>());

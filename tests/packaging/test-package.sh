@@ -58,6 +58,7 @@ expected=(
   ./usr/share/diffseg-studio/configs/demo/diffunet-demo.yaml
   ./usr/share/diffseg-studio/models/dermoscopy-demo.dsckpt
   ./usr/share/diffseg-studio/models/diffunet-demo.dsckpt
+  ./usr/share/diffseg-studio/configs/diffunet/hippocampus-cpu.yaml
   ./usr/share/applications/diffseg-studio.desktop
   ./usr/share/icons/hicolor/scalable/apps/diffseg-studio.svg
   ./usr/share/metainfo/org.diffseg.DiffSegStudio.metainfo.xml

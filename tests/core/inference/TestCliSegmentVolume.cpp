@@ -13,6 +13,7 @@
 #include "io/ImageWriter.h"
 #include "io/VolumeReader.h"
 #include "io/VolumeWriter.h"
+#include "runtime/ResourcePaths.h"
 
 #include <QDir>
 #include <QFile>
@@ -308,6 +309,51 @@ private Q_SLOTS:
         QVERIFY2(r.out.contains("label 1: Blob"), qPrintable(r.out));
         QCOMPARE(readJson(m_dir + "/decathlon_eval.json")["label_name"].toString(),
                  QString("Blob"));
+    }
+
+    void packagedModelsByModality()
+    {
+        // Without --model: an MRI gets the packaged hippocampus model with its card's settings
+        // (a held-out case it never trained on), a CT the packaged demo CT model.
+        DIFFSEG_REQUIRE_SHARED(data, "data/volumes/msd_hippocampus");
+        const QString model =
+            QString::fromStdString(resourcePath("models/diffunet-hippocampus.dsckpt"));
+        if (model.isEmpty()) {
+            QSKIP("resources/models/diffunet-hippocampus.dsckpt is not installed");
+        }
+        Run r =
+            runCli(QStringList{"segment3d", "--input", data + "/imagesTr/hippocampus_006.nii.gz",
+                               "--gt", data + "/labelsTr/hippocampus_006.nii.gz", "--out",
+                               m_dir + "/hippocampus", "--save-steps", "none"} +
+                   cpu());
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.err.contains("diffunet-hippocampus.dsckpt (the input looks like MRI)"),
+                 qPrintable(r.err));
+        const QJsonObject summary = readJson(m_dir + "/hippocampus/hippocampus_006/summary.json");
+        const QJsonObject names =
+            summary["outputs"].toObject()["labels"].toObject()["labels"].toObject();
+        QCOMPARE(names["1"].toString(), QString("Anterior"));
+        QCOMPARE(names["2"].toString(), QString("Posterior"));
+        const QJsonObject settings = summary["settings"].toObject();
+        QCOMPARE(settings["steps"].toInt(), 3);
+        QVERIFY(settings["largest_component"].toBool());
+        const QJsonObject labels = summary["metrics"].toObject()["labels"].toObject();
+        for (const char* label : {"1", "2"}) {
+            const double dice = labels[label].toObject()["dice"].toDouble();
+            QVERIFY2(dice > 0.8, qPrintable(QString("label %1: Dice %2").arg(label).arg(dice)));
+        }
+
+        const QString demo = QString::fromStdString(resourcePath("models/diffunet-demo.dsckpt"));
+        if (!demo.isEmpty()) {
+            const QString ct = m_dir + "/phantom_ct.nii.gz";
+            writeVolume(generateCtPhantomDemo({48, 48, 16}, 3).volume, ct.toStdString());
+            r = runCli(QStringList{"segment3d", "--input", ct, "--out", m_dir + "/ct_default",
+                                   "--save-steps", "none", "--steps", "1"} +
+                       cpu());
+            QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+            QVERIFY2(r.err.contains("diffunet-demo.dsckpt (the input looks like CT)"),
+                     qPrintable(r.err));
+        }
     }
 
     void evalInteractiveOnAVolume()
