@@ -55,8 +55,10 @@ struct InteractiveArgs
     int limit = 0;
     /// Unset: RefineOptions::interactive() for photos, 0.5 for volumes.
     std::optional<double> strength;
-    /// A fraction of the photo's longer side.
+    /// A fraction of the photo's longer side. Volumes: set by --click-radius, a fraction of the
+    /// volume's longer extent in mm; else VolumeClick's own (2.5 times the finest spacing).
     double clickRadius = kInteractiveClickRadius;
+    bool clickRadiusGiven = false;
     int jumps = RefineOptions::interactive().resampleJumps;
     std::string precision = "auto";
     std::uint64_t seed = 0;
@@ -237,6 +239,13 @@ void runVolume(const InteractiveArgs& args, const std::vector<std::string>& meth
         std::fprintf(stderr, "diffusion: %s (%d steps, %s)\n", path.c_str(), options.steps,
                      model->info().precision.c_str());
     }
+    // The spheres' radius: --click-radius of the longer extent, else the clicks' own default.
+    double extent = 0.0;
+    for (int a = 0; a < 3; ++a) {
+        extent = std::max(extent, static_cast<double>(volume.size()[static_cast<std::size_t>(a)]) *
+                                      volume.geometry().spacing[static_cast<std::size_t>(a)]);
+    }
+    const double radiusMm = args.clickRadiusGiven ? args.clickRadius * extent : 0.0;
     std::map<std::string, MethodTotals> totals;
     for (const std::string& name : methods) {
         InteractiveVolumeMethod method;
@@ -248,13 +257,16 @@ void runVolume(const InteractiveArgs& args, const std::vector<std::string>& meth
                 }
                 VolumePrompts prompts;
                 prompts.clicks = clicks;
+                prompts.radiusMm = radiusMm;
                 return model->refine(v, current, prompts, options, args.strength.value_or(0.5))
                     .labels;
             };
         } else {
-            method = [](const Volume& v, const LabelMap&, const std::vector<VolumeClick>& clicks) {
+            method = [radiusMm](const Volume& v, const LabelMap&,
+                                const std::vector<VolumeClick>& clicks) {
                 VolumePrompts prompts;
                 prompts.clicks = clicks;
+                prompts.radiusMm = radiusMm;
                 LabelMap known = rasterizeVolumePrompts(prompts, v);
                 // 0 unknown, class + 1 known: the known classes, background elsewhere.
                 for (std::size_t i = 0; i < known.voxelCount(); ++i) {
@@ -451,7 +463,8 @@ void registerEvalInteractive(CLI::App& root, app::CliResult& result)
         ->check(CLI::Range(0.01, 1.0));
     command
         ->add_option("--click-radius", args->clickRadius,
-                     "radius of a click's disk as a fraction of the photo's longer side")
+                     "radius of a click's disk as a fraction of the photo's longer side (volumes: "
+                     "of the longer extent in mm; unset there: 2.5 voxels)")
         ->check(CLI::Range(0.001, 0.5))
         ->capture_default_str();
     command
@@ -466,7 +479,10 @@ void registerEvalInteractive(CLI::App& root, app::CliResult& result)
     command->add_option("--steps", args->steps, "denoiser steps (default: the model card's)");
     command->add_option("--ensemble", args->ensemble, "chains (default: the model card's)")
         ->check(CLI::Range(1, 64));
-    command->callback([args, &result] { runEvalInteractive(*args, result); });
+    command->callback([args, command, &result] {
+        args->clickRadiusGiven = command->count("--click-radius") > 0;
+        runEvalInteractive(*args, result);
+    });
 }
 
 } // namespace

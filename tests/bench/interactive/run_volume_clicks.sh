@@ -7,6 +7,7 @@
 # Usage: run_volume_clicks.sh BUILD_DIR OUT [CASES (default 10)] [CLICKS (default 5)]
 #   DATA (env): the Decathlon folder (default ../shared/data/volumes/msd_hippocampus)
 #   SPLIT (env): the run's split.json (default ~/diffseg-runs/hippocampus-cpu/run/split.json)
+#   RADIUS (env): --click-radius (a fraction of the longer extent); unset: 2.5 voxels
 set -euo pipefail
 build=$(realpath "$1")
 out=$2
@@ -17,11 +18,13 @@ data=${DATA:-$root/../shared/data/volumes/msd_hippocampus}
 split=${SPLIT:-$HOME/diffseg-runs/hippocampus-cpu/run/split.json}
 mkdir -p "$out"
 python3() { if [ -x /usr/bin/python3 ]; then /usr/bin/python3 "$@"; else command python3 "$@"; fi; }
+radius=()
+[ -n "${RADIUS:-}" ] && radius=(--click-radius "$RADIUS")
 ids=$(python3 -c "import json; print(' '.join(json.load(open('$split'))['val'][:$cases]))")
 for id in $ids; do
   "$build/app/cli/diffseg" eval-interactive --input "$data/imagesTr/$id.nii.gz" \
     --gt "$data/labelsTr/$id.nii.gz" --max-clicks "$clicks" --methods diffusion,clicks-only \
-    --threads 2 --json "$out/$id.json" > "$out/$id.txt" 2>&1
+    --threads 2 "${radius[@]}" --json "$out/$id.json" > "$out/$id.txt" 2>&1
 done
 python3 - "$out" $ids <<'PY'
 import json, sys

@@ -377,8 +377,23 @@ private Q_SLOTS:
         for (const QString& name : methods.keys()) {
             QCOMPARE(methods[name].toObject()["dice_at"].toArray().size(), 3);
         }
-        QVERIFY(methods["clicks-only"].toObject()["dice_at"].toArray()[2].toDouble() > 0.0);
+        const double defaultSpheres =
+            methods["clicks-only"].toObject()["dice_at"].toArray()[2].toDouble();
+        QVERIFY(defaultSpheres > 0.0);
         QVERIFY(QFileInfo::exists(m_dir + "/interactive_ct.png"));
+        // --click-radius sizes the spheres (a fraction of the longer extent): larger ones paint
+        // more of the structure.
+        r = runCli({"eval-interactive", "--input", volume, "--gt", labels, "--max-clicks", "2",
+                    "--methods", "clicks-only", "--click-radius", "0.2", "--json",
+                    m_dir + "/interactive_wide.json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const double wideSpheres = readJson(m_dir + "/interactive_wide.json")["methods"]
+                                       .toObject()["clicks-only"]
+                                       .toObject()["dice_at"]
+                                       .toArray()[2]
+                                       .toDouble();
+        QVERIFY2(wideSpheres > defaultSpheres,
+                 qPrintable(QString("%1 vs %2").arg(wideSpheres).arg(defaultSpheres)));
         r = runCli({"eval-interactive", "--model", m_model, "--input", volume, "--gt", labels,
                     "--methods", "grabcut"});
         QCOMPARE(r.exitCode, 1);
