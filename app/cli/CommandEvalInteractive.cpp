@@ -10,7 +10,6 @@
 #include "SegmentDispatch.h"
 #include "base/Error.h"
 #include "engine/Precision.h"
-#include "inference/ModelCard.h"
 #include "inference/Segmenter2D.h"
 #include "inference/Segmenter3D.h"
 #include "interactive/GrabCutBaseline.h"
@@ -227,11 +226,7 @@ void runVolume(const InteractiveArgs& args, const std::vector<std::string>& meth
         VolumeModelLoadOptions load;
         load.precision = engine::parsePrecision(args.precision, "--precision");
         model.emplace(path, load);
-        // What the model was validated with (its card), unless told otherwise.
-        const ModelCard card =
-            model->info().format == "diffseg" ? readModelCard(path) : ModelCard{};
-        options.steps = static_cast<int>(card.validatedNumber("steps").value_or(options.steps));
-        options.largestComponent = card.validatedText("largest_component") == "true";
+        options = model->defaultOptions(); // what the model was validated with (its card)
         if (args.steps) {
             options.steps = *args.steps;
         }

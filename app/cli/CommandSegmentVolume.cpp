@@ -75,8 +75,8 @@ struct VolumeArgs
     bool fp16 = false;
     bool noEma = false;
     bool largestComponent = false;
-    /// The options the command line set; the others follow the model card's validated settings
-    /// (steps, fusion, overlap, mirror_tta) when it has them.
+    /// The card settings (core::applyValidatedSettings names) the command line set; the others
+    /// follow the model card's validated settings when it has them.
     std::set<std::string> given;
 };
 
@@ -546,49 +546,6 @@ private:
 
 // --- the command --------------------------------------------------------------------------------
 
-/// The settings the model was validated with (its card's "validated": steps, fusion, overlap,
-/// mirror_tta), for each one the command line did not set. Returns the names taken.
-std::vector<std::string> applyValidatedSettings(const Segmenter3D& segmenter,
-                                                const VolumeArgs& args, Segment3DOptions& options)
-{
-    if (segmenter.info().format != "diffseg") {
-        return {};
-    }
-    const ModelCard card = readModelCard(segmenter.info().path);
-    std::vector<std::string> taken;
-    if (!args.given.count("--steps")) {
-        if (const auto steps = card.validatedNumber("steps")) {
-            options.steps = static_cast<int>(*steps);
-            taken.push_back("steps");
-        }
-    }
-    if (!args.given.count("--fusion")) {
-        if (const auto fusion = card.validatedText("fusion")) {
-            options.fusion = parseStepFusion(*fusion, segmenter.info().path + ": card fusion");
-            taken.push_back("fusion");
-        }
-    }
-    if (!args.given.count("--overlap")) {
-        if (const auto overlap = card.validatedNumber("overlap")) {
-            options.overlap = *overlap;
-            taken.push_back("overlap");
-        }
-    }
-    if (!args.given.count("--largest-component")) {
-        if (const auto keep = card.validatedText("largest_component")) {
-            options.largestComponent = *keep == "true";
-            taken.push_back("largest_component");
-        }
-    }
-    if (!args.given.count("--tta")) {
-        if (const auto tta = card.validatedText("mirror_tta")) {
-            options.mirrorTta = *tta == "true";
-            taken.push_back("mirror_tta");
-        }
-    }
-    return taken;
-}
-
 void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
 {
     app::CaseLoop loop(args.threads, args.progress, "case", "volume segmentation", "cases");
@@ -656,7 +613,9 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
                                      "--reference-config aiib2023|brats2023");
     }
     cancel.throwIfCancelled("volume segmentation");
-    const std::vector<std::string> fromCard = applyValidatedSettings(*segmenter, args, options);
+    // What the model was validated with (its card), for each setting the command line left out.
+    const std::vector<std::string> fromCard =
+        applyValidatedSettings(segmenter->info().card, options, args.given);
     const std::set<int> saveSteps = parseSaveSteps(args.saveSteps, options.steps);
     try {
         segmenter->windowOptions(options);
@@ -823,10 +782,12 @@ void registerSegment3d(CLI::App& root, app::CliResult& result)
         if (args->model.empty()) {
             args->model = diffseg::app::defaultModelFor(true, args->referenceConfig, args->input);
         }
-        for (const char* name :
-             {"--steps", "--fusion", "--overlap", "--tta", "--largest-component"}) {
-            if (command->count(name) > 0) {
-                args->given.insert(name);
+        for (const auto& [option, setting] :
+             {std::pair{"--steps", "steps"}, std::pair{"--fusion", "fusion"},
+              std::pair{"--overlap", "overlap"}, std::pair{"--tta", "mirror_tta"},
+              std::pair{"--largest-component", "largest_component"}}) {
+            if (command->count(option) > 0) {
+                args->given.insert(setting);
             }
         }
         runSegmentVolume(*args, result);
@@ -886,12 +847,7 @@ std::string defaultModelFor(bool volume, const std::string& referenceConfig,
         try {
             const std::vector<VolumeCaseInput> cases = collectVolumeCases(input, {});
             const LoadedVolume first = readVolumeChannels(cases.front().images);
-            const VolumeSource& s = first.source;
-            const std::string dicom =
-                s.chosenSeries >= 0 && s.chosenSeries < static_cast<int>(s.dicomSeries.size())
-                    ? s.dicomSeries[static_cast<std::size_t>(s.chosenSeries)].modality
-                    : std::string();
-            const bool ct = looksLikeCt(first.volume, dicom);
+            const bool ct = looksLikeCt(first.volume, first.source.modality());
             const VolumeModality wanted = ct ? VolumeModality::Ct : VolumeModality::Mr;
             for (const std::string& candidate : packaged) {
                 if (checkpointVolumeModality(candidate) == wanted) {

@@ -361,24 +361,21 @@ widgets::VolumeStepBrowser* VolumeMode::stepBrowser()
 
 void VolumeMode::applyValidatedSettings(const QString& checkpoint)
 {
-    // The settings the model's scores were measured with (its card), as segment3d takes them.
-    const core::ModelCard card = checkpointCard(checkpoint);
+    // The settings the model's scores were measured with (its card), as segment3d takes them;
+    // the panel shows steps, overlap, fusion and mirror TTA.
     widgets::VolumeSegmentationRequest request = m_panel->request();
-    const widgets::VolumeSegmentationRequest before = request;
-    if (const auto steps = card.validatedNumber("steps")) {
-        request.steps = static_cast<int>(*steps);
-    }
-    if (const auto overlap = card.validatedNumber("overlap")) {
-        request.overlap = *overlap;
-    }
-    if (const auto fusion = card.validatedText("fusion")) {
-        request.weightedFusion = *fusion == "uncertainty";
-    }
-    if (const auto tta = card.validatedText("mirror_tta")) {
-        request.mirrorTta = *tta == "true";
-    }
-    if (request.steps != before.steps || request.overlap != before.overlap ||
-        request.weightedFusion != before.weightedFusion || request.mirrorTta != before.mirrorTta) {
+    core::Segment3DOptions o;
+    o.steps = request.steps;
+    o.overlap = request.overlap;
+    o.fusion =
+        request.weightedFusion ? core::StepFusionMethod::Uncertainty : core::StepFusionMethod::Mean;
+    o.mirrorTta = request.mirrorTta;
+    if (!core::applyValidatedSettings(checkpointCard(checkpoint), o, {"largest_component"})
+             .empty()) {
+        request.steps = o.steps;
+        request.overlap = o.overlap;
+        request.weightedFusion = o.fusion == core::StepFusionMethod::Uncertainty;
+        request.mirrorTta = o.mirrorTta;
         m_panel->setRequest(request);
     }
 }

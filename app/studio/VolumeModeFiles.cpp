@@ -28,17 +28,6 @@ namespace {
 
 constexpr std::uint64_t kPhantomSeed = 7;
 
-/// CT or not (core::looksLikeCt), with the chosen DICOM series' modality where there is one.
-bool looksLikeCt(const core::Volume& volume, const core::VolumeSource& source)
-{
-    std::string modality;
-    if (source.chosenSeries >= 0 &&
-        source.chosenSeries < static_cast<int>(source.dicomSeries.size())) {
-        modality = source.dicomSeries[static_cast<std::size_t>(source.chosenSeries)].modality;
-    }
-    return core::looksLikeCt(volume, modality);
-}
-
 QString describe(const QString& name, const core::Volume& volume, bool isCt)
 {
     const auto& g = volume.geometry();
@@ -170,7 +159,7 @@ bool VolumeMode::openPath(const QString& path, bool quiet)
     if (!maybeSaveChanges()) {
         return false;
     }
-    const bool isCt = looksLikeCt(loaded.volume, loaded.source);
+    const bool isCt = core::looksLikeCt(loaded.volume, loaded.source.modality());
     const QString name = info.isDir() ? info.fileName() + QLatin1Char('/') : info.fileName();
     showVolume(loaded.volume, name, isCt, info.absoluteFilePath(), loaded.source);
     m_recent->add(info.absoluteFilePath());

@@ -187,10 +187,9 @@ std::optional<VolumeSegmentationJob> VolumeMode::prepareJob()
         request.weightedFusion ? core::StepFusionMethod::Uncertainty : core::StepFusionMethod::Mean;
     job.options.seed = static_cast<std::uint64_t>(request.seed);
     job.options.uncertainty = core::VolumeUncertainty::StepEntropy;
-    // Post-processing the model was validated with (its card), as segment3d applies it.
-    job.options.largestComponent =
-        checkpointCard(request.checkpoint).validatedText("largest_component") ==
-        std::optional<std::string>("true");
+    // The rest of what the model was validated with (its card): the panel's settings stay.
+    core::applyValidatedSettings(checkpointCard(request.checkpoint), job.options,
+                                 {"steps", "fusion", "overlap", "mirror_tta"});
     return job;
 }
 

@@ -346,7 +346,6 @@ void scanNnunetChannels(DatasetScan& scan, const fs::path& root, const std::stri
     const std::size_t channels = std::max<std::size_t>(scan.channelNames.size(), 1);
     std::map<std::string, std::map<int, std::string>> images;
     for (const std::string& f : filesIn(root / "imagesTr")) {
-        const std::string name = fs::path(f).filename().string();
         const std::string stem = between(f, "", ending);
         const std::size_t underscore = stem.find_last_of('_');
         const std::optional<int> channel =

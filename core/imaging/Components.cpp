@@ -64,10 +64,14 @@ std::size_t keepLargest(T* data, const std::array<std::int64_t, 3>& size, const 
             largest[label] = id;
         }
     }
+    // Which components stay, by id: one lookup per voxel below instead of a map search.
+    std::vector<char> kept(sizes.size(), 0);
+    for (const auto& [label, id] : largest) {
+        kept[id] = 1;
+    }
     std::size_t changed = 0;
     for (std::size_t v = 0; v < n; ++v) {
-        const int label = static_cast<int>(data[v]);
-        if (label == 0 || component[v] == largest[label]) {
+        if (data[v] == 0 || kept[component[v]]) {
             continue;
         }
         if (!keep.empty() &&

@@ -195,34 +195,44 @@ std::vector<double> percentiles(const Volume& volume, const std::vector<double>&
     return result;
 }
 
-bool looksLikeCt(const Volume& volume, const std::string& dicomModality)
+std::vector<float> sampleVoxels(const Volume& volume, int channel, std::size_t samples)
 {
-    if (!dicomModality.empty()) {
-        return dicomModality == "CT";
-    }
+    std::vector<float> values;
     const std::size_t n = volume.voxelCount();
-    if (n == 0) {
-        return false;
-    }
-    const std::size_t stride = std::max<std::size_t>(1, n / 100000);
-    std::vector<double> values;
+    const std::size_t stride = std::max<std::size_t>(1, n / std::max<std::size_t>(samples, 1));
     values.reserve(n / stride + 1);
-    dispatchPixelType(volume.pixelType(), [&](auto t) {
-        using T = decltype(t);
-        const T* p = volume.channelData<T>(0);
+    dispatchPixelType(volume.pixelType(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* p = volume.channelData<T>(channel);
         for (std::size_t i = 0; i < n; i += stride) {
-            const double v = static_cast<double>(p[i]);
+            const float v = static_cast<float>(p[i]);
             if (std::isfinite(v)) {
                 values.push_back(v);
             }
         }
     });
+    return values;
+}
+
+std::optional<std::array<double, 2>> sampledPercentiles(const Volume& volume, int channel,
+                                                        std::size_t samples)
+{
+    std::vector<float> values = sampleVoxels(volume, channel, samples);
     if (values.empty()) {
-        return false;
+        return std::nullopt;
     }
     std::sort(values.begin(), values.end());
     const std::size_t k = values.size() / 100;
-    return values[k] <= -500.0 && values[values.size() - 1 - k] >= 100.0;
+    return std::array<double, 2>{values[k], values[values.size() - 1 - k]};
+}
+
+bool looksLikeCt(const Volume& volume, const std::string& dicomModality)
+{
+    if (!dicomModality.empty()) {
+        return dicomModality == "CT";
+    }
+    const auto p = sampledPercentiles(volume, 0, 100000);
+    return p && (*p)[0] <= -500.0 && (*p)[1] >= 100.0;
 }
 
 Volume clipIntensity(const Volume& volume, double low, double high)

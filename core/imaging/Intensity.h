@@ -4,6 +4,8 @@
 #include "base/LabelMap.h"
 #include "base/Volume.h"
 
+#include <array>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,9 +60,19 @@ IntensityStats intensityStats(const Volume& volume, int channel = 0,
 std::vector<double> percentiles(const Volume& volume, const std::vector<double>& percents,
                                 int channel = 0, const LabelMap* mask = nullptr);
 
+/// The finite values of every stride-th voxel of `channel`, in voxel order, the stride chosen so
+/// that about `samples` voxels are read (every voxel of a smaller volume): what display windows,
+/// colour ranges and modality guesses start from, cheaply. Any thread.
+std::vector<float> sampleVoxels(const Volume& volume, int channel, std::size_t samples);
+
+/// The 1st and 99th percentiles (order statistics n/100 and n-1-n/100) of
+/// sampleVoxels(volume, channel, samples); nullopt when no voxel is finite.
+std::optional<std::array<double, 2>> sampledPercentiles(const Volume& volume, int channel,
+                                                        std::size_t samples);
+
 /// CT (Hounsfield units) or not: a DICOM modality says so when given ("CT", "MR", ...);
 /// otherwise air near -1000 HU and tissue above 0 in the value range (the 1st percentile at most
-/// -500 and the 99th at least 100, from a strided sample of about 100,000 voxels of channel 0).
+/// -500 and the 99th at least 100, sampledPercentiles of about 100,000 voxels of channel 0).
 bool looksLikeCt(const Volume& volume, const std::string& dicomModality = {});
 
 /// Clamps every value into [low, high]; keeps the pixel type (bounds are rounded for Int16).

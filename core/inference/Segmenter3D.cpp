@@ -188,6 +188,11 @@ Segmenter3D::Segmenter3D(const std::string& checkpointPath, const VolumeModelLoa
             info.labelValues = checkpoint.info.labelValues;
             info.labelNames = checkpoint.info.labelNames;
             info.channelNames = checkpoint.info.channelNames;
+            try {
+                info.card = ModelCard::fromJson(checkpoint.info.cardJson, checkpointPath);
+            } catch (const Error&) {
+                // A malformed card is no reason to refuse the weights; the model has no card then.
+            }
         }
         if (options.preparation) {
             options.preparation->validate("preprocessing");

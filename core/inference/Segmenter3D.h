@@ -3,6 +3,7 @@
 // 3D inference with a Diff-UNet checkpoint: the library behind `diffseg segment3d` and the GUI's
 // volume workflow. LibTorch-free header (the network lives behind a pointer to an implementation).
 
+#include "ModelCard.h"
 #include "Segmenter.h"
 #include "SlidingWindow.h"
 #include "VolumePrompts.h"
@@ -20,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,6 +98,7 @@ struct VolumeModelInfo
     bool autocast = false; ///< networks run under CUDA fp16 autocast
     std::string precision; ///< "fp32", "bf16" or "fp16-autocast"
     double loadSeconds = 0.0;
+    ModelCard card; ///< the checkpoint's card (empty for a reference state_dict)
 };
 
 /// How the step logits are fused into the prediction (PURE, seed spec §B7.4 and §B7.6).
@@ -147,6 +150,13 @@ struct Segment3DOptions
     /// prompted voxels are never changed.
     bool largestComponent = false;
 };
+
+/// Sets in `options` each setting that a model card says the model was validated with ("steps",
+/// "fusion", "overlap", "mirror_tta", "largest_component"), except those named in `keep` (what a
+/// caller was told explicitly). A value this build cannot read is left as it is. Returns the names
+/// set, in that order.
+std::vector<std::string> applyValidatedSettings(const ModelCard& card, Segment3DOptions& options,
+                                                const std::set<std::string>& keep = {});
 
 /// One denoiser step of one window batch (and mirror pass), as it happens. The volumes are only
 /// valid during the call (copy what you keep); `cache` may be kept.
@@ -270,8 +280,11 @@ public:
     // family's options; segmentInput() (SegmenterFamily) runs segment() on a volume.
     static constexpr InputKind kInput = InputKind::Volume;
     ModelCapabilities capabilities() const override;
-    /// The seam's request as this family's options (Segment3DOptions' defaults with what it
-    /// sets). Throws Error(Config).
+    /// The options the model was validated with: Segment3DOptions' defaults with what its card
+    /// says (applyValidatedSettings()).
+    Segment3DOptions defaultOptions() const;
+    /// The seam's request as this family's options (defaultOptions() with what it sets). Throws
+    /// Error(Config).
     Segment3DOptions optionsFor(const SegmentationRequest& request) const;
     /// The seam's event for one step: a step's prediction completes with the last window batch.
     static SegmentationStepEvent stepEvent(const Segment3DStep& step);

@@ -31,7 +31,7 @@ ModelCapabilities Segmenter3D::capabilities() const
     c.mirrorTta = true;
     c.slidingWindow = true;
     c.uncertaintyMaps = {"entropy", "steps", "mirror"};
-    const Segment3DOptions d;
+    const Segment3DOptions d = defaultOptions();
     c.defaults.steps = d.steps;
     c.defaults.fusion = stepFusionName(d.fusion);
     c.defaults.overlap = d.overlap;
@@ -40,10 +40,17 @@ ModelCapabilities Segmenter3D::capabilities() const
     return c;
 }
 
+Segment3DOptions Segmenter3D::defaultOptions() const
+{
+    Segment3DOptions options;
+    applyValidatedSettings(info().card, options);
+    return options;
+}
+
 Segment3DOptions Segmenter3D::optionsFor(const SegmentationRequest& request) const
 {
     capabilities().validate(request);
-    Segment3DOptions o;
+    Segment3DOptions o = defaultOptions();
     if (request.steps > 0) {
         o.steps = request.steps;
     }

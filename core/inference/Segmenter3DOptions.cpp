@@ -10,6 +10,41 @@
 
 namespace diffseg::core {
 
+std::vector<std::string> applyValidatedSettings(const ModelCard& card, Segment3DOptions& options,
+                                                const std::set<std::string>& keep)
+{
+    std::vector<std::string> set;
+    const auto wanted = [&](const char* name) {
+        return keep.count(name) == 0;
+    };
+    const auto flag = [&](const char* name, bool& value) {
+        const auto text = card.validatedText(name);
+        if (wanted(name) && (text == "true" || text == "false")) {
+            value = *text == "true";
+            set.push_back(name);
+        }
+    };
+    if (const auto steps = card.validatedNumber("steps"); steps && wanted("steps")) {
+        options.steps = static_cast<int>(*steps);
+        set.push_back("steps");
+    }
+    if (const auto fusion = card.validatedText("fusion"); fusion && wanted("fusion")) {
+        try {
+            options.fusion = parseStepFusion(*fusion, "card.validated.fusion");
+            set.push_back("fusion");
+        } catch (const Error&) {
+            // A fusion this build does not know: the caller's stays.
+        }
+    }
+    if (const auto overlap = card.validatedNumber("overlap"); overlap && wanted("overlap")) {
+        options.overlap = *overlap;
+        set.push_back("overlap");
+    }
+    flag("mirror_tta", options.mirrorTta);
+    flag("largest_component", options.largestComponent);
+    return set;
+}
+
 LabelMap withLabelValues(LabelMap classIndices, const std::vector<int>& values)
 {
     if (values.empty()) {

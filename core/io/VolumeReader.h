@@ -47,6 +47,14 @@ struct VolumeSource
     std::vector<std::string> notes;
     std::vector<DicomSeriesInfo> dicomSeries; ///< every series found (DICOM only)
     int chosenSeries = -1;                    ///< index into dicomSeries of the series read
+
+    /// The DICOM modality of the series read ("CT", "MR", ...); "" for other formats.
+    std::string modality() const
+    {
+        return chosenSeries >= 0 && chosenSeries < static_cast<int>(dicomSeries.size())
+                   ? dicomSeries[static_cast<std::size_t>(chosenSeries)].modality
+                   : std::string();
+    }
 };
 
 /// Grid and geometry of a volume file, read without its voxels (DICOM: from the slice headers).

@@ -1,7 +1,7 @@
 #include "VolumeScene.h"
 
-#include "VoxelSample.h"
 #include "VtkImageAdapter.h"
+#include "imaging/Intensity.h"
 
 #include <vtkActor.h>
 #include <vtkCamera.h>
@@ -33,7 +33,7 @@ namespace {
 /// 1st and 99th percentiles of one channel, from a strided sample (enough for a colour map).
 std::array<double, 2> percentileRange(const core::Volume& volume, int channel)
 {
-    std::vector<float> values = sampleVoxels(volume, channel, 200000);
+    std::vector<float> values = core::sampleVoxels(volume, channel, 200000);
     if (values.empty()) {
         return {0.0, 1.0};
     }

@@ -2,7 +2,7 @@
 
 #include "VolumeView3D.h"
 #include "base/Error.h"
-#include "render/VoxelSample.h"
+#include "imaging/Intensity.h"
 #include "vtkqt/VtkRenderWidget.h"
 
 #include <QButtonGroup>
@@ -39,13 +39,11 @@ constexpr WindowPreset kCtPresets[] = {
 /// 1st..99th percentile window of a volume (MRI and other non-CT data).
 std::array<double, 2> percentileWindow(const core::Volume& volume)
 {
-    std::vector<float> values = sampleVoxels(volume, 0, 200000);
-    if (values.empty()) {
+    const auto p = core::sampledPercentiles(volume, 0, 200000);
+    if (!p) {
         return {1.0, 0.5};
     }
-    std::sort(values.begin(), values.end());
-    const double lo = values[values.size() / 100];
-    const double hi = values[values.size() - 1 - values.size() / 100];
+    const auto [lo, hi] = *p;
     return {std::max(hi - lo, 1e-3), (hi + lo) / 2};
 }
 
@@ -139,7 +137,7 @@ VolumeWorkspace::VolumeWorkspace(QWidget* parent)
         for (SliceView* v : m_slices) {
             v->setPaintLabel(label);
         }
-        setLabelNames(m_labelNames); // the legend follows the painted label
+        updateLabelLegend(); // the legend follows the painted label
     });
     linkViews();
     m_ownSession = std::make_unique<core::VolumeSession>();
@@ -428,8 +426,14 @@ void VolumeWorkspace::setLabelNames(const std::vector<std::pair<int, QString>>& 
                          .arg(name.toHtmlEscaped());
         }
     }
+    m_labelLegend->setToolTip(tr("Labels of this model:<br>") + lines.join(QStringLiteral("<br>")));
     m_labelLegend->setVisible(!lines.isEmpty());
-    if (lines.isEmpty()) {
+    updateLabelLegend();
+}
+
+void VolumeWorkspace::updateLabelLegend()
+{
+    if (m_labelLegend->isHidden()) {
         return;
     }
     const int value = m_label->value();
@@ -437,7 +441,6 @@ void VolumeWorkspace::setLabelNames(const std::vector<std::pair<int, QString>>& 
     m_labelLegend->setText(QStringLiteral("<span style=\"color:%1\">&#9632;</span> %2")
                                .arg(SliceView::labelColor(value).name(),
                                     name.isEmpty() ? tr("(unnamed)") : name.toHtmlEscaped()));
-    m_labelLegend->setToolTip(tr("Labels of this model:<br>") + lines.join(QStringLiteral("<br>")));
 }
 
 QString VolumeWorkspace::labelName(int value) const

@@ -129,6 +129,8 @@ Q_SIGNALS:
     void promptsChanged();
 
 private:
+    /// The painted label's colour and name, when the labels are named.
+    void updateLabelLegend();
     void linkViews();
     /// Shows the session's volume and labels afresh (after an open).
     void showSession();

@@ -7,6 +7,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -385,6 +386,30 @@ private Q_SLOTS:
         wide.data<std::uint16_t>()[63] = 300;
         QCOMPARE(keepLargestComponents(wide), std::size_t(1)); // equal sizes: the first stays
         QCOMPARE(int(wide.data<std::uint16_t>()[0]), 300);
+    }
+    void sampledPercentilesAndCtGuess()
+    {
+        Volume ct({50, 40, 30}, 1, PixelType::Int16, Geometry{});
+        std::int16_t* d = ct.data<std::int16_t>();
+        for (std::size_t i = 0; i < ct.voxelCount(); ++i) {
+            d[i] = static_cast<std::int16_t>(i % 7 == 0 ? -1000 : 40 + int(i % 200)); // air, tissue
+        }
+        const auto p = sampledPercentiles(ct, 0, 1000);
+        QVERIFY(p && (*p)[0] == -1000.0 && (*p)[1] > 200.0);
+        QCOMPARE(sampleVoxels(ct, 0, 1000).size(), std::size_t(1000));
+        QVERIFY(looksLikeCt(ct));
+        QVERIFY(!looksLikeCt(ct, "MR")); // a DICOM modality decides
+        Volume mr({20, 20, 20}, 1, PixelType::Float32, Geometry{});
+        for (std::size_t i = 0; i < mr.voxelCount(); ++i) {
+            mr.data<float>()[i] = float(i % 140);
+        }
+        QVERIFY(!looksLikeCt(mr));
+        QVERIFY(looksLikeCt(mr, "CT"));
+        mr.data<float>()[0] = std::nanf("");
+        QCOMPARE(sampleVoxels(mr, 0, 1u << 20).size(), mr.voxelCount() - 1); // NaN left out
+        Volume nan({2, 2, 2}, 1, PixelType::Float32, Geometry{});
+        std::fill(nan.data<float>(), nan.data<float>() + nan.voxelCount(), std::nanf(""));
+        QVERIFY(!sampledPercentiles(nan, 0, 8)); // nothing finite: no range
     }
 };
 

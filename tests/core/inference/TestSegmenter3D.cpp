@@ -610,6 +610,37 @@ private Q_SLOTS:
         QVERIFY(!aiib.preparation.has_value());
         expect(ErrorKind::Config, "isic2018", [] { DiffUNetReferencePreset::resolve("isic2018"); });
     }
+    void cardSettingsBecomeTheDefaults()
+    {
+        const ModelCard card = ModelCard::fromJson(
+            R"({"validated": {"steps": 2, "fusion": "uncertainty", "overlap": 0.25,
+                "mirror_tta": true, "largest_component": true}})",
+            "card");
+        Segment3DOptions o;
+        QCOMPARE(applyValidatedSettings(card, o),
+                 (std::vector<std::string>{"steps", "fusion", "overlap", "mirror_tta",
+                                           "largest_component"}));
+        QCOMPARE(o.steps, 2);
+        QVERIFY(o.fusion == StepFusionMethod::Uncertainty);
+        QCOMPARE(o.overlap, 0.25);
+        QVERIFY(o.mirrorTta && o.largestComponent);
+        // What the caller was told stays; a value this build cannot read is left out.
+        Segment3DOptions kept;
+        kept.steps = 7;
+        QCOMPARE(applyValidatedSettings(card, kept, {"steps", "mirror_tta"}),
+                 (std::vector<std::string>{"fusion", "overlap", "largest_component"}));
+        QCOMPARE(kept.steps, 7);
+        QVERIFY(!kept.mirrorTta);
+        const ModelCard odd = ModelCard::fromJson(
+            R"({"validated": {"fusion": "median", "largest_component": "maybe"}})", "odd");
+        Segment3DOptions plain;
+        QVERIFY(applyValidatedSettings(odd, plain).empty());
+        QVERIFY(plain.fusion == StepFusionMethod::Mean && !plain.largestComponent);
+        // A model without a card: the plain defaults.
+        const Segmenter3D model(m_binary);
+        QCOMPARE(model.defaultOptions().steps, Segment3DOptions().steps);
+        QCOMPARE(model.capabilities().defaults.steps, Segment3DOptions().steps);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSegmenter3D)
