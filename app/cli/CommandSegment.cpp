@@ -65,6 +65,8 @@ struct SegmentArgs
     bool noEma = false;
     /// Start from the Otsu baseline's mask noised to this strength (SDEdit); 0: from noise.
     std::optional<double> startFromOtsu;
+    /// Start from the model's own draft noised to this strength; 0: not.
+    std::optional<double> startFromDraft;
     std::string progress = "auto";
     double cacheMiB = 64.0;
     int instabilitySteps = 10;
@@ -347,6 +349,8 @@ public:
             {"eta", m_options.eta},
             {"ensemble", m_options.ensemble},
             {"start_from_otsu", m_options.startFromOtsu},
+            {"start_from_draft", m_options.startFromDraft},
+            {"draft_steps", m_options.draftSteps},
             {"first_timestep", result.timesteps.empty() ? -1 : result.timesteps.front()},
             {"seed", m_options.seed},
             {"device", info.device},
@@ -378,6 +382,9 @@ public:
         }
         timings["load"] = rounded(result.timings.load);
         timings["preprocess"] = rounded(result.timings.preprocess);
+        if (result.timings.draft > 0.0) {
+            timings["draft"] = rounded(result.timings.draft);
+        }
         timings["sampling"] = rounded(result.timings.sampling);
         timings["postprocess"] = rounded(result.timings.postprocess);
         timings["first_preview"] = rounded(result.timings.firstPreview);
@@ -564,6 +571,12 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
     }
     if (args.startFromOtsu) {
         options.startFromOtsu = *args.startFromOtsu;
+        if (!args.startFromDraft) {
+            options.startFromDraft = 0.0; // the Otsu start asked for replaces the card's draft
+        }
+    }
+    if (args.startFromDraft) {
+        options.startFromDraft = *args.startFromDraft;
     }
     options.seed = args.seed;
     options.stepCacheBudget = static_cast<std::size_t>(args.cacheMiB * 1024.0 * 1024.0);
@@ -593,6 +606,7 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
                     {"steps", count},
                     {"ensemble", options.ensemble},
                     {"start_from_otsu", options.startFromOtsu},
+                    {"start_from_draft", options.startFromDraft},
                     {"input_size", info.inputSize},
                     {"out", args.out}});
     if (progress.mode() == ProgressOutput::Mode::Bar) {
@@ -717,6 +731,12 @@ void registerSegment(CLI::App& root, app::CliResult& result)
                      "start sampling from the Otsu baseline's mask noised to this strength in "
                      "(0, 1] (SDEdit); 0 samples from pure noise (default: the model card's "
                      "validated setting, else 0)")
+        ->check(CLI::Range(0.0, 1.0));
+    command
+        ->add_option("--start-from-draft", args->startFromDraft,
+                     "start sampling from the model's own one-step draft (the ensemble's mean "
+                     "x0 > 0) noised to this strength in (0, 1]; wins over --start-from-otsu; 0: "
+                     "no draft (default: the model card's validated setting, else 0)")
         ->check(CLI::Range(0.0, 1.0));
     command
         ->add_option("--progress", args->progress,

@@ -194,14 +194,20 @@ SegmentOptions Segmenter2D::defaultOptions() const
     if (const auto start = card.validatedNumber("start_from_otsu")) {
         options.startFromOtsu = std::clamp(*start, 0.0, 1.0);
     }
+    if (const auto start = card.validatedNumber("start_from_draft")) {
+        options.startFromDraft = std::clamp(*start, 0.0, 1.0);
+    }
+    if (const auto steps = card.validatedNumber("draft_steps")) {
+        options.draftSteps = std::max(1, static_cast<int>(*steps));
+    }
     return options;
 }
 
 std::vector<int> Segmenter2D::plannedTimesteps(const SegmentOptions& options) const
 {
     engine::SamplerOptions settings = samplerOptions(options);
-    if (options.startFromOtsu > 0.0) {
-        settings.startTimestep = startTimestepFor(options.startFromOtsu);
+    if (const double strength = startStrength(options); strength > 0.0) {
+        settings.startTimestep = startTimestepFor(strength);
     }
     return engine::DiffusionSampler(m_impl->schedule, settings).timesteps();
 }
@@ -274,16 +280,39 @@ struct Segmenter2D::Guidance
 SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& options,
                                    const SegmentStepCallback& callback, const CancelToken& cancel)
 {
-    if (options.startFromOtsu > 0.0) {
-        // SDEdit from the threshold's outline: the model keeps what it agrees with and redraws
-        // the rest (its ensemble still gives the uncertainty).
-        SegmentOptions plain = options;
-        plain.startFromOtsu = 0.0;
-        RefineOptions start;
-        start.strength = options.startFromOtsu;
+    const double strength = startStrength(options);
+    if (strength <= 0.0) {
+        return run(image, options, nullptr, callback, cancel);
+    }
+    // SDEdit from a first outline: the model keeps what it agrees with and redraws the rest (its
+    // ensemble still gives the uncertainty).
+    SegmentOptions plain = options;
+    plain.startFromOtsu = 0.0;
+    plain.startFromDraft = 0.0;
+    RefineOptions start;
+    start.strength = strength;
+    if (options.startFromDraft <= 0.0) {
         return refine(image, otsuBaseline(image).mask, {}, plain, start, callback, cancel);
     }
-    return run(image, options, nullptr, callback, cancel);
+    // The draft: a few deterministic DDIM steps from noise. Alone, a short DDIM run over-grows
+    // the lesion (each member's soft early estimate, re-noised, reads as foreground); its
+    // ensemble mean still finds where the lesion is, which is all the start needs.
+    SegmentOptions draftOptions = plain;
+    draftOptions.sampler = SamplerMethod::Ddim;
+    draftOptions.steps = std::max(1, options.draftSteps);
+    draftOptions.eta = 0.0;
+    draftOptions.storeNoisy = false;
+    const SegmentResult draft = run(image, draftOptions, nullptr, {}, cancel);
+    SegmentResult out = refine(image, draft.mask, {}, plain, start, callback, cancel);
+    out.timings.draft = draft.timings.total;
+    out.timings.firstPreview += draft.timings.total;
+    out.timings.total += draft.timings.total;
+    return out;
+}
+
+double Segmenter2D::startStrength(const SegmentOptions& options)
+{
+    return options.startFromDraft > 0.0 ? options.startFromDraft : options.startFromOtsu;
 }
 
 int Segmenter2D::startTimestepFor(double strength) const

@@ -95,6 +95,13 @@ struct SegmentOptions
     /// round(strength (T - 1)), the steps spread over that span). The model card's validated
     /// "start_from_otsu"; 0 samples from noise.
     double startFromOtsu = 0.0;
+    /// > 0: start from the model's own draft noised to this strength (SDEdit, as startFromOtsu):
+    /// the draft is the ensemble's mean x0 > 0 after `draftSteps` deterministic DDIM steps from
+    /// noise (one network call per step for all members). It puts the members on the lesion as
+    /// the Otsu outline does, without the threshold's failures (a frame's dark corners, a ruler,
+    /// the whole skin). Takes precedence over startFromOtsu. The card's "start_from_draft".
+    double startFromDraft = 0.0;
+    int draftSteps = 1; ///< DDIM steps of the draft (>= 1); the card's "draft_steps"
 };
 
 /// How a refinement treats the current mask.
@@ -139,6 +146,7 @@ struct SegmentTimings
 {
     double load = 0.0;         ///< the model's load time (ModelInfo::loadSeconds), once per model
     double preprocess = 0.0;   ///< checks, resize to the input size, min-max, upload
+    double draft = 0.0;        ///< the draft a run starts from (SegmentOptions::startFromDraft)
     double sampling = 0.0;     ///< all reverse steps of all members, including the step cache
     double postprocess = 0.0;  ///< mean, probability, uncertainty, resizing to the original size
     double firstPreview = 0.0; ///< from the call until the first step reached the callback
@@ -256,6 +264,8 @@ private:
     struct Guidance;
     /// The timestep a run that starts at `strength` of the schedule begins at.
     int startTimestepFor(double strength) const;
+    /// How far back a run with `options` starts (the draft's or Otsu's strength; 0: noise).
+    static double startStrength(const SegmentOptions& options);
     SegmentResult run(const Image2D& image, const SegmentOptions& options, const Guidance* guidance,
                       const SegmentStepCallback& callback, const CancelToken& cancel);
 

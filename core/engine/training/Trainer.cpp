@@ -427,7 +427,7 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             const std::int64_t b = batch.images.size(0);
             const std::int64_t g = globalRows > 0 ? globalRows : b;
             auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-            torch::Tensor t = at::randint(1, c.schedule.timesteps, {g}, generator, torch::kLong);
+            torch::Tensor t = drawTimesteps(g, c.schedule.timesteps, c.timestepPower, generator);
             std::vector<std::int64_t> shape = batch.masks.sizes().vec();
             shape[0] = g;
             torch::Tensor noise = at::randn(shape, generator, torch::kFloat32);

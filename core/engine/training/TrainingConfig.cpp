@@ -124,9 +124,11 @@ TrainingConfig::fromYaml(const std::string& text, const std::string& sourceName,
     }
 
     const Key training = p.child(top, "training");
-    p.requireMap(training, {"epochs", "intial_weights", "initial_weights", "loss", "optimizer",
-                            "scheduler", "ema", "seed", "checkpoint_every_steps", "validation"});
+    p.requireMap(training,
+                 {"epochs", "timestep_power", "intial_weights", "initial_weights", "loss",
+                  "optimizer", "scheduler", "ema", "seed", "checkpoint_every_steps", "validation"});
     p.scalar(p.child(training, "epochs"), c.epochs);
+    p.scalar(p.child(training, "timestep_power"), c.timestepPower);
     for (const char* spelling : {"intial_weights", "initial_weights"}) {
         const Key weights = p.child(training, spelling);
         p.requireMap(weights, {"use", "file_path"});
@@ -296,6 +298,9 @@ void TrainingConfig::validate() const
     }
     if (epochs < 1 || epochs > 1000000) {
         fail("training.epochs", std::to_string(epochs) + " must lie in [1, 1000000]");
+    }
+    if (!(timestepPower >= 0.05 && timestepPower <= 20.0)) {
+        fail("training.timestep_power", "must lie in [0.05, 20] (1: uniform timesteps)");
     }
     if (initialWeightsUse && initialWeightsPath.empty()) {
         fail("training.intial_weights.file_path", "is required when use is true");
@@ -470,6 +475,9 @@ std::string TrainingConfig::toYaml() const
 
     out << YAML::Key << "training" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "epochs" << YAML::Value << epochs;
+    if (timestepPower != 1.0) {
+        out << YAML::Key << "timestep_power" << YAML::Value << shortest(timestepPower);
+    }
     out << YAML::Key << "intial_weights" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "use" << YAML::Value << initialWeightsUse;
     out << YAML::Key << "file_path" << YAML::Value << YAML::DoubleQuoted << initialWeightsPath;

@@ -91,6 +91,11 @@ struct TrainingConfig
 
     // training
     int epochs = 500;
+    /// training.timestep_power: the step's timesteps are t = 1 + floor((T - 1) u^p), u uniform
+    /// in [0, 1). 1 is the reference's uniform draw; p < 1 draws the noisy end more often, where
+    /// the mask is nearly gone and the network must find the lesion in the image (most uniform
+    /// draws leave the mask readable through the noise and teach little about the photo).
+    double timestepPower = 1.0;
     bool initialWeightsUse = false;
     std::string initialWeightsPath;
     std::string lossJson = R"({"l2":{"cofficient":1.0}})"; ///< training.loss as JSON

@@ -46,6 +46,16 @@ std::vector<std::size_t> shuffledOrder(std::size_t n, bool shuffle, std::uint64_
     return order;
 }
 
+torch::Tensor drawTimesteps(std::int64_t count, int timesteps, double power,
+                            at::Generator& generator)
+{
+    if (power == 1.0) {
+        return at::randint(1, timesteps, {count}, generator, torch::kLong);
+    }
+    const torch::Tensor u = at::rand({count}, generator, torch::kDouble);
+    return (1 + at::floor(u.pow(power) * (timesteps - 1))).clamp(1, timesteps - 1).to(torch::kLong);
+}
+
 torch::Device resolveTrainingDevice(const std::string& requested)
 {
     return parseComputeDevice(requested);

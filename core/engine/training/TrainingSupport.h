@@ -29,6 +29,12 @@ std::uint64_t streamSeed(std::uint64_t seed, std::uint64_t stream, std::uint64_t
 /// between standard libraries).
 std::vector<std::size_t> shuffledOrder(std::size_t n, bool shuffle, std::uint64_t seed);
 
+/// `count` training timesteps in [1, timesteps - 1] from `generator`: uniform (the reference's
+/// randint) when `power` is 1, else 1 + floor((timesteps - 1) u^power) with u uniform in [0, 1),
+/// which draws the noisy end more often for power < 1 (TrainingConfig::timestepPower).
+torch::Tensor drawTimesteps(std::int64_t count, int timesteps, double power,
+                            at::Generator& generator);
+
 /// "auto" (CUDA when present), "cpu", "gpu"/"cuda", "cuda:N"; Error(Unsupported) for CUDA
 /// without CUDA, Error(Config) for anything else.
 torch::Device resolveTrainingDevice(const std::string& requested);

@@ -8,6 +8,7 @@
 #include "engine/checkpoint/Checkpoint.h"
 #include "engine/training/Trainer.h"
 #include "engine/training/TrainingData.h"
+#include "engine/training/TrainingSupport.h"
 
 #include <QFile>
 #include <QImage>
@@ -274,6 +275,9 @@ private Q_SLOTS:
         QTest::newRow("warm-up") << "scheduler: {factor: 0.5"
                                  << "scheduler: {warmup_steps: -3, factor: 0.5"
                                  << "training.scheduler.warmup_steps";
+        QTest::newRow("timestep power") << "  epochs: 2\n"
+                                        << "  epochs: 2\n  timestep_power: 0\n"
+                                        << "training.timestep_power";
         QTest::newRow("min lr") << "scheduler: {factor: 0.5"
                                 << "scheduler: {min_lr: 1.0, factor: 0.5"
                                 << "training.scheduler.min_lr";
@@ -467,6 +471,28 @@ private Q_SLOTS:
             QVERIFY(nlohmann::json::parse(line).contains("event"));
         }
         QCOMPARE(lines, r.events.size());
+    }
+
+    void timestepPowerDrawsTheNoisyEndMoreOften()
+    {
+        // Power 1 is the reference's uniform randint, draw for draw.
+        auto a = at::make_generator<at::CPUGeneratorImpl>(7);
+        auto b = at::make_generator<at::CPUGeneratorImpl>(7);
+        QVERIFY(
+            drawTimesteps(4000, 100, 1.0, a).equal(at::randint(1, 100, {4000}, b, torch::kLong)));
+        // Power 0.4: t = 1 + floor(99 u^0.4); P(t >= 80) = 1 - (79/99)^2.5 = 0.43 (uniform: 0.20).
+        auto c = at::make_generator<at::CPUGeneratorImpl>(7);
+        const torch::Tensor t = drawTimesteps(20000, 100, 0.4, c);
+        QCOMPARE(t.scalar_type(), torch::kLong);
+        QVERIFY(t.min().item<std::int64_t>() >= 1); // P(t = 1) = (1/99)^2.5: rarely drawn
+        QCOMPARE(t.max().item<std::int64_t>(), std::int64_t{99});
+        const double high = (t >= 80).to(torch::kDouble).mean().item<double>();
+        QVERIFY2(std::abs(high - 0.431) < 0.02, qPrintable(QString::number(high)));
+        // The key parses, round-trips through the run's config.yaml, and defaults to 1.
+        const TrainingConfig cfg = tinyConfig({{"training.timestep_power", "0.4"}});
+        QCOMPARE(cfg.timestepPower, 0.4);
+        QCOMPARE(TrainingConfig::fromYaml(cfg.toYaml(), "again.yaml").timestepPower, 0.4);
+        QCOMPARE(tinyConfig({}).timestepPower, 1.0);
     }
 
     void resumeRepeatsTheSameSteps()

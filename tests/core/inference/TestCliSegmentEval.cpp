@@ -331,6 +331,15 @@ private Q_SLOTS:
         QCOMPARE(settings["steps"].toInt(), 3);
         QCOMPARE(settings["start_from_otsu"].toDouble(), 0.0);
         QCOMPARE(settings["first_timestep"].toInt(), 49);
+        // A start from the model's own draft, with its time in the summary.
+        r = runCli({"segment", "--model", exported, "--input", image, "--out", out,
+                    "--start-from-draft", "0.8"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const QJsonObject summary = readJson(out + "/IMD002/summary.json");
+        settings = summary["settings"].toObject();
+        QCOMPARE(settings["start_from_draft"].toDouble(), 0.8);
+        QCOMPARE(settings["first_timestep"].toInt(), 39);
+        QVERIFY(summary["timings_s"].toObject()["draft"].toDouble() > 0.0);
 
         // No EMA in the source: --weights ema is refused, naming the file.
         r = runCli({"export-model", "--checkpoint", exported, "--out", m_dir + "/x.dsckpt"});

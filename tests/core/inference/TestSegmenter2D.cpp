@@ -631,6 +631,37 @@ private Q_SLOTS:
         QCOMPARE(segmenter.plannedTimesteps(options).front(), 49);
     }
 
+    void startFromDraftRefinesTheModelsOwnDraft()
+    {
+        Segmenter2D segmenter(m_checkpoint);
+        const Image2D photo = syntheticPhoto(150, 110);
+        SegmentOptions options = fastOptions(4, 2, 5);
+        options.startFromDraft = 0.6;
+        options.draftSteps = 2;
+        options.startFromOtsu = 0.9; // the draft wins
+        const std::vector<int> planned = segmenter.plannedTimesteps(options);
+        QCOMPARE(planned.front(), 29);
+        const SegmentResult started = segmenter.segment(photo, options);
+        QCOMPARE(started.timesteps, planned);
+        QVERIFY(started.timings.draft > 0.0);
+        QVERIFY(started.timings.total >= started.timings.draft);
+        // Exactly: a 2-step deterministic DDIM draft of the same members, then a refinement of
+        // its mask with no prompts.
+        SegmentOptions draftOptions = fastOptions(2, 2, 5);
+        draftOptions.eta = 0.0;
+        const SegmentResult draft = segmenter.segment(photo, draftOptions);
+        RefineOptions refine;
+        refine.strength = 0.6;
+        const SegmentResult refined =
+            segmenter.refine(photo, draft.mask, {}, fastOptions(4, 2, 5), refine);
+        QVERIFY(sameBytes(started.meanX0, refined.meanX0));
+        QVERIFY(sameBytes(started.mask, refined.mask));
+        // A draft start differs from the Otsu start it replaces.
+        SegmentOptions otsu = fastOptions(4, 2, 5);
+        otsu.startFromOtsu = 0.6;
+        QVERIFY(!sameBytes(segmenter.segment(photo, otsu).meanX0, started.meanX0));
+    }
+
     void preprocessMatchesTheReference()
     {
         Image2D photo(40, 30, 3, PixelType::UInt8);
