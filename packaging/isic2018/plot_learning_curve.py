@@ -4,10 +4,12 @@ every few epochs (pooled over its validation photos, at the network's input size
 of training, where an hour is the trainer's own time (the sum of its step and validation
 seconds, so pauses and other load on the machine do not stretch the axis).
 
-Usage: plot_learning_curve.py OUT.png LABEL=progress.jsonl [LABEL=progress.jsonl ...]
+Usage: plot_learning_curve.py OUT.png LABEL=progress.jsonl [LABEL=+progress.jsonl ...]
        [--otsu DICE] [--mark HOURS=DICE:TEXT] [--final DICE:TEXT]
+  LABEL=+FILE  a run that continues the one before it (a second stage): its hours start where
+               that one's end
   --otsu   a dashed line for the Otsu baseline
-  --mark   a star at (HOURS, DICE) with a label; --final puts it at the end of the first run
+  --mark   a star at (HOURS, DICE) with a label; --final puts it at the end of the last run
 
 Needs Debian's python3-matplotlib.
 """
@@ -72,15 +74,17 @@ def main(argv):
             runs.append((label, path))
             i += 1
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    end = 0.0
     for label, path in runs:
-        points = curve(path)
+        offset = end if path.startswith("+") else 0.0
+        points = curve(path.lstrip("+"))
         if points:
-            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3,
-                    label=label)
+            ax.plot([offset + p[0] for p in points], [p[1] for p in points], marker="o",
+                    markersize=3, label=label)
+            end = offset + points[-1][0]
     if otsu is not None:
         ax.axhline(otsu, color="grey", linestyle="--", linewidth=1,
                    label=f"Otsu baseline, 400 val photos at full size ({otsu:.3f})")
-    end = max((p[0] for _, path in runs[:1] for p in curve(path)), default=0.0)
     for hours, dice, text in marks:
         hours = end if hours is None else hours
         ax.plot([hours], [dice], marker="*", markersize=12, color="black")

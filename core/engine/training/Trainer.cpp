@@ -431,14 +431,27 @@ TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
             std::vector<std::int64_t> shape = batch.masks.sizes().vec();
             shape[0] = g;
             torch::Tensor noise = at::randn(shape, generator, torch::kFloat32);
+            // Rows that start as sampling does: at the last timestep from pure noise (drawn
+            // after t and the noise, so that a run without them draws exactly as before).
+            torch::Tensor terminal;
+            if (c.terminalNoiseFraction > 0.0) {
+                terminal = at::rand({g}, generator, torch::kDouble) < c.terminalNoiseFraction;
+                t = at::where(terminal, at::full_like(t, c.schedule.timesteps - 1), t);
+            }
             if (g != b) {
                 t = t.slice(0, firstRow, g, rowStride);
                 noise = noise.slice(0, firstRow, g, rowStride);
+                if (terminal.defined()) {
+                    terminal = terminal.slice(0, firstRow, g, rowStride);
+                }
             }
             const torch::Tensor x0 = batch.masks.to(device);
             const torch::Tensor tDev = t.to(device);
             const torch::Tensor eps = noise.to(device);
-            const torch::Tensor xT = qSample(schedule, x0, tDev, eps);
+            torch::Tensor xT = qSample(schedule, x0, tDev, eps);
+            if (terminal.defined()) {
+                xT = at::where(terminal.to(device).view({-1, 1, 1, 1}), eps, xT);
+            }
             const torch::Tensor output = net->forward(xT, batch.images.to(device), tDev);
             // The loss compares the network's output with what it predicts: the noise, or the
             // clean mask (diffusion.prediction: x0).

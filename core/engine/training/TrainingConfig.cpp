@@ -124,11 +124,12 @@ TrainingConfig::fromYaml(const std::string& text, const std::string& sourceName,
     }
 
     const Key training = p.child(top, "training");
-    p.requireMap(training,
-                 {"epochs", "timestep_power", "intial_weights", "initial_weights", "loss",
-                  "optimizer", "scheduler", "ema", "seed", "checkpoint_every_steps", "validation"});
+    p.requireMap(training, {"epochs", "timestep_power", "terminal_noise_fraction", "intial_weights",
+                            "initial_weights", "loss", "optimizer", "scheduler", "ema", "seed",
+                            "checkpoint_every_steps", "validation"});
     p.scalar(p.child(training, "epochs"), c.epochs);
     p.scalar(p.child(training, "timestep_power"), c.timestepPower);
+    p.scalar(p.child(training, "terminal_noise_fraction"), c.terminalNoiseFraction);
     for (const char* spelling : {"intial_weights", "initial_weights"}) {
         const Key weights = p.child(training, spelling);
         p.requireMap(weights, {"use", "file_path"});
@@ -301,6 +302,13 @@ void TrainingConfig::validate() const
     }
     if (!(timestepPower >= 0.05 && timestepPower <= 20.0)) {
         fail("training.timestep_power", "must lie in [0.05, 20] (1: uniform timesteps)");
+    }
+    if (!(terminalNoiseFraction >= 0.0 && terminalNoiseFraction <= 1.0)) {
+        fail("training.terminal_noise_fraction", "must lie in [0, 1]");
+    }
+    if (terminalNoiseFraction > 0.0 && schedule.prediction != Prediction::X0) {
+        fail("training.terminal_noise_fraction",
+             "needs diffusion.prediction: x0 (from pure noise the noise is the input itself)");
     }
     if (initialWeightsUse && initialWeightsPath.empty()) {
         fail("training.intial_weights.file_path", "is required when use is true");
@@ -477,6 +485,10 @@ std::string TrainingConfig::toYaml() const
     out << YAML::Key << "epochs" << YAML::Value << epochs;
     if (timestepPower != 1.0) {
         out << YAML::Key << "timestep_power" << YAML::Value << shortest(timestepPower);
+    }
+    if (terminalNoiseFraction > 0.0) {
+        out << YAML::Key << "terminal_noise_fraction" << YAML::Value
+            << shortest(terminalNoiseFraction);
     }
     out << YAML::Key << "intial_weights" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "use" << YAML::Value << initialWeightsUse;

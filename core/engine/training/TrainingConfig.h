@@ -96,6 +96,12 @@ struct TrainingConfig
     /// the mask is nearly gone and the network must find the lesion in the image (most uniform
     /// draws leave the mask readable through the noise and teach little about the photo).
     double timestepPower = 1.0;
+    /// training.terminal_noise_fraction: this share of each batch is trained as sampling starts,
+    /// at the last timestep from pure noise. The schedule's last step still keeps
+    /// sqrt(alpha_bar_T) of the mask (0.13 for the linear 0.0004..0.08, T = 100), which a network
+    /// learns to read; sampling starts from noise without it, so a network that never saw that
+    /// over-grows the lesion. These rows make it find the lesion in the photo alone. x0 only.
+    double terminalNoiseFraction = 0.0;
     bool initialWeightsUse = false;
     std::string initialWeightsPath;
     std::string lossJson = R"({"l2":{"cofficient":1.0}})"; ///< training.loss as JSON

@@ -201,6 +201,14 @@ private Q_SLOTS:
         QCOMPARE(cpu.schedulerName, std::string("cosine"));
         QVERIFY(cpu.schedulerUse);
         QCOMPARE(cpu.split.mode, std::string("file"));
+        // Its second stage: the first stage's weights, a quarter of each batch from pure noise.
+        const TrainingConfig second =
+            TrainingConfig::fromFile(dir + "isic2018-cpu-finetune.yaml",
+                                     {{"dataset.split.file", "\"isic2018-split.json\""}});
+        QCOMPARE(second.terminalNoiseFraction, 0.25);
+        QVERIFY(second.initialWeightsUse);
+        QCOMPARE(second.epochs, 16);
+        QVERIFY(second.model.dimX == cpu.model.dimX && second.schedule == cpu.schedule);
         // The augmentation section is handed over in the file's order.
         const auto aug = nlohmann::ordered_json::parse(isic.augmentationJson);
         QCOMPARE(aug["levels"]["pixel"]["transforms"].begin().key(), std::string("CLAHE"));
@@ -278,6 +286,13 @@ private Q_SLOTS:
         QTest::newRow("timestep power") << "  epochs: 2\n"
                                         << "  epochs: 2\n  timestep_power: 0\n"
                                         << "training.timestep_power";
+        QTest::newRow("terminal noise range") << "  epochs: 2\n"
+                                              << "  epochs: 2\n  terminal_noise_fraction: 2\n"
+                                              << "training.terminal_noise_fraction";
+        // The tiny config predicts the noise, which pure-noise rows cannot teach.
+        QTest::newRow("terminal noise needs x0") << "  epochs: 2\n"
+                                                 << "  epochs: 2\n  terminal_noise_fraction: 0.5\n"
+                                                 << "terminal_noise_fraction";
         QTest::newRow("min lr") << "scheduler: {factor: 0.5"
                                 << "scheduler: {min_lr: 1.0, factor: 0.5"
                                 << "training.scheduler.min_lr";
@@ -493,6 +508,47 @@ private Q_SLOTS:
         QCOMPARE(cfg.timestepPower, 0.4);
         QCOMPARE(TrainingConfig::fromYaml(cfg.toYaml(), "again.yaml").timestepPower, 0.4);
         QCOMPARE(tinyConfig({}).timestepPower, 1.0);
+    }
+
+    void terminalNoiseRowsTrainAndResumeExactly()
+    {
+        const QString dir = diffseg::test::scratchDir("train-terminal");
+        makeDataset(dir + "/data", 10);
+        const std::vector<std::pair<std::string, std::string>> x0{
+            {"training.epochs", "2"},
+            {"training.checkpoint_every_steps", "1"},
+            {"diffusion.prediction", "x0"}};
+        const std::string yaml = tinyYaml((dir + "/data").toStdString(), dir.toStdString());
+        auto withTerminal = x0;
+        withTerminal.push_back({"training.terminal_noise_fraction", "0.5"});
+        const TrainingConfig plain = TrainingConfig::fromYaml(yaml, "tiny.yaml", x0);
+        const TrainingConfig terminal = TrainingConfig::fromYaml(yaml, "tiny.yaml", withTerminal);
+        QCOMPARE(terminal.terminalNoiseFraction, 0.5);
+        QCOMPARE(TrainingConfig::fromYaml(terminal.toYaml(), "again.yaml").terminalNoiseFraction,
+                 0.5);
+
+        Recorded without;
+        TrainingOptions options{"cpu", false, false, (dir + "/plain").toStdString(), 0, 1};
+        Trainer(plain, options).run(without.callback());
+        Recorded whole;
+        options.runDir = (dir + "/whole").toStdString();
+        Trainer(terminal, options).run(whole.callback());
+        QCOMPARE(whole.losses.size(), std::size_t{4});
+        // Same data, weights and timestep draws, but some rows now see pure noise at t = T - 1.
+        QVERIFY(whole.losses != without.losses);
+        // The extra draws come from the step's own seed: a resumed run repeats them.
+        Recorded first;
+        options.runDir = (dir + "/split").toStdString();
+        options.maxSteps = 2;
+        Trainer(terminal, options).run(first.callback());
+        Recorded second;
+        options.maxSteps = 0;
+        options.resume = true;
+        Trainer(terminal, options).run(second.callback());
+        for (const auto& [step, loss] : second.losses) {
+            QVERIFY2(std::abs(loss - whole.losses.at(step)) <= 1e-6 * std::abs(loss),
+                     qPrintable(QString("step %1").arg(step)));
+        }
     }
 
     void resumeRepeatsTheSameSteps()
