@@ -93,7 +93,7 @@ def main(argv):
     ax.set_ylabel("validation Dice (pooled)")
     ax.set_title("DermoSegDiff on ISIC 2018: sampled validation Dice during training")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="center right", fontsize=8)
     fig.tight_layout()
     fig.savefig(out)
     print(f"wrote {out}")

@@ -148,14 +148,17 @@ run "$exe" eval --pred seg --gt demo/masks --no-distances --min-dice 0.6 | tail 
 if grep -q 'models/dermoscopy-isic2018.dsckpt' contents.txt; then
   step "diffseg segment (the ISIC 2018 model, by default)"
   # Without --model the installed default photo model runs with its card's settings, on the real
-  # demo photo it never trained on: Dice 0.96 when the model was committed (Otsu 0.95).
+  # demo photo it never trained on: Dice 0.83 when the model was committed (Otsu 0.95; the model
+  # also outlines a grey patch above the lesion that the expert left out). The previous model,
+  # which started from the Otsu outline, scored 0.96 here but 0.790 pooled on the 400 val photos
+  # (this one: 0.880). A model that does not find the lesion scores far below 0.75.
   share=root/usr/share/diffseg-studio
   run "$exe" segment --input $share/demo/ISIC_0000072.jpg --gt $share/demo/masks \
     --out seg-isic --device cpu --threads 2 --progress none 2>&1 | tee segment-isic.txt
   grep -q "dermoscopy-isic2018.dsckpt" segment-isic.txt ||
     fail "segment without --model did not take the packaged ISIC 2018 model"
-  run "$exe" eval --pred seg-isic --gt $share/demo/masks --no-distances --min-dice 0.9 | tail -1 ||
-    fail "the packaged ISIC 2018 model's Dice on its demo photo is below 0.9"
+  run "$exe" eval --pred seg-isic --gt $share/demo/masks --no-distances --min-dice 0.75 | tail -1 ||
+    fail "the packaged ISIC 2018 model's Dice on its demo photo is below 0.75"
 fi
 
 hippocampus=${DIFFSEG_SHARED_DIR:-}/data/volumes/msd_hippocampus
