@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <tuple>
 
 namespace fs = std::filesystem;
 namespace app = diffseg::app;
@@ -726,18 +727,20 @@ void registerSegment(CLI::App& root, app::CliResult& result)
     command->add_flag("--baseline", args->baseline,
                       "also run the Otsu baseline (baseline_mask.png, its metrics with --gt)");
     command->add_flag("--no-ema", args->noEma, "use the online weights even when EMA is present");
-    command
-        ->add_option("--start-from-otsu", args->startFromOtsu,
-                     "start sampling from the Otsu baseline's mask noised to this strength in "
-                     "(0, 1] (SDEdit); 0 samples from pure noise (default: the model card's "
-                     "validated setting, else 0)")
-        ->check(CLI::Range(0.0, 1.0));
-    command
-        ->add_option("--start-from-draft", args->startFromDraft,
-                     "start sampling from the model's own one-step draft (the ensemble's mean "
-                     "x0 > 0) noised to this strength in (0, 1]; wins over --start-from-otsu; 0: "
-                     "no draft (default: the model card's validated setting, else 0)")
-        ->check(CLI::Range(0.0, 1.0));
+    // The two starts (SDEdit): where the first outline comes from, noised to a strength in [0, 1].
+    for (const auto& [flag, target, source, zero] :
+         {std::tuple{"--start-from-otsu", &args->startFromOtsu, "the Otsu baseline's mask",
+                     "0 samples from pure noise"},
+          std::tuple{"--start-from-draft", &args->startFromDraft,
+                     "the model's own one-step draft (the ensemble's mean x0 > 0)",
+                     "wins over --start-from-otsu; 0: no draft"}}) {
+        command
+            ->add_option(flag, *target,
+                         std::string("start sampling from ") + source +
+                             " noised to this strength in (0, 1]; " + zero +
+                             " (default: the model card's validated setting, else 0)")
+            ->check(CLI::Range(0.0, 1.0));
+    }
     command
         ->add_option("--progress", args->progress,
                      "auto (bar on a terminal, else json), bar, "
