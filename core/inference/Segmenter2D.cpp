@@ -294,9 +294,9 @@ SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& o
     if (options.startFromDraft <= 0.0) {
         return refine(image, otsuBaseline(image).mask, {}, plain, start, callback, cancel);
     }
-    // The draft: a few deterministic DDIM steps from noise. Alone, a short DDIM run over-grows
-    // the lesion (each member's soft early estimate, re-noised, reads as foreground); its
-    // ensemble mean still finds where the lesion is, which is all the start needs.
+    // The draft: a few deterministic DDIM steps from noise. A model that learned to read the
+    // mask left in the schedule's last step (sqrt(alpha_bar_T) of it) over-grows the lesion from
+    // pure noise; its draft still says where the lesion is, which is all the start needs.
     SegmentOptions draftOptions = plain;
     draftOptions.sampler = SamplerMethod::Ddim;
     draftOptions.steps = std::max(1, options.draftSteps);
