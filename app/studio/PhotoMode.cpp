@@ -165,7 +165,7 @@ void PhotoMode::createDocks()
     m_stepView->setPlaceholderText(tr("Step frames appear here while the model samples"));
     m_stepView->setToolTip(tr("The chosen step as the network sees it (its input size): the x0 "
                               "estimate, the noisy sample x_t or the mask"));
-    m_stepBrowser = new widgets::StepBrowser(stepsArea);
+    m_stepBrowser = new widgets::StepBrowser(widgets::StepBrowser::Setup::photos(), stepsArea);
     m_stepBrowser->setObjectName(QStringLiteral("stepBrowser"));
     auto* stepsLayout = new QHBoxLayout(stepsArea);
     stepsLayout->setContentsMargins(2, 2, 2, 2);
@@ -189,7 +189,7 @@ void PhotoMode::createDocks()
     w->resizeDocks({m_modelDock, m_overlayDock}, {320, 330}, Qt::Vertical);
 
     m_stepBrowser->setFrameProvider(
-        [this](int step, int member, widgets::StepBrowser::Mode mode, const QSize& size) {
+        [this](int step, int member, widgets::StepView mode, const QSize& size) {
             const QImage frame = stepImage(step, member, mode);
             if (frame.isNull() || m_image.empty()) {
                 return frame;

@@ -188,11 +188,11 @@ private:
     void onRunStarted();
     void onStepAvailable();
     void onRunFailed(const QString& message, bool cancelled);
-    void showStepFrame(int step, int member, widgets::StepBrowser::Mode mode);
+    void showStepFrame(int step, int member, widgets::StepView mode);
     void acceptStep(int step, int member);
     void previewEnsembleTile(int which);
     core::Image2D stepValues(int step, int member, bool noisy) const;
-    QImage stepImage(int step, int member, widgets::StepBrowser::Mode mode) const;
+    QImage stepImage(int step, int member, widgets::StepView mode) const;
     QString stepLabel(int step) const;
     void chooseUncertaintyMap(int index);
     /// The checks and settings every run shares (image, model, sampler from the panel and the

@@ -192,7 +192,7 @@ void PhotoMode::createActions()
         if (!on) {
             m_view->clearPreview();
         } else if (m_shownStep >= 0) {
-            showStepFrame(m_shownStep, m_stepBrowser->member(), m_stepBrowser->mode());
+            showStepFrame(m_shownStep, m_stepBrowser->member(), m_stepBrowser->view());
         }
     });
 }

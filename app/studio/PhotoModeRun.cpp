@@ -327,16 +327,16 @@ core::Image2D PhotoMode::stepValues(int step, int member, bool noisy) const
     return frame.valid() ? frame.image() : core::Image2D();
 }
 
-QImage PhotoMode::stepImage(int step, int member, widgets::StepBrowser::Mode mode) const
+QImage PhotoMode::stepImage(int step, int member, widgets::StepView mode) const
 {
-    const bool noisy = mode == widgets::StepBrowser::Mode::Noisy;
+    const bool noisy = mode == widgets::StepView::Noisy;
     const core::Image2D values = stepValues(step, member, noisy);
     if (values.empty()) {
         return {};
     }
-    const FrameStyle style = noisy                                      ? FrameStyle::Noisy
-                             : mode == widgets::StepBrowser::Mode::Mask ? FrameStyle::Mask
-                                                                        : FrameStyle::Estimate;
+    const FrameStyle style = noisy                             ? FrameStyle::Noisy
+                             : mode == widgets::StepView::Mask ? FrameStyle::Mask
+                                                               : FrameStyle::Estimate;
     return frameToImage(values.data<float>(), values.width(), values.height(), style);
 }
 
@@ -349,7 +349,7 @@ QString PhotoMode::stepLabel(int step) const
     return tr("step %1 of %2%3").arg(step + 1).arg(m_timesteps.size()).arg(t);
 }
 
-void PhotoMode::showStepFrame(int step, int member, widgets::StepBrowser::Mode mode)
+void PhotoMode::showStepFrame(int step, int member, widgets::StepView mode)
 {
     const QImage frame = stepImage(step, member, mode);
     if (frame.isNull()) {

@@ -155,7 +155,7 @@ void VolumeMode::ensureUi()
     m_window->addDockWidget(Qt::LeftDockWidgetArea, m_panelDock);
     m_panelDock->hide();
 
-    m_steps = new widgets::VolumeStepBrowser(m_window);
+    m_steps = new widgets::StepBrowser(widgets::StepBrowser::Setup::volumes(), m_window);
     m_steps->setObjectName(QStringLiteral("volumeStepBrowser"));
     m_stepsDock = new QDockWidget(tr("Volume steps"), m_window);
     m_stepsDock->setObjectName(QStringLiteral("volumeStepsDock"));
@@ -224,12 +224,12 @@ void VolumeMode::ensureUi()
         }
     });
 
-    m_steps->setThumbnailProvider(
-        [this](int step, widgets::VolumeStepBrowser::Show show, const QSize& size) {
-            return stepThumbnail(step, show, size);
-        });
-    connect(m_steps, &widgets::VolumeStepBrowser::frameChanged, this, &VolumeMode::showStep);
-    connect(m_steps, &widgets::VolumeStepBrowser::previewToggled, this, [this](bool on) {
+    m_steps->setFrameProvider([this](int step, int, widgets::StepView view, const QSize& size) {
+        return stepThumbnail(step, view, size);
+    });
+    connect(m_steps, &widgets::StepBrowser::frameChanged, this,
+            [this](int step, int, widgets::StepView view) { showStep(step, view); });
+    connect(m_steps, &widgets::StepBrowser::previewToggled, this, [this](bool on) {
         if (QAction* a = m_actions.value(QStringLiteral("volumeStepPreview"))) {
             const QSignalBlocker block(a);
             a->setChecked(on);
@@ -240,14 +240,14 @@ void VolumeMode::ensureUi()
             applyHeatMap();
         }
     });
-    connect(m_steps, &widgets::VolumeStepBrowser::surfaceIn3dToggled, this, [this](bool on) {
+    connect(m_steps, &widgets::StepBrowser::surfaceIn3dToggled, this, [this](bool on) {
         const VolumeStepFrame* frame = on && m_shownStep >= 0 ? frameFor(m_shownStep) : nullptr;
         if (hasVolume()) {
             m_workspace->setSurfaceLabels(frame ? frame->labels : core::LabelMap());
         }
     });
-    connect(m_steps, &widgets::VolumeStepBrowser::acceptStepRequested, this,
-            [this](int step) { acceptStep(step); });
+    connect(m_steps, &widgets::StepBrowser::acceptStepRequested, this,
+            [this](int step, int) { acceptStep(step); });
 
     connect(m_workspace, &widgets::VolumeWorkspace::labelsChanged, this, [this] {
         if (!m_session->groundTruth().empty()) {
@@ -353,7 +353,7 @@ widgets::VolumePanel* VolumeMode::panel()
     return m_panel;
 }
 
-widgets::VolumeStepBrowser* VolumeMode::stepBrowser()
+widgets::StepBrowser* VolumeMode::stepBrowser()
 {
     ensureUi();
     return m_steps;

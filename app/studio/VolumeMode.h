@@ -6,7 +6,7 @@
 #include "base/Volume.h"
 #include "io/VolumeReader.h"
 #include "session/VolumeSession.h"
-#include "steps/VolumeStepBrowser.h"
+#include "steps/StepBrowser.h"
 
 #include <QHash>
 #include <QObject>
@@ -38,7 +38,7 @@ class SessionAutosave;
 /// workflow: open a volume (NIfTI, NRRD, MetaImage, a DICOM folder), see it in the axial,
 /// sagittal and coronal slices and the 3D view (widgets::VolumeWorkspace), segment it with a
 /// Diff-UNet checkpoint on a worker thread (VolumeSegmentationRunner) with progress per window
-/// and step and Cancel, browse the denoiser steps (widgets::VolumeStepBrowser), show the
+/// and step and Cancel, browse the denoiser steps (widgets::StepBrowser), show the
 /// probability or an uncertainty map as a heat map in the slices and in 3D, correct the labels
 /// with brush and eraser (undo), and save them as NIfTI or NRRD in the source geometry. Unsaved
 /// label edits of a volume file are autosaved (its own AutosaveStore folder beside the photo
@@ -125,7 +125,7 @@ public:
     /// Makes step `step`'s label map the segmentation, one undo step ("Use step k").
     bool acceptStep(int step);
     /// Shows step `step` in the views as the step browser would.
-    void showStep(int step, widgets::VolumeStepBrowser::Show show);
+    void showStep(int step, widgets::StepView show);
     /// Chooses the heat map: 0 none, 1 foreground probability, 2 entropy of the result, 3 step
     /// entropy, 4 mirror variance (with TTA).
     void setHeatMap(int index);
@@ -151,7 +151,7 @@ public:
     /// The workspace, panel and step browser (made on first use).
     widgets::VolumeWorkspace* workspace();
     widgets::VolumePanel* panel();
-    widgets::VolumeStepBrowser* stepBrowser();
+    widgets::StepBrowser* stepBrowser();
     VolumeSegmentationRunner* runner() const { return m_runner; }
     const std::shared_ptr<const VolumeSegmentationOutput>& output() const { return m_output; }
     /// Step frames received so far (index = step; empty labels where none yet).
@@ -189,7 +189,7 @@ private:
     void onFinished();
     void onFailed(const QString& message, bool cancelled);
     const VolumeStepFrame* frameFor(int step);
-    QImage stepThumbnail(int step, widgets::VolumeStepBrowser::Show show, const QSize& size);
+    QImage stepThumbnail(int step, widgets::StepView show, const QSize& size);
     QString suggestedSavePath() const;
     static bool looksLikeLabelFile(const QString& path);
     /// The heat maps the panel offers, in setHeatMap()'s order (1-based there).
@@ -208,7 +208,7 @@ private:
     QStackedWidget* m_stack = nullptr;
     widgets::VolumeWorkspace* m_workspace = nullptr;
     widgets::VolumePanel* m_panel = nullptr;
-    widgets::VolumeStepBrowser* m_steps = nullptr;
+    widgets::StepBrowser* m_steps = nullptr;
     QDockWidget* m_panelDock = nullptr;
     QDockWidget* m_stepsDock = nullptr;
     QLabel* m_hoverLabel = nullptr;
@@ -234,7 +234,7 @@ private:
     std::vector<VolumeStepFrame> m_frames;
     bool m_resultPending = false; ///< the finished result waits (outlined) for Accept
     int m_shownStep = -1;
-    widgets::VolumeStepBrowser::Show m_shownShow = widgets::VolumeStepBrowser::Show::Labels;
+    widgets::StepView m_shownShow = widgets::StepView::Labels;
 };
 
 } // namespace diffseg::app

@@ -262,7 +262,7 @@ void VolumeMode::createActions()
                  {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R)}),
             &QAction::triggered, this, &VolumeMode::cancelSegmentation);
     auto stepAction = [&](const char* name, const QString& text, const QString& tip,
-                          const QKeySequence& key, void (widgets::VolumeStepBrowser::*slot)()) {
+                          const QKeySequence& key, void (widgets::StepBrowser::*slot)()) {
         connect(make(QLatin1String(name), text, tip, {key}), &QAction::triggered, this,
                 [this, slot] {
                     if (m_steps) {
@@ -272,13 +272,13 @@ void VolumeMode::createActions()
                 });
     };
     stepAction("volumePrevStep", tr("&Previous Step"), tr("Show the previous denoiser step"),
-               QKeySequence(Qt::Key_Comma), &widgets::VolumeStepBrowser::previousStep);
+               QKeySequence(Qt::Key_Comma), &widgets::StepBrowser::previousStep);
     stepAction("volumeNextStep", tr("N&ext Step"), tr("Show the next denoiser step"),
-               QKeySequence(Qt::Key_Period), &widgets::VolumeStepBrowser::nextStep);
+               QKeySequence(Qt::Key_Period), &widgets::StepBrowser::nextStep);
     stepAction("volumeFirstStep", tr("&First Step"), tr("Show the first denoiser step"),
-               QKeySequence(Qt::CTRL | Qt::Key_Comma), &widgets::VolumeStepBrowser::firstStep);
+               QKeySequence(Qt::CTRL | Qt::Key_Comma), &widgets::StepBrowser::firstStep);
     stepAction("volumeLastStep", tr("&Last Step"), tr("Show the last denoiser step"),
-               QKeySequence(Qt::CTRL | Qt::Key_Period), &widgets::VolumeStepBrowser::lastStep);
+               QKeySequence(Qt::CTRL | Qt::Key_Period), &widgets::StepBrowser::lastStep);
     connect(make("volumePlay", tr("Play / &Pause"), tr("Play the steps like a film"),
                  {QKeySequence(Qt::Key_K)}),
             &QAction::triggered, this, [this] {

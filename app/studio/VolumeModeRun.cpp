@@ -404,7 +404,7 @@ const VolumeStepFrame* VolumeMode::frameFor(int step)
     }
 }
 
-void VolumeMode::showStep(int step, widgets::VolumeStepBrowser::Show show)
+void VolumeMode::showStep(int step, widgets::StepView show)
 {
     const VolumeStepFrame* frame = frameFor(step);
     if (!frame || !hasVolume()) {
@@ -413,8 +413,8 @@ void VolumeMode::showStep(int step, widgets::VolumeStepBrowser::Show show)
     m_shownStep = step;
     m_shownShow = show;
     if (m_steps->previewInViews()) {
-        m_workspace->setPreviewLabels(
-            show == widgets::VolumeStepBrowser::Show::Labels ? frame->labels : core::LabelMap());
+        m_workspace->setPreviewLabels(show == widgets::StepView::Labels ? frame->labels
+                                                                        : core::LabelMap());
     }
     if (m_steps->surfaceIn3d()) {
         m_workspace->setSurfaceLabels(frame->labels);
@@ -436,7 +436,7 @@ void VolumeMode::applyHeatMap()
     }
     // A step shown as its probability takes the heat map while the step preview is on.
     if (m_shownStep >= 0 && m_steps->previewInViews() &&
-        m_shownShow == widgets::VolumeStepBrowser::Show::Probability) {
+        m_shownShow == widgets::StepView::Probability) {
         if (const VolumeStepFrame* frame = frameFor(m_shownStep)) {
             m_workspace->setOverlay(frame->foreground, 1.0 / 255.0);
             m_panel->setLegend(QStringLiteral("0"),
@@ -537,7 +537,7 @@ void VolumeMode::updateDice()
     m_panel->setDice(core::foregroundDice(m_workspace->labels(), m_session->groundTruth()));
 }
 
-QImage VolumeMode::stepThumbnail(int step, widgets::VolumeStepBrowser::Show show, const QSize& size)
+QImage VolumeMode::stepThumbnail(int step, widgets::StepView show, const QSize& size)
 {
     const VolumeStepFrame* frame = frameFor(step);
     if (!frame || !hasVolume()) {
@@ -558,7 +558,7 @@ QImage VolumeMode::stepThumbnail(int step, widgets::VolumeStepBrowser::Show show
             QColor c = QColor::fromRgb(row[x]);
             double alpha = 0.0;
             QColor over;
-            if (show == widgets::VolumeStepBrowser::Show::Labels) {
+            if (show == widgets::StepView::Labels) {
                 const int label = labelAt(frame->labels, n);
                 if (label > 0) {
                     over = widgets::SliceView::labelColor(label);

@@ -19,7 +19,7 @@
 #include "panels/ModelPanel.h"
 #include "panels/VolumePanel.h"
 #include "runtime/ResourcePaths.h"
-#include "steps/VolumeStepBrowser.h"
+#include "steps/StepBrowser.h"
 #include "volume/SliceView.h"
 #include "volume/VolumeView3D.h"
 #include "volume/VolumeWorkspace.h"
@@ -42,7 +42,8 @@
 
 using diffseg::app::VolumeMode;
 using diffseg::widgets::SliceView;
-using diffseg::widgets::VolumeStepBrowser;
+using diffseg::widgets::StepBrowser;
+using diffseg::widgets::StepView;
 using diffseg::widgets::VolumeWorkspace;
 
 namespace {
@@ -141,7 +142,7 @@ private:
 
         // Only the GUI thread touches widgets; the GUI serves a timer while the model runs.
         bool offThread = false;
-        connect(vm->stepBrowser(), &VolumeStepBrowser::frameChanged, this,
+        connect(vm->stepBrowser(), &StepBrowser::frameChanged, this,
                 [&] { offThread = offThread || QThread::currentThread() != qApp->thread(); });
         int ticks = 0;
         QTimer ticker;
@@ -175,7 +176,7 @@ private:
             QVERIFY(frame.labels.isAlignedWith(input.volume, 0.0));
             QCOMPARE(frame.foreground.pixelType(), core::PixelType::UInt8);
         }
-        VolumeStepBrowser* browser = vm->stepBrowser();
+        StepBrowser* browser = vm->stepBrowser();
         QCOMPARE(browser->availableSteps(), (std::vector<int>{0, 1, 2}));
         QVERIFY(vm->stepCacheBytes() > 0);
         // The labels were empty: the result became the labels, one undo step.
@@ -196,10 +197,10 @@ private:
             qInfo("FIGURE %s: step %d shown in the slices after %.1f ms", qPrintable(tag), s, ms);
             QCOMPARE(browser->currentStep(), s);
         }
-        browser->setShow(VolumeStepBrowser::Show::Probability);
+        browser->setView(StepView::Probability);
         QCOMPARE(ws->overlay().pixelType(), core::PixelType::UInt8);
         QVERIFY(sameVoxels(ws->overlay(), vm->stepFrames()[1].foreground));
-        browser->setShow(VolumeStepBrowser::Show::Labels);
+        browser->setView(StepView::Labels);
         browser->setSurfaceIn3d(true);
         QVERIFY(!test::renderedFrame(gl).isNull());
         browser->setSurfaceIn3d(false);

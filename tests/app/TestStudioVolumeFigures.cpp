@@ -16,7 +16,7 @@
 #include "io/VolumeWriter.h"
 #include "panels/VolumePanel.h"
 #include "runtime/ResourcePaths.h"
-#include "steps/VolumeStepBrowser.h"
+#include "steps/StepBrowser.h"
 #include "volume/SliceView.h"
 #include "volume/VolumeView3D.h"
 #include "volume/VolumeWorkspace.h"

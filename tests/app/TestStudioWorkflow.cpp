@@ -130,7 +130,7 @@ private:
         QVERIFY(modeBox);
         modeBox->setCurrentIndex(1);
         Q_EMIT modeBox->activated(1);
-        QCOMPARE(browser->mode(), StepBrowser::Mode::Noisy);
+        QCOMPARE(browser->view(), diffseg::widgets::StepView::Noisy);
         QVERIFY(!window.photoMode()->stepFrameView()->image().isNull());
         QVERIFY(window.photoMode()->stepFrameView()->image() != last);
         modeBox->setCurrentIndex(0);

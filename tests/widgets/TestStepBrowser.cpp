@@ -20,7 +20,7 @@ private:
 
     StepBrowser::FrameProvider provider()
     {
-        return [this](int step, int, StepBrowser::Mode, const QSize& size) {
+        return [this](int step, int, diffseg::widgets::StepView, const QSize& size) {
             ++m_requests;
             QImage image(size, QImage::Format_RGB32);
             image.fill(QColor::fromHsv((step * 7) % 360, 200, 200));
@@ -31,7 +31,7 @@ private:
 private Q_SLOTS:
     void followsNewStepsWhileSampling()
     {
-        StepBrowser browser;
+        StepBrowser browser(StepBrowser::Setup::photos());
         browser.setFrameProvider(provider());
         browser.reset(50, 5);
         QSignalSpy frames(&browser, &StepBrowser::frameChanged);
@@ -60,7 +60,7 @@ private Q_SLOTS:
 
     void showsOnlyAvailableStepsAndSnapsToTheNearest()
     {
-        StepBrowser browser;
+        StepBrowser browser(StepBrowser::Setup::photos());
         browser.reset(250, 1);
         browser.setAvailableSteps({0, 10, 20, 100, 249});
         browser.setCurrentStep(90);
@@ -73,7 +73,7 @@ private Q_SLOTS:
 
     void playsToTheEndAndStops()
     {
-        StepBrowser browser;
+        StepBrowser browser(StepBrowser::Setup::photos());
         browser.reset(6, 1);
         browser.setAvailableSteps({0, 1, 2, 3, 4, 5});
         browser.firstStep();
@@ -84,7 +84,7 @@ private Q_SLOTS:
 
     void filmstripClicksSelectSteps()
     {
-        StepBrowser browser;
+        StepBrowser browser(StepBrowser::Setup::photos());
         browser.setFrameProvider(provider());
         browser.resize(700, 160);
         browser.reset(100, 1);
@@ -111,7 +111,7 @@ private Q_SLOTS:
 
     void acceptAndOptionsEmitTheChosenMember()
     {
-        StepBrowser browser;
+        StepBrowser browser(StepBrowser::Setup::photos());
         browser.reset(10, 3);
         browser.setAvailableSteps({0, 5, 9});
         browser.setCurrentStep(5);
@@ -127,6 +127,41 @@ private Q_SLOTS:
         QCOMPARE(accept.count(), 1);
         QCOMPARE(accept.last().at(0).toInt(), 5);
         QCOMPARE(accept.last().at(1).toInt(), 1);
+    }
+
+    void aVolumeModelsStepsOfferItsOwnViews()
+    {
+        // Diff-UNet has no ensemble: no member box; its steps show a label map or a probability,
+        // and may preview in the slice views and as the 3D surface.
+        StepBrowser browser(StepBrowser::Setup::volumes());
+        browser.reset(4);
+        QVERIFY(!browser.findChild<QComboBox*>("memberBox"));
+        QVERIFY(!browser.findChild<QComboBox*>("modeBox"));
+        auto* views = browser.findChild<QComboBox*>("volumeStepShow");
+        QVERIFY(views);
+        QCOMPARE(views->count(), 2);
+        QCOMPARE(browser.view(), diffseg::widgets::StepView::Labels);
+        QVERIFY(browser.previewInViews());
+        QVERIFY(!browser.surfaceIn3d());
+        browser.setAvailableSteps({0, 1, 2, 3});
+        browser.setCurrentStep(2);
+        QSignalSpy frames(&browser, &StepBrowser::frameChanged);
+        browser.setView(diffseg::widgets::StepView::Probability);
+        QCOMPARE(frames.count(), 1);
+        QCOMPARE(frames.last().at(0).toInt(), 2);
+        QCOMPARE(frames.last().at(1).toInt(), -1);
+        QCOMPARE(frames.last().at(2).value<diffseg::widgets::StepView>(),
+                 diffseg::widgets::StepView::Probability);
+        // A photo view a volume model does not offer is ignored.
+        browser.setView(diffseg::widgets::StepView::Noisy);
+        QCOMPARE(browser.view(), diffseg::widgets::StepView::Probability);
+        QSignalSpy surface(&browser, &StepBrowser::surfaceIn3dToggled);
+        browser.setSurfaceIn3d(true);
+        QCOMPARE(surface.count(), 1);
+        QSignalSpy accept(&browser, &StepBrowser::acceptStepRequested);
+        browser.findChild<QPushButton*>("volumeAcceptStep")->click();
+        QCOMPARE(accept.count(), 1);
+        QCOMPARE(accept.last().at(0).toInt(), 2);
     }
 };
 

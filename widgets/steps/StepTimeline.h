@@ -18,7 +18,7 @@ namespace diffseg::widgets {
 
 class Filmstrip;
 
-/// What both step browsers share: the timeline of a sampling run's steps, during and after it. A
+/// The step browser's base: the timeline of a sampling run's steps, during and after it. A
 /// slider over the available steps, a filmstrip of thumbnails, Play/Pause, Follow (jump to each
 /// new step while the model runs), a read-out, "Use this step", and the step keys (Left/Right,
 /// Home/End, PgUp/PgDn, Space to play).
@@ -32,7 +32,7 @@ class StepTimeline : public QWidget
     Q_OBJECT
 
 public:
-    /// What differs between the 2D and 3D browsers' timelines.
+    /// What differs between the photo and volume families' timelines.
     struct Look
     {
         QString objectPrefix;  ///< "" names the slider stepSlider, "volume" volumeStepSlider
