@@ -59,6 +59,8 @@ struct InteractiveArgs
     double clickRadius = kInteractiveClickRadius;
     bool clickRadiusGiven = false;
     int jumps = RefineOptions::interactive().resampleJumps;
+    /// DDIM steps of each click's refinement (0: --steps, else the model card's).
+    int refineSteps = RefineOptions::interactive().steps;
     std::string precision = "auto";
     std::uint64_t seed = 0;
     std::optional<std::string> sampler;
@@ -330,9 +332,9 @@ void runEvalInteractive(const InteractiveArgs& args, app::CliResult& result)
 
     std::optional<Segmenter2D> model;
     SegmentOptions options;
+    std::string path;
     if (std::find(methods.begin(), methods.end(), "diffusion") != methods.end()) {
-        const std::string path =
-            args.model.empty() ? packagedDefaultModel(PackagedModelKind::Photo) : args.model;
+        path = args.model.empty() ? packagedDefaultModel(PackagedModelKind::Photo) : args.model;
         if (path.empty()) {
             throw Error(ErrorKind::NotFound, "--model",
                         "no photo model is installed: pass --model CKPT");
@@ -352,13 +354,17 @@ void runEvalInteractive(const InteractiveArgs& args, app::CliResult& result)
             options.ensemble = *args.ensemble;
         }
         options.seed = args.seed;
-        std::fprintf(stderr, "diffusion: %s (%s x %d, %s)\n", path.c_str(),
-                     samplerMethodName(options.sampler), options.ensemble,
-                     model->info().precision.c_str());
     }
     RefineOptions refine = RefineOptions::interactive();
     refine.strength = args.strength.value_or(refine.strength);
     refine.resampleJumps = args.jumps;
+    refine.steps = args.refineSteps;
+    if (model) {
+        std::fprintf(stderr, "diffusion: %s (%s, %d steps, each click %d, x %d, %s)\n",
+                     path.c_str(), samplerMethodName(options.sampler), options.steps,
+                     refine.applyTo(options).steps, options.ensemble,
+                     model->info().precision.c_str());
+    }
     // Every method's click disks have the same radius, in photo pixels.
     const auto radiusOf = [&args](const Image2D& image) {
         return args.clickRadius * std::max(image.width(), image.height());
@@ -466,6 +472,11 @@ void registerEvalInteractive(CLI::App& root, app::CliResult& result)
         ->add_option("--jumps", args->jumps,
                      "resampling jumps per refinement step (RePaint; each costs a network call)")
         ->check(CLI::Range(0, 10))
+        ->capture_default_str();
+    command
+        ->add_option("--refine-steps", args->refineSteps,
+                     "DDIM steps of each click's refinement (0: as --steps; photos only)")
+        ->check(CLI::Range(0, 1000))
         ->capture_default_str();
     command->add_option("--precision", args->precision, "fp32, bf16 or auto")
         ->capture_default_str();

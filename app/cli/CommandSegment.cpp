@@ -64,6 +64,7 @@ struct SegmentArgs
     int threads = 0;
     bool baseline = false;
     bool noEma = false;
+    bool firstLook = false; ///< SegmentOptions::firstLook (what the studio shows first)
     /// Start from the Otsu baseline's mask noised to this strength (SDEdit); 0: from noise.
     std::optional<double> startFromOtsu;
     /// Start from the model's own draft noised to this strength; 0: not.
@@ -77,6 +78,15 @@ struct SegmentArgs
 void reportStep(ProgressOutput& progress, const std::string& stem, int caseIndex, int caseCount,
                 const SegmentStep& s)
 {
+    if (s.firstLook) {
+        // Member 0's estimate before the step: when a viewer would see the first outline.
+        if (progress.mode() == ProgressOutput::Mode::Json) {
+            progress.event({{"event", "first_look"},
+                            {"stem", stem},
+                            {"elapsed_s", rounded(s.elapsedSeconds)}});
+        }
+        return;
+    }
     const double perStep = s.samplingSeconds / double(s.index + 1);
     const double eta = perStep * double(s.count - s.index - 1);
     if (progress.mode() == ProgressOutput::Mode::Json) {
@@ -228,7 +238,7 @@ public:
         Json savedSteps = Json::array();
         const auto onStep = [&](const SegmentStep& s) {
             reportStep(m_progress, input.stem, index, count, s);
-            if (m_saveSteps.count(s.index) != 0) {
+            if (!s.firstLook && m_saveSteps.count(s.index) != 0) {
                 savedSteps.push_back(saveStep(dir, s));
             }
         };
@@ -352,6 +362,7 @@ public:
             {"start_from_otsu", m_options.startFromOtsu},
             {"start_from_draft", m_options.startFromDraft},
             {"draft_steps", m_options.draftSteps},
+            {"first_look", m_options.firstLook},
             {"first_timestep", result.timesteps.empty() ? -1 : result.timesteps.front()},
             {"seed", m_options.seed},
             {"device", info.device},
@@ -582,6 +593,7 @@ void runSegment(const SegmentArgs& args, app::CliResult& result)
     options.seed = args.seed;
     options.stepCacheBudget = static_cast<std::size_t>(args.cacheMiB * 1024.0 * 1024.0);
     options.instabilitySteps = args.instabilitySteps;
+    options.firstLook = args.firstLook;
     std::vector<int> timesteps;
     try {
         timesteps = segmenter->plannedTimesteps(options);
@@ -727,6 +739,9 @@ void registerSegment(CLI::App& root, app::CliResult& result)
     command->add_flag("--baseline", args->baseline,
                       "also run the Otsu baseline (baseline_mask.png, its metrics with --gt)");
     command->add_flag("--no-ema", args->noEma, "use the online weights even when EMA is present");
+    command->add_flag("--first-look", args->firstLook,
+                      "run member 0's first step alone before the others, as the studio does to "
+                      "show a first outline sooner (timings: first_preview)");
     // The two starts (SDEdit): where the first outline comes from, noised to a strength in [0, 1].
     for (const auto& [flag, target, source, zero] :
          {std::tuple{"--start-from-otsu", &args->startFromOtsu, "the Otsu baseline's mask",

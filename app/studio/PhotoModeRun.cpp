@@ -177,6 +177,17 @@ void PhotoMode::onStepAvailable()
     if (newCache) {
         m_stepView->setPixelAspect(static_cast<double>(m_image.height()) / m_image.width());
     }
+    if (update->firstLook) {
+        // One member's estimate: shown (as the live step) but not browsable until the step is.
+        if (m_stepBrowser->following()) {
+            showStepFrame(update->index, -1, m_stepBrowser->view());
+        }
+        m_modelPanel->setStatus(tr("Sampling %1 steps x %2 members... (first look after %3)")
+                                    .arg(update->count)
+                                    .arg(m_modelPanel->request().ensemble)
+                                    .arg(formatSeconds(update->elapsedSeconds)));
+        return;
+    }
     const double perStep = update->samplingSeconds / (update->index + 1);
     m_modelPanel->setProgress(update->index + 1, update->count,
                               perStep * (update->count - update->index - 1));

@@ -52,6 +52,8 @@ void SegmentationRunner::runJob(const SegmentationJob& job, const core::CancelTo
     options.stepCacheBudget =
         std::clamp(needed + (std::size_t(1) << 20), core::StepCacheConfig::kDefaultBudget2D,
                    std::size_t(256) << 20);
+    // The view shows member 0's first estimate while the other members finish the first step.
+    options.firstLook = true;
     const core::ModelInfo info = model.info();
     postModelInfo(info, [this, planned] {
         m_planned = planned;
@@ -60,9 +62,11 @@ void SegmentationRunner::runJob(const SegmentationJob& job, const core::CancelTo
     });
 
     const core::SegmentStepCallback onStep = [this](const core::SegmentStep& step) {
-        ++m_produced;
+        if (!step.firstLook) {
+            ++m_produced;
+        }
         postProgress(StepUpdate{step.index, step.count, step.t, step.elapsedSeconds,
-                                step.samplingSeconds, step.x0, step.cache},
+                                step.samplingSeconds, step.x0, step.cache, step.firstLook},
                      [this] { Q_EMIT stepAvailable(); });
     };
     auto result = std::make_shared<core::SegmentResult>(

@@ -38,6 +38,9 @@ struct StepUpdate
     double samplingSeconds = 0.0;
     std::vector<core::Image2D> x0; ///< per member, float32 at the model's input size
     std::shared_ptr<core::StepCache> cache;
+    /// Member 0's estimate of the first step before the others (x0 holds that one member; the
+    /// cache does not hold the step yet): core::SegmentOptions::firstLook.
+    bool firstLook = false;
 };
 
 /// What a finished run produced, with the maps the GUI shows already computed on the worker.

@@ -215,7 +215,7 @@ std::vector<int> Segmenter2D::plannedTimesteps(const SegmentOptions& options) co
 std::vector<int> Segmenter2D::plannedRefineTimesteps(const SegmentOptions& options,
                                                      const RefineOptions& refine) const
 {
-    engine::SamplerOptions settings = samplerOptions(options);
+    engine::SamplerOptions settings = samplerOptions(refine.applyTo(options));
     settings.startTimestep = startTimestepFor(refine.strength);
     return engine::DiffusionSampler(m_impl->schedule, settings).timesteps();
 }
@@ -302,6 +302,7 @@ SegmentResult Segmenter2D::segment(const Image2D& image, const SegmentOptions& o
     draftOptions.steps = std::max(1, options.draftSteps);
     draftOptions.eta = 0.0;
     draftOptions.storeNoisy = false;
+    draftOptions.firstLook = false; // nobody sees the draft's steps
     const SegmentResult draft = run(image, draftOptions, nullptr, {}, cancel);
     SegmentResult out = refine(image, draft.mask, {}, plain, start, callback, cancel);
     out.timings.draft = draft.timings.total;
@@ -359,7 +360,18 @@ SegmentResult Segmenter2D::refine(const Image2D& image, const Image2D& currentMa
             s[i] = s[i] > 0.5f ? 1.0f : -1.0f;
         }
     }
-    return run(image, options, &g, callback, cancel);
+    return run(image, refine.applyTo(options), &g, callback, cancel);
+}
+
+SegmentOptions RefineOptions::applyTo(SegmentOptions options) const
+{
+    if (steps < 0) {
+        throw Error(ErrorKind::Config, "refine steps", std::to_string(steps) + " is negative");
+    }
+    if (steps > 0 && options.sampler == SamplerMethod::Ddim) {
+        options.steps = steps;
+    }
+    return options;
 }
 
 SegmentResult Segmenter2D::run(const Image2D& image, const SegmentOptions& options,
@@ -467,9 +479,34 @@ SegmentResult Segmenter2D::run(const Image2D& image, const SegmentOptions& optio
                                  secondsSince(samplingStart), cached, frames, cache});
         }
     };
+    engine::FirstLookCallback onFirstLook;
+    if (options.firstLook && members > 1) {
+        onFirstLook = [&](const at::Tensor& x0Hat) {
+            const at::Tensor x0 = x0Hat.detach().to(at::kCPU, at::kFloat).contiguous();
+            Image2D frame(size, size, 1, PixelType::Float32);
+            frame.setSpacing(inputSpacing);
+            std::memcpy(frame.data<float>(), x0.data_ptr<float>(), pixels * sizeof(float));
+            const std::vector<Image2D> look{std::move(frame)};
+            previewed = true;
+            result.timings.firstPreview = secondsSince(start);
+            if (callback) {
+                SegmentStep step{0,
+                                 sampler.stepCount(),
+                                 result.timesteps.front(),
+                                 secondsSince(start),
+                                 secondsSince(samplingStart),
+                                 false,
+                                 look,
+                                 cache};
+                step.firstLook = true;
+                callback(step);
+            }
+        };
+    }
     const engine::EnsembleResult sampled = detail::translated(kMemoryAdvice, "sampling", [&] {
         if (guidance == nullptr) {
-            return engine::sampleEnsemble(impl.model, sampler, batch, members, onStep, cancel);
+            return engine::sampleEnsemble(impl.model, sampler, batch, members, onStep, cancel,
+                                          nullptr, onFirstLook);
         }
         // The refinement's start and prompts as (1, 1, S, S) tensors on the device.
         const auto plane = [&](const Image2D& values) {
@@ -491,7 +528,8 @@ SegmentResult Segmenter2D::run(const Image2D& image, const SegmentOptions& optio
             g.values = at::where(labels == kPromptLesion, 1.0, -1.0).to(at::kFloat);
         }
         g.resampleJumps = guidance->resampleJumps;
-        return engine::sampleEnsemble(impl.model, sampler, batch, members, onStep, cancel, &g);
+        return engine::sampleEnsemble(impl.model, sampler, batch, members, onStep, cancel, &g,
+                                      onFirstLook);
     });
     frames.clear();
     const at::Tensor samples = sampled.samples.detach().to(at::kCPU, at::kFloat).contiguous();

@@ -90,6 +90,11 @@ struct SegmentOptions
     /// FrameKind::Noisy, for the GUI's step browser; doubles the cache's memory per step, so the
     /// same budget keeps fewer steps.
     bool storeNoisy = false;
+    /// A first look for a viewer: the first step runs member 0 alone before the other members
+    /// (engine::sampleEnsemble's firstLook), and the callback first sees that member's estimate as
+    /// a SegmentStep with `firstLook` set (a K-th of a step's cost: on a 2-core CPU in fp32 about
+    /// 0.15 s instead of 0.6 s with 5 members). Same result, one more network call.
+    bool firstLook = false;
     /// > 0: start from the Otsu baseline's mask (metrics/OtsuBaseline.h) noised to this strength
     /// in (0, 1] instead of from pure noise (SDEdit: the model redraws the outline from timestep
     /// round(strength (T - 1)), the steps spread over that span). The model card's validated
@@ -114,6 +119,13 @@ struct RefineOptions
     /// RePaint resampling jumps per step (engine::SamplerGuidance): known and unknown pixels
     /// agree better, at one more network call each.
     int resampleJumps = 1;
+    /// DDIM steps of the refinement (0: the run's SegmentOptions::steps). A click redraws from
+    /// an outline the model already drew, so it may take fewer steps than a run from noise.
+    int steps = 0;
+
+    /// The settings of a run that refines with these options: `options` with `steps` applied
+    /// (DDIM only; DDPM visits every timestep below the start).
+    SegmentOptions applyTo(SegmentOptions options) const;
 
     /// What a click in the studio and `eval-interactive` use, chosen on ISIC 2018 val photos with
     /// the packaged model (README, "Interactive segmentation"): redraw from 0.9 of the schedule
@@ -136,6 +148,10 @@ struct SegmentStep
     const std::vector<Image2D>& x0;
     /// The run's step cache (the same object as SegmentResult::steps), readable from any thread.
     const std::shared_ptr<StepCache>& cache;
+    /// SegmentOptions::firstLook: member 0's estimate of step `index` 0 before the other
+    /// members have it. `x0` then holds that one member, and the cache does not hold the step yet;
+    /// the step itself follows as usual.
+    bool firstLook = false;
 };
 
 /// Called on the sampling thread after every step; an exception thrown here ends the run.
@@ -144,13 +160,15 @@ using SegmentStepCallback = std::function<void(const SegmentStep&)>;
 /// Wall-clock seconds per stage of one segment() call.
 struct SegmentTimings
 {
-    double load = 0.0;         ///< the model's load time (ModelInfo::loadSeconds), once per model
-    double preprocess = 0.0;   ///< checks, resize to the input size, min-max, upload
-    double draft = 0.0;        ///< the draft a run starts from (SegmentOptions::startFromDraft)
-    double sampling = 0.0;     ///< all reverse steps of all members, including the step cache
-    double postprocess = 0.0;  ///< mean, probability, uncertainty, resizing to the original size
-    double firstPreview = 0.0; ///< from the call until the first step reached the callback
-    double total = 0.0;        ///< the whole call (load not included)
+    double load = 0.0;        ///< the model's load time (ModelInfo::loadSeconds), once per model
+    double preprocess = 0.0;  ///< checks, resize to the input size, min-max, upload
+    double draft = 0.0;       ///< the draft a run starts from (SegmentOptions::startFromDraft)
+    double sampling = 0.0;    ///< all reverse steps of all members, including the step cache
+    double postprocess = 0.0; ///< mean, probability, uncertainty, resizing to the original size
+    /// From the call until the first estimate reached the callback (the first look, with
+    /// SegmentOptions::firstLook and an ensemble; else the first whole step).
+    double firstPreview = 0.0;
+    double total = 0.0; ///< the whole call (load not included)
 };
 
 /// Everything one segmentation produces. "Input size" maps are S x S (S = ModelInfo::inputSize),

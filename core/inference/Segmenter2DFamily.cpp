@@ -59,10 +59,11 @@ SegmentOptions Segmenter2D::optionsFor(const SegmentationRequest& request) const
 SegmentationStepEvent Segmenter2D::stepEvent(const SegmentStep& step)
 {
     SegmentationStepEvent event;
-    event.done = step.index + 1;
+    // A first look (one member's estimate) completes no step.
+    event.done = step.firstLook ? step.index : step.index + 1;
     event.total = step.count;
     event.elapsedSeconds = step.elapsedSeconds;
-    event.completedStep = step.index;
+    event.completedStep = step.firstLook ? -1 : step.index;
     event.photo = &step;
     return event;
 }

@@ -228,6 +228,17 @@ at::Tensor DiffusionSampler::sample(const EpsilonFunction& epsilon, at::IntArray
     return x;
 }
 
+at::Tensor DiffusionSampler::x0Estimate(const at::Tensor& output, const at::Tensor& x, int t) const
+{
+    const auto ti = static_cast<std::size_t>(t);
+    at::Tensor x0 = output;
+    if (m_schedule.config().prediction != Prediction::X0) {
+        x0 = (x - m_schedule.sqrtOneMinusAlphasCumprod()[ti] * output) /
+             std::sqrt(m_schedule.alphasCumprod()[ti]);
+    }
+    return m_options.kind == SamplerKind::Ddim && m_options.clipX0 ? x0.clamp(-1.0, 1.0) : x0;
+}
+
 DiffusionSampler::StepState DiffusionSampler::denoise(const EpsilonFunction& epsilon,
                                                       const at::Tensor& x, int t, int tNext,
                                                       RowNoise& noise,

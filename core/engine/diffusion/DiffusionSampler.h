@@ -113,6 +113,11 @@ public:
     const std::vector<int>& timesteps() const noexcept { return m_timesteps; }
     int stepCount() const noexcept { return static_cast<int>(m_timesteps.size()); }
 
+    /// The clean estimate x0_hat that the denoiser's `output` at state `x` and timestep `t`
+    /// implies (the output itself when the schedule predicts x0), clipped to [-1, 1] where a DDIM
+    /// step would clip it: what a step's SamplerStep::x0Hat holds.
+    at::Tensor x0Estimate(const at::Tensor& output, const at::Tensor& x, int t) const;
+
     /// Samples a (rows, ...) tensor `shape` with dtype/device `options`; returns x_0. With
     /// `guidance` the run refines and holds known pixels (SamplerGuidance); throws
     /// Error(Mismatch) naming the tensor when a guidance tensor has another shape.

@@ -38,7 +38,7 @@ private:
 EnsembleResult sampleEnsemble(DermoSegDiff& model, const DiffusionSampler& sampler,
                               const at::Tensor& images, int members,
                               const SamplerCallback& callback, const CancelToken& cancel,
-                              const SamplerGuidance* guidance)
+                              const SamplerGuidance* guidance, const FirstLookCallback& firstLook)
 {
     if (members < 1) {
         throw Error(ErrorKind::Config, "testing.ensemble",
@@ -68,8 +68,21 @@ EnsembleResult sampleEnsemble(DermoSegDiff& model, const DiffusionSampler& sampl
     model->checkInputs(
         at::empty({batch * members, config.channelsX, height, width}, images.options()), g,
         at::zeros({batch * members}, images.options().dtype(at::kLong)));
+    bool looked = !firstLook;
     const EpsilonFunction epsilon = [&](const at::Tensor& x, const at::Tensor& t) {
-        return model->forward(x, g, t);
+        const std::int64_t rows = x.size(0);
+        if (looked || rows < 2) {
+            looked = true;
+            return model->forward(x, g, t);
+        }
+        looked = true;
+        const at::Tensor head =
+            model->forward(x.narrow(0, 0, 1), g.narrow(0, 0, 1), t.narrow(0, 0, 1));
+        firstLook(sampler.x0Estimate(head, x.narrow(0, 0, 1),
+                                     static_cast<int>(t[0].item<std::int64_t>())));
+        const at::Tensor tail = model->forward(x.narrow(0, 1, rows - 1), g.narrow(0, 1, rows - 1),
+                                               t.narrow(0, 1, rows - 1));
+        return at::cat({head, tail}, 0);
     };
     // Every member of an image shares its guidance.
     SamplerGuidance perRow;

@@ -13,6 +13,10 @@ struct EnsembleResult
     at::Tensor mask;    ///< (B, out_dim, H, W) bool: mean > 0, the reference's binarisation
 };
 
+/// Receives chain 0's x0 estimate (1, out_dim, H, W) of the first step, on the sampling device and
+/// valid during the call only.
+using FirstLookCallback = std::function<void(const at::Tensor& x0)>;
+
 /// Runs `members` chains per image as ONE batch of B*K rows (row b*K + k is chain k of image b, so
 /// with SamplerOptions::seed s it draws from generator s + b*K + k). `guidance` (optional) holds
 /// per-image tensors (B, out_dim, H, W) that every member of that image shares (refinement:
@@ -21,9 +25,15 @@ struct EnsembleResult
 /// [0, 1] on the model's device. The callback sees the whole batch at every step, so a GUI can show
 /// each chain's x0 estimate. Throws Error(InvalidValue/Mismatch) naming the input for bad images
 /// (wrong shape, non-finite values) and Error(Cancelled) when `cancel` fires.
+///
+/// With `firstLook`, the first step's network call runs chain 0 alone and then the other rows
+/// (two calls instead of one), and `firstLook` sees chain 0's estimate in between: a viewer gets
+/// a first outline at a K-th of the step's cost. Rows do not interact in the network, so the run
+/// is the same; it stays deterministic for a seed.
 EnsembleResult sampleEnsemble(DermoSegDiff& model, const DiffusionSampler& sampler,
                               const at::Tensor& images, int members,
                               const SamplerCallback& callback = {}, const CancelToken& cancel = {},
-                              const SamplerGuidance* guidance = nullptr);
+                              const SamplerGuidance* guidance = nullptr,
+                              const FirstLookCallback& firstLook = {});
 
 } // namespace diffseg::core::engine

@@ -323,6 +323,29 @@ private Q_SLOTS:
         const double difference = maxAbs(single.samples[0][0], result.samples[1][0]);
         QVERIFY2(difference < 1e-4 * (1.0 + result.samples.abs().max().item<double>()),
                  qPrintable(QString::number(difference)));
+        // A first look: chain 0's first estimate arrives alone, before the step, and it is the
+        // step's own estimate of that chain; the run is the same run.
+        int looks = 0;
+        at::Tensor look;
+        at::Tensor firstStep;
+        const EnsembleResult looked = sampleEnsemble(
+            model, sampler, images, 3,
+            [&](const SamplerStep& step) {
+                QCOMPARE(looks, 1); // the look came before every step
+                if (step.index == 0) {
+                    firstStep = step.x0Hat.clone();
+                }
+            },
+            {}, nullptr,
+            [&](const at::Tensor& x0) {
+                ++looks;
+                look = x0.clone();
+            });
+        QCOMPARE(looks, 1);
+        QCOMPARE(look.sizes().vec(), (std::vector<std::int64_t>{1, 1, 16, 16}));
+        QVERIFY(maxAbs(look[0], firstStep[0]) < 1e-5);
+        QVERIFY(maxAbs(looked.samples, result.samples) <
+                1e-4 * (1.0 + result.samples.abs().max().item<double>()));
         QVERIFY_THROWS_EXCEPTION(Error, sampleEnsemble(model, sampler, images, 0));
         at::Tensor bad = images.clone();
         bad[0][0][0][0] = std::nanf("");

@@ -23,6 +23,7 @@
 #include <torch/utils.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 
 using namespace diffseg::core;
@@ -247,6 +248,22 @@ private Q_SLOTS:
         }
         QCOMPARE(order, (QStringList{"a", "b", "c"}));
         QVERIFY(readJson(out + "/c/summary.json")["metrics"].isNull());
+        QVERIFY(!readJson(out + "/c/summary.json")["settings"].toObject()["first_look"].toBool());
+        // --first-look: one event per photo before its steps, the same masks.
+        const Run look =
+            runCli(QStringList{"segment", "--model", m_checkpoint, "--input", in + "/a.png",
+                               "--out", m_dir + "/look", "--progress", "json", "--first-look"} +
+                   fastSampling());
+        QVERIFY2(look.exitCode == 0, qPrintable(look.out + look.err));
+        const QList<QJsonObject> lookEvents = jsonLines(look.out);
+        QCOMPARE(countEvents(lookEvents, "first_look"), 1);
+        QCOMPARE(countEvents(lookEvents, "step"), 4);
+        QVERIFY(
+            readJson(m_dir + "/look/a/summary.json")["settings"].toObject()["first_look"].toBool());
+        const Image2D lookMask = readImage((m_dir + "/look/a/mask.png").toStdString());
+        const Image2D plainMask = readImage((out + "/a/mask.png").toStdString());
+        QVERIFY(lookMask.byteSize() == plainMask.byteSize() &&
+                std::memcmp(lookMask.rawData(), plainMask.rawData(), plainMask.byteSize()) == 0);
         QCOMPARE(readImage((out + "/a/mask.png").toStdString()).height(), 80);
         const QString csv = readText(out + "/metrics.csv");
         QVERIFY(csv.contains("case,a,") && csv.contains("case,b,") && !csv.contains("case,c,"));

@@ -253,6 +253,34 @@ private Q_SLOTS:
         for (std::size_t i = 0; i < r.memberX0[1].pixelCount(); ++i) {
             QVERIFY(std::abs(last[i] - final[i]) < 1e-4f);
         }
+
+        // With a first look the callback sees member 0's first estimate before step 0 (one
+        // frame, not yet cached), then the same steps; the result is the same.
+        SegmentOptions looking = options;
+        looking.firstLook = true;
+        std::vector<int> order;
+        std::vector<Image2D> look;
+        const SegmentResult l =
+            segmenter.segment(syntheticPhoto(80, 80), looking, [&](const SegmentStep& s) {
+                order.push_back(s.firstLook ? -1 : s.index);
+                if (s.firstLook) {
+                    look = s.x0;
+                    QVERIFY(s.cache->storedSteps(0).empty());
+                }
+            });
+        QCOMPARE(order, (std::vector<int>{-1, 0, 1, 2, 3, 4, 5}));
+        QCOMPARE(look.size(), std::size_t(1));
+        const float* looked = look[0].data<float>();
+        const float* step0 = frames.front()[0].data<float>();
+        for (std::size_t i = 0; i < look[0].pixelCount(); ++i) {
+            QVERIFY(std::abs(looked[i] - std::clamp(step0[i], -1.0f, 1.0f)) < 1e-4f);
+        }
+        QVERIFY(l.timings.firstPreview > 0.0 && l.timings.firstPreview <= l.timings.total);
+        const float* a = l.meanX0.data<float>();
+        const float* b = r.meanX0.data<float>();
+        for (std::size_t i = 0; i < r.meanX0.pixelCount(); ++i) {
+            QVERIFY(std::abs(a[i] - b[i]) < 1e-4f);
+        }
     }
 
     void noisySamplesAreCachedOnRequest()
@@ -589,6 +617,26 @@ private Q_SLOTS:
         QVERIFY(sameBytes(
             segmenter.refine(photo, current, prompts, fastOptions(4, 2, 5), refine).meanX0,
             r.meanX0));
+        // Its own step count (a click may take fewer than a run from noise), planned and run
+        // alike over the same span; DDPM visits every timestep below the start whatever it says.
+        refine.steps = 2;
+        const std::vector<int> plannedTwo =
+            segmenter.plannedRefineTimesteps(fastOptions(4, 2, 5), refine);
+        QCOMPARE(plannedTwo, (std::vector<int>{29, 0}));
+        steps = 0;
+        QCOMPARE(segmenter
+                     .refine(photo, current, prompts, fastOptions(4, 2, 5), refine,
+                             [&](const SegmentStep&) { ++steps; })
+                     .timesteps,
+                 plannedTwo);
+        QCOMPARE(steps, 2);
+        SegmentOptions ddpm = fastOptions(4, 2, 5);
+        ddpm.sampler = SamplerMethod::Ddpm;
+        ddpm.steps = 0;
+        QCOMPARE(refine.applyTo(ddpm).steps, 0);
+        refine.steps = -1;
+        QCOMPARE(expectError([&] { refine.applyTo(fastOptions()); }).kind(), ErrorKind::Config);
+        refine.steps = 0;
         // Without a current mask it redraws from noise; bad input is named.
         refine.strength = 1.0;
         QCOMPARE(segmenter.refine(photo, Image2D(), prompts, fastOptions(3, 1, 5), refine)
