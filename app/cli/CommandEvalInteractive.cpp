@@ -474,8 +474,9 @@ void registerEvalInteractive(CLI::App& root, app::CliResult& result)
         ->check(CLI::Range(0, 10))
         ->capture_default_str();
     command
-        ->add_option("--refine-steps", args->refineSteps,
-                     "DDIM steps of each click's refinement (0: as --steps; photos only)")
+        ->add_option(
+            "--refine-steps", args->refineSteps,
+            "DDIM steps of each click's refinement, at most --steps (0: as --steps; photos only)")
         ->check(CLI::Range(0, 1000))
         ->capture_default_str();
     command->add_option("--precision", args->precision, "fp32, bf16 or auto")

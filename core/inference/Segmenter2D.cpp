@@ -369,7 +369,7 @@ SegmentOptions RefineOptions::applyTo(SegmentOptions options) const
         throw Error(ErrorKind::Config, "refine steps", std::to_string(steps) + " is negative");
     }
     if (steps > 0 && options.sampler == SamplerMethod::Ddim) {
-        options.steps = steps;
+        options.steps = options.steps > 0 ? std::min(options.steps, steps) : steps;
     }
     return options;
 }

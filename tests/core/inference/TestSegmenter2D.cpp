@@ -634,6 +634,8 @@ private Q_SLOTS:
         ddpm.sampler = SamplerMethod::Ddpm;
         ddpm.steps = 0;
         QCOMPARE(refine.applyTo(ddpm).steps, 0);
+        refine.steps = 9; // never more than the run's own
+        QCOMPARE(refine.applyTo(fastOptions(4, 2, 5)).steps, 4);
         refine.steps = -1;
         QCOMPARE(expectError([&] { refine.applyTo(fastOptions()); }).kind(), ErrorKind::Config);
         refine.steps = 0;
