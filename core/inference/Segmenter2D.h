@@ -92,8 +92,9 @@ struct SegmentOptions
     bool storeNoisy = false;
     /// A first look for a viewer: the first step runs member 0 alone before the other members
     /// (engine::sampleEnsemble's firstLook), and the callback first sees that member's estimate as
-    /// a SegmentStep with `firstLook` set (a K-th of a step's cost: on a 2-core CPU in fp32 about
-    /// 0.15 s instead of 0.6 s with 5 members). Same result, one more network call.
+    /// a SegmentStep with `firstLook` set (a K-th of a step's cost: with the ISIC model on a 2-core
+    /// CPU in fp32, median 0.085 s instead of 0.56 s with 5 members). Same result, one more
+    /// network call.
     bool firstLook = false;
     /// > 0: start from the Otsu baseline's mask (metrics/OtsuBaseline.h) noised to this strength
     /// in (0, 1] instead of from pure noise (SDEdit: the model redraws the outline from timestep
@@ -151,8 +152,8 @@ struct SegmentStep
     /// The run's step cache (the same object as SegmentResult::steps), readable from any thread.
     const std::shared_ptr<StepCache>& cache;
     /// SegmentOptions::firstLook: member 0's estimate of step `index` 0 before the other
-    /// members have it. `x0` then holds that one member, and the cache does not hold the step yet;
-    /// the step itself follows as usual.
+    /// members have it (clipped as the sampler clips it). `x0` then holds that one member, and
+    /// the cache does not hold the step yet; the step itself follows as usual.
     bool firstLook = false;
 };
 
