@@ -93,8 +93,8 @@ struct SegmentOptions
     /// A first look for a viewer: the first step runs member 0 alone before the other members
     /// (engine::sampleEnsemble's firstLook), and the callback first sees that member's estimate as
     /// a SegmentStep with `firstLook` set (a K-th of a step's cost: with the ISIC model on a 2-core
-    /// CPU in fp32, median 0.085 s instead of 0.56 s with 5 members). Same result, one more
-    /// network call.
+    /// CPU in fp32, median 0.085 s instead of 0.56 s with 5 members). The same result up to
+    /// rounding (engine::sampleEnsemble), for one more network call.
     bool firstLook = false;
     /// > 0: start from the Otsu baseline's mask (metrics/OtsuBaseline.h) noised to this strength
     /// in (0, 1] instead of from pure noise (SDEdit: the model redraws the outline from timestep
