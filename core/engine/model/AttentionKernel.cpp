@@ -8,6 +8,7 @@
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -16,57 +17,57 @@ namespace diffseg::core::engine {
 
 namespace {
 
-using namespace kernel; // Bf16Bits, load, store, fastExp
+using namespace kernel; // Bf16Bits, load, store, fastExp, Vec8
 
 constexpr std::int64_t kD = kAttentionKernelDimHead;
 /// Positions per task: small enough that two threads share one head of one image.
 constexpr std::int64_t kRows = 512;
+/// Positions staged per pass over the context rows (kRows is a multiple).
+constexpr std::int64_t kTile = 8;
 
-/// Sum and maximum of 32 floats: one vector step to 16 lanes, then scalar. (A float reduction
-/// loop stays scalar, since the vectoriser may not reorder float additions; a tree of ever
-/// narrower vector steps stalls on store forwarding.)
-DIFFSEG_INLINE float sum32(const float* v)
+constexpr int kVecs = static_cast<int>(kAttentionKernelDimHead) / kVec8Lanes;
+constexpr int kVecBytes = sizeof(Vec8);
+
+/// One row of 32 values of T as four vectors.
+DIFFSEG_INLINE void loadRow(const float* p, Vec8* row)
 {
-    float a[16];
-    for (int i = 0; i < 16; ++i) {
-        a[i] = v[i] + v[i + 16];
+    for (int i = 0; i < kVecs; ++i) {
+        row[i] = loadVec(p + i * kVec8Lanes);
     }
-    float s = 0.0F;
-    for (int i = 0; i < 16; ++i) {
-        s += a[i];
-    }
-    return s;
 }
 
-DIFFSEG_INLINE float max32(const float* v)
+DIFFSEG_INLINE void loadRow(const Bf16Bits* p, Vec8* row)
 {
-    float a[16];
-    for (int i = 0; i < 16; ++i) {
-        a[i] = std::max(v[i], v[i + 16]);
+    for (int i = 0; i < kVecs; ++i) {
+        row[i] = load8(p + i * kVec8Lanes);
     }
-    float m = a[0];
-    for (int i = 1; i < 16; ++i) {
-        m = std::max(m, a[i]);
-    }
-    return m;
 }
 
-/// softmax over the 32 features of one row, in float32.
+/// One output row of 32 values in T.
 template <class T>
-DIFFSEG_INLINE void softmaxRow(const T* q, float* out)
+DIFFSEG_INLINE void storeRow(T* out, const Vec8* acc)
 {
-    static_assert(kD == 32, "the reductions are written for 32 features");
-    float x[kD];
-    for (std::int64_t d = 0; d < kD; ++d) {
-        x[d] = load(q, d);
+    for (int i = 0; i < kVecs; ++i) {
+        store8(out + i * kVec8Lanes, acc[i]);
     }
-    const float max = max32(x);
-    for (std::int64_t d = 0; d < kD; ++d) {
-        out[d] = fastExp(x[d] - max);
+}
+
+/// softmax over the 32 features of one row, in float32, into e (32 floats).
+template <class T>
+DIFFSEG_INLINE void softmaxRow(const T* q, float* e)
+{
+    Vec8 x[kVecs];
+    loadRow(q, x);
+    static_assert(kVecs == 4, "the reductions are written for 32 features");
+    const float max = laneMax(maxVec(maxVec(x[0], x[1]), maxVec(x[2], x[3])));
+    Vec8 sum = splat(0.0F);
+    for (int i = 0; i < kVecs; ++i) {
+        x[i] = fastExp(x[i] - max);
+        sum += x[i];
     }
-    const float inv = 1.0F / sum32(out);
-    for (std::int64_t d = 0; d < kD; ++d) {
-        out[d] *= inv;
+    const float inv = 1.0F / laneSum(sum);
+    for (int i = 0; i < kVecs; ++i) {
+        storeVec(e + i * kVec8Lanes, x[i] * inv);
     }
 }
 
@@ -97,29 +98,69 @@ DIFFSEG_MULTIVERSION void keyMax(const Bf16Bits* rows, std::int64_t stride, std:
 }
 
 // ----- pass 2: sum_m exp(k[d, m] - max_d) and the unnormalised context sum_m e[d, m] v[e, m] --
+//
+// The context is a (32 x N) x (N x 32) product. Adding each position's outer product straight
+// into the 32 x 32 context loads and stores all of it per position, so the loop waits on memory;
+// here kTile positions' weights and values are staged first, and two context rows at a time stay
+// in registers while those positions are added (in position order, as before).
 
 template <class T>
 DIFFSEG_INLINE void contextBody(const T* kRows, const T* vRows, std::int64_t stride,
                                 std::int64_t first, std::int64_t last, const float* max, float* sum,
                                 float* context)
 {
-    for (std::int64_t n = first; n < last; ++n) {
-        const T* k = kRows + n * stride;
-        const T* v = vRows + n * stride;
-        float e[kD];
-        float vv[kD];
-        for (std::int64_t d = 0; d < kD; ++d) {
-            e[d] = fastExp(load(k, d) - max[d]);
-            sum[d] += e[d];
-            vv[d] = load(v, d);
-        }
-        for (std::int64_t d = 0; d < kD; ++d) {
-            const float w = e[d];
-            float* row = context + d * kD;
-            for (std::int64_t j = 0; j < kD; ++j) {
-                row[j] += w * vv[j];
+    alignas(kVecBytes) float e[kTile][kD];
+    alignas(kVecBytes) float vv[kTile][kD];
+    Vec8 maxima[kVecs];
+    Vec8 sums[kVecs];
+    loadRow(max, maxima);
+    loadRow(sum, sums);
+    for (std::int64_t n0 = first; n0 < last; n0 += kTile) {
+        const std::int64_t count = std::min(kTile, last - n0);
+        for (std::int64_t t = 0; t < kTile; ++t) {
+            if (t >= count) { // past the block's end: weight 0 adds exactly nothing
+                std::memset(e[t], 0, sizeof e[t]);
+                std::memset(vv[t], 0, sizeof vv[t]);
+                continue;
+            }
+            Vec8 x[kVecs];
+            loadRow(kRows + (n0 + t) * stride, x);
+            for (int i = 0; i < kVecs; ++i) {
+                const Vec8 w = fastExp(x[i] - maxima[i]);
+                sums[i] += w;
+                storeVec(e[t] + i * kVec8Lanes, w);
+            }
+            loadRow(vRows + (n0 + t) * stride, x);
+            for (int i = 0; i < kVecs; ++i) {
+                storeVec(vv[t] + i * kVec8Lanes, x[i]);
             }
         }
+        for (std::int64_t d = 0; d < kD; d += 2) {
+            float* row0 = context + d * kD;
+            float* row1 = row0 + kD;
+            Vec8 a0[kVecs];
+            Vec8 a1[kVecs];
+            for (int i = 0; i < kVecs; ++i) {
+                a0[i] = loadVec(row0 + i * kVec8Lanes);
+                a1[i] = loadVec(row1 + i * kVec8Lanes);
+            }
+            for (std::int64_t t = 0; t < kTile; ++t) {
+                const float w0 = e[t][d];
+                const float w1 = e[t][d + 1];
+                for (int i = 0; i < kVecs; ++i) {
+                    const Vec8 x = loadVec(vv[t] + i * kVec8Lanes);
+                    a0[i] += w0 * x;
+                    a1[i] += w1 * x;
+                }
+            }
+            for (int i = 0; i < kVecs; ++i) {
+                storeVec(row0 + i * kVec8Lanes, a0[i]);
+                storeVec(row1 + i * kVec8Lanes, a1[i]);
+            }
+        }
+    }
+    for (int i = 0; i < kVecs; ++i) {
+        storeVec(sum + i * kVec8Lanes, sums[i]);
     }
 }
 
@@ -138,26 +179,35 @@ DIFFSEG_MULTIVERSION void contextRows(const Bf16Bits* k, const Bf16Bits* v, std:
 }
 
 // ----- pass 3: out[n, e] = sum_d softmax(q[n])_d context[d, e] -------------------------------
+//
+// Two positions at a time, their 32 outputs in registers, so each context row is loaded once for
+// both.
 
 template <class T>
 DIFFSEG_INLINE void outputBody(const T* qRows, std::int64_t stride, T* outRows,
                                std::int64_t outStride, std::int64_t first, std::int64_t last,
                                const float* context)
 {
-    for (std::int64_t n = first; n < last; ++n) {
-        float e[kD];
-        softmaxRow(qRows + n * stride, e);
-        float acc[kD] = {};
+    for (std::int64_t n = first; n < last; n += 2) {
+        const bool two = n + 1 < last;
+        alignas(kVecBytes) float e0[kD];
+        alignas(kVecBytes) float e1[kD];
+        softmaxRow(qRows + n * stride, e0);
+        softmaxRow(qRows + (two ? n + 1 : n) * stride, e1);
+        Vec8 a0[kVecs] = {};
+        Vec8 a1[kVecs] = {};
         for (std::int64_t d = 0; d < kD; ++d) {
-            const float w = e[d];
-            const float* row = context + d * kD;
-            for (std::int64_t j = 0; j < kD; ++j) {
-                acc[j] += w * row[j];
+            const float w0 = e0[d];
+            const float w1 = e1[d];
+            for (int i = 0; i < kVecs; ++i) {
+                const Vec8 c = loadVec(context + d * kD + i * kVec8Lanes);
+                a0[i] += w0 * c;
+                a1[i] += w1 * c;
             }
         }
-        T* out = outRows + n * outStride;
-        for (std::int64_t j = 0; j < kD; ++j) {
-            store(out, j, acc[j]);
+        storeRow(outRows + n * outStride, a0);
+        if (two) {
+            storeRow(outRows + (n + 1) * outStride, a1);
         }
     }
 }

@@ -13,9 +13,15 @@ namespace diffseg::core::engine {
 
 namespace {
 
-using namespace kernel; // Bf16Bits, load, store, fastExp
+using namespace kernel; // Bf16Bits, load, store, fastExp, Vec8
 
 DIFFSEG_INLINE float silu(float y)
+{
+    return y / (1.0F + fastExp(-y));
+}
+
+/// silu() on eight lanes, the same arithmetic (a loop calling the scalar one stays scalar).
+DIFFSEG_INLINE Vec8 silu(const Vec8& y)
 {
     return y / (1.0F + fastExp(-y));
 }
@@ -98,11 +104,15 @@ template <class T>
 DIFFSEG_INLINE void applyRowsBody(const T* x, T* y, std::int64_t channels, std::int64_t first,
                                   std::int64_t last, const float* a, const float* b, bool act)
 {
+    const std::int64_t whole = channels - channels % kVec8Lanes;
     for (std::int64_t p = first; p < last; ++p) {
         const T* in = x + p * channels;
         T* out = y + p * channels;
         if (act) {
-            for (std::int64_t c = 0; c < channels; ++c) {
+            for (std::int64_t c = 0; c < whole; c += kVec8Lanes) {
+                store8(out + c, silu(load8(in + c) * loadVec(a + c) + loadVec(b + c)));
+            }
+            for (std::int64_t c = whole; c < channels; ++c) {
                 store(out, c, silu(load(in, c) * a[c] + b[c]));
             }
         } else {
@@ -131,7 +141,11 @@ template <class T>
 DIFFSEG_INLINE void applyPlaneBody(const T* x, T* y, std::int64_t n, float a, float b, bool act)
 {
     if (act) {
-        for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t whole = n - n % kVec8Lanes;
+        for (std::int64_t i = 0; i < whole; i += kVec8Lanes) {
+            store8(y + i, silu(load8(x + i) * a + b));
+        }
+        for (std::int64_t i = whole; i < n; ++i) {
             store(y, i, silu(load(x, i) * a + b));
         }
     } else {
