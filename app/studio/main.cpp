@@ -1,6 +1,7 @@
 // diffseg-studio: the DiffSeg Studio desktop application.
 
 #include "MainWindow.h"
+#include "OpenMpWait.h"
 #include "PhotoMode.h"
 #include "panels/ModelPanel.h"
 #include "panels/OverlayPanel.h"
@@ -143,6 +144,7 @@ bool asksOnlyForInformation(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
+    diffseg::app::relaunchWithPassiveOpenMpWait(argv);
     if (asksOnlyForInformation(argc, argv)) {
         // Prints and exits inside process(), with no display needed.
         QCoreApplication core(argc, argv);

@@ -15,8 +15,11 @@
 #include <QAction>
 #include <QApplication>
 #include <QDockWidget>
+#include <QElapsedTimer>
+#include <QFile>
 #include <QMenuBar>
 #include <QProcess>
+#include <QThread>
 #include <QWheelEvent>
 #include <QtTest>
 
@@ -138,12 +141,56 @@ private Q_SLOTS:
         // End to end: the real executable, as the README's screenshot was made.
         const QString out = QDir(diffseg::test::scratchDir("screenshot")).filePath("studio.png");
         QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove("OMP_WAIT_POLICY");
+        p.setProcessEnvironment(env);
         p.start(QString::fromLocal8Bit(qgetenv("DIFFSEG_STUDIO")),
                 {"--screenshot", out, "--size", "1024x640"});
+        QVERIFY(p.waitForStarted());
+        // The studio runs again with passive OpenMP waiting (OpenMpWait.h), as the same process.
+        QVERIFY(waitForEnvironment(p, "OMP_WAIT_POLICY", "PASSIVE"));
         QVERIFY(p.waitForFinished(90000));
         QCOMPARE(p.exitCode(), 0);
         const QImage shot(out);
         QCOMPARE(shot.size(), QSize(1024, 640));
+    }
+
+    void aWaitPolicyOfTheUsersIsKept()
+    {
+        const QString out = QDir(diffseg::test::scratchDir("screenshot")).filePath("active.png");
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("OMP_WAIT_POLICY", "ACTIVE");
+        p.setProcessEnvironment(env);
+        p.start(QString::fromLocal8Bit(qgetenv("DIFFSEG_STUDIO")),
+                {"--screenshot", out, "--size", "640x400"});
+        QVERIFY(p.waitForStarted());
+        QVERIFY(waitForEnvironment(p, "OMP_WAIT_POLICY", "ACTIVE"));
+        // ... and stays: the studio did not run itself again with its own choice.
+        QThread::msleep(500);
+        QVERIFY(p.state() != QProcess::Running ||
+                waitForEnvironment(p, "OMP_WAIT_POLICY", "ACTIVE"));
+        QVERIFY(p.waitForFinished(90000));
+        QCOMPARE(p.exitCode(), 0);
+    }
+
+private:
+    /// True once `name` is `value` in the running process's environment as its program image
+    /// started (/proc/PID/environ; before the exec that is the parent's), within 10 s.
+    static bool waitForEnvironment(const QProcess& p, const QByteArray& name,
+                                   const QByteArray& value)
+    {
+        QElapsedTimer clock;
+        clock.start();
+        while (clock.elapsed() < 10000 && p.state() == QProcess::Running) {
+            QFile file(QStringLiteral("/proc/%1/environ").arg(p.processId()));
+            if (file.open(QIODevice::ReadOnly) &&
+                file.readAll().split('\0').contains(name + '=' + value)) {
+                return true;
+            }
+            QThread::msleep(20);
+        }
+        return false;
     }
 };
 
