@@ -3,10 +3,11 @@
 namespace diffseg::app {
 
 /// Makes the studio's OpenMP threads (LibTorch's intra-op pool) sleep while they wait instead of
-/// spinning. Spinning threads lose badly whenever anything else wants a core: with any other
-/// process busy on this 2-core CPU (even at nice 19), a click's refinement took about 10 s
-/// instead of 1.3 s (tests/bench/interactive/bench_studio_clicks); with nothing else running,
-/// passive waiting costs about a fifth of that time (README, "Guided refinement").
+/// spinning. Spinning threads lose badly whenever anything else wants a core: on a 2-core CPU
+/// with another process busy (even at nice 19), a click took 10.1 s from mouse to refined outline
+/// with spinning threads and 1.2 s with sleeping ones; on an idle machine spinning is faster,
+/// 0.87 s against 1.08 s (tests/bench/interactive/bench_studio_clicks; README, "Interactive
+/// segmentation, measured").
 ///
 /// libgomp reads OMP_WAIT_POLICY once, as it is loaded, before main(). So when the variable is
 /// unset this sets it to PASSIVE and replaces the process with a fresh run of the same program
