@@ -8,7 +8,7 @@
 // the means; --json writes them. Needs a display (Xvfb is fine): the views are OpenGL.
 //
 // bench_studio_clicks --model CKPT --input DIR --gt DIR [--clicks 5] [--limit 0] [--threads 2]
-//                     [--json FILE]
+//                     [--json FILE] [--screenshots DIR]
 
 #include "MainWindow.h"
 #include "OpenMpWait.h"
@@ -107,7 +107,7 @@ struct PhotoCourse
 
 /// One photo: open, segment, accept, then up to `clicks` simulated clicks. Throws on failure.
 PhotoCourse playPhoto(MainWindow& window, const QString& photoPath, const QString& maskPath,
-                      int clicks)
+                      int clicks, const QString& screenshots)
 {
     PhotoCourse course;
     course.name = QFileInfo(photoPath).fileName();
@@ -170,6 +170,12 @@ PhotoCourse playPhoto(MainWindow& window, const QString& photoPath, const QStrin
         course.dice.push_back(diffseg::core::foregroundDice(
             view->hasPreview() ? view->preview() : view->mask(), truth));
     }
+    if (!screenshots.isEmpty()) {
+        view->fitToWindow();
+        window.grab().save(
+            QDir(screenshots)
+                .filePath(QFileInfo(photoPath).completeBaseName() + QStringLiteral("-clicks.png")));
+    }
     return course;
 }
 
@@ -202,7 +208,11 @@ int main(int argc, char** argv)
                                      QStringLiteral("n"), QStringLiteral("2"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Write the figures."),
                                   QStringLiteral("file"));
-    parser.addOptions({model, input, gt, clicksOption, limit, threads, json});
+    const QCommandLineOption screenshotsOption(
+        QStringLiteral("screenshots"),
+        QStringLiteral("Save the window after each photo's last click into this folder."),
+        QStringLiteral("dir"));
+    parser.addOptions({model, input, gt, clicksOption, limit, threads, json, screenshotsOption});
     parser.process(app);
     if (!parser.isSet(model) || !parser.isSet(input) || !parser.isSet(gt)) {
         std::fprintf(stderr, "bench_studio_clicks: --model, --input and --gt are required\n");
@@ -258,7 +268,7 @@ int main(int argc, char** argv)
     for (const auto& [photo, mask] : pairs) {
         PhotoCourse course;
         try {
-            course = playPhoto(window, photo, mask, clicks);
+            course = playPhoto(window, photo, mask, clicks, parser.value(screenshotsOption));
         } catch (const std::exception& e) {
             std::fprintf(stderr, "bench_studio_clicks: %s\n", e.what());
             return 1;
