@@ -11,6 +11,7 @@
 #include "image/ImageView.h"
 #include "image/SegmentationView2D.h"
 #include "io/ImageReader.h"
+#include "metrics/ForegroundOverlap.h"
 #include "panels/ModelPanel.h"
 #include "panels/OverlayPanel.h"
 #include "session/DocumentPaths.h"
@@ -267,11 +268,7 @@ void PhotoMode::connectView()
     connect(m_view, &widgets::SegmentationView2D::promptsChanged, this,
             [this] { refineWithPrompts(); });
     // The view's edits drive the metrics, the history actions and the autosave.
-    connect(m_view, &widgets::SegmentationView2D::maskEdited, this, [this] {
-        if (!m_metricsTimer->isActive()) {
-            m_metricsTimer->start();
-        }
-    });
+    connect(m_view, &widgets::SegmentationView2D::maskEdited, this, &PhotoMode::scheduleMetrics);
     connect(m_view, &widgets::SegmentationView2D::historyChanged, this, [this] {
         updateHistoryActions();
         if (!m_loading) {
@@ -655,6 +652,13 @@ void PhotoMode::updateHistoryActions()
                        : tr("Nothing to redo"));
 }
 
+void PhotoMode::scheduleMetrics()
+{
+    if (!m_metricsTimer->isActive()) {
+        m_metricsTimer->start();
+    }
+}
+
 void PhotoMode::updateMetrics()
 {
     const core::PhotoSession& session = m_view->session();
@@ -664,7 +668,10 @@ void PhotoMode::updateMetrics()
     }
     m_maskLabel->setText(tr("mask %1 px").arg(session.labelledCount()));
     const std::optional<core::OverlapMetrics> o = session.metrics();
-    m_overlayPanel->setMetrics(o ? o->dice : std::nan(""), o ? o->iou : std::nan(""));
+    const double pending = o && m_view->hasPreview() && m_view->hasGroundTruth()
+                               ? core::foregroundDice(m_view->preview(), m_view->groundTruth())
+                               : std::nan("");
+    m_overlayPanel->setMetrics(o ? o->dice : std::nan(""), o ? o->iou : std::nan(""), pending);
 }
 
 void PhotoMode::updateActionsEnabled()

@@ -174,6 +174,8 @@ private:
     void showImage(const core::Image2D& image, const QString& path);
     void updateHistoryActions();
     void updateMetrics();
+    /// updateMetrics() soon, once for a burst of changes (edits, a dashed result shown or gone).
+    void scheduleMetrics();
     void updateActionsEnabled();
     void markEdited();
     void showPixelInfo(const QPoint& pixel, bool inside);

@@ -130,6 +130,7 @@ bool PhotoMode::launchJob(SegmentationJob job, const QString& what)
     m_runSerial = m_imageSerial;
     resetResultState();
     m_view->clearPreview();
+    scheduleMetrics();
     m_view->setHighlight({});
     m_view->setProbabilityMap({});
     m_view->setUncertaintyMap({});
@@ -494,6 +495,7 @@ void PhotoMode::previewEnsembleTile(int which)
     const core::Image2D mask = which >= 0 ? m_output->memberMasks[static_cast<std::size_t>(which)]
                                           : majorityMask(m_output->memberMasks);
     m_view->setPreview(mask);
+    scheduleMetrics();
     m_acceptNote =
         which >= 0 ? tr("ensemble member %1").arg(which + 1) : tr("the ensemble's majority vote");
     showMessage(tr("Previewing %1 (dashed); press A to accept it as the mask").arg(m_acceptNote));

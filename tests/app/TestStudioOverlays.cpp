@@ -203,6 +203,21 @@ private Q_SLOTS:
             QStringLiteral("liveMetrics"));
         QTRY_VERIFY2(metrics->text().contains(QString::number(dice, 'f', 3)),
                      qPrintable(metrics->text()));
+        QVERIFY(!metrics->text().contains("Dashed"));
+        // A dashed result waiting for Accept (here ensemble member 2) shows what accepting it
+        // would score; without it the line goes.
+        Q_EMIT m_window->photoMode()->ensembleGallery()->tileClicked(1);
+        QVERIFY(view->hasPreview());
+        const double pending = diffseg::core::foregroundDice(view->preview(), view->groundTruth());
+        QTRY_VERIFY2(metrics->text().contains("Dashed result, if accepted: Dice " +
+                                              QString::number(pending, 'f', 3)),
+                     qPrintable(metrics->text()));
+        QVERIFY(metrics->text().contains(QString::number(dice, 'f', 3)));
+        Q_EMIT m_window->photoMode()->ensembleGallery()->tileClicked(-1);
+        m_window->findChild<QAction*>(QStringLiteral("stepPreview"))->setChecked(false);
+        QVERIFY(!view->hasPreview());
+        QTRY_VERIFY2(!metrics->text().contains("Dashed"), qPrintable(metrics->text()));
+        m_window->findChild<QAction*>(QStringLiteral("stepPreview"))->setChecked(true);
         QCOMPARE(m_window->photoMode()->stepBrowser()->availableSteps().size(),
                  std::size_t(kSteps));
         QCOMPARE(m_window->photoMode()->ensembleGallery()->members(), kMembers);

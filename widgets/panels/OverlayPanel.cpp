@@ -136,7 +136,7 @@ void OverlayPanel::updateLegend()
     m_heat.high->setText(probability ? tr("lesion 1") : tr("uncertain 1"));
 }
 
-void OverlayPanel::setMetrics(double dice, double iou)
+void OverlayPanel::setMetrics(double dice, double iou, double pendingDice)
 {
     if (std::isnan(dice)) {
         m_metrics->setText(m_groundTruth->isEnabled()
@@ -146,9 +146,14 @@ void OverlayPanel::setMetrics(double dice, double iou)
                                     "IoU live"));
         return;
     }
-    m_metrics->setText(tr("<b>Dice %1</b> &nbsp; IoU %2 &nbsp; (vs ground truth)")
-                           .arg(dice, 0, 'f', 3)
-                           .arg(iou, 0, 'f', 3));
+    QString text = tr("<b>Dice %1</b> &nbsp; IoU %2 &nbsp; (vs ground truth)")
+                       .arg(dice, 0, 'f', 3)
+                       .arg(iou, 0, 'f', 3);
+    if (!std::isnan(pendingDice)) {
+        // What accepting the dashed result would give: a click's effect is read here.
+        text += tr("<br>Dashed result, if accepted: Dice %1").arg(pendingDice, 0, 'f', 3);
+    }
+    m_metrics->setText(text);
 }
 
 void OverlayPanel::setGroundTruthAvailable(bool available)

@@ -6,6 +6,8 @@
 
 #include <QWidget>
 
+#include <cmath>
+
 class QCheckBox;
 class QComboBox;
 class QLabel;
@@ -32,8 +34,10 @@ public:
     /// (uncertaintyMapChosen(k) is emitted).
     void setHeatmapChoice(int index);
     int heatmapChoice() const;
-    /// Shows live metrics against the ground truth; NaN hides them.
-    void setMetrics(double dice, double iou);
+    /// Shows live metrics of the mask against the ground truth, and the Dice of a dashed result
+    /// waiting to be accepted (a refinement, an ensemble member) when `pendingDice` is a number;
+    /// a NaN `dice` hides them.
+    void setMetrics(double dice, double iou, double pendingDice = std::nan(""));
     void setGroundTruthAvailable(bool available);
 
 Q_SIGNALS:

@@ -172,6 +172,7 @@ PhotoCourse playPhoto(MainWindow& window, const QString& photoPath, const QStrin
     }
     if (!screenshots.isEmpty()) {
         view->fitToWindow();
+        QTest::qWait(200); // layouts and repaints the events of the last click asked for
         window.grab().save(
             QDir(screenshots)
                 .filePath(QFileInfo(photoPath).completeBaseName() + QStringLiteral("-clicks.png")));
