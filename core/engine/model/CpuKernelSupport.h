@@ -48,25 +48,31 @@ DIFFSEG_INLINE void store(Bf16Bits* p, std::int64_t i, float v)
     p[i] = v != v ? Bf16Bits{0x7FC0} : static_cast<Bf16Bits>(bits >> 16);
 }
 
-/// exp(x) to about 2 ulp for x in [-87, 88] (clamped outside), written so that compilers
-/// vectorise it (no libm call, no branch): 2^n * p(r) with r = x - n ln 2, |r| <= ln2 / 2
-/// (Cephes' expf polynomial). n is rounded by adding 1.5 * 2^23, which leaves n in the low
-/// mantissa bits.
+/// exp(x - n ln 2) for |x - n ln 2| <= ln2 / 2: Cephes' expf polynomial, on a float or on a
+/// vector of floats (the same arithmetic for both).
+template <class V>
+DIFFSEG_INLINE V expOfRemainder(const V& x, const V& n)
+{
+    const V r = (x - n * 0.693145751953125F) - n * 1.42860682030941723212e-6F;
+    V p = r * 1.9875691500e-4F + 1.3981999507e-3F;
+    p = p * r + 8.3334519073e-3F;
+    p = p * r + 4.1665795894e-2F;
+    p = p * r + 1.6666665459e-1F;
+    p = p * r + 5.0000001201e-1F;
+    return p * r * r + r + 1.0F;
+}
+
+/// exp(x) to about 2 ulp for x in [-87, 88] (clamped outside), with no libm call and no branch:
+/// 2^n * p(r) with r = x - n ln 2, |r| <= ln2 / 2 (Cephes' expf polynomial). n is rounded by
+/// adding 1.5 * 2^23, which leaves n in the low mantissa bits. A loop calling it may still stay
+/// scalar; the kernels' hot loops use the Vec8 overload below.
 DIFFSEG_INLINE float fastExp(float x)
 {
     constexpr float kRound = 12582912.0F; // 1.5 * 2^23
     x = x < -87.0F ? -87.0F : x;
     x = x > 88.0F ? 88.0F : x;
     const float shifted = x * 1.44269504088896341F + kRound;
-    const float n = shifted - kRound;
-    const float r = (x - n * 0.693145751953125F) - n * 1.42860682030941723212e-6F;
-    float p = 1.9875691500e-4F;
-    p = p * r + 1.3981999507e-3F;
-    p = p * r + 8.3334519073e-3F;
-    p = p * r + 4.1665795894e-2F;
-    p = p * r + 1.6666665459e-1F;
-    p = p * r + 5.0000001201e-1F;
-    p = p * r * r + r + 1.0F;
+    const float p = expOfRemainder(x, shifted - kRound);
     std::int32_t bits;
     std::memcpy(&bits, &shifted, sizeof bits);
     // The low bits of `shifted` hold n + 2^22 (two's complement inside the mantissa).
@@ -132,15 +138,7 @@ DIFFSEG_INLINE Vec8 fastExp(Vec8 x)
     x = x < lo ? lo : x;
     x = x > hi ? hi : x;
     const Vec8 shifted = x * 1.44269504088896341F + kRound;
-    const Vec8 n = shifted - kRound;
-    const Vec8 r = (x - n * 0.693145751953125F) - n * 1.42860682030941723212e-6F;
-    Vec8 p = splat(1.9875691500e-4F);
-    p = p * r + 1.3981999507e-3F;
-    p = p * r + 8.3334519073e-3F;
-    p = p * r + 4.1665795894e-2F;
-    p = p * r + 1.6666665459e-1F;
-    p = p * r + 5.0000001201e-1F;
-    p = p * r * r + r + 1.0F;
+    const Vec8 p = expOfRemainder(x, shifted - kRound);
     const Vec8i e = (((Vec8i)shifted - 0x4B400000) + 127) << 23;
     return p * (Vec8)e;
 }
