@@ -482,6 +482,7 @@ bool PhotoMode::loadGroundTruth(const QString& path, bool quiet)
         return false;
     }
     m_view->setGroundTruth(session.groundTruth());
+    notePreviewChanged();
     m_overlayPanel->setGroundTruthAvailable(true);
     updateMetrics();
     showMessage(tr("Ground truth: %1").arg(QFileInfo(path).fileName()));
@@ -659,6 +660,12 @@ void PhotoMode::scheduleMetrics()
     }
 }
 
+void PhotoMode::notePreviewChanged()
+{
+    m_pendingDice.reset();
+    scheduleMetrics();
+}
+
 void PhotoMode::updateMetrics()
 {
     const core::PhotoSession& session = m_view->session();
@@ -668,9 +675,13 @@ void PhotoMode::updateMetrics()
     }
     m_maskLabel->setText(tr("mask %1 px").arg(session.labelledCount()));
     const std::optional<core::OverlapMetrics> o = session.metrics();
-    const double pending = o && m_view->hasPreview() && m_view->hasGroundTruth()
-                               ? core::foregroundDice(m_view->preview(), m_view->groundTruth())
-                               : std::nan("");
+    double pending = std::nan("");
+    if (o && m_view->hasPreview() && m_view->hasGroundTruth()) {
+        if (!m_pendingDice) {
+            m_pendingDice = core::foregroundDice(m_view->preview(), m_view->groundTruth());
+        }
+        pending = *m_pendingDice;
+    }
     m_overlayPanel->setMetrics(o ? o->dice : std::nan(""), o ? o->iou : std::nan(""), pending);
 }
 

@@ -174,8 +174,11 @@ private:
     void showImage(const core::Image2D& image, const QString& path);
     void updateHistoryActions();
     void updateMetrics();
-    /// updateMetrics() soon, once for a burst of changes (edits, a dashed result shown or gone).
+    /// updateMetrics() soon, once for a burst of edits.
     void scheduleMetrics();
+    /// The dashed result (the view's preview) or the ground truth changed: its Dice is computed
+    /// again, soon.
+    void notePreviewChanged();
     void updateActionsEnabled();
     void markEdited();
     void showPixelInfo(const QPoint& pixel, bool inside);
@@ -234,6 +237,9 @@ private:
 
     SegmentationRunner* m_runner = nullptr;
     QTimer* m_metricsTimer = nullptr;
+    /// The dashed result's Dice against the ground truth, kept until notePreviewChanged(): the
+    /// metrics follow every edit of the mask, and the dashed result does not change with them.
+    std::optional<double> m_pendingDice;
 
     core::Image2D m_image;
     QString m_currentPath;

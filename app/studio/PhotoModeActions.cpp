@@ -191,7 +191,7 @@ void PhotoMode::createActions()
     connect(m_stepPreviewAction, &QAction::toggled, this, [this](bool on) {
         if (!on) {
             m_view->clearPreview();
-            scheduleMetrics();
+            notePreviewChanged();
         } else if (m_shownStep >= 0) {
             showStepFrame(m_shownStep, m_stepBrowser->member(), m_stepBrowser->view());
         }

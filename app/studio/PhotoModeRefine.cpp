@@ -43,7 +43,7 @@ bool PhotoMode::refineWithPrompts()
         // Every prompt removed: the last refinement no longer stands.
         if (m_output && m_output->refined) {
             m_view->clearPreview();
-            scheduleMetrics();
+            notePreviewChanged();
         }
         if (m_runner->isRunning()) {
             m_runner->cancel();

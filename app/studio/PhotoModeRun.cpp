@@ -130,7 +130,7 @@ bool PhotoMode::launchJob(SegmentationJob job, const QString& what)
     m_runSerial = m_imageSerial;
     resetResultState();
     m_view->clearPreview();
-    scheduleMetrics();
+    notePreviewChanged();
     m_view->setHighlight({});
     m_view->setProbabilityMap({});
     m_view->setUncertaintyMap({});
@@ -283,6 +283,7 @@ void PhotoMode::presentResult(const std::shared_ptr<const SegmentationOutput>& o
     // An empty mask takes the result at once (one undo step); edits already made are not
     // overwritten: the result waits, dashed, for "Accept AI result".
     m_view->setPreview(r.mask);
+    m_pendingDice.reset(); // updateMetrics() below computes it
     QString message;
     if (output->refined) {
         m_acceptNote = tr("the refined result (%1)").arg(refineTitle());
@@ -388,6 +389,7 @@ void PhotoMode::acceptStep(int step, int member)
         return;
     }
     m_view->setPreview(upsampleToMask(x0, m_image.width(), m_image.height()));
+    m_pendingDice.reset();
     const QString who = member >= 0 ? tr("member %1").arg(member + 1) : tr("ensemble mean");
     m_view->acceptPreview(tr("Use step %1").arg(step + 1).toStdString());
     m_acceptNote = tr("%1 (%2)").arg(stepLabel(step), who);
@@ -495,7 +497,7 @@ void PhotoMode::previewEnsembleTile(int which)
     const core::Image2D mask = which >= 0 ? m_output->memberMasks[static_cast<std::size_t>(which)]
                                           : majorityMask(m_output->memberMasks);
     m_view->setPreview(mask);
-    scheduleMetrics();
+    notePreviewChanged();
     m_acceptNote =
         which >= 0 ? tr("ensemble member %1").arg(which + 1) : tr("the ensemble's majority vote");
     showMessage(tr("Previewing %1 (dashed); press A to accept it as the mask").arg(m_acceptNote));
