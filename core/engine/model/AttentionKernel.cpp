@@ -29,14 +29,8 @@ constexpr int kVecs = static_cast<int>(kAttentionKernelDimHead) / kVec8Lanes;
 constexpr int kVecBytes = sizeof(Vec8);
 
 /// One row of 32 values of T as four vectors.
-DIFFSEG_INLINE void loadRow(const float* p, Vec8* row)
-{
-    for (int i = 0; i < kVecs; ++i) {
-        row[i] = loadVec(p + i * kVec8Lanes);
-    }
-}
-
-DIFFSEG_INLINE void loadRow(const Bf16Bits* p, Vec8* row)
+template <class T>
+DIFFSEG_INLINE void loadRow(const T* p, Vec8* row)
 {
     for (int i = 0; i < kVecs; ++i) {
         row[i] = load8(p + i * kVec8Lanes);
