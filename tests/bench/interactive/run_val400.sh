@@ -56,13 +56,22 @@ for ((c = first; c <= last; ++c)); do
   if "$bin" eval-interactive --model "$model" --input "$work/images" --gt "$work/masks" \
     --max-clicks 10 --methods "$methods" --threads "$threads" --precision fp32 \
     --json "$work/result.json" > "$work/log.txt" 2>&1; then
-    python3 - "$work/result.json" "$out/$name.json" "$started" "$cpu" "$bf16" "$commit" \
+    python3 - "$work/result.json" "$work/log.txt" "$out/$name.json" "$started" "$cpu" "$bf16" "$commit" \
       "$(basename "$model")" \
       "${ids[@]:$((c * 5)):5}" <<'PY'
 import json, os, sys
-src, dst, started, cpu, bf16, commit, model, *ids = sys.argv[1:]
+src, log, dst, started, cpu, bf16, commit, model, *ids = sys.argv[1:]
 run = json.load(open(src))
 run["photos"] = ids
+# Each photo's Dice at the start and after the last click, per method, from the printed lines
+# ("[i/n] ID.jpg  diffusion 0.948->0.945  grabcut ..."): where clicks help and where they fail.
+run["per_photo"] = {}
+for line in open(log):
+    parts = line.split()
+    if len(parts) >= 4 and parts[0].startswith("["):
+        stem = parts[1].rsplit(".", 1)[0]
+        run["per_photo"][stem] = {m: [float(v) for v in d.split("->")]
+                                  for m, d in zip(parts[2::2], parts[3::2]) if "->" in d}
 run["model"] = model
 run["machine"] = {"cpu": cpu, "avx512_bf16": bf16 == "yes", "nproc": os.cpu_count(),
                   "started": started, "commit": commit, "precision": "fp32"}
