@@ -61,6 +61,8 @@ struct InteractiveArgs
     int jumps = RefineOptions::interactive().resampleJumps;
     /// DDIM steps of each click's refinement (0: --steps, else the model card's).
     int refineSteps = RefineOptions::interactive().steps;
+    /// RefineOptions::backgroundRegionTolerance (photos; 0: a background click's disk alone).
+    double backgroundRegions = RefineOptions::interactive().backgroundRegionTolerance;
     std::string precision = "auto";
     std::uint64_t seed = 0;
     std::optional<std::string> sampler;
@@ -359,11 +361,14 @@ void runEvalInteractive(const InteractiveArgs& args, app::CliResult& result)
     refine.strength = args.strength.value_or(refine.strength);
     refine.resampleJumps = args.jumps;
     refine.steps = args.refineSteps;
+    refine.backgroundRegionTolerance = args.backgroundRegions;
     if (model) {
-        std::fprintf(stderr, "diffusion: %s (%s, %d steps, each click %d, x %d, %s)\n",
+        std::fprintf(stderr,
+                     "diffusion: %s (%s, %d steps, each click %d, x %d, %s, background regions "
+                     "%g)\n",
                      path.c_str(), samplerMethodName(options.sampler), options.steps,
                      refine.applyTo(options).steps, options.ensemble,
-                     model->info().precision.c_str());
+                     model->info().precision.c_str(), refine.backgroundRegionTolerance);
     }
     // Every method's click disks have the same radius, in photo pixels.
     const auto radiusOf = [&args](const Image2D& image) {
@@ -478,6 +483,13 @@ void registerEvalInteractive(CLI::App& root, app::CliResult& result)
             "--refine-steps", args->refineSteps,
             "DDIM steps of each click's refinement, at most --steps (0: as --steps; photos only)")
         ->check(CLI::Range(0, 1000))
+        ->capture_default_str();
+    command
+        ->add_option("--background-regions", args->backgroundRegions,
+                     "a background click on the current lesion also clears the lesion's pixels "
+                     "around it within this RGB distance (0..255) of the colour under the click; "
+                     "0: the click's disk alone (photos only)")
+        ->check(CLI::Range(0.0, 442.0))
         ->capture_default_str();
     command->add_option("--precision", args->precision, "fp32, bf16 or auto")
         ->capture_default_str();

@@ -1,5 +1,6 @@
 #include "Segmenter2D.h"
 
+#include "PromptRegions.h"
 #include "SegmenterSupport.h"
 #include "base/EnumNames.h"
 #include "base/Error.h"
@@ -339,8 +340,10 @@ SegmentResult Segmenter2D::refine(const Image2D& image, const Image2D& currentMa
     Guidance g;
     g.startTimestep = startTimestepFor(refine.strength);
     g.resampleJumps = std::max(0, refine.resampleJumps);
-    g.promptsPhoto = rasterizePrompts(prompts, width, height, width, height);
-    g.promptsInput = rasterizePrompts(prompts, width, height, size, size);
+    const RefinePrompts held =
+        withBackgroundRegions(prompts, image, currentMask, refine.backgroundRegionTolerance);
+    g.promptsPhoto = rasterizePrompts(held, width, height, width, height);
+    g.promptsInput = rasterizePrompts(held, width, height, size, size);
     if (!currentMask.empty()) {
         if (currentMask.width() != width || currentMask.height() != height ||
             currentMask.channels() != 1 || currentMask.pixelType() != PixelType::UInt8) {

@@ -657,6 +657,51 @@ private Q_SLOTS:
                  ErrorKind::Mismatch);
     }
 
+    void aBackgroundClickClearsTheRegionItLandsIn()
+    {
+        // The model took a sticker (an orange square) and the lesion for one region; a
+        // background click inside the sticker holds all of it as background, not only its disk.
+        Segmenter2D segmenter(m_checkpoint);
+        Image2D photo = syntheticPhoto(150, 110);
+        Image2D current(150, 110, 1, PixelType::UInt8);
+        for (int y = 0; y < 110; ++y) {
+            for (int x = 0; x < 150; ++x) {
+                const bool sticker = x >= 90 && x < 130 && y >= 30 && y < 80;
+                if (sticker) {
+                    photo.at<std::uint8_t>(x, y, 0) = 240;
+                    photo.at<std::uint8_t>(x, y, 1) = 140;
+                    photo.at<std::uint8_t>(x, y, 2) = 30;
+                }
+                current.at<std::uint8_t>(x, y) = (x >= 25 && x < 135 && y >= 25 && y < 90) ? 1 : 0;
+            }
+        }
+        RefinePrompts prompts;
+        prompts.clicks = {{110.5, 55.5, false}};
+        prompts.clickRadius = 4.0;
+        RefineOptions refine = RefineOptions::interactive();
+        QCOMPARE(refine.backgroundRegionTolerance, 30.0);
+        const SegmentResult r =
+            segmenter.refine(photo, current, prompts, fastOptions(4, 2, 5), refine);
+        for (int y = 30; y < 80; ++y) {
+            for (int x = 90; x < 130; ++x) {
+                QCOMPARE(int(r.mask.at<std::uint8_t>(x, y)), 0);
+            }
+        }
+        // With the disk alone, the rest of the sticker is the model's to draw.
+        refine.backgroundRegionTolerance = 0.0;
+        const Image2D held = rasterizePrompts(prompts, 150, 110, 150, 110);
+        const SegmentResult disk =
+            segmenter.refine(photo, current, prompts, fastOptions(4, 2, 5), refine);
+        for (int y = 30; y < 80; ++y) {
+            for (int x = 90; x < 130; ++x) {
+                if (held.at<std::uint8_t>(x, y) == kPromptBackground) {
+                    QCOMPARE(int(disk.mask.at<std::uint8_t>(x, y)), 0);
+                }
+            }
+        }
+        QVERIFY(!sameBytes(disk.meanX0, r.meanX0));
+    }
+
     void startFromOtsuIsARefinementOfTheThreshold()
     {
         Segmenter2D segmenter(m_checkpoint);
