@@ -23,9 +23,14 @@ args = parser.parse_args()
 chunks = {}
 for path in sorted(glob.glob(os.path.join(args.folder, "*", "c*.json"))):
     run = json.load(open(path))
+    # A folder named after its methods plus a tag (run_val400.sh's TAG) is a run with other
+    # settings: its methods are reported as "<method>-<tag>".
+    folder = os.path.basename(os.path.dirname(path))
+    tag = folder[len("+".join(run["methods"])):].lstrip("-")
     for method, result in run["methods"].items():
-        chunks.setdefault(method, {})[os.path.basename(path)] = (run["images"], result,
-                                                                 run.get("machine", {}))
+        key = f"{method}-{tag}" if tag else method
+        chunks.setdefault(key, {})[os.path.basename(path)] = (run["images"], result,
+                                                              run.get("machine", {}))
 if not chunks:
     raise SystemExit(f"no chunks under {args.folder}")
 names = None
@@ -48,12 +53,12 @@ for method, byName in sorted(chunks.items()):
         "seconds_per_click": mean("seconds_per_click"),
         "cpus": sorted({m.get("cpu", "?") for _, _, m in picked}),
     }
-print(f"{'method':<12} {'photos':>6} " + " ".join(f"{'@' + str(j):>6}" for j in (0, 1, 2, 3, 5, 10))
+print(f"{'method':<16} {'photos':>6} " + " ".join(f"{'@' + str(j):>6}" for j in (0, 1, 2, 3, 5, 10))
       + "  NoC85  NoC90  s/click")
 for method, s in summary["methods"].items():
     d = s["dice_at"]
     cols = " ".join(f"{d[j]:6.3f}" if j < len(d) else "     -" for j in (0, 1, 2, 3, 5, 10))
-    print(f"{method:<12} {s['photos']:>6} {cols}  {s['noc85']:5.2f}  {s['noc90']:5.2f}"
+    print(f"{method:<16} {s['photos']:>6} {cols}  {s['noc85']:5.2f}  {s['noc90']:5.2f}"
           f"  {s['seconds_per_click']:7.2f}")
 if args.json:
     with open(args.json, "w") as f:

@@ -12,6 +12,8 @@
 #   OUT (env): results folder (default: this script's val400/)
 #   DATA (env): the ISIC 2018 folder (default ../shared/data/dermoscopy/isic2018)
 #   THREADS (env): compute threads (default 2)
+#   TAG (env): a suffix of the results folder (OUT/<methods>-TAG), for a run with other settings
+#   EXTRA (env): more eval-interactive options for that run (e.g. "--background-regions 0")
 #   DIFFSEG (env): the diffseg binary (default BUILD_DIR/app/cli/diffseg; a copy keeps a long run
 #     safe from rebuilds)
 #   MODEL (env): the checkpoint (default the packaged resources/models/dermoscopy-isic2018.dsckpt)
@@ -23,7 +25,8 @@ last=${4:-79}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 data=${DATA:-$root/../shared/data/dermoscopy/isic2018}
-out=${OUT:-$here/val400}/${methods//,/+}
+out=${OUT:-$here/val400}/${methods//,/+}${TAG:+-$TAG}
+read -r -a extra <<< "${EXTRA:-}"
 threads=${THREADS:-2}
 bin=${DIFFSEG:-$build/app/cli/diffseg}
 model=${MODEL:-$root/resources/models/dermoscopy-isic2018.dsckpt}
@@ -55,12 +58,12 @@ for ((c = first; c <= last; ++c)); do
   started=$(date -u +%FT%TZ)
   if "$bin" eval-interactive --model "$model" --input "$work/images" --gt "$work/masks" \
     --max-clicks 10 --methods "$methods" --threads "$threads" --precision fp32 \
-    --json "$work/result.json" > "$work/log.txt" 2>&1; then
+    "${extra[@]}" --json "$work/result.json" > "$work/log.txt" 2>&1; then
     python3 - "$work/result.json" "$work/log.txt" "$out/$name.json" "$started" "$cpu" "$bf16" "$commit" \
-      "$(basename "$model")" \
+      "$(basename "$model")" "${EXTRA:-}" \
       "${ids[@]:$((c * 5)):5}" <<'PY'
 import json, os, sys
-src, log, dst, started, cpu, bf16, commit, model, *ids = sys.argv[1:]
+src, log, dst, started, cpu, bf16, commit, model, extra, *ids = sys.argv[1:]
 run = json.load(open(src))
 run["photos"] = ids
 # Each photo's Dice at the start and after the last click, per method, from the printed lines
@@ -73,6 +76,7 @@ for line in open(log):
         run["per_photo"][stem] = {m: [float(v) for v in d.split("->")]
                                   for m, d in zip(parts[2::2], parts[3::2]) if "->" in d}
 run["model"] = model
+run["options"] = extra  # beyond --max-clicks 10 --precision fp32 and the defaults
 run["machine"] = {"cpu": cpu, "avx512_bf16": bf16 == "yes", "nproc": os.cpu_count(),
                   "started": started, "commit": commit, "precision": "fp32"}
 tmp = dst + ".tmp"
