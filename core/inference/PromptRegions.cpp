@@ -94,22 +94,15 @@ RefinePrompts withBackgroundRegions(const RefinePrompts& prompts, const Image2D&
         throw Error(ErrorKind::Mismatch, "current mask",
                     "must be a 1-channel uint8 mask of the photo's size");
     }
-    RefinePrompts out = prompts;
-    if (out.strokes.empty()) {
-        out.strokes = Image2D(w, h, 1, PixelType::UInt8);
-        std::fill_n(out.strokes.data<std::uint8_t>(), out.strokes.pixelCount(),
-                    std::uint8_t{kPromptUnknown});
-    } else {
-        out.strokes = out.strokes.clone();
-        if (out.strokes.width() != w || out.strokes.height() != h) {
-            throw Error(ErrorKind::Mismatch, "prompt strokes", "must be of the photo's size");
-        }
-    }
     const std::uint8_t* rgb = photo.data<std::uint8_t>();
     const std::uint8_t* lesion = currentMask.data<std::uint8_t>();
-    std::uint8_t* strokes = out.strokes.data<std::uint8_t>();
     const double radius = prompts.radiusFor(w, h);
-    std::vector<std::uint8_t> seen(static_cast<std::size_t>(w) * h, 0);
+    // Allocated when a click first grows a region, and cleared pixel by pixel between clicks: most
+    // clicks grow none, and then a refinement pays nothing at the photo's size here (nor, with no
+    // strokes added, in rasterizePrompts).
+    std::vector<std::uint8_t> seen;
+    std::vector<int> touched;
+    std::vector<int> background; ///< every grown region's pixels
     std::vector<int> queue;
     for (const PromptClick& click : prompts.clicks) {
         if (click.lesion) {
@@ -149,14 +142,17 @@ RefinePrompts withBackgroundRegions(const RefinePrompts& prompts, const Image2D&
             r /= static_cast<double>(queue.size());
         }
         // Breadth-first over the current lesion, 4-neighbours, while the colour stays close.
-        std::vector<int> region;
+        if (seen.empty()) {
+            seen.assign(static_cast<std::size_t>(w) * h, 0);
+        }
         for (const int i : queue) {
             seen[static_cast<std::size_t>(i)] = 1;
+            touched.push_back(i);
         }
         while (!queue.empty()) {
             const int i = queue.back();
             queue.pop_back();
-            region.push_back(i);
+            background.push_back(i);
             const int x = i % w;
             const int y = i / w;
             const std::array<std::array<int, 2>, 4> next{
@@ -170,6 +166,7 @@ RefinePrompts withBackgroundRegions(const RefinePrompts& prompts, const Image2D&
                     continue;
                 }
                 seen[j] = 1;
+                touched.push_back(static_cast<int>(j));
                 // Its own colour or its 3 x 3 mean: the mean carries the region over noise, the
                 // pixel's own colour to the region's rim, where the mean mixes in the neighbour.
                 const std::uint8_t* own = rgb + j * 3;
@@ -181,14 +178,32 @@ RefinePrompts withBackgroundRegions(const RefinePrompts& prompts, const Image2D&
                 }
             }
         }
-        for (const int i : region) {
-            std::uint8_t& s = strokes[static_cast<std::size_t>(i)];
-            if (s == kPromptUnknown) {
-                s = kPromptBackground;
-            }
-        }
         // Another click may grow over pixels this one tested and refused: test them again.
-        std::fill(seen.begin(), seen.end(), std::uint8_t{0});
+        for (const int i : touched) {
+            seen[static_cast<std::size_t>(i)] = 0;
+        }
+        touched.clear();
+    }
+    if (background.empty()) {
+        return prompts;
+    }
+    RefinePrompts out = prompts;
+    if (out.strokes.empty()) {
+        out.strokes = Image2D(w, h, 1, PixelType::UInt8);
+        std::fill_n(out.strokes.data<std::uint8_t>(), out.strokes.pixelCount(),
+                    std::uint8_t{kPromptUnknown});
+    } else {
+        if (out.strokes.width() != w || out.strokes.height() != h) {
+            throw Error(ErrorKind::Mismatch, "prompt strokes", "must be of the photo's size");
+        }
+        out.strokes = out.strokes.clone();
+    }
+    std::uint8_t* strokes = out.strokes.data<std::uint8_t>();
+    for (const int i : background) {
+        std::uint8_t& stroke = strokes[static_cast<std::size_t>(i)];
+        if (stroke == kPromptUnknown) {
+            stroke = kPromptBackground;
+        }
     }
     return out;
 }
