@@ -70,6 +70,41 @@ double lesionAround(const std::uint8_t* lesion, int w, int h, const PromptClick&
 /// How much of that ring must be lesion for the click to count as inside a region.
 constexpr double kInteriorFraction = 0.9;
 
+/// The click's depth in the current lesion: the distance from the click to the nearest pixel
+/// centre that is not lesion (outside the photo counts as not lesion). Searched ring by ring
+/// (square rings of growing Chebyshev radius), so it costs about depth^2, not the photo's size.
+double depthInLesion(const std::uint8_t* lesion, int w, int h, const PromptClick& click)
+{
+    const int cx = static_cast<int>(std::floor(click.x));
+    const int cy = static_cast<int>(std::floor(click.y));
+    double best = std::min({click.x + 0.5, click.y + 0.5, w + 0.5 - click.x, h + 0.5 - click.y});
+    const auto consider = [&](int x, int y) {
+        if (x >= 0 && y >= 0 && x < w && y < h &&
+            lesion[static_cast<std::size_t>(y) * w + x] != 0) {
+            return;
+        }
+        best = std::min(best, std::hypot(x + 0.5 - click.x, y + 0.5 - click.y));
+    };
+    // A pixel at Chebyshev radius r lies at least r - 1 from the click (the click lies within
+    // its own pixel), so once r - 1 passes the best distance, no further ring can beat it.
+    for (int r = 0; r - 1 <= best; ++r) {
+        for (int d = -r; d <= r; ++d) {
+            consider(cx + d, cy - r);
+            consider(cx + d, cy + r);
+            consider(cx - r, cy + d);
+            consider(cx + r, cy + d);
+        }
+    }
+    return best;
+}
+
+/// How far a region may reach from its click, in multiples of the click's depth in the lesion. A
+/// click at depth d says "this blob is not lesion", and a blob that deep rarely reaches past 2 d;
+/// a region that runs on (a pale lesion of nearly the skin's colour, beside the skin the model
+/// took in) would take the lesion with it. Measured on the ISIC 2018 val photos where regions hurt
+/// (ISIC_0012417: the region at tolerance 30 held 121k lesion pixels, 5k with this bound).
+constexpr double kReachInDepths = 2.0;
+
 } // namespace
 
 RefinePrompts withBackgroundRegions(const RefinePrompts& prompts, const Image2D& photo,
@@ -141,6 +176,8 @@ RefinePrompts withBackgroundRegions(const RefinePrompts& prompts, const Image2D&
         for (double& r : reference) {
             r /= static_cast<double>(queue.size());
         }
+        const double reach = kReachInDepths * depthInLesion(lesion, w, h, click);
+        const double reach2 = reach * reach;
         // Breadth-first over the current lesion, 4-neighbours, while the colour stays close.
         if (seen.empty()) {
             seen.assign(static_cast<std::size_t>(w) * h, 0);
@@ -162,7 +199,9 @@ RefinePrompts withBackgroundRegions(const RefinePrompts& prompts, const Image2D&
                     continue;
                 }
                 const std::size_t j = static_cast<std::size_t>(ny) * w + nx;
-                if (seen[j] != 0 || lesion[j] == 0) {
+                const double dx = nx + 0.5 - click.x;
+                const double dy = ny + 0.5 - click.y;
+                if (seen[j] != 0 || lesion[j] == 0 || dx * dx + dy * dy > reach2) {
                     continue;
                 }
                 seen[j] = 1;

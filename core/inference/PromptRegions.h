@@ -10,7 +10,11 @@ namespace diffseg::core {
 /// `prompts` with each background click grown over the region it lands in: the pixels of
 /// `currentMask` (uint8 {0, 1}, the photo's size) that are lesion, connected (4-neighbours) to
 /// the click's disk, and of a colour within `tolerance` (Euclidean distance in RGB, 0..255, of
-/// the pixel's own colour or of its 3 x 3 mean) of the mean colour of the disk's lesion pixels.
+/// the pixel's own colour or of its 3 x 3 mean) of the mean colour of the disk's lesion pixels,
+/// and no farther from the click than twice its depth in the lesion (its distance to the nearest
+/// pixel of `currentMask` that is not lesion): past that, a region of the skin's colour runs on
+/// into a pale lesion (on the ISIC 2018 val photos, without the bound, 5 of 360 photos ended
+/// worse than with the disk alone, ISIC_0012417 at Dice 0.277 instead of 0.952).
 /// They are added to the strokes as background where the strokes say nothing; the clicks
 /// themselves, and so a lesion click inside such a region, keep winning (rasterizePrompts' order).
 ///

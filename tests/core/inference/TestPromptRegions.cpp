@@ -134,11 +134,58 @@ private Q_SLOTS:
         QVERIFY(withBackgroundRegions(prompts, stickerPhoto(), lesionAndSticker(), 0.0)
                     .strokes.empty());
         QVERIFY(withBackgroundRegions(prompts, stickerPhoto(), Image2D(), 30.0).strokes.empty());
-        // A tolerance wide enough for brown and orange alike takes the lesion too: the user's
-        // tolerance, not a guess, decides.
+        // A tolerance wide enough for brown and orange alike takes the lesion too, as far as the
+        // click's reach: twice its depth in the mask (20: the mask's edge at x = 100), so the
+        // lesion's columns from x = 40 on.
         const RefinePrompts wide =
             withBackgroundRegions(prompts, stickerPhoto(), lesionAndSticker(), 250.0);
-        QCOMPARE(countLabel(wide.strokes, kPromptBackground, 0, kW, 0, kH), 80 * 40);
+        QCOMPARE(countLabel(wide.strokes, kPromptBackground, 60, 100, 20, 60), 40 * 40);
+        QCOMPARE(countLabel(wide.strokes, kPromptBackground, 20, 40, 20, 60), 0);
+        QVERIFY(countLabel(wide.strokes, kPromptBackground, 40, 60, 20, 60) > 20 * 20);
+    }
+
+    void aRegionStopsAtTwiceTheClickDepth()
+    {
+        // The failure this bound is for: the model took in a band of skin above a pale lesion of
+        // nearly the skin's colour (within the tolerance), and the user clicks that band. The
+        // region must not run over the whole lesion.
+        constexpr int w = 200;
+        constexpr int h = 200;
+        Image2D photo(w, h, 3, PixelType::UInt8);
+        Image2D mask(w, h, 1, PixelType::UInt8);
+        for (int y = 0; y < h; ++y) {
+            for (int x = 0; x < w; ++x) {
+                std::uint8_t* p =
+                    photo.data<std::uint8_t>() + (static_cast<std::size_t>(y) * w + x) * 3;
+                const bool lesion = y >= 40 && y < 190 && x >= 20 && x < 180;
+                p[0] = lesion ? 205 : 225; // pale lesion: 20 from the skin in red alone
+                p[1] = 190;
+                p[2] = 170;
+                mask.at<std::uint8_t>(x, y) = (y >= 10 && y < 190 && x >= 10 && x < 190) ? 1 : 0;
+            }
+        }
+        RefinePrompts prompts;
+        prompts.clickRadius = 4.0;
+        prompts.clicks = {{100.5, 29.5, false}}; // 20 below the mask's top edge (row 9)
+        const RefinePrompts grown = withBackgroundRegions(prompts, photo, mask, 30.0);
+        QVERIFY(!grown.strokes.empty());
+        int inside = 0;
+        for (int y = 0; y < h; ++y) {
+            for (int x = 0; x < w; ++x) {
+                if (grown.strokes.at<std::uint8_t>(x, y) != kPromptBackground) {
+                    continue;
+                }
+                const double dx = x + 0.5 - 100.5;
+                const double dy = y + 0.5 - 29.5;
+                QVERIFY2(dx * dx + dy * dy <= 40.0 * 40.0 + 1e-9, "beyond twice the depth");
+                ++inside;
+            }
+        }
+        // Past the skin band, into the lesion as far as the reach, and no farther: the disk of
+        // radius 40 around the click within the mask holds about 3,900 pixels; the lesion from
+        // row 70 on none.
+        QVERIFY(inside > 3000);
+        QCOMPARE(countLabel(grown.strokes, kPromptBackground, 0, w, 70, h), 0);
     }
 
     void badInputIsNamed()
