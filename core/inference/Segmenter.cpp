@@ -83,6 +83,22 @@ SegmentationInput SegmentationInput::ofVolume(Volume volume)
     return in;
 }
 
+SegmentationLabels SegmentationLabels::ofPhoto(Image2D mask)
+{
+    SegmentationLabels out;
+    out.kind = InputKind::Photo;
+    out.mask = std::move(mask);
+    return out;
+}
+
+SegmentationLabels SegmentationLabels::ofVolume(LabelMap labels)
+{
+    SegmentationLabels out;
+    out.kind = InputKind::Volume;
+    out.labels = std::move(labels);
+    return out;
+}
+
 std::shared_ptr<StepCache> SegmentationOutcome::steps() const
 {
     if (photo) {

@@ -7,9 +7,11 @@
 #include "base/CancelToken.h"
 #include "base/Error.h"
 #include "base/Image2D.h"
+#include "base/LabelMap.h"
 #include "base/Volume.h"
 #include "uncertainty/StepCache.h"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -90,6 +92,45 @@ struct SegmentationInput
     static SegmentationInput ofVolume(Volume volume);
 };
 
+/// Labels on a document's grid, for either kind: a photo's mask (uint8 {0, 1}, the photo's size)
+/// or a volume's LabelMap (label values), as `kind` says. Empty: none.
+struct SegmentationLabels
+{
+    InputKind kind = InputKind::Photo;
+    Image2D mask;
+    LabelMap labels;
+
+    static SegmentationLabels ofPhoto(Image2D mask);
+    static SegmentationLabels ofVolume(LabelMap labels);
+    bool empty() const noexcept { return kind == InputKind::Photo ? mask.empty() : labels.empty(); }
+};
+
+/// One click of a refinement: where (continuous index coordinates, pixel or voxel centres at
+/// +0.5; a photo's z is ignored) and the class the user says is there (0: background).
+struct PromptPoint
+{
+    std::array<double, 3> index{0.0, 0.0, 0.0};
+    int label = 1;
+};
+
+/// What a user tells any model when correcting a result, in one form for photos and volumes
+/// (each family turns it into its own: RefinePrompts, VolumePrompts).
+struct SegmentationPrompts
+{
+    std::vector<PromptPoint> clicks; ///< later clicks win where they overlap
+    /// A click's radius: photo pixels (0: kInteractiveClickRadius of the longer side) or
+    /// millimetres for volumes (0: 2.5 times the finest spacing).
+    double radius = 0.0;
+    /// Painted strokes on the document's grid: 0 unknown, v > 0 class v - 1 (the brush paints
+    /// class 1, the eraser class 0). Empty: none.
+    SegmentationLabels strokes;
+    /// Photos: a box {x0, y0, x1, y1} (inclusive-exclusive pixels) outside which is background.
+    std::optional<std::array<int, 4>> box;
+    /// How far back the current labels are noised, as a fraction of the run (0: the family's
+    /// interactive default).
+    double strength = 0.0;
+};
+
 /// One step of a run as it happens (on the segmenting thread). `photo` or `volume` points at the
 /// family's own step record, valid during the call only.
 struct SegmentationStepEvent
@@ -143,6 +184,17 @@ public:
                                              const SegmentationStepCallback& callback = {},
                                              const CancelToken& cancel = {}) = 0;
 
+    /// Refines `current` (the labels the user has, on the input's grid) with `prompts` by guided
+    /// sampling: the labels noised back prompts.strength, redrawn with the prompted pixels or
+    /// voxels held to their classes at every step; the result honours every prompt. Options as
+    /// segmentInput(). Throws Error(Mismatch) for an input or labels of the other kind or grid,
+    /// Error(InvalidValue) for a class the model does not know or a box on a volume, and
+    /// Error(Config) for a strength outside [0, 1].
+    virtual SegmentationOutcome
+    refineInput(const SegmentationInput& input, const SegmentationLabels& current,
+                const SegmentationPrompts& prompts, const SegmentationRequest& request = {},
+                const SegmentationStepCallback& callback = {}, const CancelToken& cancel = {}) = 0;
+
 protected:
     Segmenter() = default;
     Segmenter(const Segmenter&) = default;
@@ -154,8 +206,9 @@ protected:
 /// What both families implement alike, written once (CRTP): path(), modelId() and device() read
 /// Family::info(), and segmentInput() refuses the other kind of input, passes each of the
 /// family's steps on as Family::stepEvent() describes it, and runs Family::segment() on the
-/// input with Family::optionsFor(request). Family declares `static constexpr InputKind kInput`
-/// and those four functions; Result and StepCallback are its segment()'s result and callback.
+/// input with Family::optionsFor(request); refineInput() does the same with Family::refineWith()
+/// and the current labels. Family declares `static constexpr InputKind kInput` and those five
+/// functions; Result and StepCallback are its segment()'s result and callback.
 template <class Family, class Result, class StepCallback>
 class SegmenterFamily : public Segmenter
 {
@@ -170,30 +223,27 @@ public:
                                      const CancelToken& cancel = {}) override
     {
         Family& self = static_cast<Family&>(*this);
-        constexpr InputKind kOther =
-            Family::kInput == InputKind::Photo ? InputKind::Volume : InputKind::Photo;
-        if (input.kind != Family::kInput) {
-            throw Error(ErrorKind::Mismatch, self.info().path,
-                        "a " + self.capabilities().family + " model segments " +
-                            inputKindName(Family::kInput) + "s, not " + inputKindName(kOther) +
-                            "s");
+        checkKind(input.kind, "segments");
+        return outcome(
+            self.segment(imageOf(input), self.optionsFor(request), stepCallback(callback), cancel));
+    }
+
+    SegmentationOutcome refineInput(const SegmentationInput& input,
+                                    const SegmentationLabels& current,
+                                    const SegmentationPrompts& prompts,
+                                    const SegmentationRequest& request = {},
+                                    const SegmentationStepCallback& callback = {},
+                                    const CancelToken& cancel = {}) override
+    {
+        Family& self = static_cast<Family&>(*this);
+        checkKind(input.kind, "refines");
+        checkKind(current.kind, "refines labels of");
+        if (prompts.strength < 0.0 || prompts.strength > 1.0) {
+            throw Error(ErrorKind::Config, "refine strength",
+                        std::to_string(prompts.strength) + " is outside [0, 1]");
         }
-        StepCallback onStep;
-        if (callback) {
-            onStep = [&callback](const auto& step) {
-                callback(Family::stepEvent(step));
-            };
-        }
-        auto result = std::make_shared<const Result>(
-            self.segment(imageOf(input), self.optionsFor(request), onStep, cancel));
-        SegmentationOutcome out;
-        out.kind = Family::kInput;
-        if constexpr (Family::kInput == InputKind::Photo) {
-            out.photo = std::move(result);
-        } else {
-            out.volume = std::move(result);
-        }
-        return out;
+        return outcome(self.refineWith(imageOf(input), current, prompts, self.optionsFor(request),
+                                       stepCallback(callback), cancel));
     }
 
 protected:
@@ -201,6 +251,39 @@ protected:
 
 private:
     const Family& family() const { return static_cast<const Family&>(*this); }
+    void checkKind(InputKind kind, const char* verb) const
+    {
+        constexpr InputKind kOther =
+            Family::kInput == InputKind::Photo ? InputKind::Volume : InputKind::Photo;
+        if (kind != Family::kInput) {
+            throw Error(ErrorKind::Mismatch, family().info().path,
+                        "a " + family().capabilities().family + " model " + verb + " " +
+                            inputKindName(Family::kInput) + "s, not " + inputKindName(kOther) +
+                            "s");
+        }
+    }
+    static StepCallback stepCallback(const SegmentationStepCallback& callback)
+    {
+        StepCallback onStep;
+        if (callback) {
+            onStep = [&callback](const auto& step) {
+                callback(Family::stepEvent(step));
+            };
+        }
+        return onStep;
+    }
+    static SegmentationOutcome outcome(Result&& result)
+    {
+        SegmentationOutcome out;
+        out.kind = Family::kInput;
+        auto shared = std::make_shared<const Result>(std::move(result));
+        if constexpr (Family::kInput == InputKind::Photo) {
+            out.photo = std::move(shared);
+        } else {
+            out.volume = std::move(shared);
+        }
+        return out;
+    }
     static const auto& imageOf(const SegmentationInput& input)
     {
         if constexpr (Family::kInput == InputKind::Photo) {

@@ -253,6 +253,12 @@ public:
     SegmentOptions optionsFor(const SegmentationRequest& request) const;
     /// The seam's event for one step: every step completes a prediction (valid during the call).
     static SegmentationStepEvent stepEvent(const SegmentStep& step);
+    /// The seam's refinement as refine() with RefineOptions::interactive() (the studio's and
+    /// eval-interactive's click settings; prompts.strength, when set, replaces its strength):
+    /// classes 0 and 1 only, strokes as the seam codes them, the click radius in pixels.
+    SegmentResult refineWith(const Image2D& image, const SegmentationLabels& current,
+                             const SegmentationPrompts& prompts, const SegmentOptions& options,
+                             const SegmentStepCallback& callback, const CancelToken& cancel);
 
     /// The options a run uses unless told otherwise: SegmentOptions' defaults with the sampler,
     /// steps, ensemble and eta the model card says the model was validated with.

@@ -3,6 +3,10 @@
 #include "Segmenter2D.h"
 #include "base/Error.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
 namespace diffseg::core {
 
 ModelCapabilities Segmenter2D::capabilities() const
@@ -66,6 +70,50 @@ SegmentationStepEvent Segmenter2D::stepEvent(const SegmentStep& step)
     event.completedStep = step.firstLook ? -1 : step.index;
     event.photo = &step;
     return event;
+}
+
+SegmentResult Segmenter2D::refineWith(const Image2D& image, const SegmentationLabels& current,
+                                      const SegmentationPrompts& prompts,
+                                      const SegmentOptions& options,
+                                      const SegmentStepCallback& callback,
+                                      const CancelToken& cancel)
+{
+    RefinePrompts own;
+    for (const PromptPoint& click : prompts.clicks) {
+        if (click.label != 0 && click.label != 1) {
+            throw Error(ErrorKind::InvalidValue, "prompt click",
+                        "class " + std::to_string(click.label) +
+                            ": a photo model knows background (0) and lesion (1)");
+        }
+        own.clicks.push_back({click.index[0], click.index[1], click.label == 1});
+    }
+    own.clickRadius = prompts.radius > 0.0
+                          ? prompts.radius
+                          : kInteractiveClickRadius * std::max(image.width(), image.height());
+    own.box = prompts.box;
+    if (!prompts.strokes.empty()) {
+        // The seam's code (0 unknown, class + 1) in RefinePrompts' labels.
+        const Image2D& strokes = prompts.strokes.mask;
+        if (strokes.channels() != 1 || strokes.pixelType() != PixelType::UInt8) {
+            throw Error(ErrorKind::Mismatch, "prompt strokes", "must be a 1-channel uint8 map");
+        }
+        own.strokes = Image2D(strokes.width(), strokes.height(), 1, PixelType::UInt8);
+        const std::uint8_t* in = strokes.data<std::uint8_t>();
+        std::uint8_t* out = own.strokes.data<std::uint8_t>();
+        for (std::size_t i = 0; i < strokes.pixelCount(); ++i) {
+            if (in[i] > 2) {
+                throw Error(ErrorKind::InvalidValue, "prompt strokes",
+                            "code " + std::to_string(in[i]) +
+                                ": a photo model knows background (1) and lesion (2)");
+            }
+            out[i] = in[i] == 0 ? kPromptUnknown : in[i] == 1 ? kPromptBackground : kPromptLesion;
+        }
+    }
+    RefineOptions refineOptions = RefineOptions::interactive();
+    if (prompts.strength > 0.0) {
+        refineOptions.strength = prompts.strength;
+    }
+    return refine(image, current.mask, own, options, refineOptions, callback, cancel);
 }
 
 } // namespace diffseg::core

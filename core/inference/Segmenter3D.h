@@ -288,6 +288,14 @@ public:
     Segment3DOptions optionsFor(const SegmentationRequest& request) const;
     /// The seam's event for one step: a step's prediction completes with the last window batch.
     static SegmentationStepEvent stepEvent(const Segment3DStep& step);
+    /// The seam's refinement as refine() (strength 0: kInteractiveStrength; no box; the radius in
+    /// mm).
+    Segment3DResult refineWith(const Volume& image, const SegmentationLabels& current,
+                               const SegmentationPrompts& prompts, const Segment3DOptions& options,
+                               const Segment3DCallback& callback, const CancelToken& cancel);
+    /// How far back a click refines a volume by default (the studio's volume workspace and
+    /// eval-interactive on a volume).
+    static constexpr double kInteractiveStrength = 0.5;
 
     /// The window options segment() uses for `options` (roi resolved); throws Error(Config).
     SlidingWindowOptions windowOptions(const Segment3DOptions& options) const;

@@ -3,6 +3,8 @@
 #include "Segmenter3D.h"
 #include "base/Error.h"
 
+#include <string>
+
 namespace diffseg::core {
 
 ModelCapabilities Segmenter3D::capabilities() const
@@ -30,6 +32,7 @@ ModelCapabilities Segmenter3D::capabilities() const
     c.stepFusion = true;
     c.mirrorTta = true;
     c.slidingWindow = true;
+    c.prompts = true; // refine(): spheres and strokes of a class (no box)
     c.uncertaintyMaps = {"entropy", "steps", "mirror"};
     const Segment3DOptions d = defaultOptions();
     c.defaults.steps = d.steps;
@@ -81,6 +84,33 @@ SegmentationStepEvent Segmenter3D::stepEvent(const Segment3DStep& step)
     event.completedStep = step.stepLabels ? step.step : -1;
     event.volume = &step;
     return event;
+}
+
+Segment3DResult Segmenter3D::refineWith(const Volume& image, const SegmentationLabels& current,
+                                        const SegmentationPrompts& prompts,
+                                        const Segment3DOptions& options,
+                                        const Segment3DCallback& callback,
+                                        const CancelToken& cancel)
+{
+    if (prompts.box) {
+        throw Error(ErrorKind::InvalidValue, "prompt box",
+                    "a box is a photo prompt; click in a slice to refine a volume");
+    }
+    VolumePrompts own;
+    const int classes = info().network.numClasses;
+    for (const PromptPoint& click : prompts.clicks) {
+        if (click.label < 0 || click.label >= classes) {
+            throw Error(ErrorKind::InvalidValue, "prompt click",
+                        "class " + std::to_string(click.label) + ": the model knows classes 0.." +
+                            std::to_string(classes - 1));
+        }
+        own.clicks.push_back({click.index, click.label});
+    }
+    own.radiusMm = prompts.radius;
+    own.strokes = prompts.strokes.labels; // the seam's code is VolumePrompts' own
+    return refine(image, current.labels, own, options,
+                  prompts.strength > 0.0 ? prompts.strength : kInteractiveStrength, callback,
+                  cancel);
 }
 
 } // namespace diffseg::core

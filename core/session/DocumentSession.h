@@ -30,6 +30,15 @@ public:
         }
     }
 
+    SegmentationLabels currentLabels() const override
+    {
+        if constexpr (Kind == InputKind::Photo) {
+            return SegmentationLabels::ofPhoto(m_labels.clone());
+        } else {
+            return SegmentationLabels::ofVolume(LabelMap::fromVolume(m_labels.clone()));
+        }
+    }
+
     std::optional<OverlapMetrics> metrics() const override
     {
         if (!isOpen() || m_groundTruth.empty()) {

@@ -170,19 +170,44 @@ void Session::notifyLabelsChanged(const IndexBox& region)
     notify(SessionEvent::Labels, region);
 }
 
+namespace {
+
+/// Checks that `model` can work on the session's document; its capabilities.
+ModelCapabilities usableModel(const Session& session, const Segmenter& model, const char* what)
+{
+    if (!session.isOpen()) {
+        throw Error(ErrorKind::InvalidValue, "session",
+                    std::string("open a document before ") + what + " it");
+    }
+    ModelCapabilities capabilities = model.capabilities();
+    if (capabilities.input != session.kind()) {
+        throw Error(ErrorKind::Mismatch, model.path(),
+                    std::string("the model segments ") + inputKindName(capabilities.input) +
+                        "s but the open document is a " + inputKindName(session.kind()));
+    }
+    return capabilities;
+}
+
+} // namespace
+
 void Session::segment(Segmenter& model, const SegmentationRequest& request,
                       const SegmentationStepCallback& callback, const CancelToken& cancel)
 {
-    if (!isOpen()) {
-        throw Error(ErrorKind::InvalidValue, "session", "open a document before segmenting it");
-    }
-    if (model.capabilities().input != kind()) {
-        throw Error(ErrorKind::Mismatch, model.path(),
-                    std::string("the model segments ") + inputKindName(model.capabilities().input) +
-                        "s but the open document is a " + inputKindName(kind()));
-    }
-    const ModelCapabilities capabilities = model.capabilities();
+    const ModelCapabilities capabilities = usableModel(*this, model, "segmenting");
     setResult(model.segmentInput(input(), request, callback, cancel),
+              request.uncertainty.empty() ? capabilities.defaults.uncertainty
+                                          : request.uncertainty);
+}
+
+void Session::refine(Segmenter& model, const SegmentationPrompts& prompts,
+                     const SegmentationRequest& request, const SegmentationStepCallback& callback,
+                     const CancelToken& cancel)
+{
+    const ModelCapabilities capabilities = usableModel(*this, model, "refining");
+    if (!capabilities.prompts) {
+        throw Error(ErrorKind::Config, model.path(), "the model takes no prompts");
+    }
+    setResult(model.refineInput(input(), currentLabels(), prompts, request, callback, cancel),
               request.uncertainty.empty() ? capabilities.defaults.uncertainty
                                           : request.uncertainty);
 }

@@ -114,6 +114,14 @@ public:
     /// Runs `model` on the document here and now (see setResult()).
     void segment(Segmenter& model, const SegmentationRequest& request = {},
                  const SegmentationStepCallback& callback = {}, const CancelToken& cancel = {});
+    /// Refines the labels as they are with `prompts` (Segmenter::refineInput from a copy of the
+    /// labels) and takes the outcome as the pending result, as segment() does: the correction
+    /// workflow's clicks, for a photo and a volume alike.
+    void refine(Segmenter& model, const SegmentationPrompts& prompts,
+                const SegmentationRequest& request = {},
+                const SegmentationStepCallback& callback = {}, const CancelToken& cancel = {});
+    /// A copy of the labels as a model's start (safe to hand to another thread).
+    virtual SegmentationLabels currentLabels() const = 0;
     /// Takes a run's outcome as the pending result; Error(Mismatch) for another kind or grid.
     void setResult(SegmentationOutcome outcome, const std::string& uncertainty = {});
     bool hasResult() const noexcept { return !m_result.empty(); }

@@ -109,7 +109,7 @@ private Q_SLOTS:
         const ModelCapabilities v = volume->capabilities();
         QCOMPARE(v.family, std::string("Diff-UNet"));
         QCOMPARE(v.input, InputKind::Volume);
-        QVERIFY(!v.ensemble && v.stepFusion && v.mirrorTta && v.slidingWindow && !v.prompts);
+        QVERIFY(!v.ensemble && v.stepFusion && v.mirrorTta && v.slidingWindow && v.prompts);
         QCOMPARE(v.labels.front(), std::string("background"));
 
         // Options a family does not have are refused by name, not ignored.
@@ -280,6 +280,78 @@ private Q_SLOTS:
         const std::unique_ptr<Segmenter> volumeModel =
             openSegmenter(modelPath("diffunet-demo.dsckpt"));
         expectError(ErrorKind::Mismatch, [&] { session->segment(*volumeModel); });
+    }
+
+    void clicksRefineAPhotoAndAVolumeThroughOneCall()
+    {
+        // The correction workflow's clicks through the seam: Session::refine starts from the
+        // labels as they are and the result honours every click, for either family.
+        const DermoscopyDemo demo = generateDermoscopyDemo(160, 120, 10005);
+        std::unique_ptr<Session> photo = createSession(InputKind::Photo);
+        dynamic_cast<PhotoSession&>(*photo).openImage(demo.image, "generated");
+        const std::unique_ptr<Segmenter> photoModel =
+            openSegmenter(modelPath("dermoscopy-demo.dsckpt"));
+        SegmentationPrompts none;
+        expectError(ErrorKind::Mismatch, [&] {
+            photoModel->refineInput(photo->input(), SegmentationLabels::ofVolume(LabelMap()), none);
+        });
+        // A lesion click where the labels (empty so far) say background, and a background click
+        // beside it: both hold in the result, whatever the model says.
+        SegmentationPrompts prompts;
+        prompts.clicks = {{{40.5, 60.5, 0.0}, 1}, {{120.5, 60.5, 0.0}, 0}};
+        prompts.radius = 6.0;
+        SegmentationRequest request;
+        request.seed = 5;
+        int steps = 0;
+        photo->refine(*photoModel, prompts, request,
+                      [&steps](const SegmentationStepEvent&) { ++steps; });
+        QVERIFY(steps > 0);
+        QVERIFY(photo->hasResult() && photo->resultPending());
+        const Image2D& mask = photo->result().photo->mask;
+        for (int d = -4; d <= 4; ++d) {
+            QCOMPARE(int(mask.at<std::uint8_t>(40 + d, 60)), 1);
+            QCOMPARE(int(mask.at<std::uint8_t>(120 + d, 60)), 0);
+        }
+        QVERIFY(photo->acceptResult());
+        QVERIFY(photo->labelledCount() > 0);
+        // Errors name the prompt: a third class on a photo, a strength past 1, a box on a volume.
+        SegmentationPrompts bad = prompts;
+        bad.clicks[0].label = 2;
+        expectError(ErrorKind::InvalidValue, [&] { photo->refine(*photoModel, bad); });
+        bad = prompts;
+        bad.strength = 1.5;
+        expectError(ErrorKind::Config, [&] { photo->refine(*photoModel, bad); });
+
+        const CtPhantomDemo phantom = generateCtPhantomDemo({48, 48, 24}, 10007);
+        std::unique_ptr<Session> volume = createSession(InputKind::Volume);
+        auto& volumeSession = dynamic_cast<VolumeSession&>(*volume);
+        volumeSession.openVolume(phantom.volume, "phantom");
+        const std::unique_ptr<Segmenter> volumeModel =
+            openSegmenter(modelPath("diffunet-demo.dsckpt"));
+        expectError(ErrorKind::Mismatch, [&] { volume->refine(*photoModel, prompts); });
+        SegmentationPrompts spheres;
+        // Class 1 in a corner of air, background at the phantom's centre: both contradict it.
+        spheres.clicks = {{{4.5, 4.5, 4.5}, 1}, {{24.5, 24.5, 12.5}, 0}};
+        spheres.radius = 3.0;
+        SegmentationRequest volumeRequest;
+        volumeRequest.steps = 2;
+        volumeRequest.seed = 1;
+        volume->refine(*volumeModel, spheres, volumeRequest);
+        QVERIFY(volume->hasResult());
+        const LabelMap& labels = volume->result().volume->labels;
+        const auto label = [&labels](std::int64_t i, std::int64_t j, std::int64_t k) {
+            const std::size_t n = labels.linearIndex(i, j, k);
+            return labels.pixelType() == PixelType::UInt8 ? int(labels.data<std::uint8_t>()[n])
+                                                          : int(labels.data<std::uint16_t>()[n]);
+        };
+        QVERIFY(label(4, 4, 4) != 0);
+        QCOMPARE(label(24, 24, 12), 0);
+        SegmentationPrompts boxed = spheres;
+        boxed.box = std::array<int, 4>{0, 0, 10, 10};
+        expectError(ErrorKind::InvalidValue, [&] { volume->refine(*volumeModel, boxed); });
+        boxed = spheres;
+        boxed.clicks[0].label = 9;
+        expectError(ErrorKind::InvalidValue, [&] { volume->refine(*volumeModel, boxed); });
     }
 
     void volumeWorkflowWithoutAWindow()
