@@ -67,38 +67,6 @@ void ModelCapabilities::validate(const SegmentationRequest& r) const
     }
 }
 
-SegmentationInput SegmentationInput::ofPhoto(Image2D image)
-{
-    SegmentationInput in;
-    in.kind = InputKind::Photo;
-    in.photo = std::move(image);
-    return in;
-}
-
-SegmentationInput SegmentationInput::ofVolume(Volume volume)
-{
-    SegmentationInput in;
-    in.kind = InputKind::Volume;
-    in.volume = std::move(volume);
-    return in;
-}
-
-SegmentationLabels SegmentationLabels::ofPhoto(Image2D mask)
-{
-    SegmentationLabels out;
-    out.kind = InputKind::Photo;
-    out.mask = std::move(mask);
-    return out;
-}
-
-SegmentationLabels SegmentationLabels::ofVolume(LabelMap labels)
-{
-    SegmentationLabels out;
-    out.kind = InputKind::Volume;
-    out.labels = std::move(labels);
-    return out;
-}
-
 std::shared_ptr<StepCache> SegmentationOutcome::steps() const
 {
     if (photo) {

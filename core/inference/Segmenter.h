@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace diffseg::core {
@@ -81,29 +82,31 @@ struct ModelCapabilities
     void validate(const SegmentationRequest& request) const;
 };
 
-/// The image of one run: a photo (Image2D, RGB) or a volume, as `kind` says.
-struct SegmentationInput
+/// A photo's or a volume's data, as `kind` says: the image of a run (SegmentationInput) or the
+/// labels of a refinement (SegmentationLabels). Copies share the pixels, as Image2D and Volume do.
+template <class Photo, class VolumeData>
+struct PhotoOrVolume
 {
     InputKind kind = InputKind::Photo;
-    Image2D photo;
-    Volume volume;
+    Photo photo;
+    VolumeData volume;
 
-    static SegmentationInput ofPhoto(Image2D image);
-    static SegmentationInput ofVolume(Volume volume);
+    static PhotoOrVolume ofPhoto(Photo data) { return {InputKind::Photo, std::move(data), {}}; }
+    static PhotoOrVolume ofVolume(VolumeData data)
+    {
+        return {InputKind::Volume, {}, std::move(data)};
+    }
+    bool empty() const noexcept
+    {
+        return kind == InputKind::Photo ? photo.empty() : volume.empty();
+    }
 };
 
-/// Labels on a document's grid, for either kind: a photo's mask (uint8 {0, 1}, the photo's size)
-/// or a volume's LabelMap (label values), as `kind` says. Empty: none.
-struct SegmentationLabels
-{
-    InputKind kind = InputKind::Photo;
-    Image2D mask;
-    LabelMap labels;
-
-    static SegmentationLabels ofPhoto(Image2D mask);
-    static SegmentationLabels ofVolume(LabelMap labels);
-    bool empty() const noexcept { return kind == InputKind::Photo ? mask.empty() : labels.empty(); }
-};
+/// The image of one run: a photo (Image2D, RGB) or a volume (every channel).
+using SegmentationInput = PhotoOrVolume<Image2D, Volume>;
+/// Labels on a document's grid: a photo's mask (uint8 {0, 1}, the photo's size) or a volume's
+/// LabelMap (label values). Empty: none.
+using SegmentationLabels = PhotoOrVolume<Image2D, LabelMap>;
 
 /// One click of a refinement: where (continuous index coordinates, pixel or voxel centres at
 /// +0.5; a photo's z is ignored) and the class the user says is there (0: background).

@@ -93,7 +93,7 @@ SegmentResult Segmenter2D::refineWith(const Image2D& image, const SegmentationLa
     own.box = prompts.box;
     if (!prompts.strokes.empty()) {
         // The seam's code (0 unknown, class + 1) in RefinePrompts' labels.
-        const Image2D& strokes = prompts.strokes.mask;
+        const Image2D& strokes = prompts.strokes.photo;
         if (strokes.channels() != 1 || strokes.pixelType() != PixelType::UInt8) {
             throw Error(ErrorKind::Mismatch, "prompt strokes", "must be a 1-channel uint8 map");
         }
@@ -113,7 +113,7 @@ SegmentResult Segmenter2D::refineWith(const Image2D& image, const SegmentationLa
     if (prompts.strength > 0.0) {
         refineOptions.strength = prompts.strength;
     }
-    return refine(image, current.mask, own, options, refineOptions, callback, cancel);
+    return refine(image, current.photo, own, options, refineOptions, callback, cancel);
 }
 
 } // namespace diffseg::core

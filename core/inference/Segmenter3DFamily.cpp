@@ -107,8 +107,8 @@ Segment3DResult Segmenter3D::refineWith(const Volume& image, const SegmentationL
         own.clicks.push_back({click.index, click.label});
     }
     own.radiusMm = prompts.radius;
-    own.strokes = prompts.strokes.labels; // the seam's code is VolumePrompts' own
-    return refine(image, current.labels, own, options,
+    own.strokes = prompts.strokes.volume; // the seam's code is VolumePrompts' own
+    return refine(image, current.volume, own, options,
                   prompts.strength > 0.0 ? prompts.strength : kInteractiveStrength, callback,
                   cancel);
 }
