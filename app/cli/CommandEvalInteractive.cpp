@@ -52,7 +52,8 @@ struct InteractiveArgs
     std::string json;
     std::string plot;
     int limit = 0;
-    /// Unset: RefineOptions::interactive() for photos, 0.5 for volumes.
+    /// Unset: RefineOptions::interactive() for photos, Segmenter3D::kInteractiveStrength for
+    /// volumes.
     std::optional<double> strength;
     /// A fraction of the photo's longer side. Volumes: set by --click-radius, a fraction of the
     /// volume's longer extent in mm; else VolumeClick's own (2.5 times the finest spacing).
@@ -257,7 +258,9 @@ void runVolume(const InteractiveArgs& args, const std::vector<std::string>& meth
                 VolumePrompts prompts;
                 prompts.clicks = clicks;
                 prompts.radiusMm = radiusMm;
-                return model->refine(v, current, prompts, options, args.strength.value_or(0.5))
+                return model
+                    ->refine(v, current, prompts, options,
+                             args.strength.value_or(Segmenter3D::kInteractiveStrength))
                     .labels;
             };
         } else {

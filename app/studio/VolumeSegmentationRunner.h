@@ -27,7 +27,7 @@ struct VolumeSegmentationJob : ModelJob
     bool refine = false;
     core::LabelMap current;
     core::VolumePrompts prompts;
-    double strength = 0.5;
+    double strength = core::Segmenter3D::kInteractiveStrength;
 };
 
 /// The newest progress of a run, handed from the worker to the GUI (coalesced).
