@@ -188,6 +188,13 @@ ModelCapabilities usableModel(const Session& session, const Segmenter& model, co
     return capabilities;
 }
 
+/// The uncertainty map a run's result is walked by: the request's, else the model's default.
+std::string requestedUncertainty(const SegmentationRequest& request,
+                                 const ModelCapabilities& capabilities)
+{
+    return request.uncertainty.empty() ? capabilities.defaults.uncertainty : request.uncertainty;
+}
+
 } // namespace
 
 void Session::segment(Segmenter& model, const SegmentationRequest& request,
@@ -195,8 +202,7 @@ void Session::segment(Segmenter& model, const SegmentationRequest& request,
 {
     const ModelCapabilities capabilities = usableModel(*this, model, "segmenting");
     setResult(model.segmentInput(input(), request, callback, cancel),
-              request.uncertainty.empty() ? capabilities.defaults.uncertainty
-                                          : request.uncertainty);
+              requestedUncertainty(request, capabilities));
 }
 
 void Session::refine(Segmenter& model, const SegmentationPrompts& prompts,
@@ -208,8 +214,7 @@ void Session::refine(Segmenter& model, const SegmentationPrompts& prompts,
         throw Error(ErrorKind::Config, model.path(), "the model takes no prompts");
     }
     setResult(model.refineInput(input(), currentLabels(), prompts, request, callback, cancel),
-              request.uncertainty.empty() ? capabilities.defaults.uncertainty
-                                          : request.uncertainty);
+              requestedUncertainty(request, capabilities));
 }
 
 void Session::setResult(SegmentationOutcome outcome, const std::string& uncertainty)
