@@ -810,7 +810,7 @@ void PhotoMode::showPixelInfo(const QPoint& pixel, bool inside)
                        .arg(c.green())
                        .arg(c.blue());
     if (m_output) {
-        const core::SegmentResult& r = *m_output->result;
+        const core::SegmentResult& r = *m_output->photo();
         text += tr("   p %1").arg(r.probabilityOriginal.at<float>(pixel.x(), pixel.y()), 0, 'f', 2);
         const core::Image2D& u = m_output->uncertaintyDisplay[static_cast<std::size_t>(
             std::clamp(m_uncertaintyIndex, 0, 2))];

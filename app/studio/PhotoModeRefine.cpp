@@ -62,11 +62,10 @@ bool PhotoMode::refineWithPrompts()
     job->refine = true;
     // The model redraws the mask being edited (not a dashed result waiting for Accept) from 0.9
     // of the schedule back, holding every prompted pixel to its value (the settings measured for
-    // clicks: RefineOptions::interactive()).
-    job->currentMask = m_view->mask().clone();
-    job->refineOptions = core::RefineOptions::interactive();
-    job->prompts = std::move(prompts);
-    job->options.startFromOtsu = 0.0;
+    // clicks: RefineOptions::interactive(), the seam's default for a photo).
+    job->current = core::SegmentationLabels::ofPhoto(m_view->mask().clone());
+    job->prompts = core::seamPrompts(prompts);
+    job->request.startFromOtsu = 0.0;
     return launchJob(std::move(*job), tr("%1...").arg(refineTitle()));
 }
 
@@ -77,7 +76,7 @@ bool PhotoMode::refineFromEdits()
     }
     // What the user changed since the last AI result (or everything painted, without one).
     const core::Image2D& mask = m_view->mask();
-    const core::Image2D* base = m_output && m_output->result ? &m_output->result->mask : nullptr;
+    const core::Image2D* base = m_output && m_output->photo() ? &m_output->photo()->mask : nullptr;
     if (base && (base->width() != mask.width() || base->height() != mask.height())) {
         base = nullptr;
     }

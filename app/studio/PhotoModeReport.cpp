@@ -60,7 +60,7 @@ bool PhotoMode::exportReport(const QString& path, bool quiet)
     in.metrics.append(
         {tr("Steps in the undo history"), QString::number(m_view->undoStack().undoCount())});
     if (m_output) {
-        const core::SegmentResult& r = *m_output->result;
+        const core::SegmentResult& r = *m_output->photo();
         const int index = std::clamp(m_uncertaintyIndex, 0, 2);
         in.uncertainty = m_output->uncertaintyDisplay[static_cast<std::size_t>(index)];
         in.uncertaintyName = PhotoMode::tr(kUncertaintyNames[static_cast<std::size_t>(index)]);
@@ -77,16 +77,14 @@ bool PhotoMode::exportReport(const QString& path, bool quiet)
         in.metrics.append({tr("Mean ensemble std"), number(mean(r.uncertaintyStd))});
         in.metrics.append({tr("Mean entropy (nats)"), number(mean(r.uncertaintyEntropy))});
         in.metrics.append({tr("Uncertain regions"), QString::number(uncertainRegions().size())});
-        const core::ModelInfo& m = m_output->model;
-        const core::SegmentOptions& o = m_output->options;
+        const core::ModelIdentity& m = m_output->model;
+        const core::SegmentationRequest& o = m_output->outcome.settings;
         in.settings.append({tr("Model"), QFileInfo(QString::fromStdString(m.path)).fileName()});
         in.settings.append({tr("Model id"), QString::fromStdString(m.id)});
-        in.settings.append({tr("Weights"), m.usesEma ? tr("EMA") : tr("online")});
-        in.settings.append(
-            {tr("Sampler"),
-             QStringLiteral("%1, %2 steps")
-                 .arg(QString::fromLatin1(core::samplerMethodName(o.sampler)).toUpper())
-                 .arg(r.timesteps.size())});
+        in.settings.append({tr("Weights"), m.emaWeights ? tr("EMA") : tr("online")});
+        in.settings.append({tr("Sampler"), QStringLiteral("%1, %2 steps")
+                                               .arg(QString::fromStdString(o.sampler).toUpper())
+                                               .arg(r.timesteps.size())});
         in.settings.append({tr("Ensemble"), QString::number(o.ensemble)});
         in.settings.append({tr("Eta / seed"), QStringLiteral("%1 / %2").arg(o.eta).arg(o.seed)});
         in.settings.append({tr("Start"), o.startFromOtsu > 0.0

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 
 namespace diffseg::app {
 
@@ -36,7 +37,7 @@ const std::array<std::string, 3> kUncertaintyMaps = {"std", "entropy", "instabil
 void PhotoMode::connectRunner()
 {
     connect(m_runner, &SegmentationRunner::runStarted, this, &PhotoMode::onRunStarted);
-    connect(m_runner, &SegmentationRunner::stepAvailable, this, &PhotoMode::onStepAvailable);
+    connect(m_runner, &SegmentationRunner::progressAvailable, this, &PhotoMode::onStepAvailable);
     connect(m_runner, &SegmentationRunner::failed, this, &PhotoMode::onRunFailed);
     connect(m_runner, &SegmentationRunner::superseded, this, [this] {
         m_modelPanel->setRunning(false);
@@ -59,14 +60,14 @@ void PhotoMode::onModelReady()
     if (!info) {
         return;
     }
-    m_modelPanel->setModelTimesteps(info->schedule.timesteps);
+    m_modelPanel->setModelTimesteps(info->diffusionSteps);
     m_modelPanel->setDeviceText(
         tr("%1, %2 parameters, %3x%3 input, T = %4%5; runs on %6")
             .arg(QString::fromStdString(info->id))
             .arg(info->parameterCount)
             .arg(info->inputSize)
-            .arg(info->schedule.timesteps)
-            .arg(info->usesEma ? tr(", EMA weights") : QString())
+            .arg(info->diffusionSteps)
+            .arg(info->emaWeights ? tr(", EMA weights") : QString())
             .arg(QString::fromStdString(info->device) + ", " +
                  QString::fromStdString(info->precision) +
                  (info->device == "cpu" && !core::libraryVersions().cudaAvailable
@@ -98,17 +99,20 @@ std::optional<SegmentationJob> PhotoMode::prepareJob()
     job.referencePreset = m_presets.value(request.checkpoint);
     job.device = m_window->compute().device();
     job.precision = m_window->compute().precision();
-    job.image = m_image;
-    job.options.sampler = request.ddim ? core::SamplerMethod::Ddim : core::SamplerMethod::Ddpm;
-    job.options.steps = request.ddim ? request.steps : 0;
-    job.options.eta = request.eta;
-    job.options.ensemble = request.ensemble;
-    job.options.seed = static_cast<std::uint64_t>(request.seed);
-    job.options.storeNoisy = true;
-    // Where sampling starts is part of how the model was validated (its card): from noise, or
-    // from the threshold's outline noised to a strength; the panel has no control for it.
-    job.options.startFromOtsu =
-        checkpointCard(request.checkpoint).validatedNumber("start_from_otsu").value_or(0.0);
+    job.input = core::SegmentationInput::ofPhoto(m_image);
+    core::SegmentationRequest& r = job.request;
+    r.sampler = request.ddim ? "ddim" : "ddpm";
+    r.steps = request.ddim ? request.steps : 0;
+    r.eta = request.eta;
+    r.ensemble = request.ensemble;
+    r.seed = static_cast<std::uint64_t>(request.seed);
+    r.storeNoisy = true;
+    // The view shows member 0's first estimate while the other members finish the first step,
+    // and every step of every member stays browsable when that costs at most 256 MiB. Where
+    // sampling starts (from noise, or from the threshold's outline) is the model card's: the
+    // panel has no control for it.
+    r.firstLook = true;
+    r.keepEveryStepUpTo = std::size_t(256) << 20;
     return job;
 }
 
@@ -167,7 +171,7 @@ void PhotoMode::onRunStarted()
 
 void PhotoMode::onStepAvailable()
 {
-    std::optional<StepUpdate> update = m_runner->takeLatestStep();
+    std::optional<SegmentationProgress> update = m_runner->takeProgress();
     if (!update || m_runSerial != m_imageSerial) {
         return;
     }
@@ -184,14 +188,14 @@ void PhotoMode::onStepAvailable()
             showStepFrame(update->index, -1, m_stepBrowser->view());
         }
         m_modelPanel->setStatus(tr("Sampling %1 steps x %2 members... (first look after %3)")
-                                    .arg(update->count)
+                                    .arg(update->total)
                                     .arg(m_modelPanel->request().ensemble)
                                     .arg(formatSeconds(update->elapsedSeconds)));
         return;
     }
     const double perStep = update->samplingSeconds / (update->index + 1);
-    m_modelPanel->setProgress(update->index + 1, update->count,
-                              perStep * (update->count - update->index - 1));
+    m_modelPanel->setProgress(update->index + 1, update->total,
+                              perStep * (update->total - update->index - 1));
     // Steps whose notification was coalesced are in the cache: make them browsable too.
     const int before =
         m_stepBrowser->availableSteps().empty() ? -1 : m_stepBrowser->availableSteps().back();
@@ -228,10 +232,10 @@ void PhotoMode::onRunFailed(const QString& message, bool cancelled)
 void PhotoMode::presentResult(const std::shared_ptr<const SegmentationOutput>& output)
 {
     m_modelPanel->setRunning(false);
-    if (!output || !output->result) {
+    if (!output || !output->photo()) {
         return;
     }
-    const core::SegmentResult& r = *output->result;
+    const core::SegmentResult& r = *output->photo();
     if (r.originalWidth != m_image.width() || r.originalHeight != m_image.height()) {
         reportError(tr("Segmentation result"),
                     tr("The result does not match the open image (another image was opened)."),
@@ -239,10 +243,7 @@ void PhotoMode::presentResult(const std::shared_ptr<const SegmentationOutput>& o
         return;
     }
     m_output = output;
-    core::SegmentationOutcome outcome;
-    outcome.kind = core::InputKind::Photo;
-    outcome.photo = output->result;
-    m_view->session().setResult(outcome);
+    m_view->session().setResult(output->outcome);
     m_stepCache = r.steps;
     m_liveX0.clear();
     m_liveStep = -1;

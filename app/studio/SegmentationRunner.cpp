@@ -1,15 +1,15 @@
 #include "SegmentationRunner.h"
 
-#include "MaskOps.h"
+#include "RunDisplay.h"
 #include "base/Error.h"
 
 #include <algorithm>
-#include <cmath>
+#include <chrono>
 
 namespace diffseg::app {
 
 SegmentationRunner::SegmentationRunner(QObject* parent)
-    : ModelRunner(QStringLiteral("diffseg-sampling"), parent)
+    : BackgroundRunner(QStringLiteral("diffseg-segment"), parent)
 {}
 
 SegmentationRunner::~SegmentationRunner()
@@ -17,86 +17,121 @@ SegmentationRunner::~SegmentationRunner()
     stopWorker();
 }
 
-void SegmentationRunner::resetRun()
+bool SegmentationRunner::start(SegmentationJob job)
 {
+    if (isRunning()) {
+        return false;
+    }
+    m_latest.reset();
     m_produced = 0;
     m_planned.clear();
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_frames.clear();
+        m_cache.reset();
+    }
+    return startWorker(
+        [this, job = std::move(job)](const core::CancelToken& cancel) { runJob(job, cancel); });
+}
+
+std::vector<VolumeStepFrame> SegmentationRunner::takeStepFrames()
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    std::vector<VolumeStepFrame> out = std::move(m_frames);
+    m_frames.clear();
+    return out;
+}
+
+std::shared_ptr<core::StepCache> SegmentationRunner::stepCache() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_cache;
+}
+
+core::Segmenter& SegmentationRunner::loadedModel(const SegmentationJob& job)
+{
+    const QString key =
+        loadedModelKey(job.checkpoint, job.referencePreset, job.device + "/" + job.precision);
+    if (!m_loaded || key != m_loadedKey) {
+        m_loaded.reset(); // the old model's memory goes before the new one's comes
+        core::SegmenterLoadOptions load;
+        load.device = job.device.toStdString();
+        load.precision = job.precision.toStdString();
+        load.reference = job.referencePreset.toStdString();
+        m_loaded = core::openSegmenter(job.checkpoint.toStdString(), load);
+        m_loadedKey = key;
+    }
+    return *m_loaded;
+}
+
+void SegmentationRunner::onStep(const core::SegmentationStepEvent& event)
+{
+    // Runs on the worker: only plain data crosses to the GUI (progress through the LatestValue,
+    // frames and the cache under the mutex).
+    if (event.completedStep >= 0) {
+        ++m_produced;
+    }
+    SegmentationProgress progress = progressOf(event);
+    std::optional<VolumeStepFrame> frame = stepFrameOf(event);
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (progress.cache) {
+            m_cache = progress.cache;
+        }
+        if (frame) {
+            m_frames.push_back(std::move(*frame));
+        }
+    }
+    if (m_latest.put(std::move(progress))) {
+        postToGui([this] { Q_EMIT progressAvailable(); });
+    }
+    if (frame) {
+        postToGui([this] { Q_EMIT stepFramesAvailable(); });
+    }
 }
 
 void SegmentationRunner::runJob(const SegmentationJob& job, const core::CancelToken& cancel)
 {
-    core::Segmenter2D& model = loadedModel(job, [&job] {
-        core::ModelLoadOptions load;
-        load.device = job.device.toStdString();
-        load.precision = core::engine::parsePrecision(job.precision.toStdString());
-        if (!job.referencePreset.isEmpty()) {
-            load.reference = core::ReferenceModelConfig::resolve(job.referencePreset.toStdString());
-        }
-        return std::make_shared<core::Segmenter2D>(job.checkpoint.toStdString(), load);
-    });
+    const auto started = std::chrono::steady_clock::now();
+    core::Segmenter& model = loadedModel(job);
     cancel.throwIfCancelled("segmentation");
-    core::SegmentOptions options = job.options;
-    const int timesteps = model.info().schedule.timesteps;
-    if (options.sampler == core::SamplerMethod::Ddim) {
-        options.steps = std::min(options.steps, timesteps);
-    } else {
-        options.steps = 0;
+    const core::ModelCapabilities capabilities = model.capabilities();
+    core::SegmentationRequest request = job.request;
+    if (capabilities.maxSteps > 0) {
+        // The panel may offer more steps than a model with a shorter schedule has.
+        request.steps = std::min(request.steps, capabilities.maxSteps);
     }
-    std::vector<int> planned = job.refine ? model.plannedRefineTimesteps(options, job.refineOptions)
-                                          : model.plannedTimesteps(options);
-    // Keep every step of every member (x0 and x_t) when it costs at most 256 MiB.
-    const std::size_t side = static_cast<std::size_t>(model.info().inputSize);
-    const std::size_t needed = side * side * planned.size() *
-                               static_cast<std::size_t>(options.ensemble) *
-                               (options.storeNoisy ? 2u : 1u);
-    options.stepCacheBudget =
-        std::clamp(needed + (std::size_t(1) << 20), core::StepCacheConfig::kDefaultBudget2D,
-                   std::size_t(256) << 20);
-    // The view shows member 0's first estimate while the other members finish the first step.
-    options.firstLook = true;
-    const core::ModelInfo info = model.info();
-    postModelInfo(info, [this, planned] {
+    const std::vector<int> planned =
+        model.plannedTimesteps(request, job.refine ? &job.prompts : nullptr);
+    postToGui([this, identity = model.identity(), capabilities, planned] {
+        m_model = identity;
+        m_capabilities = capabilities;
         m_planned = planned;
         Q_EMIT modelReady();
         Q_EMIT runStarted();
     });
 
-    const core::SegmentStepCallback onStep = [this](const core::SegmentStep& step) {
-        if (!step.firstLook) {
-            ++m_produced;
-        }
-        postProgress(StepUpdate{step.index, step.count, step.t, step.elapsedSeconds,
-                                step.samplingSeconds, step.x0, step.cache, step.firstLook},
-                     [this] { Q_EMIT stepAvailable(); });
+    const core::SegmentationStepCallback onStep = [this](const core::SegmentationStepEvent& e) {
+        this->onStep(e);
     };
-    auto result = std::make_shared<core::SegmentResult>(
-        job.refine ? model.refine(job.image, job.currentMask, job.prompts, options,
-                                  job.refineOptions, onStep, cancel)
-                   : model.segment(job.image, options, onStep, cancel));
-
-    // Everything the GUI shows of the result is computed here, off the GUI thread.
     auto output = std::make_shared<SegmentationOutput>();
-    output->model = info;
-    output->options = options;
+    output->outcome =
+        job.refine ? model.refineInput(job.input, job.current, job.prompts, request, onStep, cancel)
+                   : model.segmentInput(job.input, request, onStep, cancel);
+    output->model = model.identity();
     output->refined = job.refine;
     output->refineClicks = static_cast<int>(job.prompts.clicks.size());
-    const int w = result->originalWidth;
-    const int h = result->originalHeight;
-    output->uncertaintyDisplay = {
-        upsampleMap(result->uncertaintyStd, w, h, 2.0f),
-        upsampleMap(result->uncertaintyEntropy, w, h, static_cast<float>(1.0 / std::log(2.0))),
-        upsampleMap(result->uncertaintyInstability, w, h, 1.0f)};
-    cancel.throwIfCancelled("segmentation");
-    for (const core::Image2D& x0 : result->memberX0) {
-        output->memberMasks.push_back(upsampleToMask(x0, w, h));
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_cache = output->outcome.steps();
     }
-    output->galleryImage = downscaleImage(job.image, job.galleryMaxSide);
-    for (const core::Image2D& x0 : result->memberX0) {
-        output->galleryMasks.push_back(
-            upsampleToMask(x0, output->galleryImage.width(), output->galleryImage.height()));
-    }
-    output->result = std::move(result);
-    postOutput(std::move(output));
+    // Everything the GUI shows of the result is made here, off the GUI thread.
+    addDisplay(*output, job, cancel);
+    output->seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    postFinished([this, output = std::shared_ptr<const SegmentationOutput>(std::move(output))] {
+        m_output = output;
+    });
 }
 
 } // namespace diffseg::app

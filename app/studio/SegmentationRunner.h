@@ -1,76 +1,111 @@
 #pragma once
 
-#include "ModelRunner.h"
+#include "BackgroundRunner.h"
+#include "LatestValue.h"
 #include "base/Image2D.h"
-#include "inference/Segmenter2D.h"
+#include "base/LabelMap.h"
+#include "base/Volume.h"
+#include "inference/Segmenter.h"
+#include "inference/Segmenter2D.h" // the families' results, which the workflows read
+#include "inference/Segmenter3D.h"
 
 #include <QString>
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
 namespace diffseg::app {
 
-/// What one segmentation run needs: the model (ModelJob: our checkpoint or a reference .pth, whose
-/// preset is "isic2018", "ph2", "ham10000" or a config file), the image and the options.
-struct SegmentationJob : ModelJob
+/// What one run needs, for any model family: the model (our checkpoint, or a reference file with
+/// its preset), the document (a photo or a volume) and the seam's options; for a refinement, the
+/// labels it starts from and the prompts.
+struct SegmentationJob
 {
-    core::Image2D image; ///< RGB uint8 as readImage(..., Rgb) gives
-    core::SegmentOptions options;
-    int galleryMaxSide = 768; ///< the ensemble gallery's masks are made at most this large
-    /// A refinement (Segmenter2D::refine) instead of a segmentation: the mask it starts from
-    /// (uint8 {0, 1} of the image's size; empty: from noise), the prompts and how far back.
+    QString checkpoint;      ///< a checkpoint of ours, or a reference .pth or state_dict
+    QString referencePreset; ///< for a reference file: "isic2018", "brats2023", ... or a config
+    QString device = QStringLiteral("auto");
+    QString precision = QStringLiteral("auto"); ///< "auto", "fp32" or "bf16"
+    core::SegmentationInput input;
+    core::SegmentationRequest request;
+    /// A refinement (Segmenter::refineInput) instead of a segmentation: the labels it starts from
+    /// (the document's grid; an empty photo mask: from noise) and the prompts.
     bool refine = false;
-    core::Image2D currentMask;
-    core::RefinePrompts prompts;
-    core::RefineOptions refineOptions;
+    core::SegmentationLabels current;
+    core::SegmentationPrompts prompts;
+    int galleryMaxSide = 768; ///< photos: the ensemble gallery's masks are made at most this large
 };
 
-/// The newest sampling step, handed from the sampling thread to the GUI.
-struct StepUpdate
+/// The newest progress of a run, handed from the worker to the GUI (coalesced): what every family
+/// says of a step, and what the family's own views show of it.
+struct SegmentationProgress
 {
-    int index = -1;
-    int count = 0;
-    int t = 0;
+    int done = 0; ///< denoiser steps finished so far
+    int total = 0;
     double elapsedSeconds = 0.0;
+    double etaSeconds = -1.0;               ///< negative: unknown
+    std::shared_ptr<core::StepCache> cache; ///< the run's step cache (null while it keeps none)
+    // Photos (DermoSegDiff): the step in sampling order, its timestep, each member's estimate.
+    int index = -1;
+    int t = 0;
     double samplingSeconds = 0.0;
     std::vector<core::Image2D> x0; ///< per member, float32 at the model's input size
-    std::shared_ptr<core::StepCache> cache;
     /// Member 0's estimate of the first step before the others (x0 holds that one member; the
-    /// cache does not hold the step yet): core::SegmentOptions::firstLook.
+    /// cache does not hold the step yet): SegmentationRequest::firstLook.
     bool firstLook = false;
+    // Volumes (Diff-UNet): where the sliding windows are (each 0-based, of how many).
+    int batch = 0, batchCount = 0;
+    int firstWindow = 0, windows = 0, windowCount = 0; ///< the batch's first window and size
+    int flip = 0, flips = 1;                           ///< mirror pass
+    int step = 0, steps = 0;                           ///< denoiser step within the batch
 };
 
-/// What a finished run produced, with the maps the GUI shows already computed on the worker.
+/// One denoiser step's whole-volume prediction, made on the worker for display: the label map
+/// (argmax) and the foreground probability 1 - p(background) as 8-bit codes (p = code / 255), both
+/// on the source grid with its geometry. 2 bytes per voxel.
+struct VolumeStepFrame
+{
+    int step = -1;
+    core::LabelMap labels;
+    core::Volume foreground; ///< UInt8
+};
+
+/// What a finished run produced, with what the screen shows of it already made on the worker.
 struct SegmentationOutput
 {
-    std::shared_ptr<const core::SegmentResult> result;
-    core::ModelInfo model;
-    core::SegmentOptions options;
-    /// Ensemble std, predictive entropy, step instability at the image's size, scaled to [0, 1]
-    /// (std / 0.5, entropy / ln 2, instability as is) for the heatmap.
-    std::vector<core::Image2D> uncertaintyDisplay;
-    core::Image2D galleryImage;              ///< the image, at most galleryMaxSide
-    std::vector<core::Image2D> galleryMasks; ///< each member's final mask at galleryImage's size
-    std::vector<core::Image2D> memberMasks;  ///< each member's final mask at the image's size
-    /// The run was a refinement with this many clicks (and a box, or none): 0 for a segmentation.
+    core::SegmentationOutcome outcome; ///< the family's result and the settings it ran with
+    core::ModelIdentity model;
+    double seconds = 0.0; ///< from start() until the result was ready, model load included
+    bool refined = false; ///< a refinement with `refineClicks` clicks (and a box, or none)
     int refineClicks = 0;
-    bool refined = false;
+    // Photos: ensemble std, predictive entropy, step instability at the photo's size, scaled to
+    // [0, 1] (std / 0.5, entropy / ln 2, instability as is) for the heatmap; the gallery.
+    std::vector<core::Image2D> uncertaintyDisplay;
+    core::Image2D galleryImage;              ///< the photo, at most galleryMaxSide
+    std::vector<core::Image2D> galleryMasks; ///< each member's final mask at galleryImage's size
+    std::vector<core::Image2D> memberMasks;  ///< each member's final mask at the photo's size
+    // Volumes: foreground probability 1 - p(background), Float32 in [0, 1], source grid.
+    core::Volume foreground;
+
+    const std::shared_ptr<const core::SegmentResult>& photo() const { return outcome.photo; }
+    const std::shared_ptr<const core::Segment3DResult>& volume() const { return outcome.volume; }
 };
 
-/// Runs Segmenter2D on a worker thread (ModelRunner), one run at a time, and keeps the loaded
-/// model between runs while the checkpoint, its reference preset and the device stay the same.
+/// Runs any model family through the seam (core::Segmenter) on a worker thread, one run at a time,
+/// for the photo and the volume workflows alike: loads the job's checkpoint with
+/// core::openSegmenter() and keeps it loaded while the checkpoint, its preset, the device and the
+/// precision stay the same; streams the steps; makes what the screen shows of the result.
 ///
 /// Threads: start() and the accessors are for the GUI thread; the signals are emitted on the GUI
-/// thread. Step previews are coalesced (LatestValue): the worker keeps only the newest step and
-/// posts at most one notification until the GUI takes it (takeLatestStep()), so a slow GUI skips
-/// frames instead of queueing them. Ownership: owns the cached model; the destructor cancels a run
-/// and waits. Errors: a failed load or run is reported by failed() with a message naming the file
-/// and the problem; nothing throws into the GUI.
-class SegmentationRunner
-    : public ModelRunner<SegmentationJob, core::Segmenter2D, SegmentationOutput, StepUpdate>
+/// thread. Progress is coalesced (LatestValue): the worker keeps only the newest and posts at most
+/// one notification until the GUI takes it (takeProgress()), so a busy GUI skips updates instead
+/// of queueing them. Volume step frames (a few per run) are all kept until taken. The worker never
+/// touches a widget or VTK. Ownership: owns the loaded model; the destructor cancels a run and
+/// waits. Errors: a failed load or run is reported by failed() with a message naming the file and
+/// the problem (a model offered the other kind of document says so); nothing throws into the GUI.
+class SegmentationRunner : public BackgroundRunner
 {
     Q_OBJECT
 
@@ -78,28 +113,56 @@ public:
     explicit SegmentationRunner(QObject* parent = nullptr);
     ~SegmentationRunner() override;
 
-    /// The newest step not yet taken (empty when there is none).
-    std::optional<StepUpdate> takeLatestStep() { return takeLatest(); }
-    /// The timesteps the running job visits, in order (valid after runStarted()).
+    /// Starts a run; false (and nothing happens) while another runs.
+    bool start(SegmentationJob job);
+
+    /// The output of the last successful run.
+    const std::shared_ptr<const SegmentationOutput>& output() const { return m_output; }
+    /// The model of the last run and what it can do (valid from modelReady() on).
+    const std::optional<core::ModelIdentity>& modelInfo() const { return m_model; }
+    const core::ModelCapabilities& capabilities() const { return m_capabilities; }
+    /// The timesteps the running job visits, in order (valid from runStarted() on; empty for a
+    /// family that numbers its steps instead).
     const std::vector<int>& plannedTimesteps() const { return m_planned; }
-    /// Steps the sampler produced and steps whose notification was coalesced with a newer one.
+
+    /// The newest progress not yet taken (empty when there is none).
+    std::optional<SegmentationProgress> takeProgress() { return m_latest.take(); }
+    /// The volume step frames completed since the last call, in step order.
+    std::vector<VolumeStepFrame> takeStepFrames();
+    /// The run's step cache (valid from the first progress on; kept after the run).
+    std::shared_ptr<core::StepCache> stepCache() const;
+    /// Steps whose whole prediction the model completed, progress notifications posted, and
+    /// progress coalesced into a newer one.
     int stepsProduced() const { return m_produced.load(); }
-    int stepsSkipped() const { return latest().skipped(); }
+    int progressPosted() const { return m_latest.notified(); }
+    int progressSkipped() const { return m_latest.skipped(); }
 
 Q_SIGNALS:
-    /// The model is loaded (or reused) and sampling is about to start.
+    /// The model is loaded (or reused): modelInfo() and capabilities() are valid.
     void modelReady();
-    /// Sampling starts: plannedTimesteps() holds the steps.
+    /// The denoiser starts: plannedTimesteps() holds the steps.
     void runStarted();
-    /// A newer step is available from takeLatestStep().
-    void stepAvailable();
-
-protected:
-    void resetRun() override;
-    void runJob(const SegmentationJob& job, const core::CancelToken& cancel) override;
+    /// A newer progress is available from takeProgress().
+    void progressAvailable();
+    /// New volume step frames are available from takeStepFrames().
+    void stepFramesAvailable();
 
 private:
+    void runJob(const SegmentationJob& job, const core::CancelToken& cancel);
+    core::Segmenter& loadedModel(const SegmentationJob& job);
+    void onStep(const core::SegmentationStepEvent& event);
+
+    std::unique_ptr<core::Segmenter> m_loaded; ///< touched by the worker only while it runs
+    QString m_loadedKey;
     std::atomic<int> m_produced{0};
+    LatestValue<SegmentationProgress> m_latest;
+    mutable std::mutex m_mutex;
+    std::vector<VolumeStepFrame> m_frames;    ///< guarded by m_mutex
+    std::shared_ptr<core::StepCache> m_cache; ///< guarded by m_mutex
+    // GUI thread:
+    std::shared_ptr<const SegmentationOutput> m_output;
+    std::optional<core::ModelIdentity> m_model;
+    core::ModelCapabilities m_capabilities;
     std::vector<int> m_planned;
 };
 

@@ -66,39 +66,37 @@ VolumeMode::VolumeMode(MainWindow* window, bool interactive, const QString& auto
     connect(m_autosave, &SessionAutosave::failed, this, [this](const QString& message) {
         m_window->statusBar()->showMessage(tr("Autosave failed: %1").arg(message));
     });
-    m_runner = new VolumeSegmentationRunner(this);
-    connect(m_runner, &VolumeSegmentationRunner::progressAvailable, this, &VolumeMode::onProgress);
-    connect(m_runner, &VolumeSegmentationRunner::stepFramesAvailable, this,
-            &VolumeMode::onStepFrames);
-    connect(m_runner, &VolumeSegmentationRunner::finished, this, &VolumeMode::onFinished);
-    connect(m_runner, &VolumeSegmentationRunner::failed, this, &VolumeMode::onFailed);
-    connect(m_runner, &VolumeSegmentationRunner::superseded, this, [this] {
+    m_runner = new SegmentationRunner(this);
+    connect(m_runner, &SegmentationRunner::progressAvailable, this, &VolumeMode::onProgress);
+    connect(m_runner, &SegmentationRunner::stepFramesAvailable, this, &VolumeMode::onStepFrames);
+    connect(m_runner, &SegmentationRunner::finished, this, &VolumeMode::onFinished);
+    connect(m_runner, &SegmentationRunner::failed, this, &VolumeMode::onFailed);
+    connect(m_runner, &SegmentationRunner::superseded, this, [this] {
         m_panel->setRunning(false);
         refineWithClicks(); // the newer clicks that stopped the run
     });
-    connect(m_runner, &VolumeSegmentationRunner::modelReady, this, [this] {
+    connect(m_runner, &SegmentationRunner::modelReady, this, [this] {
         const auto& info = m_runner->modelInfo();
         if (!info || !m_panel) {
             return;
         }
-        m_panel->setModelInfo(
-            tr("%1, %2 parameters, %3 -> %4 classes, window %5^3, %6; runs on "
-               "%7")
-                .arg(QString::fromStdString(info->id))
-                .arg(info->parameterCount)
-                .arg(info->network.inChannels)
-                .arg(info->network.numClasses)
-                .arg(info->inputSize)
-                .arg(QString::fromLatin1(core::normalizationName(info->preparation.normalization)))
-                .arg(QString::fromStdString(info->device) + ", " +
-                     QString::fromStdString(info->precision)));
+        const core::ModelCapabilities& can = m_runner->capabilities();
+        m_panel->setModelInfo(tr("%1, %2 parameters, %3 -> %4 classes, window %5^3, %6; runs on "
+                                 "%7")
+                                  .arg(QString::fromStdString(info->id))
+                                  .arg(info->parameterCount)
+                                  .arg(can.channels)
+                                  .arg(static_cast<int>(can.labels.size()))
+                                  .arg(info->inputSize)
+                                  .arg(QString::fromStdString(info->normalization))
+                                  .arg(QString::fromStdString(info->device) + ", " +
+                                       QString::fromStdString(info->precision)));
         m_panel->setStatus(tr("Running the windows..."));
         // The model's class names (a Decathlon dataset's, recorded at training) label the brush.
         std::vector<std::pair<int, QString>> names;
-        for (std::size_t k = 0; k < info->labelNames.size(); ++k) {
-            const int value =
-                k < info->labelValues.size() ? info->labelValues[k] : static_cast<int>(k);
-            names.emplace_back(value, QString::fromStdString(info->labelNames[k]));
+        for (std::size_t k = 0; can.labelsNamed && k < can.labels.size(); ++k) {
+            const int value = k < can.labelValues.size() ? can.labelValues[k] : static_cast<int>(k);
+            names.emplace_back(value, QString::fromStdString(can.labels[k]));
         }
         m_workspace->setLabelNames(names);
     });
@@ -235,7 +233,7 @@ void VolumeMode::ensureUi()
             a->setChecked(on);
         }
         if (!on && hasVolume()) {
-            m_workspace->setPreviewLabels(m_resultPending && m_output ? m_output->result->labels
+            m_workspace->setPreviewLabels(m_resultPending && m_output ? m_output->volume()->labels
                                                                       : core::LabelMap());
             applyHeatMap();
         }

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "AutosaveStore.h"
-#include "VolumeSegmentationRunner.h"
+#include "SegmentationRunner.h"
 #include "base/LabelMap.h"
 #include "base/Volume.h"
 #include "io/VolumeReader.h"
@@ -37,7 +37,7 @@ class SessionAutosave;
 /// The studio's volume workflow (CT/MRI), a second workspace of the main window beside the photo
 /// workflow: open a volume (NIfTI, NRRD, MetaImage, a DICOM folder), see it in the axial,
 /// sagittal and coronal slices and the 3D view (widgets::VolumeWorkspace), segment it with a
-/// Diff-UNet checkpoint on a worker thread (VolumeSegmentationRunner) with progress per window
+/// Diff-UNet checkpoint on a worker thread (SegmentationRunner) with progress per window
 /// and step and Cancel, browse the denoiser steps (widgets::StepBrowser), show the
 /// probability or an uncertainty map as a heat map in the slices and in 3D, correct the labels
 /// with brush and eraser (undo), and save them as NIfTI or NRRD in the source geometry. Unsaved
@@ -152,8 +152,8 @@ public:
     widgets::VolumeWorkspace* workspace();
     widgets::VolumePanel* panel();
     widgets::StepBrowser* stepBrowser();
-    VolumeSegmentationRunner* runner() const { return m_runner; }
-    const std::shared_ptr<const VolumeSegmentationOutput>& output() const { return m_output; }
+    SegmentationRunner* runner() const { return m_runner; }
+    const std::shared_ptr<const SegmentationOutput>& output() const { return m_output; }
     /// Step frames received so far (index = step; empty labels where none yet).
     const std::vector<VolumeStepFrame>& stepFrames() const { return m_frames; }
     /// Bytes held by the step frames (2 per voxel per step) and by the run's step cache.
@@ -170,8 +170,8 @@ Q_SIGNALS:
 private:
     void ensureUi();
     /// The checks and settings every run shares; nullopt (after telling why) when none can start.
-    std::optional<VolumeSegmentationJob> prepareJob();
-    bool launchJob(VolumeSegmentationJob job, const QString& what);
+    std::optional<SegmentationJob> prepareJob();
+    bool launchJob(SegmentationJob job, const QString& what);
 
     void createActions();
     void installMenus();
@@ -202,7 +202,7 @@ private:
     MainWindow* m_window;
     bool m_interactive;
     std::unique_ptr<RecentFiles> m_recent;
-    VolumeSegmentationRunner* m_runner = nullptr;
+    SegmentationRunner* m_runner = nullptr;
 
     // Widgets, made on first use.
     QStackedWidget* m_stack = nullptr;
@@ -229,7 +229,7 @@ private:
     int m_volumeSerial = 0;
     int m_runSerial = -1;
 
-    std::shared_ptr<const VolumeSegmentationOutput> m_output;
+    std::shared_ptr<const SegmentationOutput> m_output;
     std::shared_ptr<core::StepCache> m_cache;
     std::vector<VolumeStepFrame> m_frames;
     bool m_resultPending = false; ///< the finished result waits (outlined) for Accept

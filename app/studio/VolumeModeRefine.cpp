@@ -27,14 +27,17 @@ bool VolumeMode::refineWithClicks()
     if (WorkflowRun::supersede(*m_runner, m_panel, tr("New click: restarting the refinement..."))) {
         return true;
     }
-    std::optional<VolumeSegmentationJob> job = prepareJob();
+    std::optional<SegmentationJob> job = prepareJob();
     if (!job) {
         return false;
     }
     job->refine = true;
     // The labels being edited, redrawn from halfway back (Segmenter3D::refine's default).
-    job->current = core::LabelMap::fromVolume(m_workspace->labels().clone());
-    job->prompts.clicks = m_workspace->promptClicks();
+    job->current = core::SegmentationLabels::ofVolume(
+        core::LabelMap::fromVolume(m_workspace->labels().clone()));
+    for (const core::VolumeClick& click : m_workspace->promptClicks()) {
+        job->prompts.clicks.push_back({click.index, click.label});
+    }
     return launchJob(std::move(*job), tr("%1...").arg(refineTitle()));
 }
 

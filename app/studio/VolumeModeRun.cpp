@@ -157,7 +157,7 @@ bool VolumeMode::isSegmenting() const
     return m_runner->isRunning();
 }
 
-std::optional<VolumeSegmentationJob> VolumeMode::prepareJob()
+std::optional<SegmentationJob> VolumeMode::prepareJob()
 {
     if (!hasVolume()) {
         reportError(tr("No volume"), tr("Open a CT or MRI volume to segment first (File > Open)."),
@@ -172,24 +172,21 @@ std::optional<VolumeSegmentationJob> VolumeMode::prepareJob()
         }
         return std::nullopt;
     }
-    VolumeSegmentationJob job;
+    SegmentationJob job;
     job.checkpoint = request.checkpoint;
     job.referencePreset = m_presets.value(request.checkpoint);
     // The Model menu's choice, as the photo workflow reads it ("auto" where a remembered CUDA has
     // no GPU here).
     job.device = m_window->compute().device();
     job.precision = m_window->compute().precision();
-    job.volume = volume();
-    job.options.steps = request.steps;
-    job.options.overlap = request.overlap;
-    job.options.mirrorTta = request.mirrorTta;
-    job.options.fusion =
-        request.weightedFusion ? core::StepFusionMethod::Uncertainty : core::StepFusionMethod::Mean;
-    job.options.seed = static_cast<std::uint64_t>(request.seed);
-    job.options.uncertainty = core::VolumeUncertainty::StepEntropy;
-    // The rest of what the model was validated with (its card): the panel's settings stay.
-    core::applyValidatedSettings(checkpointCard(request.checkpoint), job.options,
-                                 {"steps", "fusion", "overlap", "mirror_tta"});
+    job.input = core::SegmentationInput::ofVolume(volume());
+    // The panel's settings; the rest is what the model was validated with (its card).
+    core::SegmentationRequest& r = job.request;
+    r.steps = request.steps;
+    r.overlap = request.overlap;
+    r.mirrorTta = request.mirrorTta;
+    r.fusion = request.weightedFusion ? "uncertainty" : "mean";
+    r.seed = static_cast<std::uint64_t>(request.seed);
     return job;
 }
 
@@ -198,16 +195,16 @@ bool VolumeMode::startSegmentation()
     if (m_runner->isRunning()) {
         return false;
     }
-    std::optional<VolumeSegmentationJob> job = prepareJob();
+    std::optional<SegmentationJob> job = prepareJob();
     if (!job) {
         return false;
     }
     return launchJob(std::move(*job), tr("Segmenting %1...").arg(m_name));
 }
 
-bool VolumeMode::launchJob(VolumeSegmentationJob job, const QString& what)
+bool VolumeMode::launchJob(SegmentationJob job, const QString& what)
 {
-    const int steps = job.options.steps;
+    const int steps = job.request.steps;
     m_runSerial = m_volumeSerial;
     resetResult();
     m_frames.assign(static_cast<std::size_t>(steps), VolumeStepFrame{});
@@ -254,7 +251,7 @@ void VolumeMode::resetResult()
 
 void VolumeMode::onProgress()
 {
-    const std::optional<VolumeProgress> p = m_runner->takeProgress();
+    const std::optional<SegmentationProgress> p = m_runner->takeProgress();
     if (!p || m_runSerial != m_volumeSerial || !m_panel) {
         return;
     }
@@ -297,16 +294,16 @@ void VolumeMode::onFinished()
 {
     m_panel->setRunning(false);
     const auto output = m_runner->output();
-    if (m_runSerial != m_volumeSerial || !output || !output->result ||
-        output->result->labels.size() != volume().size()) {
+    if (m_runSerial != m_volumeSerial || !output || !output->volume() ||
+        output->volume()->labels.size() != volume().size()) {
         updateActions();
         Q_EMIT segmentationEnded(true);
         return;
     }
     onStepFrames();
     m_output = output;
-    m_cache = output->result->stepCache;
-    const core::Segment3DResult& r = *output->result;
+    m_cache = output->volume()->stepCache;
+    const core::Segment3DResult& r = *output->volume();
     std::vector<int> available;
     for (std::size_t s = 0; s < m_frames.size(); ++s) {
         if (!m_frames[s].labels.empty() || (m_cache && m_cache->isKept(static_cast<int>(s)))) {
@@ -450,7 +447,7 @@ void VolumeMode::applyHeatMap()
         m_panel->setLegend({}, {});
         return;
     }
-    const core::Segment3DResult& r = *m_output->result;
+    const core::Segment3DResult& r = *m_output->volume();
     const double lnC = std::log(std::max(2, r.classes));
     const QString nats = tr("ln %1 = %2 nats").arg(r.classes).arg(lnC, 0, 'f', 2);
     core::Volume map;
@@ -507,7 +504,7 @@ bool VolumeMode::acceptAiResult()
 {
     if (m_resultPending && m_output) {
         const bool refined = m_output->refined;
-        m_workspace->replaceLabels(m_output->result->labels,
+        m_workspace->replaceLabels(m_output->volume()->labels,
                                    refined ? refineTitle().toStdString() : "Accept AI result");
         if (refined) {
             m_workspace->clearPrompts(); // spent: the next clicks refine the accepted labels

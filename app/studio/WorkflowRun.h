@@ -3,15 +3,14 @@
 #include "panels/SegmentationPanel.h"
 
 #include <QCoreApplication>
-#include <QFileInfo>
 #include <QString>
 #include <QWidget>
-
-#include <utility>
 
 namespace diffseg::app {
 
 class BackgroundRunner;
+class SegmentationRunner;
+struct SegmentationJob;
 
 /// What the photo and volume workflows (PhotoMode, VolumeMode) do alike with their runner and
 /// model panel (a widgets::SegmentationPanel) as a run starts, is cancelled, or gives way to newer
@@ -21,21 +20,11 @@ class WorkflowRun
     Q_DECLARE_TR_FUNCTIONS(WorkflowRun)
 
 public:
-    /// Starts `job` on `runner` (a ModelRunner); when it starts, `panel` shows the run loading the
-    /// job's checkpoint and `steps` (the step browser's dock) comes forward. False when the
-    /// runner is busy.
-    template <typename Runner, typename Job>
-    static bool start(Runner& runner, Job job, widgets::SegmentationPanel& panel, QWidget& steps)
-    {
-        const QString checkpoint = job.checkpoint;
-        if (!runner.start(std::move(job))) {
-            return false;
-        }
-        panel.setRunning(true);
-        panel.setStatus(tr("Loading %1...").arg(QFileInfo(checkpoint).fileName()));
-        steps.raise();
-        return true;
-    }
+    /// Starts `job` on `runner`; when it starts, `panel` shows the run loading the job's
+    /// checkpoint and `steps` (the step browser's dock) comes forward. False when the runner is
+    /// busy.
+    static bool start(SegmentationRunner& runner, SegmentationJob job,
+                      widgets::SegmentationPanel& panel, QWidget& steps);
 
     /// Cancels the run that is going, if one is, and `panel` says `status`.
     static void cancel(BackgroundRunner& runner, widgets::SegmentationPanel* panel,

@@ -102,4 +102,25 @@ void applyPrompts(const Image2D& promptMap, Image2D& mask)
     }
 }
 
+SegmentationPrompts seamPrompts(const RefinePrompts& prompts)
+{
+    SegmentationPrompts out;
+    for (const PromptClick& click : prompts.clicks) {
+        out.clicks.push_back({{click.x, click.y, 0.0}, click.lesion ? 1 : 0});
+    }
+    out.radius = prompts.clickRadius;
+    out.box = prompts.box;
+    if (!prompts.strokes.empty()) {
+        const Image2D& strokes = prompts.strokes;
+        Image2D codes(strokes.width(), strokes.height(), 1, PixelType::UInt8);
+        const std::uint8_t* in = strokes.data<std::uint8_t>();
+        std::uint8_t* seam = codes.data<std::uint8_t>();
+        for (std::size_t i = 0; i < codes.pixelCount(); ++i) {
+            seam[i] = in[i] == kPromptLesion ? 2 : in[i] == kPromptBackground ? 1 : 0;
+        }
+        out.strokes = SegmentationLabels::ofPhoto(std::move(codes));
+    }
+    return out;
+}
+
 } // namespace diffseg::core

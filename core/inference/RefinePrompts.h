@@ -4,6 +4,7 @@
 // painted strokes (the brush and eraser edits), and a box outside which there is no lesion;
 // rasterised for the network's input and for the photo. LibTorch-free header.
 
+#include "Segmenter.h"
 #include "base/Image2D.h"
 
 #include <array>
@@ -60,5 +61,10 @@ Image2D rasterizePrompts(const RefinePrompts& prompts, int photoWidth, int photo
 /// Writes the prompts into a uint8 {0, 1} mask of the photo's size: lesion prompts 1,
 /// background prompts 0 (the output of a refinement honours every prompt).
 void applyPrompts(const Image2D& promptMap, Image2D& mask);
+
+/// The prompts in the seam's form (Segmenter::refineInput, whose photo family turns them back
+/// into these): clicks as points of class 1 (lesion) or 0, the radius, the strokes in the seam's
+/// code (0 unknown, 1 background, 2 lesion) and the box.
+SegmentationPrompts seamPrompts(const RefinePrompts& prompts);
 
 } // namespace diffseg::core

@@ -1,5 +1,6 @@
 #include "Segmenter.h"
 
+#include "ReferenceModelConfig.h"
 #include "Segmenter2D.h"
 #include "Segmenter3D.h"
 #include "base/Error.h"
@@ -64,6 +65,16 @@ void ModelCapabilities::validate(const SegmentationRequest& r) const
     }
     if (r.storeNoisy && input != InputKind::Photo) {
         reject("store noisy", what + " keeps no noisy samples");
+    }
+    if (r.startFromOtsu > 1.0 || (r.startFromOtsu >= 0.0 && input != InputKind::Photo)) {
+        reject("start from otsu",
+               input == InputKind::Photo ? "must lie in [0, 1]" : what + " has no threshold start");
+    }
+    if (r.firstLook && !ensemble) {
+        reject("first look", what + " samples one chain");
+    }
+    if (r.keepEveryStepUpTo > 0 && input != InputKind::Photo) {
+        reject("keep every step", what + " keeps its steps within its own budget");
     }
 }
 
@@ -137,12 +148,29 @@ std::unique_ptr<Segmenter> openSegmenter(const std::string& path,
         load.device = options.device;
         load.precision = precision;
         load.useEma = options.useEma;
+        if (!options.reference.empty()) {
+            const DiffUNetReferencePreset preset =
+                DiffUNetReferencePreset::resolve(options.reference, path);
+            if (!preset.preparation) {
+                throw Error(ErrorKind::Config, path,
+                            "a reference " + preset.name +
+                                " state_dict needs the CT statistics of its training set; "
+                                "segment it with `diffseg segment3d --preprocessing`");
+            }
+            load.referenceNetwork = preset.network;
+            load.referenceName = preset.name;
+            load.referenceInputSize = preset.inputSize;
+            load.preparation = preset.preparation;
+        }
         return std::make_unique<Segmenter3D>(path, load);
     }
     ModelLoadOptions load;
     load.device = options.device;
     load.precision = precision;
     load.useEma = options.useEma;
+    if (!options.reference.empty()) {
+        load.reference = ReferenceModelConfig::resolve(options.reference);
+    }
     return std::make_unique<Segmenter2D>(path, load);
 }
 

@@ -12,6 +12,7 @@
 #include "uncertainty/StepCache.h"
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,6 +55,15 @@ struct SegmentationRequest
     int roi = 0;             ///< window side in voxels (volumes); 0: the checkpoint's input size
     std::string uncertainty; ///< which map a volume result calls "the" uncertainty
     bool storeNoisy = false; ///< keep each step's noisy sample x_t too (photos)
+    /// Photos: start from the threshold's outline noised to this fraction of the schedule (0:
+    /// from noise); negative: as the model's card says.
+    double startFromOtsu = -1.0;
+    /// Photos with an ensemble: hand member 0's estimate of the first step to the step callback
+    /// before the other members have it (a preview for people; the result is the same).
+    bool firstLook = false;
+    /// Keep every step of the run in its step cache when that takes at most this many bytes, else
+    /// the family's default budget (0: the default budget). Photos.
+    std::size_t keepEveryStepUpTo = 0;
 };
 
 /// What a model can do: what the option widgets offer, what the step browser shows, what the
@@ -62,8 +72,12 @@ struct ModelCapabilities
 {
     std::string family; ///< "DermoSegDiff" or "Diff-UNet"
     InputKind input = InputKind::Photo;
-    int channels = 3;                  ///< image channels the network reads
-    std::vector<std::string> labels;   ///< class names, index = class, background first
+    int channels = 3;                ///< image channels the network reads
+    std::vector<std::string> labels; ///< class names, index = class, background first
+    /// Each class's value in label files, by class index (empty: the class index itself).
+    std::vector<int> labelValues;
+    /// The class names are the model's own (its training data's), not made up from their values.
+    bool labelsNamed = false;
     std::string preprocessing;         ///< one line for people: resize, normalisation, windows
     std::vector<std::string> samplers; ///< "ddpm", "ddim" (photos); empty: fixed-step sampling
     int maxSteps = 0;                  ///< the most denoiser steps a run can take
@@ -80,6 +94,20 @@ struct ModelCapabilities
     /// value outside its range ("sampler", "steps", "ensemble", "eta", "fusion", "mirror",
     /// "overlap", "window batch", "roi", "uncertainty").
     void validate(const SegmentationRequest& request) const;
+};
+
+/// Which weights a loaded model holds and how it runs, for people (model panels, reports).
+struct ModelIdentity
+{
+    std::string path;      ///< the checkpoint it was loaded from
+    std::string id;        ///< its weights' id
+    std::string device;    ///< where it runs ("cpu", "cuda:0")
+    std::string precision; ///< "fp32" or "bf16"
+    std::int64_t parameterCount = 0;
+    int inputSize = 0; ///< the network's input side: pixels (photos) or a window's voxels (volumes)
+    bool emaWeights = false;   ///< the EMA weights rather than the online ones
+    int diffusionSteps = 0;    ///< the timesteps T its diffusion schedule has
+    std::string normalization; ///< volumes: the intensity normalisation; photos: empty
 };
 
 /// A photo's or a volume's data, as `kind` says: the image of a run (SegmentationInput) or the
@@ -156,6 +184,8 @@ struct SegmentationOutcome
     InputKind kind = InputKind::Photo;
     std::shared_ptr<const SegmentResult> photo;
     std::shared_ptr<const Segment3DResult> volume;
+    /// The options the run used, the model's defaults filled in (what a report says of it).
+    SegmentationRequest settings;
 
     bool empty() const noexcept { return !photo && !volume; }
     /// The per-step cache of the run (null when the run kept none).
@@ -176,10 +206,19 @@ public:
     virtual ~Segmenter() = default;
 
     virtual ModelCapabilities capabilities() const = 0;
+    /// Which weights it holds and how it runs.
+    virtual ModelIdentity identity() const = 0;
     /// The checkpoint it was loaded from, its weights' id and where it runs.
     virtual std::string path() const = 0;
     virtual std::string modelId() const = 0;
     virtual std::string device() const = 0;
+
+    /// The diffusion timestep each denoiser step of a run with `request` visits, in order (a
+    /// refinement's with `refinement`'s strength when it is given); empty when the family numbers
+    /// its steps instead (Diff-UNet's steps per window). Throws as segmentInput() for options.
+    virtual std::vector<int>
+    plannedTimesteps(const SegmentationRequest& request,
+                     const SegmentationPrompts* refinement = nullptr) const = 0;
 
     /// Segments `input` with `request` (validated against capabilities() first).
     virtual SegmentationOutcome segmentInput(const SegmentationInput& input,
@@ -209,13 +248,23 @@ protected:
 /// What both families implement alike, written once (CRTP): path(), modelId() and device() read
 /// Family::info(), and segmentInput() refuses the other kind of input, passes each of the
 /// family's steps on as Family::stepEvent() describes it, and runs Family::segment() on the
-/// input with Family::optionsFor(request); refineInput() does the same with Family::refineWith()
-/// and the current labels. Family declares `static constexpr InputKind kInput` and those five
-/// functions; Result and StepCallback are its segment()'s result and callback.
+/// input with Family::optionsFor(request) (the outcome's settings are Family::settingsOf() them);
+/// refineInput() does the same with Family::refineWith() and the current labels; identity() reads
+/// Family::info() and Family::completeIdentity() adds the rest. Family declares `static constexpr
+/// InputKind kInput` and those seven functions; Result and StepCallback are its segment()'s result
+/// and callback.
 template <class Family, class Result, class StepCallback>
 class SegmenterFamily : public Segmenter
 {
 public:
+    ModelIdentity identity() const override
+    {
+        const auto& i = family().info();
+        ModelIdentity id{i.path,      i.id,      i.device, i.precision,  i.parameterCount,
+                         i.inputSize, i.usesEma, 0,        std::string()};
+        family().completeIdentity(id);
+        return id;
+    }
     std::string path() const override { return family().info().path; }
     std::string modelId() const override { return family().info().id; }
     std::string device() const override { return family().info().device; }
@@ -227,8 +276,9 @@ public:
     {
         Family& self = static_cast<Family&>(*this);
         checkKind(input.kind, "segments");
-        return outcome(
-            self.segment(imageOf(input), self.optionsFor(request), stepCallback(callback), cancel));
+        const auto options = self.optionsFor(request);
+        return outcome(self.segment(imageOf(input), options, stepCallback(callback), cancel),
+                       Family::settingsOf(options));
     }
 
     SegmentationOutcome refineInput(const SegmentationInput& input,
@@ -245,8 +295,10 @@ public:
             throw Error(ErrorKind::Config, "refine strength",
                         std::to_string(prompts.strength) + " is outside [0, 1]");
         }
-        return outcome(self.refineWith(imageOf(input), current, prompts, self.optionsFor(request),
-                                       stepCallback(callback), cancel));
+        const auto options = self.optionsFor(request);
+        return outcome(self.refineWith(imageOf(input), current, prompts, options,
+                                       stepCallback(callback), cancel),
+                       Family::settingsOf(options));
     }
 
 protected:
@@ -275,10 +327,11 @@ private:
         }
         return onStep;
     }
-    static SegmentationOutcome outcome(Result&& result)
+    static SegmentationOutcome outcome(Result&& result, SegmentationRequest settings)
     {
         SegmentationOutcome out;
         out.kind = Family::kInput;
+        out.settings = std::move(settings);
         auto shared = std::make_shared<const Result>(std::move(result));
         if constexpr (Family::kInput == InputKind::Photo) {
             out.photo = std::move(shared);
@@ -308,11 +361,16 @@ struct SegmenterLoadOptions
     std::string device = "cpu";     ///< "cpu", "cuda", "cuda:N" or "auto"
     std::string precision = "auto"; ///< "auto", "fp32" or "bf16"
     bool useEma = true;
+    /// For a reference file (a .pth or state_dict, which carries no config): the preset or config
+    /// file of its family ("isic2018", "ph2", "ham10000", a YAML; "brats2023", "aiib2023").
+    /// Empty: the file is one of our checkpoints.
+    std::string reference;
 };
 
-/// Loads one of our checkpoints as the family it holds (Segmenter2D or Segmenter3D). Reference
-/// files need their family's own constructor (they carry no config). Throws Error naming the
-/// file: NotFound, Format when it holds no known network, and the family's load errors.
+/// Loads one of our checkpoints as the family it holds (Segmenter2D or Segmenter3D), or a
+/// reference file with options.reference. Throws Error naming the file: NotFound, Format when it
+/// holds no known network, Config for a reference Diff-UNet whose preset lacks its training set's
+/// CT statistics, and the family's load errors.
 std::unique_ptr<Segmenter> openSegmenter(const std::string& path,
                                          const SegmenterLoadOptions& options = {});
 

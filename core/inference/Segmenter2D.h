@@ -253,6 +253,15 @@ public:
     SegmentOptions optionsFor(const SegmentationRequest& request) const;
     /// The seam's event for one step: every step completes a prediction (valid during the call).
     static SegmentationStepEvent stepEvent(const SegmentStep& step);
+    /// The seam's description of `options` (what a run with them says it used).
+    static SegmentationRequest settingsOf(const SegmentOptions& options);
+    /// The identity's diffusion steps (SegmenterFamily fills in what info() says of every family).
+    void completeIdentity(ModelIdentity& identity) const;
+    /// The seam's planned timesteps: plannedTimesteps() or, for a refinement,
+    /// plannedRefineTimesteps() with RefineOptions::interactive() (refinement->strength, when
+    /// set, as its strength).
+    std::vector<int> plannedTimesteps(const SegmentationRequest& request,
+                                      const SegmentationPrompts* refinement) const override;
     /// The seam's refinement as refine() with RefineOptions::interactive() (the studio's and
     /// eval-interactive's click settings; prompts.strength, when set, replaces its strength):
     /// classes 0 and 1 only, strokes as the seam codes them, the click radius in pixels.

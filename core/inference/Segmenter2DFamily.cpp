@@ -9,6 +9,20 @@
 
 namespace diffseg::core {
 
+namespace {
+
+/// The seam's refinement strength over the interactive settings (0: theirs).
+RefineOptions interactiveRefinement(const SegmentationPrompts& prompts)
+{
+    RefineOptions refine = RefineOptions::interactive();
+    if (prompts.strength > 0.0) {
+        refine.strength = prompts.strength;
+    }
+    return refine;
+}
+
+} // namespace
+
 ModelCapabilities Segmenter2D::capabilities() const
 {
     const ModelInfo& i = info();
@@ -17,6 +31,7 @@ ModelCapabilities Segmenter2D::capabilities() const
     c.input = InputKind::Photo;
     c.channels = i.model.channelsG;
     c.labels = {"background", "lesion"};
+    c.labelsNamed = true;
     c.preprocessing = "resized to " + std::to_string(i.inputSize) + " x " +
                       std::to_string(i.inputSize) +
                       " (bilinear), min-max normalised to [0, 1]; the mask comes back at the "
@@ -57,7 +72,50 @@ SegmentOptions Segmenter2D::optionsFor(const SegmentationRequest& request) const
     }
     o.seed = request.seed;
     o.storeNoisy = request.storeNoisy;
+    if (request.startFromOtsu >= 0.0) {
+        o.startFromOtsu = request.startFromOtsu;
+    }
+    o.firstLook = request.firstLook;
+    if (request.keepEveryStepUpTo > 0) {
+        // Every step of every member (x0, and x_t when kept) at one byte a pixel, when it fits.
+        const auto side = static_cast<std::size_t>(info().inputSize);
+        const std::size_t needed = side * side * plannedTimesteps(o).size() *
+                                   static_cast<std::size_t>(o.ensemble) * (o.storeNoisy ? 2u : 1u);
+        o.stepCacheBudget =
+            std::clamp(needed + (std::size_t(1) << 20), StepCacheConfig::kDefaultBudget2D,
+                       std::max(request.keepEveryStepUpTo, StepCacheConfig::kDefaultBudget2D));
+    }
     return o;
+}
+
+SegmentationRequest Segmenter2D::settingsOf(const SegmentOptions& options)
+{
+    SegmentationRequest r;
+    r.sampler = samplerMethodName(options.sampler);
+    r.steps = options.steps;
+    r.ensemble = options.ensemble;
+    r.eta = options.eta;
+    r.seed = options.seed;
+    r.storeNoisy = options.storeNoisy;
+    r.startFromOtsu = options.startFromOtsu;
+    r.firstLook = options.firstLook;
+    r.uncertainty = "entropy";
+    return r;
+}
+
+void Segmenter2D::completeIdentity(ModelIdentity& identity) const
+{
+    identity.diffusionSteps = info().schedule.timesteps;
+}
+
+std::vector<int> Segmenter2D::plannedTimesteps(const SegmentationRequest& request,
+                                               const SegmentationPrompts* refinement) const
+{
+    const SegmentOptions options = optionsFor(request);
+    if (refinement == nullptr) {
+        return plannedTimesteps(options);
+    }
+    return plannedRefineTimesteps(options, interactiveRefinement(*refinement));
 }
 
 SegmentationStepEvent Segmenter2D::stepEvent(const SegmentStep& step)
@@ -109,11 +167,8 @@ SegmentResult Segmenter2D::refineWith(const Image2D& image, const SegmentationLa
             out[i] = in[i] == 0 ? kPromptUnknown : in[i] == 1 ? kPromptBackground : kPromptLesion;
         }
     }
-    RefineOptions refineOptions = RefineOptions::interactive();
-    if (prompts.strength > 0.0) {
-        refineOptions.strength = prompts.strength;
-    }
-    return refine(image, current.photo, own, options, refineOptions, callback, cancel);
+    return refine(image, current.photo, own, options, interactiveRefinement(prompts), callback,
+                  cancel);
 }
 
 } // namespace diffseg::core

@@ -288,6 +288,13 @@ public:
     Segment3DOptions optionsFor(const SegmentationRequest& request) const;
     /// The seam's event for one step: a step's prediction completes with the last window batch.
     static SegmentationStepEvent stepEvent(const Segment3DStep& step);
+    /// The seam's description of `options` (what a run with them says it used).
+    static SegmentationRequest settingsOf(const Segment3DOptions& options);
+    /// The identity's diffusion steps and normalisation (SegmenterFamily fills in the rest).
+    void completeIdentity(ModelIdentity& identity) const;
+    /// Empty: Diff-UNet's steps are numbered per window, not named by a timestep.
+    std::vector<int> plannedTimesteps(const SegmentationRequest& request,
+                                      const SegmentationPrompts* refinement) const override;
     /// The seam's refinement as refine() (strength 0: kInteractiveStrength; no box; the radius in
     /// mm).
     Segment3DResult refineWith(const Volume& image, const SegmentationLabels& current,

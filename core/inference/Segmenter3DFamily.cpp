@@ -32,6 +32,8 @@ ModelCapabilities Segmenter3D::capabilities() const
     c.stepFusion = true;
     c.mirrorTta = true;
     c.slidingWindow = true;
+    c.labelsNamed = static_cast<int>(i.labelNames.size()) == i.network.numClasses;
+    c.labelValues = i.labelValues;
     c.prompts = true; // refine(): spheres and strokes of a class (no box)
     c.uncertaintyMaps = {"entropy", "steps", "mirror"};
     const Segment3DOptions d = defaultOptions();
@@ -73,6 +75,33 @@ Segment3DOptions Segmenter3D::optionsFor(const SegmentationRequest& request) con
         o.uncertainty = parseVolumeUncertainty(request.uncertainty);
     }
     return o;
+}
+
+SegmentationRequest Segmenter3D::settingsOf(const Segment3DOptions& options)
+{
+    SegmentationRequest r;
+    r.steps = options.steps;
+    r.seed = options.seed;
+    r.fusion = stepFusionName(options.fusion);
+    r.mirrorTta = options.mirrorTta;
+    r.overlap = options.overlap;
+    r.windowBatch = options.windowBatch;
+    r.roi = options.roi;
+    r.uncertainty = volumeUncertaintyName(options.uncertainty);
+    return r;
+}
+
+void Segmenter3D::completeIdentity(ModelIdentity& identity) const
+{
+    identity.diffusionSteps = capabilities().maxSteps;
+    identity.normalization = normalizationName(info().preparation.normalization);
+}
+
+std::vector<int> Segmenter3D::plannedTimesteps(const SegmentationRequest& request,
+                                               const SegmentationPrompts* /*refinement*/) const
+{
+    capabilities().validate(request);
+    return {};
 }
 
 SegmentationStepEvent Segmenter3D::stepEvent(const Segment3DStep& step)

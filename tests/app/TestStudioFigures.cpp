@@ -143,7 +143,7 @@ private Q_SLOTS:
         heartbeat.stop();
         const double seconds = sampling.elapsed() / 1000.0;
         QVERIFY(window.photoMode()->runner()->output());
-        const auto& result = *window.photoMode()->runner()->output()->result;
+        const auto& result = *window.photoMode()->runner()->output()->photo();
         QCOMPARE(int(result.timesteps.size()), 50);
         qInfo("FIGURE sampling: K=5, DDPM 50 steps, %dx%d input, %dx%d photo: %.1f s wall, "
               "%.1f s sampling, first preview %.2f s; %d steps produced, %d notifications "
@@ -151,7 +151,7 @@ private Q_SLOTS:
               input, input, result.originalWidth, result.originalHeight, seconds,
               result.timings.sampling, result.timings.firstPreview,
               window.photoMode()->runner()->stepsProduced(),
-              window.photoMode()->runner()->stepsSkipped(), framesShown, ticks,
+              window.photoMode()->runner()->progressSkipped(), framesShown, ticks,
               100.0 * ticks / std::max(1.0, seconds * 100.0));
         const double rssAfterRun = statusMiB("VmRSS:");
 

@@ -116,8 +116,10 @@ std::shared_ptr<SegmentationOutput> syntheticOutput(const core::Image2D& image)
     output->model.id = "dsd-0000000000000000";
     output->model.inputSize = kSize;
     output->model.device = "cpu";
-    output->options.sampler = core::SamplerMethod::Ddim;
-    output->options.ensemble = kMembers;
+    output->outcome.settings.sampler = "ddim";
+    output->outcome.settings.ensemble = kMembers;
+    output->outcome.settings.eta = 0.0;
+    output->outcome.settings.startFromOtsu = 0.0;
     output->uncertaintyDisplay = {
         diffseg::app::upsampleMap(result->uncertaintyStd, kWidth, kHeight, 2.0f),
         diffseg::app::upsampleMap(result->uncertaintyEntropy, kWidth, kHeight,
@@ -128,7 +130,8 @@ std::shared_ptr<SegmentationOutput> syntheticOutput(const core::Image2D& image)
         output->memberMasks.push_back(diffseg::app::upsampleToMask(x0, kWidth, kHeight));
     }
     output->galleryMasks = output->memberMasks;
-    output->result = result;
+    output->outcome.kind = core::InputKind::Photo;
+    output->outcome.photo = result;
     return output;
 }
 
@@ -259,7 +262,7 @@ private Q_SLOTS:
         QCOMPARE(text(m_window->photoMode()->undoAction()),
                  QStringLiteral("Undo Accept AI result"));
         const core::Image2D member = diffseg::app::upsampleToMask(
-            syntheticOutput(view->image2D())->result->memberX0[2], kWidth, kHeight);
+            syntheticOutput(view->image2D())->photo()->memberX0[2], kWidth, kHeight);
         QVERIFY(std::memcmp(view->mask().rawData(), member.rawData(), member.byteSize()) == 0);
 
         m_window->photoMode()->stepBrowser()->setCurrentStep(1);

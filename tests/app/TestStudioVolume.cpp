@@ -149,8 +149,7 @@ private:
         ticker.setInterval(10);
         connect(&ticker, &QTimer::timeout, this, [&] { ++ticks; });
         QSignalSpy ended(&window, &MainWindow::segmentationEnded);
-        QSignalSpy progress(vm->runner(),
-                            &diffseg::app::VolumeSegmentationRunner::progressAvailable);
+        QSignalSpy progress(vm->runner(), &diffseg::app::SegmentationRunner::progressAvailable);
         QElapsedTimer clock;
         clock.start();
         QVERIFY(window.startSegmentation()); // Ctrl+R's target: the volume workspace is shown
@@ -168,7 +167,7 @@ private:
               qPrintable(tag), seconds, ticks, static_cast<int>(seconds * 100),
               vm->runner()->progressPosted(), vm->runner()->progressSkipped());
         QVERIFY(vm->output());
-        const core::Segment3DResult& r = *vm->output()->result;
+        const core::Segment3DResult& r = *vm->output()->volume();
         QVERIFY(r.labels.isAlignedWith(input.volume, 0.0));
         QCOMPARE(r.steps, 3);
         QCOMPARE(vm->stepFrames().size(), std::size_t(3));
@@ -424,11 +423,11 @@ private Q_SLOTS:
         QVERIFY(!vm->startSegmentation());
         QVERIFY2(vm->lastError().contains("DermoSegDiff") && vm->lastError().contains("Diff-UNet"),
                  qPrintable(vm->lastError()));
-        diffseg::app::VolumeSegmentationJob job;
+        diffseg::app::SegmentationJob job;
         job.checkpoint = m_photoCheckpoint;
         job.device = "cpu";
-        job.volume = vm->volume();
-        QSignalSpy failed(vm->runner(), &diffseg::app::VolumeSegmentationRunner::failed);
+        job.input = core::SegmentationInput::ofVolume(vm->volume());
+        QSignalSpy failed(vm->runner(), &diffseg::app::SegmentationRunner::failed);
         QVERIFY(vm->runner()->start(job));
         QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 60000);
         QVERIFY2(failed.first().first().toString().contains("DermoSegDiff"),
@@ -555,7 +554,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!vm->isSegmenting() && vm->output(), 120000);
         QVERIFY(vm->output()->refined);
         QCOMPARE(vm->output()->refineClicks, 2);
-        const core::LabelMap& refined = vm->output()->result->labels;
+        const core::LabelMap& refined = vm->output()->volume()->labels;
         auto labelAt = [&refined](const std::array<double, 3>& v) {
             return int(refined.data<std::uint8_t>()[refined.linearIndex(
                 std::int64_t(v[0]), std::int64_t(v[1]), std::int64_t(v[2]))]);

@@ -294,7 +294,7 @@ private:
         const double seconds = clock.elapsed() / 1000.0;
         QVERIFY(vm->output());
         const auto after = memoryMiB();
-        const core::Segment3DResult& result = *vm->output()->result;
+        const core::Segment3DResult& result = *vm->output()->volume();
         const std::size_t resultBytes = result.labels.byteSize() + result.probabilities.byteSize() +
                                         result.entropy.byteSize() + result.stepEntropy.byteSize();
         // Browse every step: the frames are there already, so nothing grows.

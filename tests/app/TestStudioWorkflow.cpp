@@ -94,7 +94,7 @@ private:
         QCOMPARE(ended.first().first().toBool(), true);
         QVERIFY(!offThread);
         QVERIFY(window.photoMode()->runner()->output());
-        const core::SegmentResult& result = *window.photoMode()->runner()->output()->result;
+        const core::SegmentResult& result = *window.photoMode()->runner()->output()->photo();
         QCOMPARE(result.originalWidth, w);
         QCOMPARE(int(result.timesteps.size()), 8);
         QCOMPARE(window.photoMode()->stepBrowser()->availableSteps().size(), std::size_t(8));
@@ -508,10 +508,10 @@ private Q_SLOTS:
         test::useFastSampling(window, 2, 1);
         QVERIFY(window.startSegmentation());
         QTRY_VERIFY_WITH_TIMEOUT(!window.isSegmenting(), 60000);
-        const double load = window.photoMode()->runner()->output()->result->timings.load;
+        const double load = window.photoMode()->runner()->output()->photo()->timings.load;
         QVERIFY(window.startSegmentation());
         QTRY_VERIFY_WITH_TIMEOUT(!window.isSegmenting(), 60000);
-        QCOMPARE(window.photoMode()->runner()->output()->result->timings.load, load);
+        QCOMPARE(window.photoMode()->runner()->output()->photo()->timings.load, load);
         QCOMPARE(QString::fromStdString(window.photoMode()->runner()->output()->model.path),
                  QFileInfo(dir + "/runs/small_cpu/best.dsckpt").absoluteFilePath());
     }

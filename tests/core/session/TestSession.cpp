@@ -24,6 +24,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
@@ -131,6 +132,65 @@ private Q_SLOTS:
         r.uncertainty = "mirror";
         expectError(ErrorKind::Config, [&] { p.validate(r); });
         v.validate(r);
+        // The photo-only run options: a threshold start, a first look, keeping every step.
+        for (int option = 0; option < 3; ++option) {
+            r = {};
+            r.startFromOtsu = option == 0 ? 0.5 : -1.0;
+            r.firstLook = option == 1;
+            r.keepEveryStepUpTo = option == 2 ? 1 << 20 : 0;
+            p.validate(r);
+            expectError(ErrorKind::Config, [&] { v.validate(r); });
+        }
+        r = {};
+        r.startFromOtsu = 1.5;
+        expectError(ErrorKind::Config, [&] { p.validate(r); });
+    }
+
+    void aModelSaysWhoItIsWhatItPlansAndWhatItRan()
+    {
+        const std::unique_ptr<Segmenter> photo = openSegmenter(modelPath("dermoscopy-demo.dsckpt"));
+        const ModelIdentity id = photo->identity();
+        QCOMPARE(id.path, photo->path());
+        QCOMPARE(id.id, photo->modelId());
+        QCOMPARE(id.device, std::string("cpu"));
+        QVERIFY(id.parameterCount > 0 && id.inputSize > 0);
+        QCOMPARE(id.diffusionSteps, photo->capabilities().maxSteps);
+        QVERIFY(photo->capabilities().labelsNamed);
+
+        // The timesteps a run visits, in order; a refinement starts later in the schedule.
+        SegmentationRequest request;
+        request.sampler = "ddim";
+        request.steps = 5;
+        request.ensemble = 2;
+        request.seed = 4;
+        request.keepEveryStepUpTo = std::size_t(64) << 20;
+        const std::vector<int> planned = photo->plannedTimesteps(request);
+        QCOMPARE(planned.size(), std::size_t(5));
+        QVERIFY(std::is_sorted(planned.rbegin(), planned.rend()));
+        SegmentationPrompts prompts;
+        prompts.strength = 0.5;
+        const std::vector<int> refined = photo->plannedTimesteps(request, &prompts);
+        QVERIFY(!refined.empty() && refined.front() < planned.front());
+        request.steps = photo->capabilities().maxSteps + 1;
+        expectError(ErrorKind::Config, [&] { photo->plannedTimesteps(request); });
+        request.steps = 5;
+
+        // The outcome says what the run used, defaults filled in, and kept every step.
+        const DermoscopyDemo demo = generateDermoscopyDemo(96, 80, 10002);
+        const SegmentationOutcome out =
+            photo->segmentInput(SegmentationInput::ofPhoto(demo.image), request);
+        QCOMPARE(out.settings.sampler, std::string("ddim"));
+        QCOMPARE(out.settings.steps, 5);
+        QCOMPARE(out.settings.ensemble, 2);
+        QCOMPARE(out.settings.seed, std::uint64_t(4));
+        QVERIFY(out.settings.eta >= 0.0 && out.settings.startFromOtsu >= 0.0);
+        QCOMPARE(out.steps()->storedSteps(0).size(), std::size_t(5));
+        QCOMPARE(out.steps()->storedSteps(1).size(), std::size_t(5));
+
+        const std::unique_ptr<Segmenter> volume = openSegmenter(modelPath("diffunet-demo.dsckpt"));
+        QVERIFY(volume->plannedTimesteps({}).empty()); // Diff-UNet numbers its steps
+        QVERIFY(!volume->identity().normalization.empty());
+        QVERIFY(volume->identity().inputSize > 0);
     }
 
     void photoWorkflowWithoutAWindow()
