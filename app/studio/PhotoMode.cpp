@@ -136,6 +136,8 @@ void PhotoMode::createDocks()
 {
     QMainWindow* w = m_window;
     m_modelPanel = new widgets::ModelPanel(w);
+    // What any DermoSegDiff model takes, until a loaded one says more (its steps).
+    m_modelPanel->setCapabilities(core::Segmenter2D::familyCapabilities());
     m_modelDock = new QDockWidget(tr("Model"), w);
     m_modelDock->setObjectName(QStringLiteral("modelDock"));
     // Panels scroll rather than force a tall window on small screens.
@@ -211,7 +213,7 @@ void PhotoMode::createDocks()
     connect(m_modelPanel, &widgets::ModelPanel::checkpointChanged, this, [this](const QString& p) {
         if (!p.isEmpty()) {
             m_window->settings().setValue(QStringLiteral("models/current"), p);
-            applyValidatedSettings(p);
+            m_modelPanel->applyCard(checkpointCard(p));
         }
         updateActionsEnabled();
     });
@@ -574,9 +576,9 @@ void PhotoMode::exportReportWithDialog()
 void PhotoMode::refreshModels()
 {
     QSettings& settings = m_window->settings();
-    const QString current = m_modelPanel->request().checkpoint.isEmpty()
+    const QString current = m_modelPanel->currentCheckpoint().isEmpty()
                                 ? settings.value(QStringLiteral("models/current")).toString()
-                                : m_modelPanel->request().checkpoint;
+                                : m_modelPanel->currentCheckpoint();
     const std::vector<ModelEntry> entries = m_window->modelEntries();
     m_modelPanel->clearCheckpoints();
     m_presets.clear();
@@ -595,32 +597,6 @@ void PhotoMode::refreshModels()
         m_modelPanel->setStatus(tr("%n model(s) available", nullptr, int(entries.size())));
     }
     updateActionsEnabled();
-}
-
-void PhotoMode::applyValidatedSettings(const QString& checkpoint)
-{
-    const core::ModelCard card = checkpointCard(checkpoint);
-    widgets::SamplingRequest request = m_modelPanel->request();
-    bool changed = false;
-    if (const auto sampler = card.validatedText("sampler")) {
-        request.ddim = *sampler == "ddim";
-        changed = true;
-    }
-    if (const auto steps = card.validatedNumber("steps")) {
-        request.steps = static_cast<int>(*steps);
-        changed = true;
-    }
-    if (const auto ensemble = card.validatedNumber("ensemble")) {
-        request.ensemble = static_cast<int>(*ensemble);
-        changed = true;
-    }
-    if (const auto eta = card.validatedNumber("eta")) {
-        request.eta = *eta;
-        changed = true;
-    }
-    if (changed) {
-        m_modelPanel->setRequest(request);
-    }
 }
 
 //------------------------------------------------------------------------------------------------
@@ -694,7 +670,7 @@ void PhotoMode::updateActionsEnabled()
             a->setEnabled(on);
         }
     };
-    enable("segment", image && !running && !m_modelPanel->request().checkpoint.isEmpty());
+    enable("segment", image && !running && !m_modelPanel->currentCheckpoint().isEmpty());
     enable("cancelSegment", running);
     enable("saveMask", image);
     enable("saveMaskAs", image);

@@ -81,9 +81,6 @@ public:
     /// Lists the photo models (DermoSegDiff checkpoints and reference .pth) of the window's
     /// model settings in the model panel.
     void refreshModels();
-    /// Sets the model panel's sampler, steps, ensemble and eta to what the model's card says it
-    /// was validated with (nothing changes for a model without a card).
-    void applyValidatedSettings(const QString& checkpoint);
 
     /// Starts segmenting the open photo with the model panel's choices; false when it cannot.
     bool startSegmentation();

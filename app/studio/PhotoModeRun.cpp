@@ -60,7 +60,7 @@ void PhotoMode::onModelReady()
     if (!info) {
         return;
     }
-    m_modelPanel->setModelTimesteps(info->diffusionSteps);
+    m_modelPanel->setCapabilities(m_runner->capabilities());
     m_modelPanel->setDeviceText(
         tr("%1, %2 parameters, %3x%3 input, T = %4%5; runs on %6")
             .arg(QString::fromStdString(info->id))
@@ -86,8 +86,8 @@ std::optional<SegmentationJob> PhotoMode::prepareJob()
         reportError(tr("No image"), tr("Open an image to segment first (File > Open)."), false);
         return std::nullopt;
     }
-    const widgets::SamplingRequest request = m_modelPanel->request();
-    if (const auto problem = checkpointProblem(request.checkpoint, CheckpointKind::Photo)) {
+    const QString checkpoint = m_modelPanel->currentCheckpoint();
+    if (const auto problem = checkpointProblem(checkpoint, CheckpointKind::Photo)) {
         reportError(problem->title, problem->message, false);
         if (problem->missing) {
             m_window->refreshModels();
@@ -95,17 +95,13 @@ std::optional<SegmentationJob> PhotoMode::prepareJob()
         return std::nullopt;
     }
     SegmentationJob job;
-    job.checkpoint = request.checkpoint;
-    job.referencePreset = m_presets.value(request.checkpoint);
+    job.checkpoint = checkpoint;
+    job.referencePreset = m_presets.value(checkpoint);
     job.device = m_window->compute().device();
     job.precision = m_window->compute().precision();
     job.input = core::SegmentationInput::ofPhoto(m_image);
+    job.request = m_modelPanel->options();
     core::SegmentationRequest& r = job.request;
-    r.sampler = request.ddim ? "ddim" : "ddpm";
-    r.steps = request.ddim ? request.steps : 0;
-    r.eta = request.eta;
-    r.ensemble = request.ensemble;
-    r.seed = static_cast<std::uint64_t>(request.seed);
     r.storeNoisy = true;
     // The view shows member 0's first estimate while the other members finish the first step,
     // and every step of every member stays browsable when that costs at most 256 MiB. Where
@@ -157,7 +153,7 @@ void PhotoMode::onRunStarted()
         return;
     }
     m_timesteps = m_runner->plannedTimesteps();
-    m_stepBrowser->reset(static_cast<int>(m_timesteps.size()), m_modelPanel->request().ensemble);
+    m_stepBrowser->reset(static_cast<int>(m_timesteps.size()), m_modelPanel->options().ensemble);
     std::vector<QString> labels;
     for (const int t : m_timesteps) {
         labels.push_back(QStringLiteral("t = %1").arg(t));
@@ -166,7 +162,7 @@ void PhotoMode::onRunStarted()
     m_modelPanel->setProgress(0, static_cast<int>(m_timesteps.size()), -1);
     m_modelPanel->setStatus(tr("Sampling %1 steps x %2 members...")
                                 .arg(m_timesteps.size())
-                                .arg(m_modelPanel->request().ensemble));
+                                .arg(m_modelPanel->options().ensemble));
 }
 
 void PhotoMode::onStepAvailable()
@@ -189,7 +185,7 @@ void PhotoMode::onStepAvailable()
         }
         m_modelPanel->setStatus(tr("Sampling %1 steps x %2 members... (first look after %3)")
                                     .arg(update->total)
-                                    .arg(m_modelPanel->request().ensemble)
+                                    .arg(m_modelPanel->options().ensemble)
                                     .arg(formatSeconds(update->elapsedSeconds)));
         return;
     }

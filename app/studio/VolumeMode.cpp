@@ -81,6 +81,7 @@ VolumeMode::VolumeMode(MainWindow* window, bool interactive, const QString& auto
             return;
         }
         const core::ModelCapabilities& can = m_runner->capabilities();
+        m_panel->setCapabilities(can);
         m_panel->setModelInfo(tr("%1, %2 parameters, %3 -> %4 classes, window %5^3, %6; runs on "
                                  "%7")
                                   .arg(QString::fromStdString(info->id))
@@ -141,6 +142,7 @@ void VolumeMode::ensureUi()
     }
 
     m_panel = new widgets::VolumePanel(m_window);
+    m_panel->setCapabilities(core::Segmenter3D::familyCapabilities());
     m_panel->setObjectName(QStringLiteral("volumePanel"));
     auto* area = new QScrollArea(m_window);
     area->setWidget(m_panel);
@@ -205,7 +207,7 @@ void VolumeMode::ensureUi()
     connect(m_panel, &widgets::VolumePanel::checkpointChanged, this, [this](const QString& p) {
         if (!p.isEmpty()) {
             m_window->settings().setValue(QStringLiteral("models/currentVolume"), p);
-            applyValidatedSettings(p);
+            m_panel->applyCard(checkpointCard(p));
         }
         updateActions();
     });
@@ -355,27 +357,6 @@ widgets::StepBrowser* VolumeMode::stepBrowser()
 {
     ensureUi();
     return m_steps;
-}
-
-void VolumeMode::applyValidatedSettings(const QString& checkpoint)
-{
-    // The settings the model's scores were measured with (its card), as segment3d takes them;
-    // the panel shows steps, overlap, fusion and mirror TTA.
-    widgets::VolumeSegmentationRequest request = m_panel->request();
-    core::Segment3DOptions o;
-    o.steps = request.steps;
-    o.overlap = request.overlap;
-    o.fusion =
-        request.weightedFusion ? core::StepFusionMethod::Uncertainty : core::StepFusionMethod::Mean;
-    o.mirrorTta = request.mirrorTta;
-    if (!core::applyValidatedSettings(checkpointCard(checkpoint), o, {"largest_component"})
-             .empty()) {
-        request.steps = o.steps;
-        request.overlap = o.overlap;
-        request.weightedFusion = o.fusion == core::StepFusionMethod::Uncertainty;
-        request.mirrorTta = o.mirrorTta;
-        m_panel->setRequest(request);
-    }
 }
 
 QStringList VolumeMode::heatMapNames()

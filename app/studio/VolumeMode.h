@@ -107,9 +107,6 @@ public:
     /// Lists the models for the open volume first and, when the chosen model is a packaged one
     /// for the other modality (CT vs MRI), chooses the first packaged model for this one.
     void preferPackagedModelFor(bool isCt);
-    /// Sets the panel's steps, overlap, fusion and mirror TTA to what the model's card says it
-    /// was validated with (those it names).
-    void applyValidatedSettings(const QString& checkpoint);
     bool startSegmentation();
     void cancelSegmentation();
     bool isSegmenting() const;

@@ -164,8 +164,8 @@ std::optional<SegmentationJob> VolumeMode::prepareJob()
                     false);
         return std::nullopt;
     }
-    const widgets::VolumeSegmentationRequest request = m_panel->request();
-    if (const auto problem = checkpointProblem(request.checkpoint, CheckpointKind::Volume)) {
+    const QString checkpoint = m_panel->currentCheckpoint();
+    if (const auto problem = checkpointProblem(checkpoint, CheckpointKind::Volume)) {
         reportError(problem->title, problem->message, false);
         if (problem->missing) {
             refreshModels();
@@ -173,20 +173,15 @@ std::optional<SegmentationJob> VolumeMode::prepareJob()
         return std::nullopt;
     }
     SegmentationJob job;
-    job.checkpoint = request.checkpoint;
-    job.referencePreset = m_presets.value(request.checkpoint);
+    job.checkpoint = checkpoint;
+    job.referencePreset = m_presets.value(checkpoint);
     // The Model menu's choice, as the photo workflow reads it ("auto" where a remembered CUDA has
     // no GPU here).
     job.device = m_window->compute().device();
     job.precision = m_window->compute().precision();
     job.input = core::SegmentationInput::ofVolume(volume());
     // The panel's settings; the rest is what the model was validated with (its card).
-    core::SegmentationRequest& r = job.request;
-    r.steps = request.steps;
-    r.overlap = request.overlap;
-    r.mirrorTta = request.mirrorTta;
-    r.fusion = request.weightedFusion ? "uncertainty" : "mean";
-    r.seed = static_cast<std::uint64_t>(request.seed);
+    job.request = m_panel->options();
     return job;
 }
 

@@ -192,14 +192,14 @@ int main(int argc, char** argv)
     if (parser.isSet(cl.modelOption)) {
         window.addModel(parser.value(cl.modelOption), parser.value(cl.referenceOption));
     }
-    diffseg::widgets::SamplingRequest request = window.photoMode()->modelPanel()->request();
+    diffseg::core::SegmentationRequest request = window.photoMode()->modelPanel()->options();
     if (parser.isSet(cl.stepsOption)) {
         request.steps = parser.value(cl.stepsOption).toInt();
     }
     if (parser.isSet(cl.ensembleOption)) {
         request.ensemble = parser.value(cl.ensembleOption).toInt();
     }
-    window.photoMode()->modelPanel()->setRequest(request);
+    window.photoMode()->modelPanel()->setOptions(request);
     window.show();
     const bool segment = parser.isSet(cl.segmentOption);
     const QString screenshot = parser.value(cl.screenshotOption);

@@ -247,6 +247,8 @@ public:
     // The model-family seam (Segmenter.h): sampler, steps, ensemble and eta are this family's
     // options; segmentInput() (SegmenterFamily) runs segment() on a photo.
     static constexpr InputKind kInput = InputKind::Photo;
+    /// What every DermoSegDiff model can do (no model's own size, steps or defaults).
+    static ModelCapabilities familyCapabilities();
     ModelCapabilities capabilities() const override;
     /// The seam's request as this family's options: defaultOptions() with what it sets (a
     /// sampler chosen without steps runs that sampler's full length). Throws Error(Config).

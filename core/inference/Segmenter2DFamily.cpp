@@ -23,24 +23,30 @@ RefineOptions interactiveRefinement(const SegmentationPrompts& prompts)
 
 } // namespace
 
-ModelCapabilities Segmenter2D::capabilities() const
+ModelCapabilities Segmenter2D::familyCapabilities()
 {
-    const ModelInfo& i = info();
     ModelCapabilities c;
     c.family = "DermoSegDiff";
     c.input = InputKind::Photo;
-    c.channels = i.model.channelsG;
     c.labels = {"background", "lesion"};
     c.labelsNamed = true;
+    c.samplers = {"ddpm", "ddim"};
+    c.ensemble = true;
+    c.prompts = true;
+    c.uncertaintyMaps = {"std", "entropy", "instability"};
+    return c;
+}
+
+ModelCapabilities Segmenter2D::capabilities() const
+{
+    const ModelInfo& i = info();
+    ModelCapabilities c = familyCapabilities();
+    c.channels = i.model.channelsG;
     c.preprocessing = "resized to " + std::to_string(i.inputSize) + " x " +
                       std::to_string(i.inputSize) +
                       " (bilinear), min-max normalised to [0, 1]; the mask comes back at the "
                       "photo's size";
-    c.samplers = {"ddpm", "ddim"};
     c.maxSteps = i.schedule.timesteps;
-    c.ensemble = true;
-    c.prompts = true;
-    c.uncertaintyMaps = {"std", "entropy", "instability"};
     const SegmentOptions d = defaultOptions();
     c.defaults.sampler = samplerMethodName(d.sampler);
     c.defaults.steps = d.steps;

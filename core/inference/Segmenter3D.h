@@ -279,6 +279,8 @@ public:
     // The model-family seam (Segmenter.h): steps, fusion, mirror TTA and windows are this
     // family's options; segmentInput() (SegmenterFamily) runs segment() on a volume.
     static constexpr InputKind kInput = InputKind::Volume;
+    /// What every Diff-UNet model can do (no model's own channels, classes or defaults).
+    static ModelCapabilities familyCapabilities();
     ModelCapabilities capabilities() const override;
     /// The options the model was validated with: Segment3DOptions' defaults with what its card
     /// says (applyValidatedSettings()).

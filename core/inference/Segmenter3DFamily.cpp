@@ -7,12 +7,24 @@
 
 namespace diffseg::core {
 
-ModelCapabilities Segmenter3D::capabilities() const
+ModelCapabilities Segmenter3D::familyCapabilities()
 {
-    const VolumeModelInfo& i = info();
     ModelCapabilities c;
     c.family = "Diff-UNet";
     c.input = InputKind::Volume;
+    c.maxSteps = 1000;
+    c.stepFusion = true;
+    c.mirrorTta = true;
+    c.slidingWindow = true;
+    c.prompts = true; // refine(): spheres and strokes of a class (no box)
+    c.uncertaintyMaps = {"entropy", "steps", "mirror"};
+    return c;
+}
+
+ModelCapabilities Segmenter3D::capabilities() const
+{
+    const VolumeModelInfo& i = info();
+    ModelCapabilities c = familyCapabilities();
     c.channels = i.network.inChannels;
     if (static_cast<int>(i.labelNames.size()) == i.network.numClasses) {
         c.labels = i.labelNames;
@@ -28,14 +40,8 @@ ModelCapabilities Segmenter3D::capabilities() const
     c.preprocessing = "cropped to the non-zero box, normalised and resampled as the checkpoint "
                       "says; sliding windows of " +
                       std::to_string(i.inputSize) + "^3 voxels; results on the volume's grid";
-    c.maxSteps = 1000;
-    c.stepFusion = true;
-    c.mirrorTta = true;
-    c.slidingWindow = true;
     c.labelsNamed = static_cast<int>(i.labelNames.size()) == i.network.numClasses;
     c.labelValues = i.labelValues;
-    c.prompts = true; // refine(): spheres and strokes of a class (no box)
-    c.uncertaintyMaps = {"entropy", "steps", "mirror"};
     const Segment3DOptions d = defaultOptions();
     c.defaults.steps = d.steps;
     c.defaults.fusion = stepFusionName(d.fusion);

@@ -138,12 +138,12 @@ std::size_t lesionPixels(const core::Image2D& mask)
 
 void useFastSampling(app::MainWindow& window, int steps, int members, bool ddim, int seed)
 {
-    widgets::SamplingRequest r = window.photoMode()->modelPanel()->request();
-    r.ddim = ddim;
+    core::SegmentationRequest r = window.photoMode()->modelPanel()->options();
+    r.sampler = ddim ? "ddim" : "ddpm";
     r.steps = steps;
     r.ensemble = members;
-    r.seed = seed;
-    window.photoMode()->modelPanel()->setRequest(r);
+    r.seed = static_cast<std::uint64_t>(seed);
+    window.photoMode()->modelPanel()->setOptions(r);
 }
 
 app::VolumeMode* openVolumeWithModel(app::MainWindow& window, const QString& path,
@@ -166,11 +166,11 @@ app::VolumeMode* openVolumeWithModel(app::MainWindow& window, const QString& pat
 void useVolumeSampling(app::VolumeMode* mode, int steps, std::optional<double> overlap,
                        std::optional<int> seed)
 {
-    widgets::VolumeSegmentationRequest r = mode->panel()->request();
+    core::SegmentationRequest r = mode->panel()->options();
     r.steps = steps;
     r.overlap = overlap.value_or(r.overlap);
-    r.seed = seed.value_or(r.seed);
-    mode->panel()->setRequest(r);
+    r.seed = static_cast<std::uint64_t>(seed.value_or(static_cast<int>(r.seed)));
+    mode->panel()->setOptions(r);
 }
 
 } // namespace diffseg::test

@@ -98,16 +98,16 @@ private Q_SLOTS:
         QVERIFY(test::lesionPixels(demo.mask) > 1000);
 
         // The demo model is listed and selected; the status bar says what to press.
-        QCOMPARE(window.photoMode()->modelPanel()->request().checkpoint, model);
+        QCOMPARE(window.photoMode()->modelPanel()->currentCheckpoint(), model);
         QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("Ctrl+R")),
                  qPrintable(window.statusBar()->currentMessage()));
 
         // One click on Segment runs it; when it has ended, the steps play.
-        auto r = window.photoMode()->modelPanel()->request();
-        r.ddim = true;
+        auto r = window.photoMode()->modelPanel()->options();
+        r.sampler = "ddim";
         r.steps = 4;
         r.ensemble = 2;
-        window.photoMode()->modelPanel()->setRequest(r);
+        window.photoMode()->modelPanel()->setOptions(r);
         QVERIFY(!window.photoMode()->stepBrowser()->isPlaying());
         QSignalSpy ended(&window, &MainWindow::segmentationEnded);
         // Connected after the demo's own slot, so it sees what that slot did.
@@ -158,7 +158,7 @@ private Q_SLOTS:
                  qPrintable(window.windowTitle()));
         QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("ISIC Archive")),
                  qPrintable(window.statusBar()->currentMessage()));
-        QVERIFY(window.photoMode()->modelPanel()->request().checkpoint.endsWith(
+        QVERIFY(window.photoMode()->modelPanel()->currentCheckpoint().endsWith(
             QStringLiteral("dermoscopy-isic2018.dsckpt")));
     }
 
@@ -170,7 +170,7 @@ private Q_SLOTS:
         window.show();
         QVERIFY(window.openDemo());
         QVERIFY(window.photoMode()->view()->hasGroundTruth());
-        QVERIFY(window.photoMode()->modelPanel()->request().checkpoint.isEmpty());
+        QVERIFY(window.photoMode()->modelPanel()->currentCheckpoint().isEmpty());
         QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("not installed")),
                  qPrintable(window.statusBar()->currentMessage()));
     }

@@ -121,11 +121,11 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QVERIFY(window.openPath(photo, true));
         window.addModel(checkpoint);
-        diffseg::widgets::SamplingRequest r = window.photoMode()->modelPanel()->request();
-        r.ddim = false;
+        core::SegmentationRequest r = window.photoMode()->modelPanel()->options();
+        r.sampler = "ddpm";
         r.ensemble = 5;
         r.seed = 1;
-        window.photoMode()->modelPanel()->setRequest(r);
+        window.photoMode()->modelPanel()->setOptions(r);
         const double rssBefore = statusMiB("VmRSS:");
 
         // While sampling: how many frames reached the GUI and how often it served a 10 ms timer.

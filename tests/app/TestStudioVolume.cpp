@@ -136,7 +136,7 @@ private:
             demoListed = demoListed || volumeBox->itemText(i).contains("diffunet-demo");
         }
         QCOMPARE(demoListed, packaged);
-        QCOMPARE(window.photoMode()->modelPanel()->request().checkpoint,
+        QCOMPARE(window.photoMode()->modelPanel()->currentCheckpoint(),
                  QFileInfo(m_photoCheckpoint).absoluteFilePath());
         test::useVolumeSampling(vm, 3, 0.25, 1);
 

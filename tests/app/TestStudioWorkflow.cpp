@@ -41,7 +41,6 @@
 #include <QToolButton>
 #include <QtTest>
 
-using diffseg::widgets::SamplingRequest;
 using diffseg::widgets::SegmentationView2D;
 using diffseg::widgets::StepBrowser;
 
@@ -78,7 +77,7 @@ private:
         window.grab().save(QDir(test::outputDir()).filePath("Studio_" + tag + "_opened.png"));
 
         window.addModel(m_checkpoint);
-        QCOMPARE(window.photoMode()->modelPanel()->request().checkpoint,
+        QCOMPARE(window.photoMode()->modelPanel()->currentCheckpoint(),
                  QFileInfo(m_checkpoint).absoluteFilePath());
         test::useFastSampling(window, 8, 3);
 
@@ -473,7 +472,7 @@ private Q_SLOTS:
         QCOMPARE(window.currentPath(), QFileInfo(m_photo).absoluteFilePath());
         QVERIFY(window.photoMode()->view()->hasGroundTruth());
         drop(m_checkpoint);
-        QCOMPARE(window.photoMode()->modelPanel()->request().checkpoint,
+        QCOMPARE(window.photoMode()->modelPanel()->currentCheckpoint(),
                  QFileInfo(m_checkpoint).absoluteFilePath());
     }
 

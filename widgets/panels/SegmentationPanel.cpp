@@ -1,5 +1,7 @@
 #include "SegmentationPanel.h"
 
+#include "ModelOptionRows.h"
+
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -24,6 +26,36 @@ void SegmentationPanel::createCheckpointBox(const QString& objectName, const QSt
     m_checkpoint->setMinimumContentsLength(minimumContentsLength);
     connect(m_checkpoint, qOverload<int>(&QComboBox::currentIndexChanged), this,
             [this] { Q_EMIT checkpointChanged(currentCheckpoint()); });
+}
+
+void SegmentationPanel::createOptionRows(QFormLayout* form)
+{
+    m_options = new ModelOptionRows(this, form);
+}
+
+void SegmentationPanel::setCapabilities(const core::ModelCapabilities& can)
+{
+    m_options->setCapabilities(can);
+}
+
+const core::ModelCapabilities& SegmentationPanel::capabilities() const
+{
+    return m_options->capabilities();
+}
+
+core::SegmentationRequest SegmentationPanel::options() const
+{
+    return m_options->options();
+}
+
+void SegmentationPanel::setOptions(const core::SegmentationRequest& request)
+{
+    m_options->setOptions(request);
+}
+
+bool SegmentationPanel::applyCard(const core::ModelCard& card)
+{
+    return m_options->applyCard(card);
 }
 
 void SegmentationPanel::createRunControls(const RunControlLook& look)
@@ -115,6 +147,10 @@ void SegmentationPanel::updateEnabled()
 {
     m_segment->setEnabled(!m_running && m_checkpoint->count() > 0);
     m_cancel->setEnabled(m_running);
+    m_checkpoint->setEnabled(!m_running);
+    if (m_options) {
+        m_options->setEditable(!m_running);
+    }
 }
 
 } // namespace diffseg::widgets

@@ -1,9 +1,13 @@
 #pragma once
 
+#include "inference/ModelCard.h"
+#include "inference/Segmenter.h"
+
 #include <QString>
 #include <QWidget>
 
 class QComboBox;
+class QFormLayout;
 class QHBoxLayout;
 class QLabel;
 class QProgressBar;
@@ -11,12 +15,15 @@ class QPushButton;
 
 namespace diffseg::widgets {
 
-/// What the photo and volume model panels (ModelPanel, VolumePanel) share: the checkpoint
-/// chooser, Segment and Cancel, the progress bar with the time left, the status line, and what
-/// is enabled while a run goes. A subclass adds the options its model takes, makes the shared
-/// widgets with createCheckpointBox() and createRunControls() where its focus order wants them,
-/// lays the panel out, and extends updateEnabled() for its options. It collects choices and shows
-/// progress only: the app runs the model. GUI thread only.
+class ModelOptionRows;
+
+/// The model panel of the photo and volume workspaces (ModelPanel, VolumePanel): the checkpoint
+/// chooser, the run's options as the model can take them (ModelOptionRows, driven by its
+/// core::ModelCapabilities), Segment and Cancel, the progress bar with the time left, the status
+/// line, and what is enabled while a run goes. A subclass makes these with createCheckpointBox(),
+/// createOptionRows() and createRunControls() where its focus order wants them, adds what its
+/// workspace shows beside them, and lays the panel out. It collects choices and shows progress
+/// only: the app runs the model. GUI thread only.
 class SegmentationPanel : public QWidget
 {
     Q_OBJECT
@@ -31,6 +38,15 @@ public:
     void setCurrentCheckpoint(const QString& path);
     QString currentCheckpoint() const;
     bool isRunning() const { return m_running; }
+
+    /// Shows the options `can` offers (the family's before a model is loaded, the model's after).
+    void setCapabilities(const core::ModelCapabilities& can);
+    const core::ModelCapabilities& capabilities() const;
+    /// The chosen options in the seam's form, and setting them (ModelOptionRows).
+    core::SegmentationRequest options() const;
+    void setOptions(const core::SegmentationRequest& request);
+    /// The options the model card says the model was validated with; true when it set any.
+    bool applyCard(const core::ModelCard& card);
 
 public Q_SLOTS:
     void setRunning(bool running);
@@ -62,14 +78,16 @@ protected:
     /// Makes the checkpoint chooser; its choice is announced by checkpointChanged().
     void createCheckpointBox(const QString& objectName, const QString& toolTip,
                              int minimumContentsLength);
+    /// Makes the option rows in `form`.
+    void createOptionRows(QFormLayout* form);
     /// Makes Segment, Cancel (announced by cancelRequested()), the progress bar and the status
     /// line, in that order. The subclass connects Segment to its own request.
     void createRunControls(const RunControlLook& look);
     /// A new row of Segment (stretched) and Cancel for the subclass's layout.
     QHBoxLayout* createRunButtonsRow() const;
 
-    /// Enables Segment when a model is listed and nothing runs, Cancel while a run goes; a
-    /// subclass enables its options after calling this.
+    /// Enables Segment when a model is listed and nothing runs, Cancel while a run goes, and the
+    /// options while nothing runs; a subclass enables its own widgets after calling this.
     virtual void updateEnabled();
 
     QComboBox* checkpointBox() const { return m_checkpoint; }
@@ -79,6 +97,7 @@ protected:
 
 private:
     QComboBox* m_checkpoint = nullptr;
+    ModelOptionRows* m_options = nullptr;
     QPushButton* m_segment = nullptr;
     QPushButton* m_cancel = nullptr;
     QProgressBar* m_progress = nullptr;

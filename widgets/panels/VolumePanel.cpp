@@ -39,32 +39,24 @@ VolumePanel::VolumePanel(QWidget* parent)
     m_modelInfo = new QLabel(this);
     m_modelInfo->setObjectName(QStringLiteral("volumeModelInfo"));
     m_modelInfo->setWordWrap(true);
-    m_steps = new QSpinBox(this);
-    m_steps->setObjectName(QStringLiteral("volumeSteps"));
-    m_steps->setRange(1, 100);
-    m_steps->setValue(5);
-    m_steps->setToolTip(tr("Denoiser steps per window; each step's prediction can be browsed"));
-    m_overlap = new QDoubleSpinBox(this);
-    m_overlap->setObjectName(QStringLiteral("volumeOverlap"));
-    m_overlap->setRange(0.0, 0.9);
-    m_overlap->setSingleStep(0.125);
-    m_overlap->setDecimals(3);
-    m_overlap->setValue(0.5);
-    m_overlap->setToolTip(tr("Overlap of the sliding windows (0.5 as the reference; less is "
-                             "faster)"));
-    m_tta = new QCheckBox(tr("Mirror TTA (8x slower)"), this);
-    m_tta->setObjectName(QStringLiteral("volumeTta"));
-    m_tta->setToolTip(tr("Average the 8 mirrored passes; also gives the mirror-variance "
-                         "uncertainty map"));
-    m_fusion = new QComboBox(this);
-    m_fusion->setObjectName(QStringLiteral("volumeFusion"));
-    m_fusion->addItem(tr("Mean of the steps"));
-    m_fusion->addItem(tr("Uncertainty-weighted"));
-    m_fusion->setToolTip(tr("How the steps' predictions are fused (PURE): the released mean, or "
-                            "weighted by each step's certainty"));
-    m_seed = new QSpinBox(this);
-    m_seed->setRange(0, 1 << 30);
-    m_seed->setToolTip(tr("Noise seed: equal seeds give equal results"));
+
+    auto* volumeBox = new QGroupBox(tr("Volume"), this);
+    auto* volumeLayout = new QVBoxLayout(volumeBox);
+    volumeLayout->addWidget(m_volume);
+
+    auto* modelBox = new QGroupBox(tr("Diff-UNet model"), this);
+    auto* modelForm = new QFormLayout(modelBox);
+    auto* chooser = new QHBoxLayout;
+    chooser->addWidget(checkpointBox(), 1);
+    chooser->addWidget(m_browse);
+    modelForm->addRow(chooser);
+    modelForm->addRow(m_modelInfo);
+    createOptionRows(modelForm);
+    core::SegmentationRequest start; // until a model card says otherwise
+    start.steps = 5;
+    start.overlap = 0.5;
+    start.fusion = "mean";
+    setOptions(start);
     createRunControls({tr("Segment volume"), QStringLiteral("volumeSegmentButton"),
                        tr("Run the model on the volume on a worker thread (Ctrl+R)"),
                        QStringLiteral("volumeCancelButton"),
@@ -93,22 +85,6 @@ VolumePanel::VolumePanel(QWidget* parent)
     m_dice->setToolTip(tr("Dice of the segmentation's foreground against the ground truth's, "
                           "updated as you edit"));
 
-    auto* volumeBox = new QGroupBox(tr("Volume"), this);
-    auto* volumeLayout = new QVBoxLayout(volumeBox);
-    volumeLayout->addWidget(m_volume);
-
-    auto* modelBox = new QGroupBox(tr("Diff-UNet model"), this);
-    auto* modelForm = new QFormLayout(modelBox);
-    auto* chooser = new QHBoxLayout;
-    chooser->addWidget(checkpointBox(), 1);
-    chooser->addWidget(m_browse);
-    modelForm->addRow(chooser);
-    modelForm->addRow(m_modelInfo);
-    modelForm->addRow(tr("Steps:"), m_steps);
-    modelForm->addRow(tr("Overlap:"), m_overlap);
-    modelForm->addRow(tr("Fusion:"), m_fusion);
-    modelForm->addRow(tr("Seed:"), m_seed);
-    modelForm->addRow(m_tta);
     modelForm->addRow(createRunButtonsRow());
     modelForm->addRow(progressBar());
     modelForm->addRow(statusLabel());
@@ -158,30 +134,6 @@ void VolumePanel::setNoModelText(const QString& text)
 void VolumePanel::setModelInfo(const QString& text)
 {
     m_modelInfo->setText(text);
-}
-
-void VolumePanel::setRequest(const VolumeSegmentationRequest& request)
-{
-    if (!request.checkpoint.isEmpty()) {
-        setCurrentCheckpoint(request.checkpoint);
-    }
-    m_steps->setValue(request.steps);
-    m_overlap->setValue(request.overlap);
-    m_tta->setChecked(request.mirrorTta);
-    m_fusion->setCurrentIndex(request.weightedFusion ? 1 : 0);
-    m_seed->setValue(request.seed);
-}
-
-VolumeSegmentationRequest VolumePanel::request() const
-{
-    VolumeSegmentationRequest r;
-    r.checkpoint = currentCheckpoint();
-    r.steps = m_steps->value();
-    r.overlap = m_overlap->value();
-    r.mirrorTta = m_tta->isChecked();
-    r.weightedFusion = m_fusion->currentIndex() == 1;
-    r.seed = m_seed->value();
-    return r;
 }
 
 void VolumePanel::setHeatMaps(const QStringList& names)
@@ -265,10 +217,7 @@ void VolumePanel::setDice(double dice)
 void VolumePanel::updateEnabled()
 {
     SegmentationPanel::updateEnabled();
-    for (QWidget* w : std::initializer_list<QWidget*>{checkpointBox(), m_browse, m_steps, m_overlap,
-                                                      m_tta, m_fusion, m_seed}) {
-        w->setEnabled(!isRunning());
-    }
+    m_browse->setEnabled(!isRunning());
 }
 
 } // namespace diffseg::widgets

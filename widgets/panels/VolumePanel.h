@@ -17,24 +17,13 @@ class QSpinBox;
 
 namespace diffseg::widgets {
 
-/// What the user asked the volume model to do.
-struct VolumeSegmentationRequest
-{
-    QString checkpoint;          ///< a Diff-UNet checkpoint (ours, or a reference state_dict)
-    int steps = 5;               ///< denoiser steps per window
-    double overlap = 0.5;        ///< sliding-window overlap in [0, 0.9]
-    bool mirrorTta = false;      ///< the 8 mirror passes (8x slower; gives the mirror variance)
-    bool weightedFusion = false; ///< uncertainty-weighted step fusion instead of the mean
-    int seed = 0;
-};
-
 /// The side panel of the volume workspace: the volume's description, the Diff-UNet model chooser
-/// and its options, Segment/Cancel with the progress per window and step and the time left, and
-/// the display of the result: label opacity, the ground truth outline, the heat map (probability
-/// or an uncertainty map) with its colour map, legend and opacity, and the Dice against the
-/// ground truth. The chooser, Segment/Cancel, progress and status are SegmentationPanel's. It
-/// collects choices and shows state only: the app runs the model and drives the views. GUI thread
-/// only.
+/// and its options (SegmentationPanel's, as the model takes them), Segment/Cancel with the progress
+/// per window and step and the time left, and the display of the result: label opacity, the ground
+/// truth outline, the heat map (probability or an uncertainty map) with its colour map, legend and
+/// opacity, and the Dice against the ground truth. The chooser, Segment/Cancel, progress and status
+/// are SegmentationPanel's. It collects choices and shows state only: the app runs the model and
+/// drives the views. GUI thread only.
 class VolumePanel : public SegmentationPanel
 {
     Q_OBJECT
@@ -48,8 +37,6 @@ public:
     /// The chooser's placeholder when there is no volume model (what to do about it).
     void setNoModelText(const QString& text);
     void setModelInfo(const QString& text);
-    void setRequest(const VolumeSegmentationRequest& request);
-    VolumeSegmentationRequest request() const;
 
     /// The heat maps offered (index 0 is always "None"); disabled entries are greyed out.
     void setHeatMaps(const QStringList& names);
@@ -84,11 +71,6 @@ private:
     QLabel* m_volume = nullptr;
     QPushButton* m_browse = nullptr;
     QLabel* m_modelInfo = nullptr;
-    QSpinBox* m_steps = nullptr;
-    QDoubleSpinBox* m_overlap = nullptr;
-    QCheckBox* m_tta = nullptr;
-    QComboBox* m_fusion = nullptr;
-    QSpinBox* m_seed = nullptr;
     QSlider* m_labelOpacity = nullptr;
     QCheckBox* m_groundTruth = nullptr;
     HeatMapControls m_heat;

@@ -255,10 +255,10 @@ int main(int argc, char** argv)
         return 1;
     }
     window.addModel(parser.value(model));
-    const diffseg::widgets::SamplingRequest request = window.photoMode()->modelPanel()->request();
+    const diffseg::core::SegmentationRequest request = window.photoMode()->modelPanel()->options();
     std::printf("model %s: %s %d steps x %d members; %d clicks per photo, %s threads\n",
-                qPrintable(parser.value(model)), request.ddim ? "DDIM" : "DDPM", request.steps,
-                request.ensemble, parser.value(clicksOption).toInt(),
+                qPrintable(parser.value(model)), request.sampler == "ddim" ? "DDIM" : "DDPM",
+                request.steps, request.ensemble, parser.value(clicksOption).toInt(),
                 qPrintable(parser.value(threads)));
 
     const int clicks = parser.value(clicksOption).toInt();
