@@ -6,8 +6,8 @@
 #include "DistributedLauncher.h"
 #include "base/CancelToken.h"
 #include "base/Error.h"
+#include "engine/training/DermoSegDiffTrainer.h"
 #include "engine/training/DiffUNetTrainer.h"
-#include "engine/training/Trainer.h"
 #include "runtime/Runtime.h"
 
 #include <CLI/CLI.hpp>
@@ -418,8 +418,8 @@ void registerTrain(CLI::App& root, diffseg::app::CliResult& result)
                 options);
             summary = trainer.run(onEvent, cancel);
         } else {
-            engine::Trainer trainer(engine::TrainingConfig::fromFile(a->config, overridesOf(*a)),
-                                    options);
+            engine::DermoSegDiffTrainer trainer(
+                engine::DermoSegDiffTrainingConfig::fromFile(a->config, overridesOf(*a)), options);
             summary = trainer.run(onEvent, cancel);
         }
         result.exitCode =

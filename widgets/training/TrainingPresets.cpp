@@ -3,8 +3,8 @@
 #include "base/Error.h"
 #include "data/DatasetLayout.h"
 #include "data/DatasetSplit.h"
+#include "engine/training/DermoSegDiffTrainingConfig.h"
 #include "engine/training/DiffUNetTrainingConfig.h"
-#include "engine/training/TrainingConfig.h"
 #include "runtime/ResourcePaths.h"
 
 #include <QCoreApplication>
@@ -72,9 +72,9 @@ bool readTrainingPreset(const QString& path, TrainingPreset& preset, QString* er
             preset.splitFractions = c.splitFractions;
             preset.splitSeed = c.splitSeed;
         } else {
-            core::engine::TrainingConfig c;
+            core::engine::DermoSegDiffTrainingConfig c;
             try {
-                c = core::engine::TrainingConfig::fromFile(path.toStdString());
+                c = core::engine::DermoSegDiffTrainingConfig::fromFile(path.toStdString());
             } catch (const core::Error& e) {
                 if (!keyRefused(e)) {
                     throw;

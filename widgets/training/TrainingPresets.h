@@ -28,10 +28,10 @@ struct TrainingPreset
 
 /// Reads a preset's defaults from a training YAML file (DermoSegDiff or Diff-UNet layout; keys
 /// absent from the file take the trainers' defaults) with the readers of `diffseg train`
-/// (core::engine::TrainingConfig, DiffUNetTrainingConfig). A file whose keys they refuse is still
-/// offered, with the trainers' defaults: `diffseg train` names the key when the run starts.
-/// Returns false, with `error` naming the file and the problem, when the file cannot be read or
-/// is not a YAML mapping. Any thread.
+/// (core::engine::DermoSegDiffTrainingConfig, DiffUNetTrainingConfig). A file whose keys they
+/// refuse is still offered, with the trainers' defaults: `diffseg train` names the key when the run
+/// starts. Returns false, with `error` naming the file and the problem, when the file cannot be
+/// read or is not a YAML mapping. Any thread.
 bool readTrainingPreset(const QString& path, TrainingPreset& preset, QString* error = nullptr);
 
 /// The presets shipped in `resources/configs` (found through core::resourceDir(): installed next

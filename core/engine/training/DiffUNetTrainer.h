@@ -2,7 +2,7 @@
 
 #include "base/CancelToken.h"
 #include "engine/training/DiffUNetTrainingConfig.h"
-#include "engine/training/Trainer.h"
+#include "engine/training/TrainingOptions.h"
 
 #include <memory>
 #include <string>
@@ -16,11 +16,11 @@ namespace diffseg::core::engine {
 /// loss, SGD (Nesterov) with a poly learning rate per iteration, gradient clipping, fp16 autocast
 /// with a dynamic loss scale on CUDA, validation by sampled Dice on foreground-centred patches of
 /// the validation cases, and the run folder, progress protocol, atomic checkpoints and exact
-/// resume of the 2D trainer (see Trainer). Checkpoints record the preprocessing so that inference
-/// prepares volumes the same way.
+/// resume of the 2D trainer (see DermoSegDiffTrainer). Checkpoints record the preprocessing so that
+/// inference prepares volumes the same way.
 ///
 /// Memory: the prepared training and validation cases are kept in memory (float32 images, uint8
-/// labels). Threads and errors as Trainer.
+/// labels). Threads and errors as DermoSegDiffTrainer.
 class DiffUNetTrainer
 {
 public:

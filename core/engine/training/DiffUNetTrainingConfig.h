@@ -31,7 +31,7 @@ namespace diffseg::core::engine {
 ///                    noise_variance, p_brightness, brightness_range, p_contrast,
 ///                    contrast_range, p_gamma, gamma_range, p_mirror}
 ///
-/// Errors: Error(Config) naming the file and the dotted key, as TrainingConfig.
+/// Errors: Error(Config) naming the file and the dotted key, as DermoSegDiffTrainingConfig.
 struct DiffUNetTrainingConfig
 {
     std::string saveDir = "runs";

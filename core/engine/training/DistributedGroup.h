@@ -5,7 +5,7 @@
 // (LibTorch and c10d types).
 
 #include "base/CancelToken.h"
-#include "engine/training/Trainer.h"
+#include "engine/training/TrainingOptions.h"
 
 #include <torch/types.h>
 

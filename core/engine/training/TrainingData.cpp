@@ -1,6 +1,6 @@
 #include "TrainingData.h"
 
-#include "TrainingConfig.h"
+#include "DermoSegDiffTrainingConfig.h"
 #include "base/Error.h"
 #include "data/Samples.h"
 #include "imaging/Resize2D.h"
@@ -92,7 +92,7 @@ bool writable(const fs::path& folder)
     return true;
 }
 
-fs::path cacheFolder(const TrainingConfig& config)
+fs::path cacheFolder(const DermoSegDiffTrainingConfig& config)
 {
     if (!config.cacheDir.empty()) {
         // A folder the user named is made when missing (a failure only costs the cache).
@@ -272,7 +272,7 @@ std::vector<CachedSample> decodeAll(const DatasetScan& scan, int size, int threa
     return out;
 }
 
-DatasetLayout layoutFor(const TrainingConfig& config)
+DatasetLayout layoutFor(const DermoSegDiffTrainingConfig& config)
 {
     const std::string& name = config.datasetName;
     if (name == "ham10000") {
@@ -308,7 +308,7 @@ std::size_t scaledTrainCount(const std::string& scale, std::size_t n)
     return n;
 }
 
-DatasetSplit chooseSplit(const TrainingConfig& config, DatasetLayout layout,
+DatasetSplit chooseSplit(const DermoSegDiffTrainingConfig& config, DatasetLayout layout,
                          const std::vector<std::string>& ids, const std::string& splitPath)
 {
     std::error_code ec;
@@ -343,9 +343,9 @@ DatasetSplit chooseSplit(const TrainingConfig& config, DatasetLayout layout,
 
 } // namespace
 
-TrainingData prepareTrainingData(const TrainingConfig& config, const std::string& splitPath,
-                                 int threads, const ProgressCallback& progress,
-                                 const CancelToken& cancel)
+TrainingData prepareTrainingData(const DermoSegDiffTrainingConfig& config,
+                                 const std::string& splitPath, int threads,
+                                 const ProgressCallback& progress, const CancelToken& cancel)
 {
     if (config.dataDir.empty()) {
         throw Error(ErrorKind::Config,

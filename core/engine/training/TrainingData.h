@@ -11,7 +11,7 @@
 
 namespace diffseg::core::engine {
 
-struct TrainingConfig;
+struct DermoSegDiffTrainingConfig;
 
 /// One case resized to the model's input size: RGB pixels (row-major, interleaved, S*S*3) and
 /// the mask (S*S, values {0, 1}).
@@ -50,8 +50,8 @@ struct TrainingData
 ///
 /// Threads: decodes on up to `threads` threads. Throws Error naming the file for unreadable or
 /// mismatched images, Error(Config) when a split part the run needs is empty, Error(Cancelled).
-TrainingData prepareTrainingData(const TrainingConfig& config, const std::string& splitPath,
-                                 int threads, const ProgressCallback& progress,
-                                 const CancelToken& cancel);
+TrainingData prepareTrainingData(const DermoSegDiffTrainingConfig& config,
+                                 const std::string& splitPath, int threads,
+                                 const ProgressCallback& progress, const CancelToken& cancel);
 
 } // namespace diffseg::core::engine

@@ -8,7 +8,7 @@
 
 #include "base/CancelToken.h"
 #include "engine/checkpoint/Checkpoint.h"
-#include "engine/training/Trainer.h"
+#include "engine/training/TrainingOptions.h"
 
 #include <nlohmann/json.hpp>
 

@@ -5,7 +5,7 @@
 // Engine-internal header (LibTorch types).
 
 #include "engine/model/NamedTensors.h"
-#include "engine/training/Trainer.h"
+#include "engine/training/TrainingOptions.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/optim/optimizer.h>
@@ -31,7 +31,7 @@ std::vector<std::size_t> shuffledOrder(std::size_t n, bool shuffle, std::uint64_
 
 /// `count` training timesteps in [1, timesteps - 1] from `generator`: uniform (the reference's
 /// randint) when `power` is 1, else 1 + floor((timesteps - 1) u^power) with u uniform in [0, 1),
-/// which draws the noisy end more often for power < 1 (TrainingConfig::timestepPower).
+/// which draws the noisy end more often for power < 1 (DermoSegDiffTrainingConfig::timestepPower).
 torch::Tensor drawTimesteps(std::int64_t count, int timesteps, double power,
                             at::Generator& generator);
 

@@ -6,7 +6,7 @@
 #include "TestSupport.h"
 #include "base/Error.h"
 #include "engine/checkpoint/Checkpoint.h"
-#include "engine/training/Trainer.h"
+#include "engine/training/DermoSegDiffTrainer.h"
 #include "engine/training/TrainingData.h"
 #include "engine/training/TrainingSupport.h"
 
@@ -103,17 +103,18 @@ augmentation:
 
 /// tinyYaml("/data", "/runs") parsed as "tiny.yaml" with `overrides` (as the command line's
 /// --set passes them).
-TrainingConfig tinyConfig(const std::vector<std::pair<std::string, std::string>>& overrides = {})
+DermoSegDiffTrainingConfig
+tinyConfig(const std::vector<std::pair<std::string, std::string>>& overrides = {})
 {
-    return TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml", overrides);
+    return DermoSegDiffTrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "tiny.yaml", overrides);
 }
 
 /// How a run of `config` with `options` is refused before it trains: the error's kind (the test
 /// fails when it is not refused), its message into `message`.
-ErrorKind refusalOf(const TrainingConfig& config, const TrainingOptions& options,
+ErrorKind refusalOf(const DermoSegDiffTrainingConfig& config, const TrainingOptions& options,
                     std::string* message)
 {
-    return kindOf([&] { Trainer(config, options).run({}); }, message);
+    return kindOf([&] { DermoSegDiffTrainer(config, options).run({}); }, message);
 }
 
 /// images/ + masks/ with `count` 48x40 photos of a dark blob on skin-coloured background.
@@ -177,22 +178,25 @@ private Q_SLOTS:
     void shippedConfigsParse()
     {
         const std::string dir = kSourceDir + "/resources/configs/dermosegdiff/";
-        const TrainingConfig isic = TrainingConfig::fromFile(dir + "isic2018.yaml");
+        const DermoSegDiffTrainingConfig isic =
+            DermoSegDiffTrainingConfig::fromFile(dir + "isic2018.yaml");
         QVERIFY(isic.model == DermoSegDiffConfig::isic2018());
         QCOMPARE(isic.inputSize, 128);
         QCOMPARE(isic.schedule.timesteps, 250);
         QCOMPARE(isic.split.mode, std::string("reference"));
         QCOMPARE(isic.referenceRunName(), std::string("n-dsd_i01_s-128_b-32_t-250_sc-linear"));
-        const TrainingConfig ph2 = TrainingConfig::fromFile(dir + "ph2.yaml");
+        const DermoSegDiffTrainingConfig ph2 =
+            DermoSegDiffTrainingConfig::fromFile(dir + "ph2.yaml");
         QCOMPARE(nlohmann::json::parse(ph2.lossJson).size(), std::size_t{2});
         QCOMPARE(ph2.schedulerPatience, 9);
         QCOMPARE(ph2.epochs, 3000);
-        const TrainingConfig small = TrainingConfig::fromFile(dir + "small-cpu.yaml");
+        const DermoSegDiffTrainingConfig small =
+            DermoSegDiffTrainingConfig::fromFile(dir + "small-cpu.yaml");
         QCOMPARE(small.inputSize, 64);
         QCOMPARE(small.validationRun.selectBy, std::string("dice"));
         // The packaged ISIC 2018 model's recipe (packaging/make-isic2018-model.sh).
         // (Its split file comes from the command line, as the script passes it.)
-        const TrainingConfig cpu = TrainingConfig::fromFile(
+        const DermoSegDiffTrainingConfig cpu = DermoSegDiffTrainingConfig::fromFile(
             dir + "isic2018-cpu.yaml", {{"dataset.split.file", "\"isic2018-split.json\""}});
         QCOMPARE(cpu.schedule.prediction, Prediction::X0);
         QCOMPARE(cpu.schedule.timesteps, 100);
@@ -202,9 +206,9 @@ private Q_SLOTS:
         QVERIFY(cpu.schedulerUse);
         QCOMPARE(cpu.split.mode, std::string("file"));
         // Its second stage: the first stage's weights, a quarter of each batch from pure noise.
-        const TrainingConfig second =
-            TrainingConfig::fromFile(dir + "isic2018-cpu-finetune.yaml",
-                                     {{"dataset.split.file", "\"isic2018-split.json\""}});
+        const DermoSegDiffTrainingConfig second = DermoSegDiffTrainingConfig::fromFile(
+            dir + "isic2018-cpu-finetune.yaml",
+            {{"dataset.split.file", "\"isic2018-split.json\""}});
         QCOMPARE(second.terminalNoiseFraction, 0.25);
         QVERIFY(second.initialWeightsUse);
         QCOMPARE(second.epochs, 16);
@@ -217,7 +221,7 @@ private Q_SLOTS:
 
     void referenceKeysAndQuirks()
     {
-        const TrainingConfig c = tinyConfig();
+        const DermoSegDiffTrainingConfig c = tinyConfig();
         QCOMPARE(c.model.dimXMults, (std::vector<int>{1, 2})); // "02" as the reference writes 05
         QCOMPARE(c.model.resnetBlockGroups, 4);
         QCOMPARE(c.train.numWorkers, 16);
@@ -227,7 +231,8 @@ private Q_SLOTS:
         QCOMPARE(c.initialWeightsPath, std::string("path/to/file"));
         QCOMPARE(c.modelWeightsPath, std::string("path/to/file"));
         QVERIFY(!c.schedulerUse); // the reference never steps its scheduler
-        const TrainingConfig back = TrainingConfig::fromYaml(c.toYaml(), "round-trip");
+        const DermoSegDiffTrainingConfig back =
+            DermoSegDiffTrainingConfig::fromYaml(c.toYaml(), "round-trip");
         QCOMPARE(back.toYaml(), c.toYaml());
         QVERIFY(back.model == c.model);
         QCOMPARE(back.lossJson, c.lossJson);
@@ -308,7 +313,7 @@ private Q_SLOTS:
         QVERIFY2(at != std::string::npos, qPrintable(from));
         yaml.replace(at, static_cast<std::size_t>(from.size()), to.toStdString());
         std::string message;
-        QCOMPARE(kindOf([&] { TrainingConfig::fromYaml(yaml, "bad.yaml"); }, &message),
+        QCOMPARE(kindOf([&] { DermoSegDiffTrainingConfig::fromYaml(yaml, "bad.yaml"); }, &message),
                  ErrorKind::Config);
         QVERIFY2(message.find("bad.yaml") != std::string::npos, message.c_str());
         QVERIFY2(message.find(key.toStdString()) != std::string::npos, message.c_str());
@@ -316,11 +321,11 @@ private Q_SLOTS:
 
     void x0PredictionAndCosineScheduleParseAndRoundTrip()
     {
-        const TrainingConfig c = tinyConfig({{"diffusion.prediction", "x0"},
-                                             {"training.scheduler.use", "true"},
-                                             {"training.scheduler.name", "cosine"},
-                                             {"training.scheduler.warmup_steps", "10"},
-                                             {"training.scheduler.min_lr", "0.0001"}});
+        const DermoSegDiffTrainingConfig c = tinyConfig({{"diffusion.prediction", "x0"},
+                                                         {"training.scheduler.use", "true"},
+                                                         {"training.scheduler.name", "cosine"},
+                                                         {"training.scheduler.warmup_steps", "10"},
+                                                         {"training.scheduler.min_lr", "0.0001"}});
         QCOMPARE(c.schedule.prediction, Prediction::X0);
         QCOMPARE(QString::fromStdString(c.schedulerName), QStringLiteral("cosine"));
         // Linear warm-up from lr/10 to lr over 10 steps, then a cosine down to min_lr at the end.
@@ -329,12 +334,14 @@ private Q_SLOTS:
         QVERIFY(std::abs(c.learningRateAt(9, 110) - lr) < 1e-12);
         QVERIFY(std::abs(c.learningRateAt(60, 110) - (lr + 1e-4) / 2) < 1e-9);
         QVERIFY(std::abs(c.learningRateAt(110, 110) - 1e-4) < 1e-12);
-        const TrainingConfig again = TrainingConfig::fromYaml(c.toYaml(), "again.yaml");
+        const DermoSegDiffTrainingConfig again =
+            DermoSegDiffTrainingConfig::fromYaml(c.toYaml(), "again.yaml");
         QCOMPARE(again.schedule.prediction, Prediction::X0);
         QCOMPARE(again.warmupSteps, std::int64_t(10));
         QCOMPARE(again.minLearningRate, 1e-4);
         // Without the scheduler the rate is constant.
-        const TrainingConfig plain = TrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "t.yaml");
+        const DermoSegDiffTrainingConfig plain =
+            DermoSegDiffTrainingConfig::fromYaml(tinyYaml("/data", "/runs"), "t.yaml");
         QCOMPARE(plain.learningRateAt(50, 100), plain.learningRate);
         QCOMPARE(plain.schedule.prediction, Prediction::Noise);
     }
@@ -343,22 +350,24 @@ private Q_SLOTS:
     {
         std::string message;
         QCOMPARE(
-            kindOf([&] { TrainingConfig::fromYaml("run: [unclosed", "broken.yaml"); }, &message),
+            kindOf([&] { DermoSegDiffTrainingConfig::fromYaml("run: [unclosed", "broken.yaml"); },
+                   &message),
             ErrorKind::Config);
         QVERIFY(message.find("broken.yaml") != std::string::npos);
-        QCOMPARE(kindOf([&] { TrainingConfig::fromFile("/no/such/config.yaml"); }, &message),
-                 ErrorKind::NotFound);
+        QCOMPARE(
+            kindOf([&] { DermoSegDiffTrainingConfig::fromFile("/no/such/config.yaml"); }, &message),
+            ErrorKind::NotFound);
         QVERIFY(message.find("/no/such/config.yaml") != std::string::npos);
     }
 
     void overrides()
     {
-        const TrainingConfig c = tinyConfig({{"training.epochs", "7"},
-                                             {"model.params.dim_x_mults", "[1, 2]"},
-                                             {"model.params.dim_x", "16"},
-                                             {"training.optimizer.params.lr", "0.0003"},
-                                             {"training.validation.dice_every", "2"},
-                                             {"augmentation.p", "0"}});
+        const DermoSegDiffTrainingConfig c = tinyConfig({{"training.epochs", "7"},
+                                                         {"model.params.dim_x_mults", "[1, 2]"},
+                                                         {"model.params.dim_x", "16"},
+                                                         {"training.optimizer.params.lr", "0.0003"},
+                                                         {"training.validation.dice_every", "2"},
+                                                         {"augmentation.p", "0"}});
         QCOMPARE(c.epochs, 7);
         QCOMPARE(c.model.dimX, 16);
         QCOMPARE(c.learningRate, 0.0003);
@@ -377,7 +386,7 @@ private Q_SLOTS:
     {
         const QString dir = diffseg::test::scratchDir("train-data");
         makeDataset(dir + "/data", 8);
-        TrainingConfig c = TrainingConfig::fromYaml(
+        DermoSegDiffTrainingConfig c = DermoSegDiffTrainingConfig::fromYaml(
             tinyYaml((dir + "/data").toStdString(), dir.toStdString()), "tiny.yaml");
         const std::string split = (dir + "/split.json").toStdString();
         const TrainingData first = prepareTrainingData(c, split, 2, {}, {});
@@ -429,7 +438,7 @@ private Q_SLOTS:
         DIFFSEG_REQUIRE_SHARED(data, "data/dermoscopy/isic2017");
         const QString dir = diffseg::test::scratchDir("train-shared");
         // 16 real pairs downsized to 32x32, a few hundred steps of a ~60 k parameter network.
-        TrainingConfig c = TrainingConfig::fromYaml(
+        DermoSegDiffTrainingConfig c = DermoSegDiffTrainingConfig::fromYaml(
             tinyYaml(data.toStdString(), dir.toStdString()), "tiny.yaml",
             {{"training.epochs", "75"},
              {"dataset.cache_dir", "\"" + (dir + "/cache").toStdString() + "\""},
@@ -437,7 +446,7 @@ private Q_SLOTS:
              {"training.validation.dice_images", "4"},
              {"training.validation.dice_steps", "5"}});
         Recorded r;
-        Trainer trainer(c, TrainingOptions{"cpu", false, false, {}, 0, 2});
+        DermoSegDiffTrainer trainer(c, TrainingOptions{"cpu", false, false, {}, 0, 2});
         const TrainingSummary summary = trainer.run(r.callback());
         QCOMPARE(summary.reason, std::string("completed"));
         QCOMPARE(summary.steps, std::int64_t{225}); // 12 training images, batches of 4
@@ -504,9 +513,10 @@ private Q_SLOTS:
         const double high = (t >= 80).to(torch::kDouble).mean().item<double>();
         QVERIFY2(std::abs(high - 0.431) < 0.02, qPrintable(QString::number(high)));
         // The key parses, round-trips through the run's config.yaml, and defaults to 1.
-        const TrainingConfig cfg = tinyConfig({{"training.timestep_power", "0.4"}});
+        const DermoSegDiffTrainingConfig cfg = tinyConfig({{"training.timestep_power", "0.4"}});
         QCOMPARE(cfg.timestepPower, 0.4);
-        QCOMPARE(TrainingConfig::fromYaml(cfg.toYaml(), "again.yaml").timestepPower, 0.4);
+        QCOMPARE(DermoSegDiffTrainingConfig::fromYaml(cfg.toYaml(), "again.yaml").timestepPower,
+                 0.4);
         QCOMPARE(tinyConfig({}).timestepPower, 1.0);
     }
 
@@ -521,18 +531,21 @@ private Q_SLOTS:
         const std::string yaml = tinyYaml((dir + "/data").toStdString(), dir.toStdString());
         auto withTerminal = x0;
         withTerminal.push_back({"training.terminal_noise_fraction", "0.5"});
-        const TrainingConfig plain = TrainingConfig::fromYaml(yaml, "tiny.yaml", x0);
-        const TrainingConfig terminal = TrainingConfig::fromYaml(yaml, "tiny.yaml", withTerminal);
+        const DermoSegDiffTrainingConfig plain =
+            DermoSegDiffTrainingConfig::fromYaml(yaml, "tiny.yaml", x0);
+        const DermoSegDiffTrainingConfig terminal =
+            DermoSegDiffTrainingConfig::fromYaml(yaml, "tiny.yaml", withTerminal);
         QCOMPARE(terminal.terminalNoiseFraction, 0.5);
-        QCOMPARE(TrainingConfig::fromYaml(terminal.toYaml(), "again.yaml").terminalNoiseFraction,
+        QCOMPARE(DermoSegDiffTrainingConfig::fromYaml(terminal.toYaml(), "again.yaml")
+                     .terminalNoiseFraction,
                  0.5);
 
         Recorded without;
         TrainingOptions options{"cpu", false, false, (dir + "/plain").toStdString(), 0, 1};
-        Trainer(plain, options).run(without.callback());
+        DermoSegDiffTrainer(plain, options).run(without.callback());
         Recorded whole;
         options.runDir = (dir + "/whole").toStdString();
-        Trainer(terminal, options).run(whole.callback());
+        DermoSegDiffTrainer(terminal, options).run(whole.callback());
         QCOMPARE(whole.losses.size(), std::size_t{4});
         // Same data, weights and timestep draws, but some rows now see pure noise at t = T - 1.
         QVERIFY(whole.losses != without.losses);
@@ -540,11 +553,11 @@ private Q_SLOTS:
         Recorded first;
         options.runDir = (dir + "/split").toStdString();
         options.maxSteps = 2;
-        Trainer(terminal, options).run(first.callback());
+        DermoSegDiffTrainer(terminal, options).run(first.callback());
         Recorded second;
         options.maxSteps = 0;
         options.resume = true;
-        Trainer(terminal, options).run(second.callback());
+        DermoSegDiffTrainer(terminal, options).run(second.callback());
         for (const auto& [step, loss] : second.losses) {
             QVERIFY2(std::abs(loss - whole.losses.at(step)) <= 1e-6 * std::abs(loss),
                      qPrintable(QString("step %1").arg(step)));
@@ -555,13 +568,13 @@ private Q_SLOTS:
     {
         const QString dir = diffseg::test::scratchDir("train-resume");
         makeDataset(dir + "/data", 10);
-        const TrainingConfig c = TrainingConfig::fromYaml(
+        const DermoSegDiffTrainingConfig c = DermoSegDiffTrainingConfig::fromYaml(
             tinyYaml((dir + "/data").toStdString(), dir.toStdString()), "tiny.yaml",
             {{"training.epochs", "4"}, {"training.checkpoint_every_steps", "3"}});
 
         Recorded whole;
         TrainingOptions options{"cpu", false, false, (dir + "/whole").toStdString(), 0, 1};
-        Trainer(c, options).run(whole.callback());
+        DermoSegDiffTrainer(c, options).run(whole.callback());
         QCOMPARE(whole.losses.size(), std::size_t{8}); // 8 training images, 2 per epoch
 
         // Stopped after step 5, in the middle of the third epoch (a checkpoint is saved there),
@@ -569,13 +582,13 @@ private Q_SLOTS:
         Recorded first;
         options.runDir = (dir + "/split").toStdString();
         options.maxSteps = 5;
-        const TrainingSummary stopped = Trainer(c, options).run(first.callback());
+        const TrainingSummary stopped = DermoSegDiffTrainer(c, options).run(first.callback());
         QCOMPARE(stopped.reason, std::string("max_steps"));
         QCOMPARE(stopped.steps, std::int64_t{5});
         Recorded second;
         options.maxSteps = 0;
         options.resume = true;
-        const TrainingSummary resumed = Trainer(c, options).run(second.callback());
+        const TrainingSummary resumed = DermoSegDiffTrainer(c, options).run(second.callback());
         QCOMPARE(resumed.reason, std::string("completed"));
         QCOMPARE(second.losses.begin()->first, std::int64_t{6});
         for (const auto& [step, loss] : second.losses) {
@@ -602,13 +615,13 @@ private Q_SLOTS:
     {
         const QString dir = diffseg::test::scratchDir("train-cancel");
         makeDataset(dir + "/data", 8);
-        const TrainingConfig c =
-            TrainingConfig::fromYaml(tinyYaml((dir + "/data").toStdString(), dir.toStdString()),
-                                     "tiny.yaml", {{"training.epochs", "50"}});
+        const DermoSegDiffTrainingConfig c = DermoSegDiffTrainingConfig::fromYaml(
+            tinyYaml((dir + "/data").toStdString(), dir.toStdString()), "tiny.yaml",
+            {{"training.epochs", "50"}});
         const CancelToken cancel;
         Recorded r;
         const auto record = r.callback();
-        const TrainingSummary summary = Trainer(c, {"cpu", false, false, {}, 0, 1})
+        const TrainingSummary summary = DermoSegDiffTrainer(c, {"cpu", false, false, {}, 0, 1})
                                             .run(
                                                 [&](const nlohmann::json& e) {
                                                     record(e);
@@ -628,12 +641,12 @@ private Q_SLOTS:
         QVERIFY2(message.find("--resume") != std::string::npos, message.c_str());
         Recorded fresh;
         TrainingOptions overwrite{"cpu", false, true, {}, 2, 1};
-        QCOMPARE(Trainer(c, overwrite).run(fresh.callback()).steps, std::int64_t{2});
+        QCOMPARE(DermoSegDiffTrainer(c, overwrite).run(fresh.callback()).steps, std::int64_t{2});
 
         // A resume against another network is refused with the file named.
-        const TrainingConfig other =
-            TrainingConfig::fromYaml(tinyYaml((dir + "/data").toStdString(), dir.toStdString()),
-                                     "tiny.yaml", {{"model.params.dim_x", "16"}});
+        const DermoSegDiffTrainingConfig other = DermoSegDiffTrainingConfig::fromYaml(
+            tinyYaml((dir + "/data").toStdString(), dir.toStdString()), "tiny.yaml",
+            {{"model.params.dim_x", "16"}});
         QCOMPARE(refusalOf(other, {"cpu", true, false, {}, 0, 1}, &message), ErrorKind::Mismatch);
         QVERIFY2(message.find("last.dsckpt") != std::string::npos, message.c_str());
     }

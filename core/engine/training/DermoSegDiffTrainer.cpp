@@ -1,4 +1,4 @@
-#include "Trainer.h"
+#include "DermoSegDiffTrainer.h"
 
 #include "DistributedGroup.h"
 #include "TrainingData.h"
@@ -120,9 +120,9 @@ Batch makeBatch(const TrainingData& data, const std::vector<std::size_t>& indice
 
 } // namespace
 
-struct Trainer::Impl
+struct DermoSegDiffTrainer::Impl
 {
-    TrainingConfig config;
+    DermoSegDiffTrainingConfig config;
     TrainingOptions options;
     TrainingEventCallback onEvent;
     std::unique_ptr<TrainingRunFolder> folder;
@@ -136,7 +136,7 @@ struct Trainer::Impl
     TrainingSummary run(const CancelToken& cancel);
 };
 
-Trainer::Trainer(TrainingConfig config, TrainingOptions options)
+DermoSegDiffTrainer::DermoSegDiffTrainer(DermoSegDiffTrainingConfig config, TrainingOptions options)
     : m_impl(std::make_unique<Impl>())
 {
     config.validate();
@@ -144,22 +144,23 @@ Trainer::Trainer(TrainingConfig config, TrainingOptions options)
     m_impl->options = std::move(options);
 }
 
-Trainer::~Trainer() = default;
+DermoSegDiffTrainer::~DermoSegDiffTrainer() = default;
 
-std::string Trainer::defaultRunDir(const TrainingConfig& config)
+std::string DermoSegDiffTrainer::defaultRunDir(const DermoSegDiffTrainingConfig& config)
 {
     return (fs::path(config.saveDir) / config.name).string();
 }
 
-TrainingSummary Trainer::run(const TrainingEventCallback& onEvent, const CancelToken& cancel)
+TrainingSummary DermoSegDiffTrainer::run(const TrainingEventCallback& onEvent,
+                                         const CancelToken& cancel)
 {
     m_impl->onEvent = onEvent;
     return m_impl->run(cancel);
 }
 
-TrainingSummary Trainer::Impl::run(const CancelToken& cancel)
+TrainingSummary DermoSegDiffTrainer::Impl::run(const CancelToken& cancel)
 {
-    const TrainingConfig& c = config;
+    const DermoSegDiffTrainingConfig& c = config;
     const bool resume = options.resume || c.continueTraining;
     folder = std::make_unique<TrainingRunFolder>(
         options.runDir.empty() ? defaultRunDir(c) : options.runDir, resume, options.overwrite,

@@ -52,7 +52,7 @@ struct ValidationConfig
 /// Errors: every parse or validation problem throws Error(Config) whose subject is the file and
 /// the dotted key path (e.g. "isic.yaml: training.optimizer.params.lr") and whose problem says
 /// what is wrong; unknown keys are errors, so typos never pass silently.
-struct TrainingConfig
+struct DermoSegDiffTrainingConfig
 {
     // run
     std::string device = "auto"; ///< "gpu"/"cuda"/"cuda:N", "cpu" or "auto"
@@ -144,12 +144,12 @@ struct TrainingConfig
     /// Parses YAML text (the reference's layout). `overrides` are (dotted key path, YAML value)
     /// pairs applied before parsing, e.g. {"training.epochs", "10"}; a path that names no key
     /// of the layout is an error like an unknown key in the file.
-    static TrainingConfig
+    static DermoSegDiffTrainingConfig
     fromYaml(const std::string& text, const std::string& sourceName,
              const std::vector<std::pair<std::string, std::string>>& overrides = {});
     /// Reads and parses a file; relative data paths are resolved against its folder. Throws
     /// Error(NotFound/Io) naming the file, Error(Config) naming the key.
-    static TrainingConfig
+    static DermoSegDiffTrainingConfig
     fromFile(const std::string& path,
              const std::vector<std::pair<std::string, std::string>>& overrides = {});
 

@@ -1,14 +1,15 @@
 #pragma once
 
-#include "base/CancelToken.h"
+// What every trainer takes from `diffseg train` and reports back, whatever its network
+// (DermoSegDiffTrainer, DiffUNetTrainer): the run options, data parallelism, the summary and the
+// progress events.
+
 #include "engine/Precision.h"
-#include "engine/training/TrainingConfig.h"
 
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <string>
 
 namespace diffseg::core::engine {
@@ -66,38 +67,5 @@ struct TrainingSummary
 /// One progress event as a JSON object (see the README's "Training progress protocol"): "event"
 /// is started, caching, step, epoch, validation, checkpoint, log, finished or failed.
 using TrainingEventCallback = std::function<void(const nlohmann::json&)>;
-
-/// Trains DermoSegDiff as the reference does (seed spec §A5-§A6: ε-prediction with t ~ U[1, T-1],
-/// the configured loss, Adam/AdamW/SGD, EMA, validation of the EMA model by noise MSE at random
-/// t), with a sampled Dice every N epochs, atomic `last` and `best` checkpoints and exact resume.
-///
-/// Reproducibility: every random draw derives from (training.seed, a counter): the epoch's order
-/// from the epoch, augmentation from (epoch, position), t and noise from the global step, and
-/// validation draws from fixed counters, so a run resumed from a checkpoint taken after step k
-/// repeats steps k+1.. exactly as an uninterrupted run would (on the same device and threads).
-/// The "RNG state" kept in a checkpoint is therefore (seed, step).
-///
-/// Threads: run() blocks the calling thread; `cancel` may be set from any thread or a signal
-/// handler; the run then saves `last` and returns with reason "stopped". Events are delivered on
-/// the calling thread and also appended to <run>/progress.jsonl. Errors: Error naming the file or
-/// key (bad data, a run folder that holds a checkpoint without resume/overwrite, a diverging
-/// loss); a failed event is emitted first, and `last` stays the last good checkpoint.
-class Trainer
-{
-public:
-    Trainer(TrainingConfig config, TrainingOptions options);
-    ~Trainer();
-    Trainer(const Trainer&) = delete;
-    Trainer& operator=(const Trainer&) = delete;
-
-    TrainingSummary run(const TrainingEventCallback& onEvent, const CancelToken& cancel = {});
-
-    /// <model.save_dir>/<model.name>
-    static std::string defaultRunDir(const TrainingConfig& config);
-
-private:
-    struct Impl;
-    std::unique_ptr<Impl> m_impl;
-};
 
 } // namespace diffseg::core::engine

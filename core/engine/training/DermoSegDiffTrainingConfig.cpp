@@ -1,4 +1,4 @@
-#include "TrainingConfig.h"
+#include "DermoSegDiffTrainingConfig.h"
 
 #include "base/Error.h"
 #include "engine/loss/LossConfig.h"
@@ -27,14 +27,14 @@ using Key = YamlKey;
 
 } // namespace
 
-TrainingConfig
-TrainingConfig::fromYaml(const std::string& text, const std::string& sourceName,
-                         const std::vector<std::pair<std::string, std::string>>& overrides)
+DermoSegDiffTrainingConfig DermoSegDiffTrainingConfig::fromYaml(
+    const std::string& text, const std::string& sourceName,
+    const std::vector<std::pair<std::string, std::string>>& overrides)
 {
     const Parser p(sourceName);
     const YAML::Node root = loadConfigRoot(text, sourceName, overrides);
 
-    TrainingConfig c;
+    DermoSegDiffTrainingConfig c;
     c.sourceName = sourceName;
     const Key top{root, ""};
     p.requireMap(top, {"run", "model", "diffusion", "dataset", "data_loader", "training", "testing",
@@ -219,11 +219,10 @@ TrainingConfig::fromYaml(const std::string& text, const std::string& sourceName,
     return c;
 }
 
-TrainingConfig
-TrainingConfig::fromFile(const std::string& path,
-                         const std::vector<std::pair<std::string, std::string>>& overrides)
+DermoSegDiffTrainingConfig DermoSegDiffTrainingConfig::fromFile(
+    const std::string& path, const std::vector<std::pair<std::string, std::string>>& overrides)
 {
-    TrainingConfig c = fromYaml(readConfigText(path), path, overrides);
+    DermoSegDiffTrainingConfig c = fromYaml(readConfigText(path), path, overrides);
     c.dataDir = resolveAgainst(c.dataDir, path);
     c.saveDir = resolveAgainst(c.saveDir, path);
     c.cacheDir = resolveAgainst(c.cacheDir, path);
@@ -232,7 +231,7 @@ TrainingConfig::fromFile(const std::string& path,
     return c;
 }
 
-void TrainingConfig::validate() const
+void DermoSegDiffTrainingConfig::validate() const
 {
     const std::string prefix = sourceName.empty() ? "" : sourceName + ": ";
     const auto fail = [&](const std::string& key, const std::string& problem) {
@@ -382,14 +381,14 @@ void TrainingConfig::validate() const
     }
 }
 
-std::string TrainingConfig::referenceRunName() const
+std::string DermoSegDiffTrainingConfig::referenceRunName() const
 {
     return "n-" + name + "_s-" + std::to_string(inputSize) + "_b-" +
            std::to_string(train.batchSize) + "_t-" + std::to_string(schedule.timesteps) + "_sc-" +
            scheduleModeName(schedule.mode);
 }
 
-std::string TrainingConfig::toYaml() const
+std::string DermoSegDiffTrainingConfig::toYaml() const
 {
     YAML::Emitter out;
     const auto emitJson = [&](const auto& self, const OrderedJson& j) -> void {
@@ -555,7 +554,7 @@ std::string TrainingConfig::toYaml() const
     return std::string(out.c_str()) + "\n";
 }
 
-double TrainingConfig::learningRateAt(std::int64_t step, std::int64_t totalSteps) const
+double DermoSegDiffTrainingConfig::learningRateAt(std::int64_t step, std::int64_t totalSteps) const
 {
     if (!schedulerUse || schedulerName != "cosine") {
         return learningRate;
