@@ -417,10 +417,12 @@ private Q_SLOTS:
         QCOMPARE(summary["settings"].toObject()["fusion"].toString(), QString("uncertainty"));
         QCOMPARE(summary["settings"].toObject()["overlap"].toDouble(), 0.25);
         // An images/ + masks/ folder of volumes is recognised by its content: with a 2D
-        // checkpoint the volume path names the checkpoint as the problem.
+        // checkpoint the volume path names the checkpoint as the problem. (Its own folder: the
+        // test that makes one for segment3d skips without the shared data.)
+        const QString root = m_dir + "/dispatch_dataset";
+        writeBlobCase(root + "/images/p01.nii.gz", root + "/masks/p01_seg.nii.gz");
         const Run dataset = runCli(
-            QStringList{"segment", "--model", m_twoD, "--input", m_dir + "/dataset", "--out", out} +
-            cpu());
+            QStringList{"segment", "--model", m_twoD, "--input", root, "--out", out} + cpu());
         QCOMPARE(dataset.exitCode, 1);
         QVERIFY2(dataset.err.contains(m_twoD) && dataset.err.contains("2D"),
                  qPrintable(dataset.err));
