@@ -436,6 +436,22 @@ private Q_SLOTS:
         QCOMPARE(r.mask.height(), 20);
         QCOMPARE(r.probability.width(), 16);
 
+        // Through the seam (the studio's runner loads this way): the file with its config.
+        SegmenterLoadOptions seam;
+        seam.reference = yaml.toStdString();
+        const std::unique_ptr<Segmenter> opened = openSegmenter(pth, seam);
+        QCOMPARE(opened->identity().inputSize, 16);
+        QCOMPARE(opened->identity().id, segmenter.info().id);
+        SegmentationRequest request;
+        request.sampler = "ddim";
+        request.steps = 3;
+        request.ensemble = 2;
+        const SegmentationOutcome seamResult =
+            opened->segmentInput(SegmentationInput::ofPhoto(syntheticPhoto(30, 20)), request);
+        QCOMPARE(seamResult.photo->mask.width(), 30);
+        QCOMPARE(seamResult.settings.steps, 3);
+        QCOMPARE(expectError([&] { openSegmenter(pth); }).kind(), ErrorKind::Format);
+
         // The same as JSON.
         const QString json = m_dir + "/tiny.json";
         writeText(json, R"({"model": {"params": {"dim_x": 4, "dim_g": 4, "dim_mults": [1],

@@ -401,6 +401,20 @@ private Q_SLOTS:
             QCOMPARE(e.kind(), ErrorKind::Mismatch);
             QVERIFY2(std::string(e.what()).find(path) != std::string::npos, e.what());
         }
+        // Through the seam (the studio loads so): the file is recognised as a volume model by
+        // its keys, and a preset without its training set's CT statistics is refused by name.
+        QCOMPARE(checkpointInputKind(path), std::optional<InputKind>(InputKind::Volume));
+        SegmenterLoadOptions seam;
+        seam.reference = "aiib2023";
+        try {
+            openSegmenter(path, seam);
+            QFAIL("opened a reference AIIB state_dict without its CT statistics");
+        } catch (const Error& e) {
+            QCOMPARE(e.kind(), ErrorKind::Config);
+            QVERIFY2(std::string(e.what()).find(path) != std::string::npos &&
+                         std::string(e.what()).find("--preprocessing") != std::string::npos,
+                     e.what());
+        }
     }
 
     void refinementHonoursClicksInEveryWindow()
