@@ -12,25 +12,17 @@ namespace diffseg::app {
 
 namespace {
 
-/// 1 - p(background) of a softmax volume (Float32, one channel per class), clamped to [0, 1].
-core::Volume foregroundOf(const core::Volume& probabilities)
+/// 1 - p(background) of a softmax volume (Float32, one channel per class), clamped to [0, 1] and
+/// stored as `encode` makes it: one pass over the voxels.
+template <typename T, typename Encode>
+core::Volume foregroundAs(const core::Volume& probabilities, core::PixelType type, Encode encode)
 {
-    core::Volume out(probabilities.size(), 1, core::PixelType::Float32, probabilities.geometry());
+    core::Volume out(probabilities.size(), 1, type, probabilities.geometry());
     const float* background = probabilities.channelData<float>(0);
-    float* p = out.data<float>();
+    T* values = out.data<T>();
     for (std::size_t i = 0; i < out.voxelCount(); ++i) {
-        p[i] = std::clamp(1.0f - background[i], 0.0f, 1.0f);
+        values[i] = encode(std::clamp(1.0f - background[i], 0.0f, 1.0f));
     }
-    return out;
-}
-
-/// The same as 8-bit codes (p = code / 255), for step frames.
-core::Volume foregroundCodes(const core::Volume& probabilities)
-{
-    const core::Volume p = foregroundOf(probabilities);
-    core::Volume out(p.size(), 1, core::PixelType::UInt8, p.geometry());
-    std::transform(p.data<float>(), p.data<float>() + p.voxelCount(), out.data<std::uint8_t>(),
-                   [](float v) { return static_cast<std::uint8_t>(v * 255.0f + 0.5f); });
     return out;
 }
 
@@ -72,9 +64,13 @@ std::optional<VolumeStepFrame> stepFrameOf(const core::SegmentationStepEvent& ev
     if (s == nullptr || s->stepLabels == nullptr || s->stepProbabilities == nullptr) {
         return std::nullopt;
     }
-    // The volumes are valid only during this call: copy what the GUI shows, compactly.
-    return VolumeStepFrame{s->step, core::LabelMap::fromVolume(s->stepLabels->clone()),
-                           foregroundCodes(*s->stepProbabilities)};
+    // The volumes are valid only during this call: copy what the GUI shows, compactly (the
+    // foreground as 8-bit codes, p = code / 255).
+    return VolumeStepFrame{
+        s->step, core::LabelMap::fromVolume(s->stepLabels->clone()),
+        foregroundAs<std::uint8_t>(*s->stepProbabilities, core::PixelType::UInt8, [](float p) {
+            return static_cast<std::uint8_t>(p * 255.0f + 0.5f);
+        })};
 }
 
 void addDisplay(SegmentationOutput& output, const SegmentationJob& job,
@@ -82,9 +78,11 @@ void addDisplay(SegmentationOutput& output, const SegmentationJob& job,
 {
     if (const auto& volume = output.outcome.volume) {
         // For two classes the foreground shares the voxels of the probabilities' channel 1.
-        output.foreground = volume->probabilities.channels() == 2
-                                ? volume->probabilities.channel(1)
-                                : foregroundOf(volume->probabilities);
+        output.foreground =
+            volume->probabilities.channels() == 2
+                ? volume->probabilities.channel(1)
+                : foregroundAs<float>(volume->probabilities, core::PixelType::Float32,
+                                      [](float p) { return p; });
         return;
     }
     const auto& r = output.outcome.photo;

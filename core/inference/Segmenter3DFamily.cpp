@@ -99,7 +99,7 @@ SegmentationRequest Segmenter3D::settingsOf(const Segment3DOptions& options)
 
 void Segmenter3D::completeIdentity(ModelIdentity& identity) const
 {
-    identity.diffusionSteps = capabilities().maxSteps;
+    identity.diffusionSteps = familyCapabilities().maxSteps;
     identity.normalization = normalizationName(info().preparation.normalization);
 }
 
