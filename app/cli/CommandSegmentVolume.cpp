@@ -585,10 +585,7 @@ void runSegmentVolume(const VolumeArgs& args, app::CliResult& result)
     std::optional<DiffUNetReferencePreset> preset;
     if (!args.referenceConfig.empty()) {
         preset = DiffUNetReferencePreset::resolve(args.referenceConfig, "--reference-config");
-        load.referenceNetwork = preset->network;
-        load.referenceName = preset->name;
-        load.referenceInputSize = preset->inputSize;
-        load.preparation = preset->preparation;
+        load.useReferencePreset(*preset);
     }
     if (!args.preprocessing.empty()) {
         load.preparation = readPreprocessing(args.preprocessing);

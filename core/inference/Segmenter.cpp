@@ -157,10 +157,7 @@ std::unique_ptr<Segmenter> openSegmenter(const std::string& path,
                                 " state_dict needs the CT statistics of its training set; "
                                 "segment it with `diffseg segment3d --preprocessing`");
             }
-            load.referenceNetwork = preset.network;
-            load.referenceName = preset.name;
-            load.referenceInputSize = preset.inputSize;
-            load.preparation = preset.preparation;
+            load.useReferencePreset(preset);
         }
         return std::make_unique<Segmenter3D>(path, load);
     }

@@ -68,6 +68,10 @@ struct VolumeModelLoadOptions
     /// replaces the preparation stored in the header.
     std::optional<VolumePreparationConfig> preparation;
     bool useEma = true; ///< use EMA weights when the checkpoint has them
+
+    /// Loads a reference state_dict as `preset` says: its network, name, window side and (when
+    /// the preset knows it) preparation.
+    void useReferencePreset(const DiffUNetReferencePreset& preset);
 };
 
 /// What was loaded, for summaries and the GUI.

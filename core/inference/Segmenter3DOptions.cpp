@@ -118,6 +118,14 @@ VolumeUncertainty parseVolumeUncertainty(const std::string& name, const std::str
     return parseNamed(kUncertaintyNames, name, subject);
 }
 
+void VolumeModelLoadOptions::useReferencePreset(const DiffUNetReferencePreset& preset)
+{
+    referenceNetwork = preset.network;
+    referenceName = preset.name;
+    referenceInputSize = preset.inputSize;
+    preparation = preset.preparation;
+}
+
 DiffUNetReferencePreset DiffUNetReferencePreset::resolve(const std::string& name,
                                                          const std::string& subject)
 {
